@@ -1,0 +1,204 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { ConfigError } from './errors.ts';
+
+/** go-zero's `discov.EtcdConf` (v1.4): where a service registers or is looked up. */
+export interface EtcdConf {
+  Hosts: string[];
+  Key: string;
+  User?: string;
+  Pass?: string;
+  CertFile?: string;
+  CertKeyFile?: string;
+  CACertFile?: string;
+  InsecureSkipVerify?: boolean;
+}
+
+/** go-zero's `zrpc.RpcServerConf`, the fields a TypeScript server uses. */
+export interface RpcServerConf {
+  Name: string;
+  ListenOn: string;
+  Mode: string;
+  Etcd?: EtcdConf;
+  /** Per-call handler deadline in ms (go-zero default 2000; 0 = none). */
+  Timeout: number;
+}
+
+/** go-zero's `zrpc.RpcClientConf`, the fields a TypeScript client uses. */
+export interface RpcClientConf {
+  Etcd?: EtcdConf;
+  Endpoints?: string[];
+  Target?: string;
+  NonBlock: boolean;
+  /** Per-call deadline in ms (go-zero default 2000). */
+  Timeout: number;
+}
+
+type Raw = Record<string, unknown>;
+
+/** Reads and parses a YAML (or JSON) file; errors name the file and what to do. */
+export function readYaml(file: string): Raw {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : String(err);
+    throw new ConfigError(`config ${file}: cannot read it (${why}); pass an existing file with -f <file>`, {
+      cause: err,
+    });
+  }
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (err) {
+    throw new ConfigError(`config ${file}: not valid YAML (${(err as Error).message.split('\n')[0]})`, { cause: err });
+  }
+  if (doc === null || doc === undefined) doc = {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new ConfigError(`config ${file}: expected a mapping of keys (e.g. "ListenOn: 127.0.0.1:50081") at the top`);
+  }
+  return doc as Raw;
+}
+
+/** go-zero matches YAML keys case-insensitively; so do we. */
+function get(obj: Raw, key: string): unknown {
+  if (key in obj) return obj[key];
+  const lower = key.toLowerCase();
+  for (const k of Object.keys(obj)) if (k.toLowerCase() === lower) return obj[k];
+  return undefined;
+}
+
+class Fields {
+  readonly file: string;
+  readonly obj: Raw;
+  readonly path: string;
+
+  constructor(file: string, obj: Raw, path: string) {
+    this.file = file;
+    this.obj = obj;
+    this.path = path;
+  }
+
+  private where(key: string): string {
+    return this.path ? `${this.path}.${key}` : key;
+  }
+
+  fail(key: string, problem: string, fix: string): never {
+    throw new ConfigError(`config ${this.file}: ${this.where(key)} ${problem}; ${fix}`);
+  }
+
+  string(key: string, opts: { required?: boolean; example?: string } = {}): string | undefined {
+    const v = get(this.obj, key);
+    if (v === undefined || v === null || v === '') {
+      if (opts.required) this.fail(key, 'is missing', `add it, e.g. "${key}: ${opts.example ?? '...'}"`);
+      return undefined;
+    }
+    if (typeof v !== 'string' && typeof v !== 'number') this.fail(key, `must be a string, got ${JSON.stringify(v)}`, 'fix its value');
+    return String(v);
+  }
+
+  int(key: string, def: number): number {
+    const v = get(this.obj, key);
+    if (v === undefined || v === null) return def;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
+      this.fail(key, `must be a non-negative integer (milliseconds), got ${JSON.stringify(v)}`, 'fix its value');
+    }
+    return v;
+  }
+
+  bool(key: string, def: boolean): boolean {
+    const v = get(this.obj, key);
+    if (v === undefined || v === null) return def;
+    if (typeof v !== 'boolean') this.fail(key, `must be true or false, got ${JSON.stringify(v)}`, 'fix its value');
+    return v;
+  }
+
+  stringList(key: string): string[] | undefined {
+    const v = get(this.obj, key);
+    if (v === undefined || v === null) return undefined;
+    const list = Array.isArray(v) ? v : [v];
+    for (const item of list) {
+      if (typeof item !== 'string' || item === '') {
+        this.fail(key, `must be a list of "host:port" strings, got ${JSON.stringify(v)}`, 'fix its value');
+      }
+    }
+    return list as string[];
+  }
+
+  sub(key: string): Fields | undefined {
+    const v = get(this.obj, key);
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'object' || Array.isArray(v)) this.fail(key, 'must be a mapping', `indent its fields under "${key}:"`);
+    return new Fields(this.file, v as Raw, this.where(key));
+  }
+}
+
+const MODES = ['dev', 'test', 'rt', 'pre', 'pro'];
+
+function etcdConf(f: Fields, required: boolean): EtcdConf | undefined {
+  const e = f.sub('Etcd');
+  if (!e) {
+    if (required) f.fail('Etcd', 'is missing', 'add Etcd.Hosts and Etcd.Key (e.g. Hosts: [127.0.0.1:2379], Key: trans)');
+    return undefined;
+  }
+  const Hosts = e.stringList('Hosts') ?? [];
+  if (Hosts.length === 0) e.fail('Hosts', 'is missing or empty', 'list the etcd endpoints, e.g. "Hosts: [127.0.0.1:2379]"');
+  for (const h of Hosts) {
+    if (!/^[^\s/:]+:\d+$/.test(h) && !/^\[[0-9a-fA-F:]+\]:\d+$/.test(h)) {
+      e.fail('Hosts', `has "${h}", which is not host:port`, 'write each endpoint as host:port, e.g. 127.0.0.1:2379');
+    }
+  }
+  const Key = e.string('Key', { required: true, example: 'trans' }) as string;
+  const conf: EtcdConf = { Hosts, Key };
+  for (const k of ['User', 'Pass', 'CertFile', 'CertKeyFile', 'CACertFile'] as const) {
+    const v = e.string(k);
+    if (v !== undefined) conf[k] = v;
+  }
+  conf.InsecureSkipVerify = e.bool('InsecureSkipVerify', false);
+  return conf;
+}
+
+/** Validates a ListenOn value: host:port with a port in 0..65535 (host may be empty or 0.0.0.0). */
+export function parseListenOn(listenOn: string): { host: string; port: number } {
+  const m = /^(\[[^\]]*\]|[^:]*):(\d+)$/.exec(listenOn);
+  const port = m ? Number(m[2]) : Number.NaN;
+  if (!m || port > 65535) {
+    throw new ConfigError(`ListenOn "${listenOn}" is not host:port; write it like 127.0.0.1:50081 or 0.0.0.0:50081`);
+  }
+  return { host: (m[1] as string).replace(/^\[|\]$/g, ''), port };
+}
+
+/** Loads a go-zero `RpcServerConf` YAML (e.g. the Go example's etc/trans.yaml, unchanged). */
+export function loadServerConf(file: string): RpcServerConf {
+  const f = new Fields(file, readYaml(file), '');
+  const Name = f.string('Name', { required: true, example: 'trans.rpc' }) as string;
+  const ListenOn = f.string('ListenOn', { required: true, example: '127.0.0.1:50081' }) as string;
+  try {
+    parseListenOn(ListenOn);
+  } catch (err) {
+    f.fail('ListenOn', `"${ListenOn}" is not host:port`, 'write it like 127.0.0.1:50081');
+  }
+  const Mode = f.string('Mode') ?? 'pro';
+  if (!MODES.includes(Mode)) f.fail('Mode', `"${Mode}" is not one of ${MODES.join('|')}`, 'use pro (the default)');
+  const conf: RpcServerConf = { Name, ListenOn, Mode, Timeout: f.int('Timeout', 2000) };
+  const Etcd = etcdConf(f, false);
+  if (Etcd) conf.Etcd = Etcd;
+  return conf;
+}
+
+/**
+ * Loads a go-zero `RpcClientConf` YAML (e.g. the Go example's etc/config.yaml, unchanged).
+ * One of Endpoints, Target or Etcd must be present.
+ */
+export function loadClientConf(file: string): RpcClientConf {
+  const f = new Fields(file, readYaml(file), '');
+  const conf: RpcClientConf = { NonBlock: f.bool('NonBlock', false), Timeout: f.int('Timeout', 2000) };
+  const Endpoints = f.stringList('Endpoints');
+  const Target = f.string('Target');
+  if (Endpoints && Endpoints.length > 0) conf.Endpoints = Endpoints;
+  if (Target) conf.Target = Target;
+  const Etcd = etcdConf(f, !conf.Endpoints && !conf.Target);
+  if (Etcd) conf.Etcd = Etcd;
+  return conf;
+}

@@ -1,0 +1,72 @@
+// Generates TypeScript from the project's .proto files with buf (binary from npm) and the local ts-proto
+// plugin. `--check` generates into a temp dir and fails if the committed output differs (stale code).
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+
+const root = join(import.meta.dirname, '..');
+const bin = join(root, 'node_modules', '.bin');
+
+/** Each proto file and the folder its generated code is committed in. */
+const targets = [
+  { proto: 'trans.proto', out: 'proto/gen' },
+  { proto: 'dtmgimp.proto', out: 'libs/dtmgrpc/src/gen' },
+];
+
+function generate(proto: string, outDir: string): void {
+  execFileSync(
+    join(bin, 'buf'),
+    ['generate', '--template', 'buf.gen.yaml', '--path', proto, '-o', outDir, '.'],
+    { cwd: join(root, 'proto'), stdio: 'inherit', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } },
+  );
+}
+
+function listFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else out.push(relative(dir, p));
+    }
+  };
+  try {
+    walk(dir);
+  } catch {
+    return [];
+  }
+  return out.sort();
+}
+
+const check = process.argv.includes('--check');
+const stale: string[] = [];
+for (const t of targets) {
+  const tmp = mkdtempSync(join(tmpdir(), 'proto-gen-'));
+  try {
+    generate(t.proto, tmp);
+    const fresh = join(tmp, 'gen');
+    const committed = join(root, t.out);
+    if (check) {
+      const a = listFiles(fresh);
+      const b = listFiles(committed);
+      if (a.join('\n') !== b.join('\n')) stale.push(`${t.out}: files differ (${a.join(', ')} vs ${b.join(', ')})`);
+      for (const f of a) {
+        if (b.includes(f) && readFileSync(join(fresh, f), 'utf8') !== readFileSync(join(committed, f), 'utf8')) {
+          stale.push(`${t.out}/${f}`);
+        }
+      }
+    } else {
+      rmSync(committed, { recursive: true, force: true });
+      cpSync(fresh, committed, { recursive: true });
+      console.log(`generated ${t.out} from proto/${t.proto}`);
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+if (stale.length > 0) {
+  console.error(`Generated code is stale; run \`npm run proto\` and commit the result:\n  ${stale.join('\n  ')}`);
+  process.exit(1);
+}
+if (check) console.log('generated code is up to date');

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Local stack without Docker: etcd on 127.0.0.1:2379 and dtm (go-zero driver, boltdb) in the background.
+#   up      start what is not already answering, wait until both answer, print ports and logs
+#   down    stop exactly the processes `up` started (pid files in .stack/)
+#   status  show what answers
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+state="$root/.stack"
+ETCD_BIN="${ETCD_BIN:-$(command -v etcd || true)}"
+DTM_BIN="${DTM_BIN:-$root/.cache/bin/dtm}"
+DTM_CONF="$root/infra/dtm/config.yml"
+ETCD_URL="http://127.0.0.1:2379"
+DTM_HTTP="http://127.0.0.1:36789"
+WAIT_S="${STACK_WAIT_S:-30}"
+
+etcd_ok() { curl -fsS -m 2 "$ETCD_URL/health" 2>/dev/null | grep -q '"health":"true"'; }
+dtm_ok() { curl -fsS -m 2 "$DTM_HTTP/api/ping" 2>/dev/null | grep -q pong; }
+dtm_registered() { ETCDCTL_API=3 etcdctl --endpoints=127.0.0.1:2379 --command-timeout=2s get --prefix dtmservice/ --print-value-only 2>/dev/null | grep -q .; }
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+alive() { [ -f "$state/$1.pid" ] && kill -0 "$(cat "$state/$1.pid")" 2>/dev/null; }
+
+wait_for() { # name check-fn log
+  local i
+  for ((i = 0; i < WAIT_S * 4; i++)); do
+    if "$2"; then return 0; fi
+    if ! alive "$1"; then
+      echo "stack: $1 exited during start-up; last lines of $3:" >&2
+      tail -n 20 "$3" >&2 || true
+      return 1
+    fi
+    sleep 0.25
+  done
+  echo "stack: $1 did not answer within ${WAIT_S}s; see $3" >&2
+  return 1
+}
+
+up() {
+  mkdir -p "$state/etcd-data" "$state/dtm"
+  if etcd_ok; then
+    echo "etcd: already answering at $ETCD_URL (left as it is)"
+  else
+    [ -n "$ETCD_BIN" ] || { echo "stack: etcd is not installed; run: npm run setup" >&2; exit 1; }
+    if port_busy 2379; then echo "stack: port 2379 is taken by something that is not a healthy etcd; free it and retry" >&2; exit 1; fi
+    setsid "$ETCD_BIN" --name dtm-gozero-ts --data-dir "$state/etcd-data" \
+      --listen-client-urls "$ETCD_URL" --advertise-client-urls "$ETCD_URL" \
+      --listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
+      --initial-cluster dtm-gozero-ts=http://127.0.0.1:2380 >"$state/etcd.log" 2>&1 &
+    echo $! >"$state/etcd.pid"
+    wait_for etcd etcd_ok "$state/etcd.log"
+    echo "etcd: started (pid $(cat "$state/etcd.pid")) at 127.0.0.1:2379, log $state/etcd.log"
+  fi
+  if dtm_ok; then
+    echo "dtm: already answering at $DTM_HTTP (left as it is)"
+  else
+    [ -x "$DTM_BIN" ] || { echo "stack: dtm is not built at $DTM_BIN; run: npm run setup" >&2; exit 1; }
+    for p in 36789 36790; do
+      if port_busy "$p"; then echo "stack: port $p is taken by something that is not dtm; free it and retry" >&2; exit 1; fi
+    done
+    (cd "$state/dtm" && exec setsid "$DTM_BIN" -c "$DTM_CONF") >"$state/dtm.log" 2>&1 &
+    echo $! >"$state/dtm.pid"
+    wait_for dtm dtm_ok "$state/dtm.log"
+    echo "dtm: started (pid $(cat "$state/dtm.pid")) grpc localhost:36790, http $DTM_HTTP, log $state/dtm.log"
+  fi
+  # dtm registers itself ~100 ms after listening; wait so that clients resolving dtmservice find it.
+  local i
+  for ((i = 0; i < 40; i++)); do dtm_registered && break; sleep 0.25; done
+  dtm_registered || { echo "stack: dtm answers but is not registered under dtmservice/ in etcd; check MicroService in $DTM_CONF" >&2; exit 1; }
+  echo "stack: up — etcd 127.0.0.1:2379, dtm grpc localhost:36790 (registered as etcd://localhost:2379/dtmservice), dtm http $DTM_HTTP"
+}
+
+stop_one() { # name
+  local f="$state/$1.pid" pid i
+  [ -f "$f" ] || return 0
+  pid="$(cat "$f")"
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 40; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+    echo "$1: stopped (pid $pid)"
+  fi
+  rm -f "$f"
+}
+
+down() {
+  stop_one dtm
+  stop_one etcd
+  echo "stack: down"
+}
+
+status() {
+  if etcd_ok; then echo "etcd: up at $ETCD_URL$(alive etcd && echo " (ours, pid $(cat "$state/etcd.pid"))")"; else echo "etcd: down"; fi
+  if dtm_ok; then echo "dtm: up at $DTM_HTTP$(alive dtm && echo " (ours, pid $(cat "$state/dtm.pid"))")"; else echo "dtm: down"; fi
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  *) echo "usage: stack.sh up|down|status" >&2; exit 2 ;;
+esac
