@@ -44,3 +44,8 @@ else
 fi
 "$DTM_BIN" -v 2>/dev/null | head -1 || true
 step "setup done: etcd $(command -v etcd), dtm $DTM_BIN"
+
+# Databases for the barrier and XA tests (MariaDB, PostgreSQL, Redis), when that script exists.
+if [ -f "$root/scripts/setup-db.sh" ] && [ "${SETUP_SKIP_DB:-}" != 1 ]; then
+  bash "$root/scripts/setup-db.sh"
+fi
