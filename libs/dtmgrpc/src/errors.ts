@@ -1,0 +1,54 @@
+import { type ServiceError, status } from '@grpc/grpc-js';
+
+/** Base class of errors this client throws; `code` is the gRPC status when one was received. */
+export class DtmError extends Error {
+  override name = 'DtmError';
+  readonly code: status | undefined;
+
+  constructor(message: string, options: { cause?: unknown; code?: status } = {}) {
+    super(message, { cause: options.cause });
+    this.code = options.code;
+  }
+}
+
+/** dtm's FAILURE: from a branch it means "roll back"; from dtm it means the request was refused for good. */
+export class DtmFailure extends DtmError {
+  override name = 'DtmFailure';
+}
+
+/** dtm's ONGOING: not finished yet, try again later (dtm retries at the same interval). */
+export class DtmOngoing extends DtmError {
+  override name = 'DtmOngoing';
+}
+
+/** Bad input given to this client (empty gid, no branches, a malformed URL, …); nothing was sent. */
+export class DtmInputError extends DtmError {
+  override name = 'DtmInputError';
+}
+
+export function isServiceError(err: unknown): err is ServiceError {
+  return err instanceof Error && typeof (err as Partial<ServiceError>).code === 'number' && 'details' in err;
+}
+
+/**
+ * Maps a gRPC status to dtm's result words as dtm's Go client does: ABORTED → FAILURE (message ONGOING →
+ * ONGOING), FAILED_PRECONDITION → ONGOING, anything else stays a plain error to retry.
+ */
+export function fromGrpcError(err: unknown, context: string): Error {
+  if (!isServiceError(err)) return err instanceof Error ? err : new DtmError(`${context}: ${String(err)}`);
+  const details = err.details || err.message;
+  if (err.code === status.ABORTED) {
+    if (details === 'ONGOING') return new DtmOngoing(`${context}: ONGOING`, { cause: err, code: err.code });
+    return new DtmFailure(`${context}: ${details}`, { cause: err, code: err.code });
+  }
+  if (err.code === status.FAILED_PRECONDITION) return new DtmOngoing(`${context}: ${details}`, { cause: err, code: err.code });
+  return new DtmError(`${context}: ${status[err.code] ?? err.code} ${details}`, { cause: err, code: err.code });
+}
+
+/** The gRPC status a branch handler should answer for an error, so that dtm reads it right. */
+export function toGrpcStatus(err: unknown): { code: status; details: string } {
+  if (err instanceof DtmFailure) return { code: status.ABORTED, details: err.message || 'FAILURE' };
+  if (err instanceof DtmOngoing) return { code: status.FAILED_PRECONDITION, details: err.message || 'ONGOING' };
+  if (isServiceError(err)) return { code: err.code, details: err.details };
+  return { code: status.UNKNOWN, details: err instanceof Error ? err.message : String(err) };
+}

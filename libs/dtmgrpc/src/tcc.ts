@@ -1,0 +1,113 @@
+import { type BranchCall, typedBranch, urlBranch } from './branch.ts';
+import { invokeUnary } from './conn.ts';
+import { DtmError, fromGrpcError } from './errors.ts';
+import { rawMethod, type UnaryMethod } from './method.ts';
+import { TransBase } from './trans-base.ts';
+
+/** The three methods of a TCC branch; they share one request type. */
+export interface TccMethods<Req, Res> {
+  try: UnaryMethod<Req, Res>;
+  confirm: UnaryMethod<Req, unknown>;
+  cancel: UnaryMethod<Req, unknown>;
+}
+
+/** A TCC global transaction (dtm's `TccGrpc`); get one from `tccGlobalTransaction`. */
+export class TccGrpc extends TransBase {
+  constructor(dtm: string, gid: string, parentBranchId = '') {
+    super(dtm, gid, 'tcc', parentBranchId);
+  }
+
+  /**
+   * Registers a branch (confirm and cancel with dtm), then calls its try here, and returns the try's reply.
+   * A try that fails makes `tccGlobalTransaction` abort: dtm then calls cancel of every registered branch.
+   */
+  async callBranch<Req, Res>(server: string, methods: TccMethods<Req, Res>, request: Req): Promise<Res> {
+    const t = typedBranch(server, methods.try, request);
+    const confirm = typedBranch(server, methods.confirm, request);
+    const cancel = typedBranch(server, methods.cancel, request);
+    return this.#call(t, confirm.url, cancel.url, methods.try);
+  }
+
+  /** Go-style: URLs for try/confirm/cancel (`busiServer + "/trans.TransSvc/TransOut"`) and encoded bytes; returns the try's reply bytes. */
+  async callBranchUrl(payload: Uint8Array, tryUrl: string, confirmUrl: string, cancelUrl: string): Promise<Buffer> {
+    const t = urlBranch(tryUrl, payload);
+    if (confirmUrl) urlBranch(confirmUrl, payload);
+    if (cancelUrl) urlBranch(cancelUrl, payload);
+    return this.#call(t, confirmUrl, cancelUrl, rawMethod(t.method));
+  }
+
+  async #call<Res>(t: BranchCall, confirmUrl: string, cancelUrl: string, tryMethod: UnaryMethod<never, Res>): Promise<Res> {
+    const branchId = this.newSubBranchId();
+    await this.registerBranch({
+      BranchID: branchId,
+      Op: 'try',
+      Data: { confirm: confirmUrl, cancel: cancelUrl },
+      BusiPayload: t.payload,
+    });
+    try {
+      // The try goes through the same payload bytes dtm stored, so confirm/cancel see exactly what try saw.
+      return await invokeUnary(t.server, { ...rawMethod(t.method), responseDeserialize: tryMethod.responseDeserialize }, t.payload, {
+        metadata: this.branchMetadata(branchId, 'try'),
+        timeoutMs: this.options.callTimeoutMs,
+      });
+    } catch (err) {
+      throw fromGrpcError(err, `tcc ${this.gid} branch ${branchId} try ${t.url}`);
+    }
+  }
+
+  /** gRPC metadata dtm's protocol puts on a branch call made by the client. */
+  branchMetadata(branchId: string, op: string): Record<string, string> {
+    return {
+      'dtm-gid': this.gid,
+      'dtm-trans_type': this.transType,
+      'dtm-branch_id': branchId,
+      'dtm-op': op,
+      'dtm-dtm': this.dtm,
+      ...this.options.branchHeaders,
+    };
+  }
+
+  /** @internal */
+  async prepareGlobal(): Promise<void> {
+    await this.call('prepare', this.request());
+  }
+
+  /** @internal */
+  async submitGlobal(): Promise<void> {
+    await this.call('submit', this.request());
+  }
+
+  /** @internal */
+  async abortGlobal(reason: string): Promise<void> {
+    await this.call('abort', this.request({ RollbackReason: reason }));
+  }
+}
+
+/**
+ * Runs a TCC global transaction: Prepare, then `fn` (which calls branches), then Submit; if `fn` throws,
+ * Abort (dtm cancels every registered branch) and rethrow. `custom` may set options before Prepare.
+ */
+export async function tccGlobalTransaction(
+  dtm: string,
+  gid: string,
+  fn: (tcc: TccGrpc) => Promise<void>,
+  custom?: (tcc: TccGrpc) => void,
+): Promise<void> {
+  const tcc = new TccGrpc(dtm, gid);
+  custom?.(tcc);
+  await tcc.prepareGlobal();
+  try {
+    await fn(tcc);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    try {
+      await tcc.abortGlobal(reason);
+    } catch (abortErr) {
+      throw new DtmError(`tcc ${gid}: ${reason}; and the abort failed too: ${(abortErr as Error).message}`, {
+        cause: err,
+      });
+    }
+    throw err;
+  }
+  await tcc.submitGlobal();
+}

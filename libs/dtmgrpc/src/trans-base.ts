@@ -1,0 +1,123 @@
+import { Empty } from './gen/google/protobuf/empty.ts';
+import { type DtmBranchRequest, type DtmRequest, DtmService, type DtmTransOptions } from './gen/dtmgimp.ts';
+import { type CallOptions, invokeUnary } from './conn.ts';
+import { DtmInputError, fromGrpcError, isServiceError } from './errors.ts';
+import { status } from '@grpc/grpc-js';
+
+/** Transaction types dtm knows. */
+export type TransType = 'msg' | 'saga' | 'tcc' | 'xa' | 'workflow';
+
+/** Per-transaction options (seconds where a duration); unset means dtm's server setting. */
+export interface TransOptions {
+  /** Submit waits for dtm's first processing pass and reports its outcome. */
+  waitResult?: boolean;
+  timeoutToFail?: number;
+  retryInterval?: number;
+  branchHeaders?: Record<string, string>;
+  requestTimeout?: number;
+  retryLimit?: number;
+  /** Client-side deadline of each call to dtm, in ms (default 10 s). */
+  callTimeoutMs?: number;
+}
+
+function toProtoOptions(o: TransOptions): DtmTransOptions {
+  return {
+    WaitResult: o.waitResult ?? false,
+    TimeoutToFail: o.timeoutToFail ?? 0,
+    RetryInterval: o.retryInterval ?? 0,
+    BranchHeaders: o.branchHeaders ?? {},
+    RequestTimeout: o.requestTimeout ?? 0,
+    RetryLimit: o.retryLimit ?? 0,
+  };
+}
+
+type DtmRpc = 'submit' | 'prepare' | 'abort';
+
+/** Explains a failed call to dtm: unreachable/unregistered dtm gets a hint, dtm's own refusals keep their words. */
+export function dtmCallError(dtm: string, rpc: string, err: unknown): Error {
+  if (isServiceError(err) && (err.code === status.UNAVAILABLE || err.code === status.DEADLINE_EXCEEDED)) {
+    return fromGrpcError(
+      err,
+      `dtm ${rpc} via ${dtm} failed (is dtm running and registered? start it with \`npm run stack:up\`, or pass its address)`,
+    );
+  }
+  return fromGrpcError(err, `dtm ${rpc} via ${dtm}`);
+}
+
+/** Asks dtm for a new global transaction id. */
+export async function genGid(dtm: string, opts: CallOptions = {}): Promise<string> {
+  try {
+    const reply = await invokeUnary(dtm, DtmService.newGid, Empty.create(), opts);
+    return reply.Gid;
+  } catch (err) {
+    throw dtmCallError(dtm, 'NewGid', err);
+  }
+}
+
+/** State shared by every transaction type: gid, type, options, branch-id generator. */
+export class TransBase {
+  readonly dtm: string;
+  readonly gid: string;
+  readonly transType: TransType;
+  options: TransOptions = {};
+  #branchCounter = 0;
+  readonly #parentBranchId: string;
+
+  constructor(dtm: string, gid: string, transType: TransType, parentBranchId = '') {
+    if (!dtm) throw new DtmInputError('dtm address is empty; pass e.g. etcd://localhost:2379/dtmservice or localhost:36790');
+    if (!gid) throw new DtmInputError('gid is empty; get one with genGid(dtm)');
+    this.dtm = dtm;
+    this.gid = gid;
+    this.transType = transType;
+    this.#parentBranchId = parentBranchId;
+  }
+
+  /** Next sub-branch id: parent + two digits (`01`, `02`, … or `0101` when nested), as dtm's BranchIDGen. */
+  newSubBranchId(): string {
+    if (this.#branchCounter >= 99) throw new DtmInputError('more than 99 branches under one parent branch');
+    if (this.#parentBranchId.length >= 20) throw new DtmInputError('branches nested too deep (branch id ≥ 20 chars)');
+    this.#branchCounter += 1;
+    return this.#parentBranchId + String(this.#branchCounter).padStart(2, '0');
+  }
+
+  protected request(fields: Partial<DtmRequest> = {}): DtmRequest {
+    return {
+      Gid: this.gid,
+      TransType: this.transType,
+      TransOptions: toProtoOptions(this.options),
+      CustomedData: '',
+      BinPayloads: [],
+      QueryPrepared: '',
+      Steps: '',
+      ReqExtra: {},
+      RollbackReason: '',
+      ...fields,
+    };
+  }
+
+  protected async call(rpc: DtmRpc, req: DtmRequest): Promise<void> {
+    try {
+      await invokeUnary(this.dtm, DtmService[rpc], req, { timeoutMs: this.#callTimeout() });
+    } catch (err) {
+      throw dtmCallError(this.dtm, rpc[0]?.toUpperCase() + rpc.slice(1), err);
+    }
+  }
+
+  protected async registerBranch(req: Omit<DtmBranchRequest, 'Gid' | 'TransType'>): Promise<void> {
+    try {
+      await invokeUnary(
+        this.dtm,
+        DtmService.registerBranch,
+        { Gid: this.gid, TransType: this.transType, ...req },
+        { timeoutMs: this.#callTimeout() },
+      );
+    } catch (err) {
+      throw dtmCallError(this.dtm, 'RegisterBranch', err);
+    }
+  }
+
+  #callTimeout(): number | undefined {
+    // With waitResult dtm answers after calling the branches, each bounded by requestTimeout (default 3 s).
+    return this.options.callTimeoutMs;
+  }
+}
