@@ -1,0 +1,51 @@
+// Port of gozero/trans/trans.go: loads etc/trans.yaml, serves TransSvc (with reflection), registers in etcd.
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadSync } from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+import { closeEtcdClients, RpcServer } from '@dtm-gozero/gozero';
+import { TransSvcService } from '@dtm-gozero/proto/trans';
+import { loadConfig } from './internal/config/config.ts';
+import { newTransSvcServer } from './internal/server/trans-svc-server.ts';
+import { newServiceContext } from './internal/svc/service-context.ts';
+
+const PROTO = join(import.meta.dirname, '..', '..', '..', 'proto', 'trans.proto');
+const SHUTDOWN_WAIT_MS = 5500; // go-zero's default Shutdown.WaitTime
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { f: { type: 'string', short: 'f', default: 'etc/trans.yaml' } } });
+  const c = loadConfig(values.f as string);
+  const ctx = newServiceContext(c);
+
+  const s = new RpcServer(c, (server) => {
+    server.addService(TransSvcService, newTransSvcServer(ctx));
+    // grpcurl and other tools list and call TransSvc through reflection, as with the Go service.
+    new ReflectionService(loadSync(PROTO)).addToServer(server);
+  });
+
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    const force = setTimeout(() => process.exit(1), SHUTDOWN_WAIT_MS).unref();
+    s.stop()
+      .catch((err: unknown) => console.error(`trans: deregistering failed: ${(err as Error).message}`))
+      .finally(() => {
+        closeEtcdClients();
+        clearTimeout(force);
+        process.exit(0);
+      });
+  };
+  // go-zero v1.4 revokes on SIGTERM only; we revoke on Ctrl-C too, so the key never lingers for the TTL.
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+
+  await s.start();
+  console.log(`Starting rpc server at ${c.ListenOn}...`);
+}
+
+main().catch((err: unknown) => {
+  console.error(`trans: ${err instanceof Error ? err.message : String(err)}`);
+  closeEtcdClients();
+  process.exit(1);
+});

@@ -1,0 +1,25 @@
+import { describeEtcdError, ETCD_REQUEST_TIMEOUT_MS, etcdClient } from '../discov/clients.ts';
+import { withTimeout } from '../discov/publisher.ts';
+import { parseTarget } from './target.ts';
+
+/**
+ * Looks a target up once and returns its addresses, or throws an error that says what is missing:
+ * etcd unreachable, or nothing registered under the key. Use it to fail fast before dialling
+ * (go-zero clients block at start-up until the target resolves; this gives the same check a deadline).
+ */
+export async function resolveTarget(target: string, timeoutMs = ETCD_REQUEST_TIMEOUT_MS + 1000): Promise<string[]> {
+  const t = parseTarget(target);
+  if (t.scheme === 'direct') return t.endpoints;
+  if (t.scheme === 'plain') return [t.endpoint];
+  let values: string[];
+  try {
+    const res = await withTimeout(etcdClient(t.hosts).getAll().prefix(`${t.key}/`).strings(), timeoutMs, 'etcd get');
+    values = [...new Set(Object.values(res))];
+  } catch (err) {
+    throw new Error(`${target}: ${describeEtcdError(t.hosts, err)}`, { cause: err });
+  }
+  if (values.length === 0) {
+    throw new Error(`${target}: nothing is registered in etcd under "${t.key}/"; start that service (or check the key)`);
+  }
+  return values;
+}
