@@ -15,11 +15,11 @@ const targets = [
 ];
 
 function generate(proto: string, outDir: string): void {
-  execFileSync(
-    join(bin, 'buf'),
-    ['generate', '--template', 'buf.gen.yaml', '--path', proto, '-o', outDir, '.'],
-    { cwd: join(root, 'proto'), stdio: 'inherit', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } },
-  );
+  execFileSync(join(bin, 'buf'), ['generate', '--template', 'buf.gen.yaml', '--path', proto, '-o', outDir, '.'], {
+    cwd: join(root, 'proto'),
+    stdio: 'inherit',
+    env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+  });
 }
 
 function listFiles(dir: string): string[] {

@@ -7,7 +7,10 @@ const root = join(import.meta.dirname, '..', '..');
 let started = false;
 
 export async function setup(): Promise<void> {
-  const out = execFileSync('bash', [join(root, 'scripts/stack.sh'), 'up'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = execFileSync('bash', [join(root, 'scripts/stack.sh'), 'up'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   process.stdout.write(out);
   started = /started \(pid/.test(out);
 }

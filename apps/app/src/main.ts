@@ -1,8 +1,8 @@
 // Port of gozero/app/main.go: submits a 2-phase message and a TCC global transaction through dtm.
 // Prints one line per global transaction: `<mode> <gid> <final status>`.
 import { parseArgs } from 'node:util';
-import { buildTarget, closeEtcdClients, loadClientConf, resolveTarget } from '@dtm-gozero/gozero';
 import { closeConnections, genGid, MsgGrpc, tccGlobalTransaction } from '@dtm-gozero/dtmgrpc';
+import { buildTarget, closeEtcdClients, loadClientConf, resolveTarget } from '@dtm-gozero/gozero';
 import { TransSvcService } from '@dtm-gozero/proto/trans';
 
 // dtm registers itself in etcd under the key dtmservice (MicroService.Target in dtm's config), so it is found

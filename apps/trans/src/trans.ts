@@ -1,10 +1,10 @@
 // Port of gozero/trans/trans.go: loads etc/trans.yaml, serves TransSvc (with reflection), registers in etcd.
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadSync } from '@grpc/proto-loader';
-import { ReflectionService } from '@grpc/reflection';
 import { closeEtcdClients, RpcServer } from '@dtm-gozero/gozero';
 import { TransSvcService } from '@dtm-gozero/proto/trans';
+import { loadSync } from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
 import { loadConfig } from './internal/config/config.ts';
 import { newTransSvcServer } from './internal/server/trans-svc-server.ts';
 import { newServiceContext } from './internal/svc/service-context.ts';

@@ -1,5 +1,5 @@
-import { Client, credentials, Metadata } from '@grpc/grpc-js';
 import { registerResolvers } from '@dtm-gozero/gozero';
+import { Client, credentials, Metadata } from '@grpc/grpc-js';
 import type { UnaryMethod } from './method.ts';
 
 /** Deadline of a call to dtm or to a branch when the caller gives none. */

@@ -41,7 +41,8 @@ export function fromGrpcError(err: unknown, context: string): Error {
     if (details === 'ONGOING') return new DtmOngoing(`${context}: ONGOING`, { cause: err, code: err.code });
     return new DtmFailure(`${context}: ${details}`, { cause: err, code: err.code });
   }
-  if (err.code === status.FAILED_PRECONDITION) return new DtmOngoing(`${context}: ${details}`, { cause: err, code: err.code });
+  if (err.code === status.FAILED_PRECONDITION)
+    return new DtmOngoing(`${context}: ${details}`, { cause: err, code: err.code });
   return new DtmError(`${context}: ${status[err.code] ?? err.code} ${details}`, { cause: err, code: err.code });
 }
 

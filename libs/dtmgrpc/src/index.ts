@@ -11,5 +11,5 @@ export {
 } from './errors.ts';
 export { rawMethod, type UnaryMethod } from './method.ts';
 export { MsgGrpc } from './msg.ts';
-export { type TccMethods, TccGrpc, tccGlobalTransaction } from './tcc.ts';
-export { genGid, type TransOptions, TransBase, type TransType } from './trans-base.ts';
+export { TccGrpc, type TccMethods, tccGlobalTransaction } from './tcc.ts';
+export { genGid, TransBase, type TransOptions, type TransType } from './trans-base.ts';

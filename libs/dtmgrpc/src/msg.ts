@@ -38,7 +38,8 @@ export class MsgGrpc extends TransBase {
   }
 
   #payload(queryPrepared = ''): Parameters<TransBase['call']>[1] {
-    if (this.#branches.length === 0) throw new DtmInputError(`msg ${this.gid}: no branches; add at least one before submitting`);
+    if (this.#branches.length === 0)
+      throw new DtmInputError(`msg ${this.gid}: no branches; add at least one before submitting`);
     return this.request({
       Steps: JSON.stringify(this.#branches.map((b) => ({ action: b.url }))),
       BinPayloads: this.#branches.map((b) => b.payload),

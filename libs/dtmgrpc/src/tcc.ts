@@ -36,7 +36,12 @@ export class TccGrpc extends TransBase {
     return this.#call(t, confirmUrl, cancelUrl, rawMethod(t.method));
   }
 
-  async #call<Res>(t: BranchCall, confirmUrl: string, cancelUrl: string, tryMethod: UnaryMethod<never, Res>): Promise<Res> {
+  async #call<Res>(
+    t: BranchCall,
+    confirmUrl: string,
+    cancelUrl: string,
+    tryMethod: UnaryMethod<never, Res>,
+  ): Promise<Res> {
     const branchId = this.newSubBranchId();
     await this.registerBranch({
       BranchID: branchId,
@@ -46,10 +51,15 @@ export class TccGrpc extends TransBase {
     });
     try {
       // The try goes through the same payload bytes dtm stored, so confirm/cancel see exactly what try saw.
-      return await invokeUnary(t.server, { ...rawMethod(t.method), responseDeserialize: tryMethod.responseDeserialize }, t.payload, {
-        metadata: this.branchMetadata(branchId, 'try'),
-        timeoutMs: this.options.callTimeoutMs,
-      });
+      return await invokeUnary(
+        t.server,
+        { ...rawMethod(t.method), responseDeserialize: tryMethod.responseDeserialize },
+        t.payload,
+        {
+          metadata: this.branchMetadata(branchId, 'try'),
+          timeoutMs: this.options.callTimeoutMs,
+        },
+      );
     } catch (err) {
       throw fromGrpcError(err, `tcc ${this.gid} branch ${branchId} try ${t.url}`);
     }

@@ -1,8 +1,8 @@
-import { Empty } from './gen/google/protobuf/empty.ts';
-import { type DtmBranchRequest, type DtmRequest, DtmService, type DtmTransOptions } from './gen/dtmgimp.ts';
+import { status } from '@grpc/grpc-js';
 import { type CallOptions, invokeUnary } from './conn.ts';
 import { DtmInputError, fromGrpcError, isServiceError } from './errors.ts';
-import { status } from '@grpc/grpc-js';
+import { type DtmBranchRequest, type DtmRequest, DtmService, type DtmTransOptions } from './gen/dtmgimp.ts';
+import { Empty } from './gen/google/protobuf/empty.ts';
 
 /** Transaction types dtm knows. */
 export type TransType = 'msg' | 'saga' | 'tcc' | 'xa' | 'workflow';
@@ -64,7 +64,8 @@ export class TransBase {
   readonly #parentBranchId: string;
 
   constructor(dtm: string, gid: string, transType: TransType, parentBranchId = '') {
-    if (!dtm) throw new DtmInputError('dtm address is empty; pass e.g. etcd://localhost:2379/dtmservice or localhost:36790');
+    if (!dtm)
+      throw new DtmInputError('dtm address is empty; pass e.g. etcd://localhost:2379/dtmservice or localhost:36790');
     if (!gid) throw new DtmInputError('gid is empty; get one with genGid(dtm)');
     this.dtm = dtm;
     this.gid = gid;

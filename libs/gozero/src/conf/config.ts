@@ -94,7 +94,8 @@ class Fields {
       if (opts.required) this.fail(key, 'is missing', `add it, e.g. "${key}: ${opts.example ?? '...'}"`);
       return undefined;
     }
-    if (typeof v !== 'string' && typeof v !== 'number') this.fail(key, `must be a string, got ${JSON.stringify(v)}`, 'fix its value');
+    if (typeof v !== 'string' && typeof v !== 'number')
+      this.fail(key, `must be a string, got ${JSON.stringify(v)}`, 'fix its value');
     return String(v);
   }
 
@@ -129,7 +130,8 @@ class Fields {
   sub(key: string): Fields | undefined {
     const v = get(this.obj, key);
     if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'object' || Array.isArray(v)) this.fail(key, 'must be a mapping', `indent its fields under "${key}:"`);
+    if (typeof v !== 'object' || Array.isArray(v))
+      this.fail(key, 'must be a mapping', `indent its fields under "${key}:"`);
     return new Fields(this.file, v as Raw, this.where(key));
   }
 }
@@ -139,11 +141,13 @@ const MODES = ['dev', 'test', 'rt', 'pre', 'pro'];
 function etcdConf(f: Fields, required: boolean): EtcdConf | undefined {
   const e = f.sub('Etcd');
   if (!e) {
-    if (required) f.fail('Etcd', 'is missing', 'add Etcd.Hosts and Etcd.Key (e.g. Hosts: [127.0.0.1:2379], Key: trans)');
+    if (required)
+      f.fail('Etcd', 'is missing', 'add Etcd.Hosts and Etcd.Key (e.g. Hosts: [127.0.0.1:2379], Key: trans)');
     return undefined;
   }
   const Hosts = e.stringList('Hosts') ?? [];
-  if (Hosts.length === 0) e.fail('Hosts', 'is missing or empty', 'list the etcd endpoints, e.g. "Hosts: [127.0.0.1:2379]"');
+  if (Hosts.length === 0)
+    e.fail('Hosts', 'is missing or empty', 'list the etcd endpoints, e.g. "Hosts: [127.0.0.1:2379]"');
   for (const h of Hosts) {
     if (!/^[^\s/:]+:\d+$/.test(h) && !/^\[[0-9a-fA-F:]+\]:\d+$/.test(h)) {
       e.fail('Hosts', `has "${h}", which is not host:port`, 'write each endpoint as host:port, e.g. 127.0.0.1:2379');
@@ -176,7 +180,7 @@ export function loadServerConf(file: string): RpcServerConf {
   const ListenOn = f.string('ListenOn', { required: true, example: '127.0.0.1:50081' }) as string;
   try {
     parseListenOn(ListenOn);
-  } catch (err) {
+  } catch {
     f.fail('ListenOn', `"${ListenOn}" is not host:port`, 'write it like 127.0.0.1:50081');
   }
   const Mode = f.string('Mode') ?? 'pro';

@@ -19,7 +19,9 @@ export async function resolveTarget(target: string, timeoutMs = ETCD_REQUEST_TIM
     throw new Error(`${target}: ${describeEtcdError(t.hosts, err)}`, { cause: err });
   }
   if (values.length === 0) {
-    throw new Error(`${target}: nothing is registered in etcd under "${t.key}/"; start that service (or check the key)`);
+    throw new Error(
+      `${target}: nothing is registered in etcd under "${t.key}/"; start that service (or check the key)`,
+    );
   }
   return values;
 }

@@ -1,5 +1,5 @@
 import { lookup } from 'node:dns/promises';
-import { experimental, type ChannelOptions, Metadata, status } from '@grpc/grpc-js';
+import { type ChannelOptions, experimental, Metadata, status } from '@grpc/grpc-js';
 import type { Watcher } from 'etcd3';
 import { describeEtcdError, ETCD_REQUEST_TIMEOUT_MS, etcdClient } from '../discov/clients.ts';
 import { withTimeout } from '../discov/publisher.ts';
@@ -33,12 +33,7 @@ async function toEndpoints(values: string[]): Promise<Endpoint[]> {
 }
 
 function fail(listener: ResolverListener, code: status, details: string): void {
-  listener(
-    { ok: false, error: { code, details, metadata: new Metadata() } },
-    {},
-    null,
-    details,
-  );
+  listener({ ok: false, error: { code, details, metadata: new Metadata() } }, {}, null, details);
 }
 
 /**
@@ -91,7 +86,11 @@ class EtcdResolver implements experimental.Resolver {
       this.#values.clear();
       for (const kv of res.kvs) this.#values.set(kv.key.toString(), kv.value.toString());
       const watcher = await withTimeout(
-        client.watch().prefix(prefix).startRevision(String(BigInt(res.header.revision) + 1n)).create(),
+        client
+          .watch()
+          .prefix(prefix)
+          .startRevision(String(BigInt(res.header.revision) + 1n))
+          .create(),
         ETCD_REQUEST_TIMEOUT_MS + 1000,
         'etcd watch',
       );

@@ -28,10 +28,13 @@ export function buildTarget(conf: RpcClientConf): string {
   if (conf.Endpoints && conf.Endpoints.length > 0) return `direct:///${conf.Endpoints.join(',')}`;
   if (conf.Target) return conf.Target;
   const etcd = conf.Etcd;
-  if (!etcd || etcd.Hosts.length === 0) throw new TargetError('empty etcd hosts: set Etcd.Hosts (or Endpoints, or Target)');
+  if (!etcd || etcd.Hosts.length === 0)
+    throw new TargetError('empty etcd hosts: set Etcd.Hosts (or Endpoints, or Target)');
   if (!etcd.Key) throw new TargetError('empty etcd key: set Etcd.Key');
   if (etcd.Key.includes('/')) {
-    throw new TargetError(`etcd key "${etcd.Key}" contains "/": dtm's go-zero driver would mis-split branch URLs; use one path segment`);
+    throw new TargetError(
+      `etcd key "${etcd.Key}" contains "/": dtm's go-zero driver would mis-split branch URLs; use one path segment`,
+    );
   }
   return `etcd://${etcd.Hosts.join(',')}/${etcd.Key}`;
 }
@@ -41,7 +44,9 @@ export function parseTarget(target: string): ParsedTarget {
   const m = /^([a-z][a-z0-9+.-]*):\/\/([^/]*)\/(.*)$/.exec(target);
   if (!m) {
     if (target.includes('://')) {
-      throw new TargetError(`target "${target}" is malformed; expected etcd://host:port/key, direct:///host:port or host:port`);
+      throw new TargetError(
+        `target "${target}" is malformed; expected etcd://host:port/key, direct:///host:port or host:port`,
+      );
     }
     checkHostPort('address', target, target);
     return { scheme: 'plain', endpoint: target };
@@ -56,16 +61,20 @@ export function parseTarget(target: string): ParsedTarget {
     const hosts = authority.split(',');
     for (const h of hosts) checkHostPort('etcd host', h, target);
     const key = path.replace(/^\/+|\/+$/g, '');
-    if (key === '' || key.includes('?')) throw new TargetError(`target "${target}" has no etcd key; write etcd://host:port/<key>`);
+    if (key === '' || key.includes('?'))
+      throw new TargetError(`target "${target}" has no etcd key; write etcd://host:port/<key>`);
     return { scheme, hosts, key };
   }
   if (scheme === 'direct') {
     const endpoints = path.split(',').filter((e) => e !== '');
-    if (endpoints.length === 0) throw new TargetError(`target "${target}" lists no endpoints; write direct:///host:port[,host:port]`);
+    if (endpoints.length === 0)
+      throw new TargetError(`target "${target}" lists no endpoints; write direct:///host:port[,host:port]`);
     for (const e of endpoints) checkHostPort('endpoint', e, target);
     return { scheme, endpoints };
   }
-  throw new TargetError(`target "${target}": unsupported scheme "${scheme}"; use etcd://, discov://, direct:/// or host:port`);
+  throw new TargetError(
+    `target "${target}": unsupported scheme "${scheme}"; use etcd://, discov://, direct:/// or host:port`,
+  );
 }
 
 /**

@@ -1,6 +1,6 @@
-import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 import { toGrpcStatus } from '@dtm-gozero/dtmgrpc';
 import type { TransSvcServer } from '@dtm-gozero/proto/trans';
+import type { ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
 import { TransInLogic } from '../logic/trans-in-logic.ts';
 import { TransOutLogic } from '../logic/trans-out-logic.ts';
 import type { ServiceContext } from '../svc/service-context.ts';
