@@ -43,7 +43,7 @@ export function buildTarget(conf: RpcClientConf): string {
 export function parseTarget(target: string): ParsedTarget {
   const m = /^([a-z][a-z0-9+.-]*):\/\/([^/]*)\/(.*)$/.exec(target);
   if (!m) {
-    if (target.includes('://')) {
+    if (target.includes('://') || /^[a-z][a-z0-9+.-]*:\//.test(target)) {
       throw new TargetError(
         `target "${target}" is malformed; expected etcd://host:port/key, direct:///host:port or host:port`,
       );

@@ -1,0 +1,57 @@
+import { AdjustInfo, TransSvcService } from '@dtm-gozero/proto/trans';
+import { describe, expect, test } from 'vitest';
+import { typedBranch, urlBranch } from './branch.ts';
+import { DtmInputError } from './errors.ts';
+import type { UnaryMethod } from './method.ts';
+import { MsgGrpc } from './msg.ts';
+
+const busi = 'etcd://127.0.0.1:2379/trans';
+
+describe('typed branches', () => {
+  test('descriptor + message give the URL and bytes the Go example sends', () => {
+    const b = typedBranch(busi, TransSvcService.transOut, { Amount: 30, UserID: 1 });
+    expect(b.url).toBe('etcd://127.0.0.1:2379/trans/trans.TransSvc/TransOut');
+    expect(b.server).toBe(busi);
+    expect(b.method).toBe('/trans.TransSvc/TransOut');
+    // Same bytes as busi.BusiReq{Amount: 30, UserId: 1} in Go: 08 1E 10 01.
+    expect(b.payload.toString('hex')).toBe('081e1001');
+    expect(typedBranch(busi, TransSvcService.transIn, { Amount: 30, UserID: 2 }).payload.toString('base64')).toBe(
+      'CB4QAg==',
+    );
+  });
+
+  test('a Go-style URL with encoded bytes gives the same branch', () => {
+    const bytes = AdjustInfo.encode({ Amount: 30, UserID: 1 }).finish();
+    expect(urlBranch(`${busi}/trans.TransSvc/TransOut`, bytes)).toEqual(
+      typedBranch(busi, TransSvcService.transOut, { Amount: 30, UserID: 1 }),
+    );
+  });
+
+  test('a streaming method is refused', () => {
+    const streaming = { ...TransSvcService.transOut, responseStream: true } as unknown as UnaryMethod<AdjustInfo, unknown>;
+    expect(() => typedBranch(busi, streaming, { Amount: 1, UserID: 1 })).toThrow(/streaming method; dtm can only call unary/);
+  });
+
+  test('a payload that is not the method’s message is refused', () => {
+    expect(() => typedBranch(busi, TransSvcService.transOut, 'thirty' as unknown as AdjustInfo)).toThrow(DtmInputError);
+  });
+
+  test('an empty server or a malformed URL is refused', () => {
+    expect(() => typedBranch('', TransSvcService.transOut, { Amount: 1, UserID: 1 })).toThrow(/branch server is empty/);
+    expect(() => urlBranch(`${busi}/TransOut`, new Uint8Array())).toThrow(/not \/<proto package>/);
+    expect(() => urlBranch('etcd:///127.0.0.1:2379?key=trans/trans.TransSvc/TransOut', new Uint8Array())).toThrow(
+      DtmInputError,
+    );
+  });
+});
+
+describe('MsgGrpc input checks (nothing is sent)', () => {
+  test('empty gid and empty dtm', () => {
+    expect(() => new MsgGrpc('localhost:36790', '')).toThrow(/gid is empty/);
+    expect(() => new MsgGrpc('', 'g')).toThrow(/dtm address is empty/);
+  });
+
+  test('no branches', async () => {
+    await expect(new MsgGrpc('localhost:1', 'g').submit()).rejects.toThrow(/no branches; add at least one/);
+  });
+});

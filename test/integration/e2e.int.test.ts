@@ -1,0 +1,66 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { Etcd3 } from 'etcd3';
+import { afterAll, expect, test } from 'vitest';
+import { APP, appConfig, dtmStatus, eventually, type Proc, root, runNode, startTrans } from '../support/procs.ts';
+
+const etcd = new Etcd3({ hosts: 'http://127.0.0.1:2379' });
+let trans: Proc | undefined;
+
+afterAll(() => {
+  trans?.kill('SIGKILL');
+  etcd.close();
+});
+
+const STAMP = String.raw`\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} `;
+
+test('the go-zero example transcript, against real etcd and dtm', async () => {
+  // A unique key keeps this run apart from a trans a developer may have running on the default key.
+  const key = `trans-e2e-${randomUUID().slice(0, 8)}`;
+  const t = await startTrans(key);
+  trans = t.proc;
+
+  // Registered the go-zero v1.4 way: <Key>/<lease id in decimal> -> ListenOn.
+  const kvs = await etcd.getAll().prefix(`${key}/`).strings();
+  expect(Object.keys(kvs)).toHaveLength(1);
+  const [regKey, regValue] = Object.entries(kvs)[0] as [string, string];
+  expect(regKey).toMatch(new RegExp(`^${key}/\\d+$`));
+  expect(regValue).toBe(`127.0.0.1:${t.port}`);
+
+  const app = runNode(APP, ['-f', appConfig(key)], join(root, 'apps/app'));
+  expect(await app.exited(20_000)).toBe(0);
+  const out = app.stdout().trim().split('\n');
+  expect(out).toHaveLength(2);
+  const [msgLine, tccLine] = out as [string, string];
+  expect(msgLine).toMatch(/^msg \S{10,} succeed$/);
+  expect(tccLine).toMatch(/^tcc \S{10,} succeed$/);
+
+  // The four lines, in this order, each after Go's log.Printf timestamp, on stderr.
+  const lines = t.proc.stderr().trimEnd().split('\n');
+  expect(lines).toHaveLength(4);
+  const expected = [
+    'transfer out 30 cents from 1',
+    'transfer in 30 cents to 2',
+    'transfer out 30 cents from 1',
+    'transfer out 30 cents from 1',
+  ];
+  lines.forEach((line, i) => expect(line).toMatch(new RegExp(`^${STAMP}${expected[i]}$`)));
+  expect(t.proc.stdout()).toBe(`Starting rpc server at 127.0.0.1:${t.port}...\n`);
+
+  // dtm itself reports both global transactions as succeeded.
+  for (const line of out) {
+    const gid = line.split(' ')[1] as string;
+    expect(await dtmStatus(gid)).toBe('succeed');
+  }
+
+  // SIGTERM revokes the lease: the key is gone at once, and trans exits 0.
+  const stoppedAt = Date.now();
+  t.proc.kill('SIGTERM');
+  await eventually(
+    async () => ((await etcd.getAll().prefix(`${key}/`).keys()).length === 0 ? true : undefined),
+    1000,
+    'trans key removed from etcd',
+  );
+  expect(Date.now() - stoppedAt).toBeLessThan(1000);
+  expect(await t.proc.exited(6000)).toBe(0);
+});

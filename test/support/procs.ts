@@ -1,0 +1,147 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const root = join(import.meta.dirname, '..', '..');
+export const DTM_HTTP = 'http://127.0.0.1:36789';
+
+/** A free TCP port on loopback. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Writes a file into a fresh temp dir and returns its path. */
+export function tempFile(name: string, text: string): string {
+  const f = join(mkdtempSync(join(tmpdir(), 'dtm-gozero-test-')), name);
+  writeFileSync(f, text);
+  return f;
+}
+
+export interface Proc {
+  child: ChildProcess;
+  /** Everything written so far. */
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the exit code; rejects if the process is still running after `ms`. */
+  exited(ms: number): Promise<number | null>;
+  /** Resolves when `re` matches stdout+stderr; rejects after `ms` or when the process exits first. */
+  waitFor(re: RegExp, ms: number): Promise<void>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+/** Runs `node <script> ...args` from `cwd`; output is collected for assertions. */
+export function runNode(script: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Proc {
+  const child = spawn(process.execPath, [script, ...args], { cwd, env: { ...process.env, ...env }, stdio: 'pipe' });
+  let out = '';
+  let err = '';
+  let exitCode: number | null | undefined;
+  const listeners = new Set<() => void>();
+  const notify = (): void => {
+    for (const l of listeners) l();
+  };
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+    notify();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    err += d.toString();
+    notify();
+  });
+  child.on('exit', (code) => {
+    exitCode = code;
+    notify();
+  });
+  const wait = <T>(check: () => T | undefined, ms: number, what: string): Promise<T> =>
+    new Promise((resolve, reject) => {
+      const done = (): boolean => {
+        const v = check();
+        if (v === undefined) return false;
+        listeners.delete(tick);
+        clearTimeout(timer);
+        resolve(v);
+        return true;
+      };
+      const tick = (): void => {
+        done();
+      };
+      const timer = setTimeout(() => {
+        listeners.delete(tick);
+        reject(new Error(`${what} within ${ms} ms; stdout:\n${out}\nstderr:\n${err}`));
+      }, ms);
+      listeners.add(tick);
+      done();
+    });
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exited: (ms) => wait(() => (exitCode === undefined ? undefined : exitCode), ms, `${script} did not exit`),
+    waitFor: (re, ms) =>
+      wait(
+        () => {
+          if (re.test(out + err)) return true;
+          if (exitCode !== undefined) throw new Error(`${script} exited (${exitCode}) before printing ${re}:\n${out}\n${err}`);
+          return undefined;
+        },
+        ms,
+        `${script} did not print ${re}`,
+      ).then(() => undefined),
+    kill: (signal = 'SIGTERM') => {
+      child.kill(signal);
+    },
+  };
+}
+
+export const TRANS = join(root, 'apps/trans/src/trans.ts');
+export const APP = join(root, 'apps/app/src/main.ts');
+
+/** Starts trans on a free port under a unique etcd key; resolves once it printed its banner. */
+export async function startTrans(key: string): Promise<{ proc: Proc; port: number; config: string }> {
+  const port = await freePort();
+  const config = tempFile(
+    'trans.yaml',
+    `Name: trans.rpc\nListenOn: 127.0.0.1:${port}\nEtcd:\n  Hosts:\n    - 127.0.0.1:2379\n  Key: ${key}\n`,
+  );
+  const proc = runNode(TRANS, ['-f', config], join(root, 'apps/trans'));
+  await proc.waitFor(/Starting rpc server at/, 15_000);
+  return { proc, port, config };
+}
+
+/** The app config the Go example uses, with another etcd key. */
+export function appConfig(key: string, hosts = '127.0.0.1:2379'): string {
+  return tempFile('config.yaml', `Etcd:\n  Hosts:\n    - ${hosts}\n  Key: ${key}\n`);
+}
+
+/** Queries dtm's HTTP API for a global transaction's status. */
+export async function dtmStatus(gid: string): Promise<string | undefined> {
+  const res = await fetch(`${DTM_HTTP}/api/dtmsvr/query?gid=${encodeURIComponent(gid)}`, {
+    signal: AbortSignal.timeout(5000),
+  });
+  const body = (await res.json()) as { transaction: { status: string } | null };
+  return body.transaction?.status;
+}
+
+/** Polls until `fn` returns a value other than undefined, or throws after `ms`. */
+export async function eventually<T>(fn: () => Promise<T | undefined>, ms: number, what: string): Promise<T> {
+  const end = Date.now() + ms;
+  let last: unknown;
+  while (Date.now() < end) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} not reached within ${ms} ms${last ? ` (last error: ${String(last)})` : ''}`);
+}
