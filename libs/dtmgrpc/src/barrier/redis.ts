@@ -1,0 +1,102 @@
+// The barrier on Redis: one Lua script checks the amount key, the barrier keys and adjusts the amount atomically.
+// Nothing is imported from ioredis: `eval(script, numKeys, ...keysAndArgs)` is all the barrier calls, so any
+// client with that shape works (ioredis Redis). Keys are plain strings; a Redis Cluster would need all three keys
+// in one hash slot, which these key names do not give (as in dtm).
+import { type BarrierCore, type BarrierOutcome, MSG_BARRIER_ID, MSG_BRANCH_ID, OP_MSG, originOp } from './core.ts';
+import { DtmDuplicated, DtmFailure } from './errors.ts';
+
+/** ioredis Redis, or anything with its promise-returning `eval`. */
+export interface RedisEval {
+  eval(script: string, numKeys: number, ...keysAndArgs: (string | number)[]): Promise<unknown>;
+}
+
+// KEYS[1] amount key, KEYS[2] barrier key of this op, KEYS[3] barrier key of the op it undoes (unused when none).
+// ARGV[1] amount (may be negative), ARGV[2] that origin op or '', ARGV[3] expiry of barrier keys in seconds.
+// The amount check comes first, then the duplicate check, as in dtm. The barrier key's value is not read by anyone
+// except QueryPrepared, which only distinguishes 'rollback' from anything else.
+const CHECK_ADJUST_AMOUNT = `-- dtm barrier: check and adjust amount
+local amount = redis.call('GET', KEYS[1])
+if amount == false or tonumber(amount) + tonumber(ARGV[1]) < 0 then
+  return 'FAILURE'
+end
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  return 'DUPLICATE'
+end
+redis.call('SET', KEYS[2], 'op', 'EX', ARGV[3])
+if ARGV[2] ~= '' and redis.call('EXISTS', KEYS[3]) == 0 then
+  redis.call('SET', KEYS[3], 'rollback', 'EX', ARGV[3])
+  return 'NULL_COMPENSATION'
+end
+redis.call('INCRBY', KEYS[1], ARGV[1])
+return 'OK'
+`;
+
+// KEYS[1] the msg barrier key; ARGV[1] expiry in seconds. Absent → mark it 'rollback' (the local transaction can no
+// longer commit) and report FAILURE.
+const QUERY_PREPARED = `-- dtm barrier: query prepared
+local v = redis.call('GET', KEYS[1])
+if v == false then
+  redis.call('SET', KEYS[1], 'rollback', 'EX', ARGV[1])
+  return 'FAILURE'
+end
+if v == 'rollback' then
+  return 'FAILURE'
+end
+return 'OK'
+`;
+
+function barrierKey(gid: string, branchId: string, op: string, barrierId: string): string {
+  return `${gid}-${branchId}-${op}-${barrierId}`;
+}
+
+function checkExpire(expireSeconds: number): void {
+  if (!Number.isSafeInteger(expireSeconds) || expireSeconds <= 0)
+    throw new RangeError(`barrier: expireSeconds must be a positive integer, got ${expireSeconds}`);
+}
+
+/**
+ * Adds `amount` (negative to deduct) to the integer at `key` through the barrier, atomically:
+ * - `key` missing, or the result would go below 0 → throws DtmFailure (nothing changed);
+ * - this op already passed the barrier → 'duplicate' (op `msg`: throws DtmDuplicated);
+ * - a cancel/compensate/rollback whose try/action never passed → 'null-compensation' (amount untouched; a late
+ *   try/action will then be a 'duplicate');
+ * - else the amount is applied → 'executed'.
+ * Barrier keys expire after `expireSeconds`.
+ */
+export async function redisCheckAdjustAmount(
+  bb: BarrierCore,
+  redis: RedisEval,
+  key: string,
+  amount: number,
+  expireSeconds: number,
+): Promise<BarrierOutcome> {
+  if (!Number.isSafeInteger(amount)) throw new RangeError(`barrier: amount must be an integer, got ${amount}`);
+  checkExpire(expireSeconds);
+  const bid = bb.newBarrierId();
+  const origin = originOp(bb.op);
+  const current = barrierKey(bb.gid, bb.branchId, bb.op, bid);
+  const originKey = barrierKey(bb.gid, bb.branchId, origin, bid);
+  const result = await redis.eval(CHECK_ADJUST_AMOUNT, 3, key, current, originKey, amount, origin, expireSeconds);
+  switch (result) {
+    case 'OK':
+      return 'executed';
+    case 'NULL_COMPENSATION':
+      return 'null-compensation';
+    case 'DUPLICATE':
+      if (bb.op === OP_MSG) throw new DtmDuplicated();
+      return 'duplicate';
+    case 'FAILURE':
+      throw new DtmFailure();
+    default:
+      throw new Error(`barrier: unexpected answer from the Redis script: ${String(result)}`);
+  }
+}
+
+/** QueryPrepared of a 2-phase message on Redis: resolves when its local step committed, else throws DtmFailure. */
+export async function redisQueryPrepared(bb: BarrierCore, redis: RedisEval, expireSeconds: number): Promise<void> {
+  checkExpire(expireSeconds);
+  const key = barrierKey(bb.gid, MSG_BRANCH_ID, OP_MSG, MSG_BARRIER_ID);
+  const result = await redis.eval(QUERY_PREPARED, 1, key, expireSeconds);
+  if (result === 'FAILURE') throw new DtmFailure();
+  if (result !== 'OK') throw new Error(`barrier: unexpected answer from the Redis script: ${String(result)}`);
+}
