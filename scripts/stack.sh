@@ -3,6 +3,8 @@
 #   up      start what is not already answering, wait until both answer, print ports and logs
 #   down    stop exactly the processes `up` started (pid files in .stack/)
 #   status  show what answers
+#   etcd | dtm   run that server in the foreground (what `npm start` does under concurrently)
+#   wait    wait until etcd and dtm answer and dtm is registered
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 state="$root/.stack"
@@ -34,6 +36,32 @@ wait_for() { # name check-fn log
   return 1
 }
 
+run_etcd() {
+  [ -n "$ETCD_BIN" ] || { echo "stack: etcd is not installed; run: npm run setup" >&2; exit 1; }
+  mkdir -p "$state/etcd-data"
+  exec "$ETCD_BIN" --name dtm-gozero-ts --data-dir "$state/etcd-data" \
+    --listen-client-urls "$ETCD_URL" --advertise-client-urls "$ETCD_URL" \
+    --listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
+    --initial-cluster dtm-gozero-ts=http://127.0.0.1:2380
+}
+
+run_dtm() {
+  [ -x "$DTM_BIN" ] || { echo "stack: dtm is not built at $DTM_BIN; run: npm run setup" >&2; exit 1; }
+  mkdir -p "$state/dtm"
+  cd "$state/dtm" # boltdb keeps dtm.bolt in the working directory
+  exec "$DTM_BIN" -c "$DTM_CONF"
+}
+
+wait_ready() {
+  local i
+  for ((i = 0; i < WAIT_S * 4; i++)); do
+    if etcd_ok && dtm_ok && dtm_registered; then return 0; fi
+    sleep 0.25
+  done
+  echo "stack: etcd and dtm were not both up (and dtm registered) within ${WAIT_S}s" >&2
+  return 1
+}
+
 up() {
   mkdir -p "$state/etcd-data" "$state/dtm"
   if etcd_ok; then
@@ -41,10 +69,7 @@ up() {
   else
     [ -n "$ETCD_BIN" ] || { echo "stack: etcd is not installed; run: npm run setup" >&2; exit 1; }
     if port_busy 2379; then echo "stack: port 2379 is taken by something that is not a healthy etcd; free it and retry" >&2; exit 1; fi
-    setsid "$ETCD_BIN" --name dtm-gozero-ts --data-dir "$state/etcd-data" \
-      --listen-client-urls "$ETCD_URL" --advertise-client-urls "$ETCD_URL" \
-      --listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
-      --initial-cluster dtm-gozero-ts=http://127.0.0.1:2380 >"$state/etcd.log" 2>&1 &
+    setsid bash "$0" etcd >"$state/etcd.log" 2>&1 &
     echo $! >"$state/etcd.pid"
     wait_for etcd etcd_ok "$state/etcd.log"
     echo "etcd: started (pid $(cat "$state/etcd.pid")) at 127.0.0.1:2379, log $state/etcd.log"
@@ -56,7 +81,7 @@ up() {
     for p in 36789 36790; do
       if port_busy "$p"; then echo "stack: port $p is taken by something that is not dtm; free it and retry" >&2; exit 1; fi
     done
-    (cd "$state/dtm" && exec setsid "$DTM_BIN" -c "$DTM_CONF") >"$state/dtm.log" 2>&1 &
+    setsid bash "$0" dtm >"$state/dtm.log" 2>&1 &
     echo $! >"$state/dtm.pid"
     wait_for dtm dtm_ok "$state/dtm.log"
     echo "dtm: started (pid $(cat "$state/dtm.pid")) grpc localhost:36790, http $DTM_HTTP, log $state/dtm.log"
@@ -96,5 +121,8 @@ case "${1:-}" in
   up) up ;;
   down) down ;;
   status) status ;;
-  *) echo "usage: stack.sh up|down|status" >&2; exit 2 ;;
+  etcd) run_etcd ;;
+  dtm) run_dtm ;;
+  wait) wait_ready ;;
+  *) echo "usage: stack.sh up|down|status|etcd|dtm|wait" >&2; exit 2 ;;
 esac

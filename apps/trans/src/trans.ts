@@ -37,8 +37,9 @@ async function main(): Promise<void> {
       });
   };
   // go-zero v1.4 revokes on SIGTERM only; we revoke on Ctrl-C too, so the key never lingers for the TTL.
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  // Later signals are ignored while stopping (`npm start` may deliver both); the force timer bounds the wait.
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
 
   await s.start();
   console.log(`Starting rpc server at ${c.ListenOn}...`);
