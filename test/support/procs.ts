@@ -89,7 +89,8 @@ export function runNode(script: string, args: string[], cwd: string, env: NodeJS
       wait(
         () => {
           if (re.test(out + err)) return true;
-          if (exitCode !== undefined) throw new Error(`${script} exited (${exitCode}) before printing ${re}:\n${out}\n${err}`);
+          if (exitCode !== undefined)
+            throw new Error(`${script} exited (${exitCode}) before printing ${re}:\n${out}\n${err}`);
           return undefined;
         },
         ms,

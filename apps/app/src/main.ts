@@ -2,12 +2,23 @@
 // Prints one line per global transaction: `<mode> <gid> <final status>`.
 import { parseArgs } from 'node:util';
 import { closeConnections, genGid, MsgGrpc, tccGlobalTransaction } from '@dtm-gozero/dtmgrpc';
-import { buildTarget, closeEtcdClients, loadClientConf, resolveTarget } from '@dtm-gozero/gozero';
+import { buildTarget, closeEtcdClients, loadClientConf, ResolveError, resolveTarget } from '@dtm-gozero/gozero';
 import { TransSvcService } from '@dtm-gozero/proto/trans';
 
 // dtm registers itself in etcd under the key dtmservice (MicroService.Target in dtm's config), so it is found
 // the same way as any go-zero service. `--dtm localhost:36790` (or DTM_TARGET) connects directly instead.
 const DEFAULT_DTM = 'etcd://localhost:2379/dtmservice';
+
+/** Resolves a target once, turning "not found" into a message that says what to start. */
+async function findOrExplain(what: string, target: string, fix: string): Promise<void> {
+  try {
+    await resolveTarget(target);
+  } catch (err) {
+    const e = err as Error;
+    const hint = err instanceof ResolveError && err.reason === 'not-registered' ? `; ${fix}` : '';
+    throw new Error(`${what} not found: ${e.message}${hint}`, { cause: err });
+  }
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -21,12 +32,8 @@ async function main(): Promise<void> {
   const busiServer = buildTarget(loadClientConf(values.f as string));
 
   // Fail fast, with the reason, when dtm or trans cannot be found (the Go client would block instead).
-  await resolveTarget(dtmServer).catch((err: Error) => {
-    throw new Error(`dtm not found: ${err.message}. Start it with \`npm run stack:up\`.`);
-  });
-  await resolveTarget(busiServer).catch((err: Error) => {
-    throw new Error(`trans not found: ${err.message}. Start it with \`npm run trans\`.`);
-  });
+  await findOrExplain('dtm', dtmServer, 'start dtm with `npm run stack:up`, or pass --dtm <target>');
+  await findOrExplain('trans', busiServer, 'start trans with `npm run trans`, or check Etcd.Key in the config');
 
   const req1 = { Amount: 30, UserID: 1 };
   const req2 = { Amount: 30, UserID: 2 };

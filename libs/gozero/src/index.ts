@@ -11,7 +11,7 @@ export { ConfigError } from './conf/errors.ts';
 export { closeEtcdClients, etcdClient } from './discov/clients.ts';
 export { Publisher, TIME_TO_LIVE_S, withTimeout } from './discov/publisher.ts';
 export { formatLogLine, logPrintf, stdPrefix } from './logx/std-log.ts';
-export { resolveTarget } from './zrpc/resolve.ts';
+export { ResolveError, resolveTarget } from './zrpc/resolve.ts';
 export { registerResolvers } from './zrpc/resolver.ts';
 export { figureOutListenOn, RpcServer, ServerStartError } from './zrpc/server.ts';
 export { buildTarget, type ParsedTarget, parseServerMethod, parseTarget, TargetError } from './zrpc/target.ts';

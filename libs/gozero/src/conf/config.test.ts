@@ -43,7 +43,9 @@ describe('the Go example YAML files load unchanged', () => {
 describe('bad config gets an error naming the file, the field and the fix', () => {
   test('missing file', () => {
     const f = join(dir, 'nope.yaml');
-    expect(() => loadServerConf(f)).toThrow(`config ${f}: cannot read it (file not found); pass an existing file with -f`);
+    expect(() => loadServerConf(f)).toThrow(
+      `config ${f}: cannot read it (file not found); pass an existing file with -f`,
+    );
   });
 
   test('invalid YAML', () => {
@@ -65,7 +67,9 @@ describe('bad config gets an error naming the file, the field and the fix', () =
   });
 
   test('malformed ListenOn', () => {
-    expect(() => loadServerConf(yaml('Name: a\nListenOn: localhost\n'))).toThrow(/ListenOn "localhost" is not host:port/);
+    expect(() => loadServerConf(yaml('Name: a\nListenOn: localhost\n'))).toThrow(
+      /ListenOn "localhost" is not host:port/,
+    );
     expect(() => loadServerConf(yaml('Name: a\nListenOn: 1.2.3.4:70000\n'))).toThrow(/is not host:port/);
   });
 
@@ -92,7 +96,9 @@ describe('bad config gets an error naming the file, the field and the fix', () =
   });
 
   test('wrong types', () => {
-    expect(() => loadClientConf(yaml('Timeout: soon\nTarget: a:1\n'))).toThrow(/Timeout must be a non-negative integer/);
+    expect(() => loadClientConf(yaml('Timeout: soon\nTarget: a:1\n'))).toThrow(
+      /Timeout must be a non-negative integer/,
+    );
     expect(() => loadServerConf(yaml('Name: a\nListenOn: :1\nMode: fast\n'))).toThrow(/Mode "fast" is not one of/);
   });
 });

@@ -39,6 +39,9 @@ export function closeEtcdClients(): void {
 
 /** Turns an etcd client failure into a message that says which etcd and what to do. */
 export function describeEtcdError(hosts: string[], err: unknown): string {
-  const msg = err instanceof Error ? err.message : String(err);
+  let msg = err instanceof Error ? err.message : String(err);
+  // grpc-js wraps the socket error in a long sentence; the socket error is what a person needs.
+  const sock = /(connect E[A-Z]+ [^\s.]+(?:\.\d+)*(?::\d+)?|getaddrinfo E[A-Z]+ [^\s.]+(?:\.[^\s.]+)*)/.exec(msg);
+  if (sock) msg = sock[1] as string;
   return `etcd at ${hosts.join(',')} is unreachable or refused the request (${msg}); start etcd (npm run stack:up) or fix Etcd.Hosts`;
 }

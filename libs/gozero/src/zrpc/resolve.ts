@@ -2,6 +2,17 @@ import { describeEtcdError, ETCD_REQUEST_TIMEOUT_MS, etcdClient } from '../disco
 import { withTimeout } from '../discov/publisher.ts';
 import { parseTarget } from './target.ts';
 
+/** Why a target could not be resolved: etcd itself failed, or nothing is registered under the key. */
+export class ResolveError extends Error {
+  override name = 'ResolveError';
+  readonly reason: 'etcd-unreachable' | 'not-registered';
+
+  constructor(message: string, reason: ResolveError['reason'], options?: ErrorOptions) {
+    super(message, options);
+    this.reason = reason;
+  }
+}
+
 /**
  * Looks a target up once and returns its addresses, or throws an error that says what is missing:
  * etcd unreachable, or nothing registered under the key. Use it to fail fast before dialling
@@ -16,12 +27,10 @@ export async function resolveTarget(target: string, timeoutMs = ETCD_REQUEST_TIM
     const res = await withTimeout(etcdClient(t.hosts).getAll().prefix(`${t.key}/`).strings(), timeoutMs, 'etcd get');
     values = [...new Set(Object.values(res))];
   } catch (err) {
-    throw new Error(`${target}: ${describeEtcdError(t.hosts, err)}`, { cause: err });
+    throw new ResolveError(`${target}: ${describeEtcdError(t.hosts, err)}`, 'etcd-unreachable', { cause: err });
   }
   if (values.length === 0) {
-    throw new Error(
-      `${target}: nothing is registered in etcd under "${t.key}/"; start that service (or check the key)`,
-    );
+    throw new ResolveError(`${target}: nothing is registered in etcd under "${t.key}/"`, 'not-registered');
   }
   return values;
 }

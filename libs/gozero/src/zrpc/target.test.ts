@@ -23,7 +23,9 @@ describe('buildTarget, as go-zero v1.4', () => {
 
   test('errors', () => {
     expect(() => buildTarget({ NonBlock: false, Timeout: 0 })).toThrow(/empty etcd hosts/);
-    expect(() => buildTarget({ Etcd: { Hosts: ['a:1'], Key: '' }, NonBlock: false, Timeout: 0 })).toThrow(/empty etcd key/);
+    expect(() => buildTarget({ Etcd: { Hosts: ['a:1'], Key: '' }, NonBlock: false, Timeout: 0 })).toThrow(
+      /empty etcd key/,
+    );
     expect(() => buildTarget({ Etcd: { Hosts: ['a:1'], Key: 'a/b' }, NonBlock: false, Timeout: 0 })).toThrow(
       /contains "\/"/,
     );
@@ -32,7 +34,11 @@ describe('buildTarget, as go-zero v1.4', () => {
 
 describe('parseTarget', () => {
   test('etcd and discov', () => {
-    expect(parseTarget('etcd://127.0.0.1:2379/trans')).toEqual({ scheme: 'etcd', hosts: ['127.0.0.1:2379'], key: 'trans' });
+    expect(parseTarget('etcd://127.0.0.1:2379/trans')).toEqual({
+      scheme: 'etcd',
+      hosts: ['127.0.0.1:2379'],
+      key: 'trans',
+    });
     expect(parseTarget('discov://h1:1,h2:2/svc')).toEqual({ scheme: 'discov', hosts: ['h1:1', 'h2:2'], key: 'svc' });
   });
 
@@ -61,8 +67,16 @@ describe('parseServerMethod splits branch URLs like dtm’s go-zero driver', () 
   test.each([
     ['localhost:50081/trans.TransSvc/TransOut', 'localhost:50081', '/trans.TransSvc/TransOut'],
     ['etcd://localhost:2379/trans/trans.TransSvc/TransOut', 'etcd://localhost:2379/trans', '/trans.TransSvc/TransOut'],
-    ['etcd://h1:2379,h2:2379/trans/trans.TransSvc/TransOut', 'etcd://h1:2379,h2:2379/trans', '/trans.TransSvc/TransOut'],
-    ['discov://localhost:2379/trans/trans.TransSvc/TransOut', 'discov://localhost:2379/trans', '/trans.TransSvc/TransOut'],
+    [
+      'etcd://h1:2379,h2:2379/trans/trans.TransSvc/TransOut',
+      'etcd://h1:2379,h2:2379/trans',
+      '/trans.TransSvc/TransOut',
+    ],
+    [
+      'discov://localhost:2379/trans/trans.TransSvc/TransOut',
+      'discov://localhost:2379/trans',
+      '/trans.TransSvc/TransOut',
+    ],
     ['direct:///127.0.0.1:50081/trans.TransSvc/TransOut', 'direct:///127.0.0.1:50081', '/trans.TransSvc/TransOut'],
   ])('%s', (url, server, method) => {
     expect(parseServerMethod(url)).toEqual({ server, method });

@@ -1,0 +1,152 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { Etcd3 } from 'etcd3';
+import { afterAll, describe, expect, test } from 'vitest';
+import { APP, appConfig, freePort, root, runNode, TRANS, tempFile } from '../support/procs.ts';
+
+// Every bad input ends within 10 s with a non-zero exit and a message naming the problem and the fix.
+const LIMIT_MS = 10_000;
+const etcd = new Etcd3({ hosts: 'http://127.0.0.1:2379' });
+afterAll(() => etcd.close());
+
+async function fails(script: string, args: string[], message: RegExp): Promise<string> {
+  const started = Date.now();
+  const p = runNode(script, args, join(root, script === APP ? 'apps/app' : 'apps/trans'));
+  const code = await p.exited(LIMIT_MS);
+  expect(Date.now() - started).toBeLessThan(LIMIT_MS);
+  expect(code).not.toBe(0);
+  expect(p.stderr()).toMatch(message);
+  return p.stderr();
+}
+
+const transYaml = (body: string): string => tempFile('trans.yaml', body);
+const uniqueKey = (): string => `trans-bad-${randomUUID().slice(0, 8)}`;
+
+describe('trans', () => {
+  test('missing YAML file', async () => {
+    await fails(
+      TRANS,
+      ['-f', '/nonexistent/trans.yaml'],
+      /config \/nonexistent\/trans\.yaml: cannot read it \(file not found\); pass an existing file with -f/,
+    );
+  });
+
+  test('YAML without ListenOn', async () => {
+    await fails(TRANS, ['-f', transYaml('Name: trans.rpc\n')], /ListenOn is missing; add it/);
+  });
+
+  test('YAML without Etcd.Hosts', async () => {
+    await fails(
+      TRANS,
+      ['-f', transYaml('Name: t\nListenOn: 127.0.0.1:1\nEtcd:\n  Key: trans\n')],
+      /Etcd\.Hosts is missing or empty/,
+    );
+  });
+
+  test('YAML without Etcd.Key', async () => {
+    await fails(
+      TRANS,
+      ['-f', transYaml('Name: t\nListenOn: 127.0.0.1:1\nEtcd:\n  Hosts: [127.0.0.1:2379]\n')],
+      /Etcd\.Key is missing/,
+    );
+  });
+
+  test('ListenOn port already in use: nothing is registered', async () => {
+    const blocker: Server = createServer();
+    const port = await freePort();
+    await new Promise<void>((r) => blocker.listen(port, '127.0.0.1', r));
+    const key = uniqueKey();
+    try {
+      await fails(
+        TRANS,
+        ['-f', transYaml(`Name: t\nListenOn: 127.0.0.1:${port}\nEtcd:\n  Hosts: [127.0.0.1:2379]\n  Key: ${key}\n`)],
+        new RegExp(
+          `ListenOn 127\\.0\\.0\\.1:${port}: the port is already in use; stop the other process or choose another ListenOn`,
+        ),
+      );
+    } finally {
+      blocker.close();
+    }
+    expect(await etcd.getAll().prefix(`${key}/`).keys()).toEqual([]);
+  });
+
+  test('etcd down', async () => {
+    const dead = await freePort();
+    const port = await freePort();
+    await fails(
+      TRANS,
+      ['-f', transYaml(`Name: t\nListenOn: 127.0.0.1:${port}\nEtcd:\n  Hosts: [127.0.0.1:${dead}]\n  Key: trans\n`)],
+      new RegExp(
+        `etcd at 127\\.0\\.0\\.1:${dead} is unreachable.*start etcd \\(npm run stack:up\\) or fix Etcd\\.Hosts`,
+      ),
+    );
+  });
+});
+
+describe('app', () => {
+  test('missing YAML file', async () => {
+    await fails(APP, ['-f', '/nonexistent/config.yaml'], /cannot read it \(file not found\)/);
+  });
+
+  test('etcd down', async () => {
+    const dead = await freePort();
+    await fails(
+      APP,
+      ['-f', appConfig('trans', `127.0.0.1:${dead}`), '--dtm', `etcd://127.0.0.1:${dead}/dtmservice`],
+      new RegExp(`dtm not found: .*etcd at 127\\.0\\.0\\.1:${dead} is unreachable`),
+    );
+  });
+
+  test('dtm not registered', async () => {
+    await fails(
+      APP,
+      ['-f', appConfig('trans'), '--dtm', 'etcd://127.0.0.1:2379/no-dtm-here'],
+      /dtm not found: .*nothing is registered in etcd under "no-dtm-here\/"/,
+    );
+  });
+
+  test('dtm down (direct address)', async () => {
+    const key = uniqueKey();
+    // trans "registered" so that only dtm is missing.
+    const lease = etcd.lease(10);
+    await lease.put(`${key}/1`).value('127.0.0.1:1');
+    try {
+      const dead = await freePort();
+      await fails(
+        APP,
+        ['-f', appConfig(key), '--dtm', `127.0.0.1:${dead}`],
+        /dtm NewGid via 127\.0\.0\.1:\d+ failed \(is dtm running/,
+      );
+    } finally {
+      await lease.revoke();
+    }
+  });
+
+  test('trans not registered', async () => {
+    const key = uniqueKey();
+    await fails(
+      APP,
+      ['-f', appConfig(key)],
+      new RegExp(
+        `trans not found: .*nothing is registered in etcd under "${key}/"; start trans with \`npm run trans\``,
+      ),
+    );
+  });
+
+  test('malformed dtm target', async () => {
+    await fails(
+      APP,
+      ['-f', appConfig('trans'), '--dtm', 'etcd:///127.0.0.1:2379?key=dtmservice'],
+      /has no etcd hosts; write etcd:\/\/127\.0\.0\.1:2379\/<key>/,
+    );
+  });
+
+  test('malformed trans target in the config', async () => {
+    await fails(
+      APP,
+      ['-f', tempFile('config.yaml', 'Target: "etcd://nohostport/trans"\n')],
+      /etcd host "nohostport" is not host:port/,
+    );
+  });
+});
