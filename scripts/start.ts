@@ -10,8 +10,8 @@ import {
   KillOthers,
   LogError,
   LogExit,
-  LogOutput,
   Logger,
+  LogOutput,
 } from 'concurrently';
 
 const root = join(import.meta.dirname, '..');
@@ -19,7 +19,10 @@ const stack = join(root, 'scripts/stack.sh');
 
 const answers = (url: string, want: string): boolean => {
   try {
-    const body = execFileSync('curl', ['-fsS', '-m', '2', url], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const body = execFileSync('curl', ['-fsS', '-m', '2', url], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     return body.includes(want);
   } catch {
     return false;

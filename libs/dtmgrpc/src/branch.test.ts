@@ -28,8 +28,13 @@ describe('typed branches', () => {
   });
 
   test('a streaming method is refused', () => {
-    const streaming = { ...TransSvcService.transOut, responseStream: true } as unknown as UnaryMethod<AdjustInfo, unknown>;
-    expect(() => typedBranch(busi, streaming, { Amount: 1, UserID: 1 })).toThrow(/streaming method; dtm can only call unary/);
+    const streaming = { ...TransSvcService.transOut, responseStream: true } as unknown as UnaryMethod<
+      AdjustInfo,
+      unknown
+    >;
+    expect(() => typedBranch(busi, streaming, { Amount: 1, UserID: 1 })).toThrow(
+      /streaming method; dtm can only call unary/,
+    );
   });
 
   test('a payload that is not the method’s message is refused', () => {
