@@ -1,0 +1,47 @@
+# syntax=docker/dockerfile:1
+# Image of the TypeScript trans service and app CLI (Node 24 runs the .ts sources directly: no build step).
+#   docker build --target trans -t dtm-gozero-ts-trans .    (the default, last stage)
+#   docker build --target app -t dtm-gozero-ts-app .
+# docker-compose.yml builds both. The build context is the repository root; .dockerignore keeps it small.
+
+# ---- deps: production dependencies of the workspaces, installed from the lockfile ----
+FROM node:24.21.0-slim AS deps
+WORKDIR /app
+# Every workspace's manifest (npm ci checks the lockfile against all of them); test/compose.test.ts keeps this list
+# in step with the workspaces in package.json.
+COPY package.json package-lock.json ./
+COPY proto/package.json proto/
+COPY libs/gozero/package.json libs/gozero/
+COPY libs/dtmgrpc/package.json libs/dtmgrpc/
+COPY apps/trans/package.json apps/trans/
+COPY apps/app/package.json apps/app/
+# The root's devDependencies (linters, codegen, test runner) are dropped from the manifest first: the lockfile
+# holds their platform-specific binaries for Linux only, which `npm ci` would otherwise report as out of sync.
+# No install scripts are needed: the production dependencies are plain JavaScript.
+RUN npm pkg delete devDependencies \
+  && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --workspace apps/trans --workspace apps/app \
+  && npm cache clean --force
+
+# ---- runtime: sources on top of the installed dependencies, run as the unprivileged `node` user ----
+FROM node:24.21.0-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=deps /app ./
+COPY proto/ proto/
+COPY libs/ libs/
+COPY apps/ apps/
+COPY infra/docker/ infra/docker/
+USER node
+
+# ---- app: the CLI, runs once (msg + tcc) and exits ----
+FROM runtime AS app
+HEALTHCHECK NONE
+CMD ["node", "apps/app/src/main.ts", "-f", "apps/app/etc/config.yaml"]
+
+# ---- trans: the TransSvc gRPC service ----
+FROM runtime AS trans
+EXPOSE 50081
+# Healthy once trans accepts TCP connections on ListenOn and its address is registered in etcd.
+HEALTHCHECK --interval=5s --timeout=4s --start-period=20s --retries=5 \
+  CMD ["node", "infra/docker/trans-healthcheck.ts", "-f", "apps/trans/etc/trans.yaml"]
+CMD ["node", "apps/trans/src/trans.ts", "-f", "apps/trans/etc/trans.yaml"]

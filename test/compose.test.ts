@@ -1,0 +1,490 @@
+// Checks of the Docker setup that need no Docker engine: docker-compose.yml against the compose specification,
+// pinned images, the Dockerfile's COPY sources against the repository and .dockerignore, and that the compose
+// stack and the local stack (scripts/stack.sh) run dtm with the same settings from infra/dtm/config.yml.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, posix } from 'node:path';
+import { Ajv } from 'ajv';
+import { DCLinter } from 'dclint';
+import { describe, expect, test } from 'vitest';
+import { parse } from 'yaml';
+
+const root = join(import.meta.dirname, '..');
+const read = (path: string): string => readFileSync(join(root, path), 'utf8');
+
+type Dict = Record<string, unknown>;
+interface Service {
+  image?: string;
+  build?: string | { context?: string; dockerfile?: string; target?: string };
+  command?: string[] | string;
+  environment?: Dict | string[];
+  volumes?: (string | { source?: string; target?: string })[];
+  depends_on?: string[] | Record<string, { condition: string }>;
+  healthcheck?: { test?: string[] | string; disable?: boolean };
+  network_mode?: string;
+  ports?: unknown[];
+  restart?: string;
+}
+const compose = parse(read('docker-compose.yml')) as { services: Record<string, Service>; volumes?: Dict };
+const services = compose.services;
+
+// ---------- helpers ----------
+
+/** An exact version tag (1.19.0, v3.5.33, 24.21.0-slim), optionally with a digest; never latest or a bare name. */
+const PINNED = /^(?:[a-z0-9.-]+(?::\d+)?\/)?[a-z0-9._/-]+:v?\d+\.\d+\.\d+(?:-[a-z0-9.-]+)?(?:@sha256:[0-9a-f]{64})?$/;
+
+function envOf(s: Service): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (Array.isArray(s.environment)) {
+    for (const kv of s.environment) {
+      const i = kv.indexOf('=');
+      env[i < 0 ? kv : kv.slice(0, i)] = i < 0 ? '' : kv.slice(i + 1);
+    }
+  } else {
+    for (const [k, v] of Object.entries(s.environment ?? {})) env[k] = v === null ? '' : String(v);
+  }
+  return env;
+}
+
+/** Compose's `${VAR:-default}` interpolation, with the defaults (what `docker compose up` uses when VAR is unset). */
+function interpolate(text: string): string {
+  return text.replace(/\$\{(\w+)(?::?-([^}]*))?\}/g, (_, name: string, def: string | undefined) => {
+    return process.env[name] ?? def ?? '';
+  });
+}
+
+/** A service's command as a list of arguments. */
+function commandOf(name: string): string[] {
+  const c = services[name]?.command;
+  return Array.isArray(c) ? c : typeof c === 'string' ? c.split(/\s+/) : [];
+}
+
+function bindMounts(s: Service): { source: string; target: string }[] {
+  return (s.volumes ?? []).flatMap((v) => {
+    if (typeof v !== 'string') return v.source && v.target ? [{ source: v.source, target: v.target }] : [];
+    const [source = '', target = ''] = v.split(':');
+    return source.startsWith('.') ? [{ source, target }] : [];
+  });
+}
+
+interface Instruction {
+  stage: string;
+  keyword: string;
+  args: string;
+}
+
+/** Dockerfile instructions with continuation lines joined and comments dropped; each tagged with its stage name. */
+function dockerfile(path: string): Instruction[] {
+  const out: Instruction[] = [];
+  let stage = '';
+  let pending = '';
+  for (const raw of read(path).split('\n')) {
+    const line = raw.trim();
+    if (pending === '' && (line === '' || line.startsWith('#'))) continue;
+    if (line.startsWith('#')) continue;
+    pending += `${line.replace(/\\$/, '')} `;
+    if (line.endsWith('\\')) continue;
+    const m = /^(\w+)\s+(.*)$/.exec(pending.trim());
+    pending = '';
+    if (!m) continue;
+    const keyword = (m[1] as string).toUpperCase();
+    const args = (m[2] as string).trim();
+    if (keyword === 'FROM') stage = /\sAS\s+(\S+)/i.exec(args)?.[1] ?? '';
+    out.push({ stage, keyword, args });
+  }
+  return out;
+}
+
+/** A COPY/ADD's flags, sources and destination (shell or JSON form). */
+function copyParts(args: string): { flags: string[]; sources: string[]; dest: string } {
+  const words = args.startsWith('[') ? (JSON.parse(args) as string[]) : args.split(/\s+/);
+  const flags = words.filter((w) => w.startsWith('--'));
+  const rest = words.filter((w) => !w.startsWith('--'));
+  return { flags, sources: rest.slice(0, -1), dest: rest.at(-1) ?? '' };
+}
+
+/** Build-context paths a Dockerfile COPYs (not those copied from another stage). */
+function contextCopies(ins: Instruction[]): { stage: string; source: string }[] {
+  return ins
+    .filter((i) => i.keyword === 'COPY' || i.keyword === 'ADD')
+    .map((i) => ({ stage: i.stage, ...copyParts(i.args) }))
+    .filter((c) => !c.flags.some((f) => f.startsWith('--from')))
+    .flatMap((c) => c.sources.map((source) => ({ stage: c.stage, source })));
+}
+
+/** .dockerignore semantics (moby/patternmatcher): the last pattern matching a path or one of its parents wins. */
+function dockerignore(text: string): (path: string) => boolean {
+  const rules = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'))
+    .map((l) => {
+      const negate = l.startsWith('!');
+      const pattern = posix.normalize(l.slice(negate ? 1 : 0).trim()).replace(/^\/+|\/+$/g, '');
+      let re = '';
+      for (let i = 0; i < pattern.length; i++) {
+        const ch = pattern[i] as string;
+        if (ch === '*' && pattern[i + 1] === '*') {
+          i++;
+          if (pattern[i + 1] === '/') {
+            i++;
+            re += '(?:.*/)?';
+          } else {
+            re += '.*';
+          }
+        } else if (ch === '*') re += '[^/]*';
+        else if (ch === '?') re += '[^/]';
+        else re += ch.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+      }
+      return { negate, re: new RegExp(`^${re}$`) };
+    });
+  return (path: string) => {
+    const parts = posix
+      .normalize(path)
+      .replace(/^\/+|\/+$/g, '')
+      .split('/');
+    const prefixes = parts.map((_, i) => parts.slice(0, i + 1).join('/'));
+    let excluded = false;
+    for (const r of rules) if (prefixes.some((p) => r.re.test(p))) excluded = !r.negate;
+    return !excluded;
+  };
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) => {
+    if (e.name === 'node_modules' || e.name === '.git') return [];
+    const rel = posix.join(dir, e.name);
+    return e.isDirectory() ? filesUnder(rel) : [rel];
+  });
+}
+
+/** Workspace folders of the root package.json ("proto", "libs/*", "apps/*"), those holding a package.json. */
+function workspaces(): string[] {
+  const globs = (JSON.parse(read('package.json')) as { workspaces: string[] }).workspaces;
+  return globs.flatMap((g) => {
+    if (!g.endsWith('/*')) return existsSync(join(root, g, 'package.json')) ? [g] : [];
+    const parent = g.slice(0, -2);
+    return readdirSync(join(root, parent))
+      .map((d) => `${parent}/${d}`)
+      .filter((d) => existsSync(join(root, d, 'package.json')));
+  });
+}
+
+// dtm v1.19.0's configuration keys (dtmsvr/config/config.go), with their exact YAML spelling: yaml.v3 matches
+// them case-sensitively, so `Endpoint` instead of `EndPoint` would be silently ignored.
+const DTM_KEYS: Dict = {
+  Store: {
+    Driver: 0,
+    Host: 0,
+    Port: 0,
+    User: 0,
+    Password: 0,
+    Db: 0,
+    Schema: 0,
+    MaxOpenConns: 0,
+    MaxIdleConns: 0,
+    ConnMaxLifeTime: 0,
+    DataExpire: 0,
+    FinishedDataExpire: 0,
+    RedisPrefix: 0,
+  },
+  TransCronInterval: 0,
+  TimeoutToFail: 0,
+  RetryInterval: 0,
+  RequestTimeout: 0,
+  HttpPort: 0,
+  GrpcPort: 0,
+  JsonRpcPort: 0,
+  MicroService: { Driver: 0, Target: 0, EndPoint: 0 },
+  HttpMicroService: { Driver: 0, RegistryType: 0, RegistryAddress: 0, RegistryOptions: 0, Target: 0, EndPoint: 0 },
+  UpdateBranchSync: 0,
+  UpdateBranchAsyncGoroutineNum: 0,
+  LogLevel: 0,
+  Log: { Outputs: 0, RotationEnable: 0, RotationConfigJSON: 0 },
+  TimeZoneOffset: 0,
+  ConfigUpdateInterval: 0,
+  AlertRetryLimit: 0,
+  AlertWebHook: 0,
+  AdminBasePath: 0,
+};
+
+/** Leaf key paths of a nested mapping. */
+function leaves(obj: Dict, prefix: string[] = []): string[][] {
+  return Object.entries(obj).flatMap(([k, v]) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? leaves(v as Dict, [...prefix, k]) : [[...prefix, k]],
+  );
+}
+
+/** dtm's environment variable for a key path (config_utils.go): MicroService.EndPoint -> MICRO_SERVICE_END_POINT. */
+function dtmEnvName(path: string[]): string {
+  return path
+    .join('_')
+    .replace(/^_+|_+$/g, '')
+    .replace(/([A-Z])([A-Z][a-z])/g, '$1_$2')
+    .replace(/([a-z])([A-Z]+)/g, '$1_$2')
+    .toUpperCase();
+}
+
+/** host:port of an address or URL, with localhost and 127.0.0.1 taken as the same host. */
+function hostPort(address: string): string {
+  const hp = address.replace(/^\w+:\/\//, '').split('/')[0] as string;
+  return hp.replace(/^localhost:/, '127.0.0.1:');
+}
+
+// ---------- the compose file ----------
+
+describe('docker-compose.yml', () => {
+  test('is valid against the compose specification', () => {
+    // The compose-spec JSON schema (draft-07) as shipped in the dclint package.
+    const pkg = createRequire(import.meta.url).resolve('dclint/package.json');
+    const schema = JSON.parse(readFileSync(join(dirname(pkg), 'schemas', 'compose.schema.json'), 'utf8')) as Dict;
+    expect(schema.$schema).toMatch(/draft-07/);
+    // ajv bundles the draft-07 meta-schema under its http:// id.
+    const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
+    const validate = ajv.compile({ ...schema, $schema: 'http://json-schema.org/draft-07/schema#' });
+    const errors = (doc: unknown): string[] =>
+      validate(doc) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`);
+
+    expect(errors(compose)).toEqual([]);
+    // The schema is not vacuous: a misspelt key and an unknown depends_on condition are rejected.
+    const broken = structuredClone(compose) as { services: Record<string, Dict> };
+    (broken.services.dtm as Dict).helthcheck = (broken.services.dtm as Dict).healthcheck;
+    expect(errors(broken).join('\n')).toContain('/services/dtm must NOT have additional properties');
+    const broken2 = structuredClone(compose) as { services: Record<string, Service> };
+    (broken2.services.app?.depends_on as Record<string, { condition: string }>).trans = { condition: 'service_ready' };
+    expect(errors(broken2).join('\n')).toContain('condition must be equal to one of the allowed values');
+  });
+
+  test('passes dclint (compose linter) with its default rules', () => {
+    // Services stay in start-up order rather than alphabetical order.
+    const linter = new DCLinter({
+      rules: { 'services-alphabetical-order': 0 },
+      quiet: true,
+      debug: false,
+      exclude: [],
+    });
+    const [result] = linter.lintFiles([join(root, 'docker-compose.yml')], false);
+    const messages: { line: number; rule: string; message: string }[] = result?.messages ?? [];
+    expect(messages.map((m) => `${m.line}: ${m.rule}: ${m.message}`)).toEqual([]);
+  });
+
+  test('pins every image to an exact version tag', () => {
+    for (const [name, s] of Object.entries(services)) {
+      expect(s.image !== undefined || s.build !== undefined, `${name} has an image or a build`).toBe(true);
+      if (s.image !== undefined && s.build === undefined) expect(s.image, name).toMatch(PINNED);
+    }
+    // The base images of the Dockerfile too (FROM of a stage name is not an image).
+    const ins = dockerfile('Dockerfile');
+    const stages = new Set(ins.filter((i) => i.keyword === 'FROM').map((i) => i.stage));
+    for (const from of ins.filter((i) => i.keyword === 'FROM')) {
+      const image = from.args.split(/\s+/).find((w) => !w.startsWith('--')) as string;
+      if (!stages.has(image)) expect(image, `Dockerfile FROM ${image}`).toMatch(PINNED);
+    }
+  });
+
+  test('runs dtm 1.19.x (the version this port is written against)', () => {
+    expect(services.dtm?.image).toMatch(/^yedf\/dtm:1\.19\.\d+$/);
+  });
+
+  test('waits on health: dtm for etcd and MySQL, trans for etcd, the app for dtm and trans', () => {
+    const conditions = (name: string): Record<string, string> =>
+      Object.fromEntries(
+        Object.entries((services[name]?.depends_on ?? {}) as Record<string, { condition: string }>).map(([k, v]) => [
+          k,
+          v.condition,
+        ]),
+      );
+    expect(conditions('dtm')).toEqual({ etcd: 'service_healthy', mysql: 'service_healthy' });
+    expect(conditions('trans')).toMatchObject({ etcd: 'service_healthy' });
+    expect(conditions('app')).toMatchObject({ dtm: 'service_healthy', trans: 'service_healthy' });
+    // Every service waited on as healthy has a healthcheck: in compose, or its image's HEALTHCHECK.
+    const ins = dockerfile('Dockerfile');
+    for (const name of Object.keys(services)) {
+      for (const [dep, cond] of Object.entries(conditions(name))) {
+        if (cond !== 'service_healthy') continue;
+        const d = services[dep] as Service;
+        const target = typeof d.build === 'object' ? d.build.target : undefined;
+        const fromImage = ins.some((i) => i.keyword === 'HEALTHCHECK' && i.stage === target && !/^NONE/i.test(i.args));
+        expect(d.healthcheck?.test !== undefined || fromImage, `${dep} has a healthcheck (${name} waits on it)`).toBe(
+          true,
+        );
+      }
+    }
+    // The app is the one-shot service: it must not be restarted after it exits 0.
+    expect(services.app?.restart).toBe('no');
+  });
+
+  test('shares the host network, so every address in configs and etcd is valid for every caller', () => {
+    for (const name of ['etcd', 'mysql', 'dtm', 'trans', 'app']) {
+      expect(services[name]?.network_mode, name).toBe('host');
+      // Publishing ports is meaningless (and rejected) with host networking.
+      expect(services[name]?.ports, name).toBeUndefined();
+    }
+    // IS_DOCKER would make dtm rewrite localhost (its etcd target) to host.docker.internal.
+    expect(envOf(services.dtm as Service)).not.toHaveProperty('IS_DOCKER');
+    // Every server binds loopback: nothing of the stack is reachable from other machines.
+    const etcdArgs = commandOf('etcd').join(' ');
+    expect(etcdArgs).toContain('--listen-client-urls=http://127.0.0.1:2379');
+    expect(interpolate(commandOf('mysql').join(' '))).toContain('--bind-address=127.0.0.1');
+    const trans = parse(read('apps/trans/etc/trans.yaml')) as { ListenOn: string };
+    expect(trans.ListenOn).toMatch(/^(127\.0\.0\.1|localhost):\d+$/);
+  });
+
+  test('gives etcd and MySQL named volumes, and MySQL the storage schema dtm needs', () => {
+    for (const [name, path] of [
+      ['etcd', '/var/lib/etcd'],
+      ['mysql', '/var/lib/mysql'],
+    ] as const) {
+      const volume = (services[name]?.volumes ?? []).find((v) => typeof v === 'string' && v.endsWith(`:${path}`));
+      expect(volume, `${name} keeps ${path} in a named volume`).toBeDefined();
+      expect(compose.volumes ?? {}).toHaveProperty((volume as string).split(':')[0] as string);
+    }
+    const init = bindMounts(services.mysql as Service).find((m) => m.target.startsWith('/docker-entrypoint-initdb.d'));
+    expect(init, 'MySQL mounts an init folder').toBeDefined();
+    const dir = posix.normalize((init as { source: string }).source);
+    const sql = readdirSync(join(root, dir))
+      .filter((f) => f.endsWith('.sql'))
+      .map((f) => read(posix.join(dir, f)))
+      .join('\n');
+    for (const table of ['trans_global', 'trans_branch_op', 'kv']) {
+      expect(sql).toMatch(new RegExp(`CREATE TABLE IF NOT EXISTS dtm\\.${table} \\(`));
+    }
+    expect(sql).not.toMatch(/\bDROP\b/i);
+    // The database the schema creates is the one dtm uses and MySQL grants to dtm's user.
+    expect(envOf(services.mysql as Service).MYSQL_DATABASE).toBe('dtm');
+    expect(envOf(services.dtm as Service).STORE_DB ?? 'dtm').toBe('dtm');
+    expect(envOf(services.dtm as Service).STORE_USER).toBe(envOf(services.mysql as Service).MYSQL_USER);
+    expect(envOf(services.dtm as Service).STORE_PASSWORD).toBe(envOf(services.mysql as Service).MYSQL_PASSWORD);
+    expect(interpolate(`--port=${envOf(services.dtm as Service).STORE_PORT}`)).toBe(
+      interpolate(commandOf('mysql').find((a) => a.startsWith('--port=')) ?? ''),
+    );
+  });
+});
+
+// ---------- the Dockerfile ----------
+
+describe('Dockerfile', () => {
+  const ins = dockerfile('Dockerfile');
+  const included = dockerignore(read('.dockerignore'));
+
+  test('COPYs only paths that exist in the repository and are not excluded by .dockerignore', () => {
+    const copies = contextCopies(ins);
+    expect(copies.length).toBeGreaterThan(0);
+    for (const { source } of copies) {
+      const path = posix.normalize(source).replace(/\/$/, '');
+      expect(existsSync(join(root, path)), `COPY ${source}: exists`).toBe(true);
+      if (statSync(join(root, path)).isDirectory()) {
+        expect(filesUnder(path).filter(included).length, `COPY ${source}: files in the build context`).toBeGreaterThan(
+          0,
+        );
+      } else {
+        expect(included(path), `COPY ${source}: not excluded by .dockerignore`).toBe(true);
+      }
+    }
+  });
+
+  test('installs with npm ci from every workspace manifest (npm ci checks the lockfile against all of them)', () => {
+    const deps = contextCopies(ins)
+      .filter((c) => c.stage === 'deps')
+      .map((c) => c.source);
+    expect(deps).toContain('package-lock.json');
+    for (const ws of workspaces()) expect(deps, `deps stage copies ${ws}/package.json`).toContain(`${ws}/package.json`);
+    const run = ins.filter((i) => i.stage === 'deps' && i.keyword === 'RUN').map((i) => i.args);
+    expect(run.join('\n')).toMatch(/npm ci .*--omit=dev/);
+  });
+
+  test('runs as a non-root user, the files it starts are in the image, and the build targets exist', () => {
+    const users = ins.filter((i) => i.keyword === 'USER').map((i) => i.args);
+    expect(users.length).toBeGreaterThan(0);
+    expect(users.at(-1)).not.toMatch(/^(root|0)(:|$)/);
+    // Repository files named in CMD / HEALTHCHECK exist and are copied into the image.
+    const copied = contextCopies(ins).map((c) => posix.normalize(c.source).replace(/\/$/, ''));
+    const started = ins
+      .filter((i) => i.keyword === 'CMD' || i.keyword === 'HEALTHCHECK')
+      .flatMap((i) => i.args.match(/[\w./-]+\.(?:ts|yaml|yml)\b/g) ?? []);
+    expect(started.length).toBeGreaterThan(0);
+    for (const file of started) {
+      expect(existsSync(join(root, file)), `${file} exists`).toBe(true);
+      expect(included(file), `${file} is in the build context`).toBe(true);
+      expect(
+        copied.some((c) => file === c || file.startsWith(`${c}/`)),
+        `${file} is copied`,
+      ).toBe(true);
+    }
+    const stages = new Set(ins.filter((i) => i.keyword === 'FROM').map((i) => i.stage));
+    for (const [name, s] of Object.entries(services)) {
+      if (typeof s.build !== 'object') continue;
+      expect(s.build.dockerfile ?? 'Dockerfile', name).toBe('Dockerfile');
+      expect(s.build.context, name).toBe('.');
+      expect(stages.has(s.build.target ?? ''), `${name}: target ${s.build.target}`).toBe(true);
+    }
+    // trans's image reports health; the one-shot app's does not.
+    expect(ins.some((i) => i.stage === 'trans' && i.keyword === 'HEALTHCHECK' && i.args.startsWith('--'))).toBe(true);
+  });
+});
+
+// ---------- one dtm config, two stacks ----------
+
+describe('one dtm config for the compose stack and the local stack', () => {
+  const CONFIG = 'infra/dtm/config.yml';
+  const conf = parse(read(CONFIG)) as {
+    MicroService: { Driver: string; Target: string; EndPoint: string };
+    HttpPort: number;
+    GrpcPort: number;
+  } & Dict;
+  const dtm = services.dtm as Service;
+  const stack = read('scripts/stack.sh');
+
+  test('both stacks start dtm with -c on infra/dtm/config.yml', () => {
+    const args = commandOf('dtm');
+    const file = args[args.indexOf('-c') + 1];
+    expect(args).toContain('-c');
+    expect(bindMounts(dtm)).toContainEqual({ source: `./${CONFIG}`, target: file });
+    expect(stack).toContain(CONFIG);
+    expect(stack).toMatch(/-c "\$DTM_CONF"/);
+  });
+
+  test('the file has only dtm keys, spelt exactly, and no Store (which comes from the environment in compose)', () => {
+    const known = new Set(leaves(DTM_KEYS).map((p) => p.join('.')));
+    for (const path of leaves(conf)) expect(known.has(path.join('.')), `${CONFIG}: ${path.join('.')}`).toBe(true);
+    // YAML keys override the environment, so a Store here would silently replace compose's STORE_* settings.
+    expect(conf).not.toHaveProperty('Store');
+    expect(conf.MicroService.Driver).toBe('dtm-driver-gozero');
+  });
+
+  test("compose's dtm environment sets only store keys, none the shared file would override", () => {
+    const byEnv = new Map(leaves(DTM_KEYS).map((p) => [dtmEnvName(p), p.join('.')]));
+    expect(dtmEnvName(['MicroService', 'EndPoint'])).toBe('MICRO_SERVICE_END_POINT');
+    const inFile = new Set(leaves(conf).map((p) => p.join('.')));
+    for (const name of Object.keys(envOf(dtm))) {
+      const key = byEnv.get(name);
+      expect(key, `${name} is one of dtm's settings`).toBeDefined();
+      expect(key?.startsWith('Store.'), `${name} is a store setting`).toBe(true);
+      expect(inFile.has(key as string), `${name} is not also in ${CONFIG}`).toBe(false);
+    }
+    expect(envOf(dtm).STORE_DRIVER).toBe('mysql');
+  });
+
+  test('registration, ports and etcd agree with the stacks, the apps and the healthchecks', () => {
+    const { Target, EndPoint } = conf.MicroService;
+    const target = /^etcd:\/\/([^/]+)\/(\w+)$/.exec(Target);
+    expect(target, `Target ${Target}`).not.toBeNull();
+    const [, etcdHost, key] = target as unknown as [string, string, string];
+    // dtm publishes EndPoint verbatim: it must be its gRPC port.
+    expect(EndPoint.split(':').at(-1)).toBe(String(conf.GrpcPort));
+    // etcd is where both stacks run it, and where trans and the app look.
+    const advertised = commandOf('etcd').find((a) => a.startsWith('--advertise-client-urls='));
+    expect(hostPort(advertised?.split('=')[1] ?? '')).toBe(hostPort(etcdHost));
+    expect(hostPort(/ETCD_URL="([^"]+)"/.exec(stack)?.[1] ?? '')).toBe(hostPort(etcdHost));
+    for (const file of ['apps/trans/etc/trans.yaml', 'apps/app/etc/config.yaml']) {
+      const { Etcd } = parse(read(file)) as { Etcd: { Hosts: string[] } };
+      expect(Etcd.Hosts.map(hostPort), file).toEqual([hostPort(etcdHost)]);
+    }
+    // The app's default dtm address is where dtm registers itself.
+    expect(read('apps/app/src/main.ts')).toContain(`'${Target}'`);
+    // The local stack waits for that registration and probes the HTTP port; compose probes the same port.
+    expect(stack).toContain(`--prefix ${key}/`);
+    expect(/DTM_HTTP="http:\/\/[^:]+:(\d+)"/.exec(stack)?.[1]).toBe(String(conf.HttpPort));
+    expect([dtm.healthcheck?.test ?? []].flat().join(' ')).toContain(`127.0.0.1:${conf.HttpPort}/api/ping`);
+  });
+});
