@@ -204,9 +204,11 @@ up() {
 }
 
 down() {
-  stop_one redis
-  stop_one postgres
-  stop_one mariadb
+  # in parallel: each server takes a second or two to shut down cleanly
+  stop_one redis &
+  stop_one postgres &
+  stop_one mariadb &
+  wait
   say "down"
 }
 
