@@ -1,8 +1,11 @@
 // Checks of the Docker setup that need no Docker engine: docker-compose.yml against the compose specification,
 // pinned images, the Dockerfile's COPY sources against the repository and .dockerignore, and that the compose
 // stack and the local stack (scripts/stack.sh) run dtm with the same settings from infra/dtm/config.yml.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import { Ajv } from 'ajv';
 import { DCLinter } from 'dclint';
@@ -420,6 +423,43 @@ describe('Dockerfile', () => {
     }
     // trans's image reports health; the one-shot app's does not.
     expect(ins.some((i) => i.stage === 'trans' && i.keyword === 'HEALTHCHECK' && i.args.startsWith('--'))).toBe(true);
+  });
+});
+
+// ---------- trans's healthcheck script ----------
+
+describe('infra/docker/trans-healthcheck.ts', () => {
+  /** Runs the script on a config with the given ListenOn and no Etcd; resolves with its exit code and output. */
+  async function check(listenOn: string): Promise<{ code: number; out: string }> {
+    const dir = mkdtempSync(join(tmpdir(), 'trans-healthcheck-'));
+    const file = join(dir, 'trans.yaml');
+    writeFileSync(file, `Name: trans.rpc\nListenOn: ${listenOn}\n`);
+    try {
+      return await new Promise((resolve) => {
+        execFile(
+          process.execPath,
+          [join(root, 'infra/docker/trans-healthcheck.ts'), '-f', file],
+          { timeout: 15_000 },
+          (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, out: `${stdout}${stderr}` }),
+        );
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  test('is healthy when the port accepts connections, unhealthy when it does not', async () => {
+    const server: Server = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    try {
+      const up = await check(`127.0.0.1:${port}`);
+      expect(up).toEqual({ code: 0, out: expect.stringContaining(`trans listens on 127.0.0.1:${port}`) });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+    const down = await check(`127.0.0.1:${port}`);
+    expect(down).toEqual({ code: 1, out: expect.stringContaining('unhealthy: connect ECONNREFUSED') });
   });
 });
 
