@@ -83,8 +83,8 @@ function dockerfile(path: string): Instruction[] {
   let pending = '';
   for (const raw of read(path).split('\n')) {
     const line = raw.trim();
-    if (pending === '' && (line === '' || line.startsWith('#'))) continue;
-    if (line.startsWith('#')) continue;
+    // Blank and comment lines are skipped, also inside a continued instruction (as BuildKit does).
+    if (line === '' || line.startsWith('#')) continue;
     pending += `${line.replace(/\\$/, '')} `;
     if (line.endsWith('\\')) continue;
     const m = /^(\w+)\s+(.*)$/.exec(pending.trim());
