@@ -48,6 +48,7 @@ class EtcdResolver implements experimental.Resolver {
   #watcher: Watcher | undefined;
   #starting = false;
   #destroyed = false;
+  #lastFailed = false;
 
   constructor(target: GrpcUri, listener: ResolverListener, _options: ChannelOptions) {
     this.#hosts = (target.authority ?? '').split(',').filter((h) => h !== '');
@@ -62,7 +63,9 @@ class EtcdResolver implements experimental.Resolver {
   updateResolution(): void {
     this.#destroyed = false;
     if (this.#watcher) {
-      void this.#report();
+      // The watch pushes every change; load balancers ask for re-resolution whenever a connection drops, and
+      // answering each ask with the same list would spin. Only an earlier failure is worth reporting again.
+      if (this.#lastFailed) void this.#report();
       return;
     }
     if (this.#starting) return;
@@ -121,6 +124,7 @@ class EtcdResolver implements experimental.Resolver {
     const values = [...new Set(this.#values.values())];
     const endpoints = await toEndpoints(values);
     if (this.#destroyed) return;
+    this.#lastFailed = endpoints.length === 0;
     if (endpoints.length === 0) {
       fail(
         this.#listener,

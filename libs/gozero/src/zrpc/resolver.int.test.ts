@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import { type AdjustInfo, type Response, TransSvcService } from '@dtm-gozero/proto/trans';
+import { Client, credentials, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
+import { afterAll, expect, test } from 'vitest';
+import { closeEtcdClients } from '../discov/clients.ts';
+import { registerResolvers } from './resolver.ts';
+import { RpcServer } from './server.ts';
+
+afterAll(() => closeEtcdClients());
+
+/** A TransSvc instance that records which instance answered. */
+function instance(name: string, key: string, port: number, hits: string[]): RpcServer {
+  const handler = (_call: ServerUnaryCall<AdjustInfo, Response>, cb: sendUnaryData<Response>): void => {
+    hits.push(name);
+    cb(null, {});
+  };
+  return new RpcServer(
+    {
+      Name: name,
+      ListenOn: `127.0.0.1:${port}`,
+      Mode: 'pro',
+      Timeout: 2000,
+      Etcd: { Hosts: ['127.0.0.1:2379'], Key: key },
+    },
+    (s) => s.addService(TransSvcService, { transIn: handler, transOut: handler }),
+  );
+}
+
+function call(client: Client): Promise<void> {
+  return new Promise((resolve, reject) => {
+    client.makeUnaryRequest(
+      TransSvcService.transOut.path,
+      TransSvcService.transOut.requestSerialize,
+      TransSvcService.transOut.responseDeserialize,
+      { Amount: 1, UserID: 1 },
+      { deadline: Date.now() + 3000 },
+      (err) => (err ? reject(err) : resolve()),
+    );
+  });
+}
+
+async function callsUntil(
+  client: Client,
+  hits: string[],
+  want: (hits: string[]) => boolean,
+  ms: number,
+): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    hits.length = 0;
+    for (let i = 0; i < 6; i++) await call(client).catch(() => undefined);
+    if (want(hits)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`calls never satisfied the condition; last hits: ${hits.join(',')}`);
+}
+
+test('etcd://host/key follows registrations and removals live', { timeout: 30_000 }, async () => {
+  registerResolvers();
+  const key = `res-${randomUUID().slice(0, 8)}`;
+  const hits: string[] = [];
+  // Port 0 would be published as is; pick real ports first.
+  const ports = await Promise.all([freePort(), freePort(), freePort()]);
+  const A = instance('a', key, ports[0] as number, hits);
+  const B = instance('b', key, ports[1] as number, hits);
+  await A.start();
+  const client = new Client(`etcd://127.0.0.1:2379/${key}`, credentials.createInsecure());
+  try {
+    await callsUntil(client, hits, (h) => h.length === 6 && h.every((x) => x === 'a'), 5000);
+
+    await B.start(); // added while the client is connected
+    await callsUntil(client, hits, (h) => h.includes('a') && h.includes('b'), 5000);
+
+    await A.stop(); // removed: every call now lands on b
+    await callsUntil(client, hits, (h) => h.length === 6 && h.every((x) => x === 'b'), 5000);
+
+    const C = instance('c', key, ports[2] as number, hits);
+    await C.start();
+    await callsUntil(client, hits, (h) => h.includes('c'), 5000);
+    await C.stop();
+  } finally {
+    client.close();
+    await B.stop();
+  }
+});
+
+test('nothing registered: calls fail fast with UNAVAILABLE naming the key', async () => {
+  registerResolvers();
+  const key = `res-none-${randomUUID().slice(0, 8)}`;
+  const client = new Client(`etcd://127.0.0.1:2379/${key}`, credentials.createInsecure());
+  try {
+    await expect(call(client)).rejects.toThrow(new RegExp(`no instance is registered in etcd under "${key}/"`));
+  } finally {
+    client.close();
+  }
+});
+
+test('direct:///a,b resolves a fixed list', async () => {
+  registerResolvers();
+  const hits: string[] = [];
+  const port = await freePort();
+  const s = instance('d', 'unused', port, hits);
+  // No Etcd: a direct target needs no registration.
+  (s.conf as { Etcd?: unknown }).Etcd = undefined;
+  await s.start();
+  const client = new Client(`direct:///127.0.0.1:${port}`, credentials.createInsecure());
+  try {
+    await call(client);
+    expect(hits).toEqual(['d']);
+  } finally {
+    client.close();
+    await s.stop();
+  }
+});
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
