@@ -14,11 +14,28 @@ export class DtmError extends Error {
 /** dtm's FAILURE: from a branch it means "roll back"; from dtm it means the request was refused for good. */
 export class DtmFailure extends DtmError {
   override name = 'DtmFailure';
+
+  constructor(message = 'FAILURE', options: { cause?: unknown; code?: status } = {}) {
+    super(message, options);
+  }
 }
 
 /** dtm's ONGOING: not finished yet, try again later (dtm retries at the same interval). */
 export class DtmOngoing extends DtmError {
   override name = 'DtmOngoing';
+
+  constructor(message = 'ONGOING', options: { cause?: unknown; code?: status } = {}) {
+    super(message, options);
+  }
+}
+
+/** dtm's DUPLICATED: the msg barrier already holds this gid's row (a repeated doAndSubmit, or a decided back-check). */
+export class DtmDuplicated extends DtmError {
+  override name = 'DtmDuplicated';
+
+  constructor(message = 'DUPLICATED', options: { cause?: unknown; code?: status } = {}) {
+    super(message, options);
+  }
 }
 
 /** Bad input given to this client (empty gid, no branches, a malformed URL, …); nothing was sent. */

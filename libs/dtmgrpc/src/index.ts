@@ -1,6 +1,7 @@
 export { type BranchCall, typedBranch, urlBranch } from './branch.ts';
 export { type CallOptions, closeConnections, DEFAULT_CALL_TIMEOUT_MS, invokeUnary } from './conn.ts';
 export {
+  DtmDuplicated,
   DtmError,
   DtmFailure,
   DtmInputError,
@@ -13,3 +14,4 @@ export { rawMethod, type UnaryMethod } from './method.ts';
 export { MsgGrpc } from './msg.ts';
 export { TccGrpc, type TccMethods, tccGlobalTransaction } from './tcc.ts';
 export { genGid, TransBase, type TransOptions, type TransType } from './trans-base.ts';
+export * from './barrier/index.ts';
