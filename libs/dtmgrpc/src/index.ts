@@ -15,3 +15,4 @@ export { MsgGrpc } from './msg.ts';
 export { TccGrpc, type TccMethods, tccGlobalTransaction } from './tcc.ts';
 export { genGid, TransBase, type TransOptions, type TransType } from './trans-base.ts';
 export * from './barrier/index.ts';
+export { type BranchInfo, branchInfoFromGrpc, branchInfoFromMetadata, dtmHandler } from './server.ts';
