@@ -44,7 +44,7 @@ test('the go-zero example transcript, against real etcd and dtm', async () => {
     'transfer out 30 cents from 1',
     'transfer out 30 cents from 1',
   ];
-  lines.forEach((line, i) => expect(line).toMatch(new RegExp(`^${STAMP}${expected[i]}$`)));
+  for (const [i, line] of lines.entries()) expect(line).toMatch(new RegExp(`^${STAMP}${expected[i]}$`));
   expect(t.proc.stdout()).toBe(`Starting rpc server at 127.0.0.1:${t.port}...\n`);
 
   // dtm itself reports both global transactions as succeeded.

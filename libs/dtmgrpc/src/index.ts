@@ -1,3 +1,4 @@
+export * from './barrier/index.ts';
 export { type BranchCall, typedBranch, urlBranch } from './branch.ts';
 export { type CallOptions, closeConnections, DEFAULT_CALL_TIMEOUT_MS, invokeUnary } from './conn.ts';
 export {
@@ -12,7 +13,6 @@ export {
 } from './errors.ts';
 export { rawMethod, type UnaryMethod } from './method.ts';
 export { MsgGrpc } from './msg.ts';
+export { type BranchInfo, branchInfoFromGrpc, branchInfoFromMetadata, dtmHandler } from './server.ts';
 export { TccGrpc, type TccMethods, tccGlobalTransaction } from './tcc.ts';
 export { genGid, TransBase, type TransOptions, type TransType } from './trans-base.ts';
-export * from './barrier/index.ts';
-export { type BranchInfo, branchInfoFromGrpc, branchInfoFromMetadata, dtmHandler } from './server.ts';

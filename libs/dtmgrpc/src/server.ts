@@ -1,4 +1,4 @@
-import type { Metadata, sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
+import type { Metadata, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
 import { DtmInputError, toGrpcStatus } from './errors.ts';
 
 /** What dtm (or a client calling a try/action) tells a branch handler in gRPC metadata. */
