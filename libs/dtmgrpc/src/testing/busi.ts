@@ -1,0 +1,126 @@
+// An in-process business gRPC service for the saga/xa integration tests: one service `busi.Busi` whose methods take
+// trans's AdjustInfo. It records every call (dtm's or the client's) with its dtm metadata, and a test decides how a
+// method answers, per method and optionally per gid, so tests sharing the server do not disturb each other.
+import { AdjustInfo, Response } from '@dtm-gozero/proto/trans';
+import {
+  Server,
+  ServerCredentials,
+  type ServerUnaryCall,
+  type sendUnaryData,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
+import { toGrpcStatus } from '../errors.ts';
+import type { UnaryMethod } from '../method.ts';
+
+export const BUSI_SERVICE = 'busi.Busi';
+
+/** A unary method of `busi.Busi` taking AdjustInfo, in the shape ts-proto emits (usable by the server and clients). */
+export interface BusiMethod extends UnaryMethod<AdjustInfo, Response> {
+  requestDeserialize(b: Buffer): AdjustInfo;
+  responseSerialize(v: Response): Buffer;
+}
+
+export function busiMethod(name: string): BusiMethod {
+  return {
+    path: `/${BUSI_SERVICE}/${name}`,
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (v) => Buffer.from(AdjustInfo.encode(v).finish()),
+    requestDeserialize: (b) => AdjustInfo.decode(b),
+    responseSerialize: (v) => Buffer.from(Response.encode(v).finish()),
+    responseDeserialize: (b) => Response.decode(b),
+  };
+}
+
+export interface BusiCall {
+  method: string;
+  gid: string;
+  transType: string;
+  branchId: string;
+  op: string;
+  dtm: string;
+  phase2Url: string;
+  /** Bytes received (dtm's phase-2 XA calls send none). */
+  payloadBytes: number;
+  amount: number;
+  user: number;
+}
+
+export type Behaviour = (req: AdjustInfo, call: ServerUnaryCall<AdjustInfo, Response>) => Promise<unknown> | unknown;
+
+export interface BusiServer {
+  /** `127.0.0.1:<port>`: dtm's go-zero driver dials it directly. */
+  readonly target: string;
+  readonly calls: readonly BusiCall[];
+  /** Descriptor of a method (any name: every name is served). */
+  method(name: string): BusiMethod;
+  /** Go-style URL of a method: `127.0.0.1:<port>/busi.Busi/<name>`. */
+  url(name: string): string;
+  /** Calls of one gid, as `Method:op` (or `Method:op:branchId` with `withBranch`), in arrival order. */
+  log(gid: string, withBranch?: boolean): string[];
+  /** How `name` answers: for every gid, or only for `gid` (takes precedence). Throw DtmFailure to fail. */
+  on(name: string, behaviour: Behaviour, gid?: string): void;
+  stop(): Promise<void>;
+}
+
+/** Starts the service on 127.0.0.1 (port 0 → a free one) serving the method names given. */
+export async function startBusiServer(names: readonly string[]): Promise<BusiServer> {
+  const calls: BusiCall[] = [];
+  const behaviours = new Map<string, Behaviour>();
+  const server = new Server();
+  const definition: Record<string, BusiMethod> = {};
+  const impl: UntypedServiceImplementation = {};
+  for (const name of names) {
+    definition[name] = busiMethod(name);
+    impl[name] = (call: ServerUnaryCall<AdjustInfo, Response>, cb: sendUnaryData<Response>) => {
+      const md = call.metadata;
+      const s = (k: string): string => String(md.get(k)[0] ?? '');
+      const gid = s('dtm-gid');
+      calls.push({
+        method: name,
+        gid,
+        transType: s('dtm-trans_type'),
+        branchId: s('dtm-branch_id'),
+        op: s('dtm-op'),
+        dtm: s('dtm-dtm'),
+        phase2Url: s('dtm-phase2_url'),
+        payloadBytes: AdjustInfo.encode(call.request).finish().length,
+        amount: call.request.Amount,
+        user: call.request.UserID,
+      });
+      const b = behaviours.get(`${gid}\u0000${name}`) ?? behaviours.get(name);
+      Promise.resolve()
+        .then(() => b?.(call.request, call))
+        .then(
+          () => cb(null, {}),
+          (err: unknown) => cb(toGrpcStatus(err)),
+        );
+    };
+  }
+  server.addService(definition, impl);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  const target = `127.0.0.1:${port}`;
+  return {
+    target,
+    calls,
+    method: busiMethod,
+    url: (name) => `${target}/${BUSI_SERVICE}/${name}`,
+    log: (gid, withBranch = false) =>
+      calls.filter((c) => c.gid === gid).map((c) => `${c.method}:${c.op}${withBranch ? `:${c.branchId}` : ''}`),
+    on: (name, behaviour, gid) => behaviours.set(gid === undefined ? name : `${gid}\u0000${name}`, behaviour),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 1000);
+        t.unref();
+        server.tryShutdown(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      }),
+  };
+}

@@ -1,0 +1,89 @@
+// Helpers for integration tests against the real local stack (etcd + dtm from scripts/stack.sh, databases from
+// scripts/db.sh): start what does not answer, and read a transaction back from dtm's HTTP query API.
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '..', '..', '..', '..');
+export const DTM_GRPC = 'localhost:36790';
+export const DTM_ETCD = 'etcd://localhost:2379/dtmservice';
+export const DTM_HTTP = 'http://127.0.0.1:36789';
+
+const run = (script: string) =>
+  execFileSync('bash', [join(root, 'scripts', script), 'up'], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    timeout: 180_000,
+  });
+
+async function dtmAnswers(): Promise<boolean> {
+  try {
+    const res = await fetch(`${DTM_HTTP}/api/ping`, { signal: AbortSignal.timeout(2000) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** `scripts/stack.sh up` unless dtm already answers (both idempotent). */
+export async function ensureStack(): Promise<void> {
+  if (!(await dtmAnswers())) run('stack.sh');
+}
+
+/** `scripts/db.sh up` (idempotent: reuses servers that answer, re-applies the barrier schema). */
+export function ensureDatabases(): void {
+  run('db.sh');
+}
+
+export interface DtmBranch {
+  branch_id: string;
+  op: string;
+  status: string;
+  url: string;
+}
+
+export interface DtmTrans {
+  transaction: {
+    status: string;
+    trans_type: string;
+    custom_data?: string;
+    rollback_reason?: string;
+    options?: string;
+  } | null;
+  branches: DtmBranch[];
+}
+
+export async function dtmQuery(gid: string): Promise<DtmTrans> {
+  const res = await fetch(`${DTM_HTTP}/api/dtmsvr/query?gid=${encodeURIComponent(gid)}`, {
+    signal: AbortSignal.timeout(5000),
+  });
+  if (!res.ok) throw new Error(`dtm query ${gid}: HTTP ${res.status} ${await res.text()}`);
+  return (await res.json()) as DtmTrans;
+}
+
+/** Polls until `fn` returns something other than undefined; throws after `ms` naming `what`. */
+export async function eventually<T>(fn: () => Promise<T | undefined>, ms: number, what: string): Promise<T> {
+  const end = Date.now() + ms;
+  let last: unknown;
+  while (Date.now() < end) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} not reached within ${ms} ms${last ? ` (last error: ${String(last)})` : ''}`);
+}
+
+/** Waits for the global transaction to reach `succeed` or `failed` and returns it with its branches. */
+export function finalTrans(gid: string, ms = 30_000): Promise<DtmTrans> {
+  return eventually(
+    async () => {
+      const t = await dtmQuery(gid);
+      const s = t.transaction?.status;
+      return s === 'succeed' || s === 'failed' ? t : undefined;
+    },
+    ms,
+    `final status of ${gid}`,
+  );
+}
