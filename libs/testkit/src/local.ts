@@ -1,0 +1,303 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { onProcessExit } from './cleanup.ts';
+import { type DtmConfig, dtmConfig, dtmConfigYaml, type StoreSettings } from './dtm-config.ts';
+import { TestkitError } from './errors.ts';
+import { localBinaries, onPath } from './paths.ts';
+import { freePorts, releasePorts } from './ports.ts';
+import { dtmPing, dtmRegistered, etcdHealthy, waitUntil } from './probe.ts';
+import {
+  checkRedis,
+  createMysqlDatabase,
+  type DtmStore,
+  deleteRedisPrefix,
+  dropMysqlDatabase,
+  type MysqlServer,
+  mysqlStore,
+  type RedisServer,
+  redisStore,
+  stackId,
+} from './stores.ts';
+import type { DtmStack } from './types.ts';
+
+/** The etcd key dtm registers under (the example's `etcd://localhost:2379/dtmservice`). */
+export const DTM_SERVICE_KEY = 'dtmservice';
+
+/** Everything the local backend needs, resolved by `startDtmStack`. */
+export interface LocalPlan {
+  store: DtmStore;
+  shared: DtmConfig;
+  timeoutMs: number;
+  stopTimeoutMs: number;
+  log: (line: string) => void;
+  mysql: MysqlServer;
+  redis: RedisServer;
+  etcdBin?: string | undefined;
+  dtmBin?: string | undefined;
+}
+
+/** A start attempt failed because a port picked as free was taken meanwhile (by another process): retry. */
+export class PortClash extends Error {
+  override name = 'PortClash';
+}
+
+/** etcd's flags for a one-member cluster on loopback (both backends). */
+export function etcdArgs(o: { name: string; dataDir: string; clientPort: number; peerPort: number }): string[] {
+  const client = `http://127.0.0.1:${o.clientPort}`;
+  const peer = `http://127.0.0.1:${o.peerPort}`;
+  return [
+    `--name=${o.name}`,
+    `--data-dir=${o.dataDir}`,
+    `--listen-client-urls=${client}`,
+    // go-zero-style clients replace their endpoints with the advertised URL: it must be this same address.
+    `--advertise-client-urls=${client}`,
+    `--listen-peer-urls=${peer}`,
+    `--initial-advertise-peer-urls=${peer}`,
+    `--initial-cluster=${o.name}=${peer}`,
+    '--initial-cluster-state=new',
+    '--logger=zap',
+    '--log-outputs=stderr',
+  ];
+}
+
+// Only these reach etcd and dtm: both read settings from the environment (ETCD_*, STORE_*, MICRO_SERVICE_*,
+// IS_DOCKER, …), which must not leak from the test's environment into a stack.
+const ENV_PASS = ['PATH', 'HOME', 'TMPDIR', 'TZ', 'SYSTEMROOT'];
+export function childEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const k of ENV_PASS) if (env[k] !== undefined) out[k] = env[k];
+  return out;
+}
+
+interface Child {
+  name: string;
+  proc: ChildProcess;
+  tail: string[];
+  done: boolean;
+  exited: Promise<void>;
+}
+
+function spawnChild(name: string, bin: string, args: string[], cwd: string, log: (line: string) => void): Child {
+  const proc = spawn(bin, args, { cwd, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: Child = { name, proc, tail: [], done: false, exited: Promise.resolve() };
+  child.exited = new Promise((resolve) => {
+    proc.once('exit', () => {
+      child.done = true;
+      resolve();
+    });
+    proc.once('error', (err) => {
+      child.tail.push(`spawn error: ${err.message}`);
+      child.done = true;
+      resolve();
+    });
+  });
+  const onData = (): ((d: Buffer) => void) => {
+    let partial = '';
+    return (d) => {
+      const lines = (partial + d.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        child.tail.push(line);
+        if (child.tail.length > 40) child.tail.shift();
+        log(`[${name}] ${line}`);
+      }
+    };
+  };
+  proc.stdout?.on('data', onData());
+  proc.stderr?.on('data', onData());
+  return child;
+}
+
+function exitReason(c: Child): string | undefined {
+  if (!c.done) return undefined;
+  const how = c.proc.signalCode ? `signal ${c.proc.signalCode}` : `code ${c.proc.exitCode}`;
+  return `${c.name} exited (${how}); its last lines:\n${c.tail.join('\n')}`;
+}
+
+async function stopChild(c: Child, graceMs: number): Promise<void> {
+  if (c.done) return;
+  c.proc.kill('SIGTERM');
+  const timer = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+  await Promise.race([c.exited, timer(graceMs)]);
+  if (c.done) return;
+  c.proc.kill('SIGKILL');
+  await Promise.race([c.exited, timer(5000)]);
+}
+
+function killNow(c: Child): void {
+  if (!c.done && c.proc.pid) {
+    try {
+      process.kill(c.proc.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+// Process-exit path (synchronous): best-effort removal of the store's data with the command-line clients, if any.
+function dropStoreSync(store: StoreSettings | undefined, mysql: MysqlServer, redis: RedisServer): void {
+  if (store?.Driver === 'mysql') {
+    const cli = onPath('mariadb') ?? onPath('mysql');
+    if (cli) {
+      spawnSync(
+        cli,
+        [
+          '--no-defaults',
+          '--protocol=TCP',
+          '-h',
+          mysql.host,
+          '-P',
+          String(mysql.port),
+          '-u',
+          mysql.user,
+          '--connect-timeout=2',
+        ],
+        {
+          input: `DROP DATABASE IF EXISTS \`${store.Db}\`;`,
+          env: { ...childEnv(), MYSQL_PWD: mysql.password },
+          timeout: 5000,
+          stdio: ['pipe', 'ignore', 'ignore'],
+        },
+      );
+    }
+  } else if (store?.Driver === 'redis') {
+    const cli = onPath('redis-cli');
+    const script = "local n=0 for _,k in ipairs(redis.call('KEYS',ARGV[1])) do redis.call('DEL',k) n=n+1 end return n";
+    const pattern = `${String(store.RedisPrefix).replace(/[*?[\]\\]/g, '\\$&')}*`;
+    if (cli) {
+      spawnSync(cli, ['-h', redis.host, '-p', String(redis.port), 'EVAL', script, '0', pattern], {
+        env: { ...childEnv(), ...(redis.password ? { REDISCLI_AUTH: redis.password } : {}) },
+        timeout: 5000,
+        stdio: 'ignore',
+      });
+    }
+  }
+}
+
+/** Starts etcd and dtm as child processes on free loopback ports. */
+export async function startLocal(plan: LocalPlan): Promise<DtmStack> {
+  const bins = localBinaries({ etcdBin: plan.etcdBin, dtmBin: plan.dtmBin });
+  if (!bins.etcd || !bins.dtm) {
+    throw new TestkitError(
+      `the local backend needs the etcd and dtm binaries; missing: ${bins.missing.join(', ')}. ` +
+        'Run `npm run setup` (installs etcd and builds dtm into .cache/bin/dtm), or set ETCD_BIN / DTM_BIN.',
+    );
+  }
+  const deadline = Date.now() + plan.timeoutMs;
+  const left = (): number => Math.max(0, deadline - Date.now());
+  const id = stackId();
+  const [etcdClient, etcdPeer, dtmHttp, dtmGrpc] = (await freePorts(4)) as [number, number, number, number];
+  const ports = { etcdClient, etcdPeer, dtmHttp, dtmGrpc };
+  const dir = mkdtempSync(join(tmpdir(), `dtm-testkit-${id}-`));
+  const etcdUrl = `http://127.0.0.1:${etcdClient}`;
+  const endPoint = `127.0.0.1:${dtmGrpc}`;
+  const target = `etcd://127.0.0.1:${etcdClient}/${DTM_SERVICE_KEY}`;
+  const children: Child[] = [];
+  let store: StoreSettings | undefined;
+  let storeReady = false;
+
+  const unregister = onProcessExit(() => {
+    for (const c of children) killNow(c);
+    rmSync(dir, { recursive: true, force: true });
+    if (storeReady) dropStoreSync(store, plan.mysql, plan.redis);
+  });
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      const errors: unknown[] = [];
+      // dtm first: it deregisters from etcd (and stops writing to its store) while etcd is still there.
+      for (const c of [...children].reverse()) await stopChild(c, plan.stopTimeoutMs);
+      const alive = children.filter((c) => !c.done).map((c) => `${c.name} (pid ${c.proc.pid})`);
+      if (alive.length > 0) errors.push(new Error(`still running after SIGKILL: ${alive.join(', ')}`));
+      rmSync(dir, { recursive: true, force: true });
+      releasePorts(Object.values(ports));
+      if (storeReady && store?.Driver === 'mysql') {
+        await dropMysqlDatabase(plan.mysql, String(store.Db)).catch((e) => errors.push(e));
+      } else if (storeReady && store?.Driver === 'redis') {
+        await deleteRedisPrefix(plan.redis, String(store.RedisPrefix)).catch((e) => errors.push(e));
+      }
+      unregister();
+      if (errors.length > 0) throw new AggregateError(errors, 'dtm stack: stop() did not clean up everything');
+    })());
+
+  try {
+    if (plan.store === 'mysql') {
+      const db = `dtm_tk_${id}`;
+      store = mysqlStore(plan.mysql, db);
+      storeReady = true; // from here a (partly) created database is dropped again
+      await createMysqlDatabase(plan.mysql, db);
+      plan.log(`[testkit] created MySQL database ${db} at ${plan.mysql.host}:${plan.mysql.port}`);
+    } else if (plan.store === 'redis') {
+      await checkRedis(plan.redis);
+      store = redisStore(plan.redis, `{dtm-tk-${id}}`);
+      storeReady = true;
+    } else {
+      store = { Driver: 'boltdb' };
+    }
+    const conf = dtmConfigYaml(
+      dtmConfig(plan.shared, { target, endPoint, httpPort: dtmHttp, grpcPort: dtmGrpc }, store),
+    );
+    const confFile = join(dir, 'dtm.yml');
+    writeFileSync(confFile, conf);
+    const dtmDir = join(dir, 'dtm'); // boltdb writes ./dtm.bolt
+    mkdirSync(dtmDir);
+
+    const args = etcdArgs({
+      name: `testkit-${id}`,
+      dataDir: join(dir, 'etcd'),
+      clientPort: etcdClient,
+      peerPort: etcdPeer,
+    });
+    const etcd = spawnChild('etcd', bins.etcd, args, dir, plan.log);
+    children.push(etcd);
+    await waitUntil(
+      () => etcdHealthy(etcdUrl),
+      left(),
+      `etcd at ${etcdUrl} healthy`,
+      () => exitReason(etcd),
+    );
+
+    const dtm = spawnChild('dtm', bins.dtm, ['-c', confFile], dtmDir, plan.log);
+    children.push(dtm);
+    const dtmUrl = `http://127.0.0.1:${dtmHttp}`;
+    const storeHint = plan.store === 'boltdb' ? '' : ` (dtm waits for its ${plan.store} store before it serves)`;
+    await waitUntil(
+      () => dtmPing(dtmUrl),
+      left(),
+      `dtm at ${dtmUrl}/api/ping${storeHint}`,
+      () => exitReason(dtm),
+    );
+    await waitUntil(
+      () => dtmRegistered(etcdUrl, DTM_SERVICE_KEY, endPoint),
+      left(),
+      `dtm registered as ${endPoint} under ${DTM_SERVICE_KEY}/ in etcd ${etcdUrl}`,
+      () => exitReason(dtm),
+    );
+    plan.log(`[testkit] up: etcd ${etcdUrl}, dtm grpc ${endPoint}, http ${dtmUrl}, store ${plan.store} (dir ${dir})`);
+
+    return {
+      etcdEndpoints: [`127.0.0.1:${etcdClient}`],
+      etcdUrl,
+      dtmGrpc: endPoint,
+      dtmHttp: dtmUrl,
+      dtmTarget: target,
+      backend: 'local',
+      store: plan.store,
+      ports,
+      pids: children.map((c) => c.proc.pid as number),
+      containerIds: [],
+      mysqlDatabase: store.Driver === 'mysql' ? String(store.Db) : undefined,
+      redisPrefix: store.Driver === 'redis' ? String(store.RedisPrefix) : undefined,
+      dtmConfig: conf,
+      stop,
+    };
+  } catch (err) {
+    const clash = children.some((c) => c.tail.some((l) => /address already in use/i.test(l)));
+    await stop().catch(() => {});
+    if (clash) throw new PortClash('a port picked as free was taken meanwhile', { cause: err });
+    throw err;
+  }
+}
