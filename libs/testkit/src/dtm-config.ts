@@ -94,7 +94,7 @@ export function mysqlStorageDdl(sql: string, db: string): string {
     .replace(/(CREATE\s+DATABASE\s+(?:IF\s+NOT\s+EXISTS\s+)?)`?dtm`?(?=[\s;])/gi, `$1\`${db}\``)
     .replace(/(^|[\s(,])`?dtm`?\.(?=`?\w)/g, `$1\`${db}\`.`)
     .replace(/(\bUSE\s+)`?dtm`?(?=[\s;])/gi, `$1\`${db}\``);
-  if (/(^|[\s(,`])dtm`?\.`?\w/.test(out) || /\bDATABASE\s+(IF\s+NOT\s+EXISTS\s+)?`?dtm`?[\s;]/i.test(out)) {
+  if (/\bdtm`?\.`?\w/.test(out) || /\bDATABASE\s+(IF\s+NOT\s+EXISTS\s+)?`?dtm`?[\s;]/i.test(out)) {
     throw new TestkitError(`could not move every table of the MySQL storage DDL from database dtm to ${db}`);
   }
   if (!out.includes(`\`${db}\`.`)) throw new TestkitError('the MySQL storage DDL creates no table in database dtm');
