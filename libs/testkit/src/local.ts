@@ -253,6 +253,7 @@ export async function startLocal(plan: LocalPlan): Promise<DtmStack> {
     });
     const etcd = spawnChild('etcd', bins.etcd, args, dir, plan.log);
     children.push(etcd);
+    plan.log(`[testkit] started etcd (pid ${etcd.proc.pid}) on 127.0.0.1:${etcdClient}/${etcdPeer}, data in ${dir}`);
     await waitUntil(
       () => etcdHealthy(etcdUrl),
       left(),
@@ -262,6 +263,7 @@ export async function startLocal(plan: LocalPlan): Promise<DtmStack> {
 
     const dtm = spawnChild('dtm', bins.dtm, ['-c', confFile], dtmDir, plan.log);
     children.push(dtm);
+    plan.log(`[testkit] started dtm (pid ${dtm.proc.pid}) on http ${dtmHttp}, grpc ${dtmGrpc}`);
     const dtmUrl = `http://127.0.0.1:${dtmHttp}`;
     const storeHint = plan.store === 'boltdb' ? '' : ` (dtm waits for its ${plan.store} store before it serves)`;
     await waitUntil(

@@ -1,0 +1,211 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { closeConnections, genGid, tccGlobalTransaction } from '@dtm-gozero/dtmgrpc';
+import { Etcd3 } from 'etcd3';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { dockerEngine } from './backend.ts';
+import { TestkitError } from './errors.ts';
+import { alive, openPorts, until } from './int-support.ts';
+import { startDtmStack } from './stack.ts';
+import type { DtmStack } from './types.ts';
+
+// Against the real etcd and dtm binaries (`npm run setup`), each stack on free ports of its own: the fixed-port
+// stack of the integration global setup (2379, 36789, 36790) keeps running untouched.
+const FIXED_PORTS = [2379, 2380, 36789, 36790];
+const engine = await dockerEngine();
+
+afterAll(() => closeConnections());
+
+async function dtmKeys(stack: DtmStack): Promise<Record<string, string>> {
+  const etcd = new Etcd3({ hosts: stack.etcdUrl });
+  try {
+    return await etcd.getAll().prefix('dtmservice/').strings();
+  } finally {
+    etcd.close();
+  }
+}
+
+async function query(stack: DtmStack, gid: string): Promise<{ transaction: { status: string } | null }> {
+  const res = await fetch(`${stack.dtmHttp}/api/dtmsvr/query?gid=${gid}`, { signal: AbortSignal.timeout(5000) });
+  return (await res.json()) as { transaction: { status: string } | null };
+}
+
+/** A TCC with no branches: prepare + submit, which dtm finishes at once (`succeed`), through its store. */
+async function trivialTcc(dtm: string): Promise<string> {
+  const gid = await genGid(dtm);
+  await tccGlobalTransaction(
+    dtm,
+    gid,
+    async () => {},
+    (t) => {
+      t.options.waitResult = true;
+    },
+  );
+  return gid;
+}
+
+describe('boltdb stack (local backend)', () => {
+  let stack: DtmStack;
+  const lines: string[] = [];
+  beforeAll(async () => {
+    stack = await startDtmStack({ backend: 'local', log: (l) => lines.push(l) });
+  });
+  afterAll(() => stack?.stop());
+
+  test('addresses on free loopback ports, none of the fixed stack', () => {
+    expect(stack.backend).toBe('local');
+    expect(stack.store).toBe('boltdb');
+    const { etcdClient, dtmGrpc, dtmHttp } = stack.ports;
+    expect(stack.etcdEndpoints).toEqual([`127.0.0.1:${etcdClient}`]);
+    expect(stack.dtmGrpc).toBe(`127.0.0.1:${dtmGrpc}`);
+    expect(stack.dtmHttp).toBe(`http://127.0.0.1:${dtmHttp}`);
+    expect(stack.dtmTarget).toBe(`etcd://127.0.0.1:${etcdClient}/dtmservice`);
+    expect(new Set(Object.values(stack.ports)).size).toBe(4);
+    for (const p of Object.values(stack.ports)) expect(FIXED_PORTS).not.toContain(p);
+    expect(stack.pids).toHaveLength(2);
+  });
+
+  test('dtm registered itself in this etcd under dtmservice/<lease> with its gRPC address', async () => {
+    const keys = await dtmKeys(stack);
+    expect(Object.values(keys)).toEqual([stack.dtmGrpc]);
+    expect(Object.keys(keys)[0]).toMatch(/^dtmservice\/\d+$/);
+  });
+
+  test('NewGid over gRPC, directly and through the etcd resolver', async () => {
+    const direct = await genGid(stack.dtmGrpc);
+    const viaEtcd = await genGid(stack.dtmTarget);
+    expect(direct).toMatch(/^\w{10,}$/);
+    expect(viaEtcd).toMatch(/^\w{10,}$/);
+    expect(direct).not.toBe(viaEtcd);
+  });
+
+  test('a transaction goes through dtm and its store; the query API sees it', async () => {
+    const gid = await trivialTcc(stack.dtmTarget);
+    expect((await query(stack, gid)).transaction?.status).toBe('succeed');
+    expect((await query(stack, 'no-such-gid')).transaction).toBeNull();
+  });
+
+  test('the log callback gets the servers lines', () => {
+    expect(lines.some((l) => l.startsWith('[etcd] '))).toBe(true);
+    expect(lines.some((l) => l.startsWith('[dtm] ') && l.includes('RegisterService'))).toBe(true);
+  });
+});
+
+test('stop(): processes gone, ports closed, idempotent', async () => {
+  const stack = await startDtmStack({ backend: 'local' });
+  expect(stack.pids.every(alive)).toBe(true);
+  expect(await openPorts(stack)).toEqual([
+    stack.ports.etcdClient,
+    stack.ports.etcdPeer,
+    stack.ports.dtmHttp,
+    stack.ports.dtmGrpc,
+  ]);
+  await stack.stop();
+  expect(stack.pids.filter(alive)).toEqual([]);
+  expect(await openPorts(stack)).toEqual([]);
+  await expect(stack.stop()).resolves.toBeUndefined();
+});
+
+test('two stacks started at once do not clash', async () => {
+  const [a, b] = await Promise.all([startDtmStack({ backend: 'local' }), startDtmStack({ backend: 'local' })]);
+  try {
+    const all = [...Object.values(a.ports), ...Object.values(b.ports)];
+    expect(new Set(all).size).toBe(8);
+    // each dtm is registered in its own etcd only
+    expect(Object.values(await dtmKeys(a))).toEqual([a.dtmGrpc]);
+    expect(Object.values(await dtmKeys(b))).toEqual([b.dtmGrpc]);
+    const [ga, gb] = await Promise.all([trivialTcc(a.dtmTarget), trivialTcc(b.dtmTarget)]);
+    expect((await query(a, ga)).transaction?.status).toBe('succeed');
+    expect((await query(b, gb)).transaction?.status).toBe('succeed');
+    // separate stores: a's transaction is unknown to b
+    expect((await query(b, ga)).transaction).toBeNull();
+  } finally {
+    await Promise.all([a.stop(), b.stop()]);
+  }
+  expect([...a.pids, ...b.pids].filter(alive)).toEqual([]);
+});
+
+test('the fixed-port stack of the global setup still answers', async () => {
+  const res = await fetch('http://127.0.0.1:36789/api/ping', { signal: AbortSignal.timeout(3000) });
+  expect(await res.json()).toEqual({ msg: 'pong' });
+});
+
+describe('errors', () => {
+  test('unknown store: lists the valid ones', async () => {
+    await expect(startDtmStack({ store: 'postgres' as never })).rejects.toThrow(
+      'unknown dtm store "postgres"; valid stores: boltdb, mysql, redis',
+    );
+  });
+
+  test.skipIf(engine.ok)('docker requested without an engine: says to start Docker or use local', async () => {
+    const err = await startDtmStack({ backend: 'docker' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TestkitError);
+    expect((err as Error).message).toMatch(/no Docker engine answers .*Start Docker.*backend: 'local'/s);
+  });
+
+  test('missing binaries: says to run npm run setup', async () => {
+    await expect(startDtmStack({ backend: 'local', dtmBin: '/nonexistent/dtm' })).rejects.toThrow(
+      /missing: dtm \(\/nonexistent\/dtm is not an executable\)\. Run `npm run setup`/,
+    );
+  });
+
+  test('dtm dies at start-up: the error shows why, and etcd is stopped again', async () => {
+    const lines: string[] = [];
+    const err = await startDtmStack({ backend: 'local', dtmBin: '/bin/false', log: (l) => lines.push(l) }).catch(
+      (e: unknown) => e,
+    );
+    expect((err as Error).message).toMatch(/dtm exited \(code 1\)/);
+    const pid = Number(/started etcd \(pid (\d+)\)/.exec(lines.join('\n'))?.[1]);
+    expect(pid).toBeGreaterThan(0);
+    expect(alive(pid)).toBe(false);
+  });
+});
+
+describe('a test process that dies leaves no servers behind', () => {
+  const script = join(mkdtempSync(join(tmpdir(), 'testkit-exit-')), 'victim.ts');
+  writeFileSync(
+    script,
+    `import { startDtmStack } from ${JSON.stringify(join(import.meta.dirname, 'index.ts'))};
+const s = await startDtmStack({ backend: 'local' });
+console.log(JSON.stringify({ pids: s.pids, ports: s.ports }));
+if (process.argv[2] === 'throw') process.stdin.once('data', () => { throw new Error('boom'); });
+else setInterval(() => {}, 1000);
+`,
+  );
+
+  async function victim(
+    mode: 'throw' | 'sigterm',
+  ): Promise<{ pids: number[]; ports: DtmStack['ports']; signal: string | null }> {
+    const child = spawn(process.execPath, [script, mode], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    const exited = new Promise<string | null>((resolve) => child.on('exit', (_code, sig) => resolve(sig)));
+    await until(() => out.includes('\n') || child.exitCode !== null, 30_000, 'victim started its stack');
+    const info = JSON.parse(out.split('\n')[0] ?? '{}') as { pids: number[]; ports: DtmStack['ports'] };
+    expect(info.pids.every(alive)).toBe(true);
+    if (mode === 'sigterm') child.kill('SIGTERM');
+    else child.stdin.write('go\n');
+    const signal = await Promise.race([
+      exited,
+      new Promise<never>((_, r) => setTimeout(() => r(new Error('victim did not exit')), 15_000)),
+    ]);
+    return { ...info, signal };
+  }
+
+  test('uncaught exception', async () => {
+    const v = await victim('throw');
+    await until(() => v.pids.every((p) => !alive(p)), 5000, 'servers gone');
+    expect(await openPorts(v)).toEqual([]);
+  });
+
+  test('SIGTERM: servers killed, and the process still dies of the signal', async () => {
+    const v = await victim('sigterm');
+    expect(v.signal).toBe('SIGTERM');
+    await until(() => v.pids.every((p) => !alive(p)), 5000, 'servers gone');
+    expect(await openPorts(v)).toEqual([]);
+  });
+});

@@ -1,0 +1,96 @@
+import { closeConnections, genGid, tccGlobalTransaction } from '@dtm-gozero/dtmgrpc';
+import { Redis } from 'ioredis';
+import { createConnection } from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { alive, ensureDatabases, openPorts } from './int-support.ts';
+import { startDtmStack } from './stack.ts';
+import { DB_SH_MYSQL, DB_SH_REDIS, redisKeys } from './stores.ts';
+
+// dtm's MySQL and Redis stores, against the project's databases (scripts/db.sh), with the local backend.
+beforeAll(ensureDatabases, 120_000);
+afterAll(() => closeConnections());
+
+async function trivialTcc(dtm: string): Promise<string> {
+  const gid = await genGid(dtm);
+  await tccGlobalTransaction(
+    dtm,
+    gid,
+    async () => {},
+    (t) => {
+      t.options.waitResult = true;
+    },
+  );
+  return gid;
+}
+
+async function mysql<T>(sql: string, params: unknown[] = []): Promise<T> {
+  const conn = await createConnection({ ...DB_SH_MYSQL, connectTimeout: 3000 });
+  try {
+    const [rows] = await conn.query(sql, params);
+    return rows as T;
+  } finally {
+    await conn.end();
+  }
+}
+
+describe('mysql store', () => {
+  test('a fresh database with the project schema; the transaction lands there; stop() drops it', async () => {
+    const stack = await startDtmStack({ backend: 'local', store: 'mysql' });
+    const db = stack.mysqlDatabase as string;
+    try {
+      expect(db).toMatch(/^dtm_tk_[0-9a-f]+$/);
+      expect(stack.dtmConfig).toContain(`Db: ${db}`);
+      const tables = await mysql<{ t: string }[]>(
+        'SELECT table_name AS t FROM information_schema.tables WHERE table_schema = ? ORDER BY t',
+        [db],
+      );
+      expect(tables.map((r) => r.t)).toEqual(['kv', 'trans_branch_op', 'trans_global']);
+      const gid = await trivialTcc(stack.dtmTarget);
+      const rows = await mysql<{ status: string }[]>(`SELECT status FROM \`${db}\`.trans_global WHERE gid = ?`, [gid]);
+      expect(rows).toEqual([{ status: 'succeed' }]);
+    } finally {
+      await stack.stop();
+    }
+    expect(await mysql<unknown[]>('SHOW DATABASES LIKE ?', [db])).toEqual([]);
+    expect(stack.pids.filter(alive)).toEqual([]);
+    expect(await openPorts(stack)).toEqual([]);
+  });
+
+  test('MySQL unreachable: says to run scripts/db.sh up', async () => {
+    await expect(
+      startDtmStack({ backend: 'local', store: 'mysql', mysql: { ...DB_SH_MYSQL, port: 9 } }),
+    ).rejects.toThrow(/MySQL at 127\.0\.0\.1:9 does not answer as root .*bash scripts\/db\.sh up/);
+  });
+});
+
+describe('redis store', () => {
+  test('its own key prefix; the transaction lands there; stop() deletes the keys', async () => {
+    const [a, b] = await Promise.all([
+      startDtmStack({ backend: 'local', store: 'redis' }),
+      startDtmStack({ backend: 'local', store: 'redis' }),
+    ]);
+    const prefix = a.redisPrefix as string;
+    try {
+      expect(prefix).toMatch(/^\{dtm-tk-[0-9a-f]+\}$/);
+      expect(b.redisPrefix).not.toBe(prefix);
+      const gid = await trivialTcc(a.dtmTarget);
+      const redis = new Redis({ ...DB_SH_REDIS, maxRetriesPerRequest: 1 });
+      try {
+        expect(JSON.parse((await redis.get(`${prefix}_g_${gid}`)) ?? '{}')).toMatchObject({ gid, status: 'succeed' });
+      } finally {
+        redis.disconnect();
+      }
+      expect(await redisKeys(DB_SH_REDIS, b.redisPrefix as string)).toEqual([]);
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+    expect(await redisKeys(DB_SH_REDIS, prefix)).toEqual([]);
+    expect([...a.pids, ...b.pids].filter(alive)).toEqual([]);
+  });
+
+  test('Redis unreachable: says to run scripts/db.sh up', async () => {
+    await expect(
+      startDtmStack({ backend: 'local', store: 'redis', redis: { host: '127.0.0.1', port: 9 } }),
+    ).rejects.toThrow(/Redis at 127\.0\.0\.1:9 does not answer .*bash scripts\/db\.sh up/);
+  });
+});
