@@ -125,7 +125,16 @@ export type MysqlXaConnection = MysqlPoolConnection & { destroy(): void };
  * The database of an XA branch: a mysql2/promise Pool (MySQL ≥ 5.7.7 / MariaDB ≥ 10.5, whose prepared XA
  * transactions outlive their connection) or a pg Pool (the server needs `max_prepared_transactions` > 0).
  */
-export type XaDb<C> = { mysql: MysqlPool<C & MysqlXaConnection> } | { postgres: PgPool<C & PgPoolClient> };
+export type XaDb<C> = { mysql: MysqlPool<C & MysqlXaConnection> } | { postgres: PgXaPool<C & PgPoolClient> };
+
+/**
+ * A pg Pool, typed so that the client type is inferred from `connect(): Promise<C>` even though pg's Pool also has a
+ * callback overload (TypeScript infers from overloads pairwise, from the last one).
+ */
+export interface PgXaPool<C extends PgPoolClient> extends PgQueryable {
+  connect(): Promise<C>;
+  connect(callback: never): void;
+}
 
 /** What an XA branch handler is told: the dtm metadata of the call. */
 export type XaBranchInfo = BranchInfo;
@@ -181,6 +190,21 @@ function xaId(info: XaBranchInfo, maxBytes: number, db: string): string {
  *   transaction; an unknown XA id counts as done. After a rollback the barrier row is written, so a phase 1 that
  *   arrives late refuses to run (it fails with DtmFailure instead of leaving a transaction nobody would finish).
  */
+export function xaLocalTransaction<C extends MysqlXaConnection>(
+  call: { readonly metadata: Metadata } | Metadata,
+  db: { mysql: MysqlPool<C> },
+  fn: (conn: C, info: XaBranchInfo) => Promise<unknown>,
+): Promise<void>;
+export function xaLocalTransaction<C extends PgPoolClient>(
+  call: { readonly metadata: Metadata } | Metadata,
+  db: { postgres: PgXaPool<C> },
+  fn: (client: C, info: XaBranchInfo) => Promise<unknown>,
+): Promise<void>;
+export function xaLocalTransaction<C>(
+  call: { readonly metadata: Metadata } | Metadata,
+  db: XaDb<C>,
+  fn: (conn: C, info: XaBranchInfo) => Promise<unknown>,
+): Promise<void>;
 export async function xaLocalTransaction<C>(
   call: { readonly metadata: Metadata } | Metadata,
   db: XaDb<C>,
