@@ -168,6 +168,10 @@ export const Response: MessageFns<Response> = {
   },
 };
 
+/**
+ * TransIn and TransOut are the Go example's two methods, unchanged on the wire. The others give each
+ * transaction mode its real second-phase and back-check methods (this project's additions).
+ */
 export type TransSvcService = typeof TransSvcService;
 export const TransSvcService = {
   transIn: {
@@ -188,11 +192,87 @@ export const TransSvcService = {
     responseSerialize: (value: Response): Buffer => Buffer.from(Response.encode(value).finish()),
     responseDeserialize: (value: Buffer): Response => Response.decode(value),
   },
+  /** TCC confirm / SAGA and TCC compensation. */
+  transInConfirm: {
+    path: "/trans.TransSvc/TransInConfirm" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AdjustInfo): Buffer => Buffer.from(AdjustInfo.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AdjustInfo => AdjustInfo.decode(value),
+    responseSerialize: (value: Response): Buffer => Buffer.from(Response.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Response => Response.decode(value),
+  },
+  transInRevert: {
+    path: "/trans.TransSvc/TransInRevert" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AdjustInfo): Buffer => Buffer.from(AdjustInfo.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AdjustInfo => AdjustInfo.decode(value),
+    responseSerialize: (value: Response): Buffer => Buffer.from(Response.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Response => Response.decode(value),
+  },
+  transOutConfirm: {
+    path: "/trans.TransSvc/TransOutConfirm" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AdjustInfo): Buffer => Buffer.from(AdjustInfo.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AdjustInfo => AdjustInfo.decode(value),
+    responseSerialize: (value: Response): Buffer => Buffer.from(Response.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Response => Response.decode(value),
+  },
+  transOutRevert: {
+    path: "/trans.TransSvc/TransOutRevert" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AdjustInfo): Buffer => Buffer.from(AdjustInfo.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AdjustInfo => AdjustInfo.decode(value),
+    responseSerialize: (value: Response): Buffer => Buffer.from(Response.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Response => Response.decode(value),
+  },
+  /** XA branches: one method serves phase 1 (op action) and phase 2 (op commit / rollback). */
+  transInXa: {
+    path: "/trans.TransSvc/TransInXa" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AdjustInfo): Buffer => Buffer.from(AdjustInfo.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AdjustInfo => AdjustInfo.decode(value),
+    responseSerialize: (value: Response): Buffer => Buffer.from(Response.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Response => Response.decode(value),
+  },
+  transOutXa: {
+    path: "/trans.TransSvc/TransOutXa" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AdjustInfo): Buffer => Buffer.from(AdjustInfo.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AdjustInfo => AdjustInfo.decode(value),
+    responseSerialize: (value: Response): Buffer => Buffer.from(Response.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Response => Response.decode(value),
+  },
+  /** 2-phase message back-check; dtm calls it with an empty body. */
+  queryPrepared: {
+    path: "/trans.TransSvc/QueryPrepared" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AdjustInfo): Buffer => Buffer.from(AdjustInfo.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AdjustInfo => AdjustInfo.decode(value),
+    responseSerialize: (value: Response): Buffer => Buffer.from(Response.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Response => Response.decode(value),
+  },
 } as const;
 
 export interface TransSvcServer extends UntypedServiceImplementation {
   transIn: handleUnaryCall<AdjustInfo, Response>;
   transOut: handleUnaryCall<AdjustInfo, Response>;
+  /** TCC confirm / SAGA and TCC compensation. */
+  transInConfirm: handleUnaryCall<AdjustInfo, Response>;
+  transInRevert: handleUnaryCall<AdjustInfo, Response>;
+  transOutConfirm: handleUnaryCall<AdjustInfo, Response>;
+  transOutRevert: handleUnaryCall<AdjustInfo, Response>;
+  /** XA branches: one method serves phase 1 (op action) and phase 2 (op commit / rollback). */
+  transInXa: handleUnaryCall<AdjustInfo, Response>;
+  transOutXa: handleUnaryCall<AdjustInfo, Response>;
+  /** 2-phase message back-check; dtm calls it with an empty body. */
+  queryPrepared: handleUnaryCall<AdjustInfo, Response>;
 }
 
 export interface TransSvcClient extends Client {
@@ -215,6 +295,108 @@ export interface TransSvcClient extends Client {
     callback: (error: ServiceError | null, response: Response) => void,
   ): ClientUnaryCall;
   transOut(
+    request: AdjustInfo,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Response) => void,
+  ): ClientUnaryCall;
+  /** TCC confirm / SAGA and TCC compensation. */
+  transInConfirm(
+    request: AdjustInfo,
+    callback: (error: ServiceError | null, response: Response) => void,
+  ): ClientUnaryCall;
+  transInConfirm(
+    request: AdjustInfo,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Response) => void,
+  ): ClientUnaryCall;
+  transInConfirm(
+    request: AdjustInfo,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Response) => void,
+  ): ClientUnaryCall;
+  transInRevert(
+    request: AdjustInfo,
+    callback: (error: ServiceError | null, response: Response) => void,
+  ): ClientUnaryCall;
+  transInRevert(
+    request: AdjustInfo,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Response) => void,
+  ): ClientUnaryCall;
+  transInRevert(
+    request: AdjustInfo,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Response) => void,
+  ): ClientUnaryCall;
+  transOutConfirm(
+    request: AdjustInfo,
+    callback: (error: ServiceError | null, response: Response) => void,
+  ): ClientUnaryCall;
+  transOutConfirm(
+    request: AdjustInfo,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Response) => void,
+  ): ClientUnaryCall;
+  transOutConfirm(
+    request: AdjustInfo,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Response) => void,
+  ): ClientUnaryCall;
+  transOutRevert(
+    request: AdjustInfo,
+    callback: (error: ServiceError | null, response: Response) => void,
+  ): ClientUnaryCall;
+  transOutRevert(
+    request: AdjustInfo,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Response) => void,
+  ): ClientUnaryCall;
+  transOutRevert(
+    request: AdjustInfo,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Response) => void,
+  ): ClientUnaryCall;
+  /** XA branches: one method serves phase 1 (op action) and phase 2 (op commit / rollback). */
+  transInXa(request: AdjustInfo, callback: (error: ServiceError | null, response: Response) => void): ClientUnaryCall;
+  transInXa(
+    request: AdjustInfo,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Response) => void,
+  ): ClientUnaryCall;
+  transInXa(
+    request: AdjustInfo,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Response) => void,
+  ): ClientUnaryCall;
+  transOutXa(request: AdjustInfo, callback: (error: ServiceError | null, response: Response) => void): ClientUnaryCall;
+  transOutXa(
+    request: AdjustInfo,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Response) => void,
+  ): ClientUnaryCall;
+  transOutXa(
+    request: AdjustInfo,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Response) => void,
+  ): ClientUnaryCall;
+  /** 2-phase message back-check; dtm calls it with an empty body. */
+  queryPrepared(
+    request: AdjustInfo,
+    callback: (error: ServiceError | null, response: Response) => void,
+  ): ClientUnaryCall;
+  queryPrepared(
+    request: AdjustInfo,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Response) => void,
+  ): ClientUnaryCall;
+  queryPrepared(
     request: AdjustInfo,
     metadata: Metadata,
     options: Partial<CallOptions>,

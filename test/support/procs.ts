@@ -146,3 +146,12 @@ export async function eventually<T>(fn: () => Promise<T | undefined>, ms: number
   }
   throw new Error(`${what} not reached within ${ms} ms${last ? ` (last error: ${String(last)})` : ''}`);
 }
+
+/** Starts the project's MariaDB/Postgres/Redis (scripts/db.sh up, idempotent) unless MariaDB already answers. */
+export async function ensureDatabases(): Promise<void> {
+  const { execFileSync } = await import('node:child_process');
+  execFileSync('bash', [join(root, 'scripts/db.sh'), 'up'], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    timeout: 180_000,
+  });
+}

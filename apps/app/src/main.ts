@@ -1,13 +1,26 @@
 // Port of gozero/app/main.go: submits a 2-phase message and a TCC global transaction through dtm.
+// `npm run app -- <mode> [--fail]` runs one mode instead: msg, tcc, saga, xa, msg-db.
 // Prints one line per global transaction: `<mode> <gid> <final status>`.
 import { parseArgs } from 'node:util';
-import { closeConnections, genGid, MsgGrpc, tccGlobalTransaction } from '@dtm-gozero/dtmgrpc';
-import { buildTarget, closeEtcdClients, loadClientConf, ResolveError, resolveTarget } from '@dtm-gozero/gozero';
-import { TransSvcService } from '@dtm-gozero/proto/trans';
+import { closeConnections } from '@dtm-gozero/dtmgrpc';
+import {
+  buildTarget,
+  closeEtcdClients,
+  loadClientConf,
+  ResolveError,
+  readYaml,
+  resolveTarget,
+} from '@dtm-gozero/gozero';
+import { MODES, type Mode, type ModeContext, msg, msgDb, saga, seed, tcc, xa } from './modes.ts';
+import { queryFinalStatus } from './status.ts';
 
 // dtm registers itself in etcd under the key dtmservice (MicroService.Target in dtm's config), so it is found
 // the same way as any go-zero service. `--dtm localhost:36790` (or DTM_TARGET) connects directly instead.
 const DEFAULT_DTM = 'etcd://localhost:2379/dtmservice';
+const DEFAULT_DTM_HTTP = 'http://localhost:36789';
+const DEFAULT_MYSQL = 'mysql://root:dtm-test@127.0.0.1:3306/dtm_busi';
+
+const USAGE = `usage: npm run app -- [${MODES.join('|')}] [--fail] [-f etc/config.yaml] [--dtm <target>] [--dtm-http <url>]`;
 
 /** Resolves a target once, turning "not found" into a message that says what to start. */
 async function findOrExplain(what: string, target: string, fix: string): Promise<void> {
@@ -21,56 +34,54 @@ async function findOrExplain(what: string, target: string, fix: string): Promise
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
     options: {
       f: { type: 'string', short: 'f', default: 'etc/config.yaml' },
       dtm: { type: 'string', default: process.env.DTM_TARGET || DEFAULT_DTM },
+      'dtm-http': { type: 'string', default: process.env.DTM_HTTP || DEFAULT_DTM_HTTP },
+      fail: { type: 'boolean', default: false },
     },
   });
-  const dtmServer = values.dtm as string;
+  const mode = positionals[0] as Mode | undefined;
+  if (positionals.length > 1 || (mode !== undefined && !MODES.includes(mode))) {
+    throw new Error(`unknown mode "${positionals.join(' ')}"; ${USAGE}`);
+  }
+  if (values.fail && mode === undefined) throw new Error(`--fail needs a mode; ${USAGE}`);
+
+  const file = values.f as string;
   // trans's target as go-zero v1.4 builds it from etc/config.yaml: etcd://127.0.0.1:2379/trans.
-  const busiServer = buildTarget(loadClientConf(values.f as string));
+  const busiServer = buildTarget(loadClientConf(file));
+  const mysqlConf = readYaml(file).Mysql as { DataSource?: string } | undefined;
+  const ctx: ModeContext = {
+    dtm: values.dtm as string,
+    busiServer,
+    fail: values.fail as boolean,
+    mysql: mysqlConf?.DataSource ?? DEFAULT_MYSQL,
+  };
 
   // Fail fast, with the reason, when dtm or trans cannot be found (the Go client would block instead).
-  await findOrExplain('dtm', dtmServer, 'start dtm with `npm run stack:up`, or pass --dtm <target>');
+  await findOrExplain('dtm', ctx.dtm, 'start dtm with `npm run stack:up`, or pass --dtm <target>');
   await findOrExplain('trans', busiServer, 'start trans with `npm run trans`, or check Etcd.Key in the config');
 
-  const req1 = { Amount: 30, UserID: 1 };
-  const req2 = { Amount: 30, UserID: 2 };
+  const runs: [string, string, boolean][] = [];
+  if (mode === undefined) {
+    const gids = await seed(ctx);
+    runs.push(['msg', gids.msg, false], ['tcc', gids.tcc, false]);
+  } else {
+    const run = { msg, tcc, saga, xa, 'msg-db': msgDb }[mode];
+    runs.push([mode, await run(ctx), ctx.fail]);
+  }
 
-  // 2-phase message: dtm calls TransOut then TransIn. The branch is given as the generated method descriptor,
-  // so the invoke path (/trans.TransSvc/TransOut) cannot be mistyped; the URL dtm stores is
-  // busiServer + "/trans.TransSvc/TransOut", exactly what the Go example builds by hand.
-  // waitResult makes Submit return after dtm has called both branches, so the message's two log lines always
-  // come before the TCC's: the transcript does not depend on timing.
-  const gid = await genGid(dtmServer);
-  const msg = new MsgGrpc(dtmServer, gid)
-    .add(busiServer, TransSvcService.transOut, req1)
-    .add(busiServer, TransSvcService.transIn, req2);
-  msg.options.waitResult = true;
-  await msg.submit();
-  console.log(`msg ${gid} succeed`);
-
-  // TCC: the app calls the try itself, dtm then calls confirm (or cancel on abort). As in the Go original,
-  // TransOut stands in for try, confirm and cancel; real confirm/cancel methods come with the full client.
-  const tccGid = await genGid(dtmServer);
-  await tccGlobalTransaction(
-    dtmServer,
-    tccGid,
-    async (tcc) => {
-      await tcc.callBranch(
-        busiServer,
-        { try: TransSvcService.transOut, confirm: TransSvcService.transOut, cancel: TransSvcService.transOut },
-        req1,
-      );
-    },
-    (tcc) => {
-      // Submit returns after dtm has run the confirm: the fourth line is printed before the app exits.
-      tcc.options.waitResult = true;
-    },
-  );
-  // With waitResult an OK reply means dtm finished the pass with the transaction in status `succeed`.
-  console.log(`tcc ${tccGid} succeed`);
+  let unexpected = false;
+  for (const [name, gid, fail] of runs) {
+    // With waitResult an OK Submit already means `succeed`; dtm's HTTP API confirms it and tells the
+    // final status of a rolled-back transaction. Without the API, fall back to what Submit said.
+    const status = (await queryFinalStatus(values['dtm-http'] as string, gid)) ?? (fail ? 'failed' : 'succeed');
+    console.log(`${name} ${gid} ${status}`);
+    if (status !== (fail ? 'failed' : 'succeed')) unexpected = true;
+  }
+  if (unexpected) throw new Error("a global transaction did not end as expected; see dtm.log and trans's output");
 }
 
 main()

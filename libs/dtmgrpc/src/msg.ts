@@ -1,7 +1,15 @@
+import { BranchBarrier } from './barrier/barrier.ts';
+import { MSG_BRANCH_ID, OP_MSG } from './barrier/core.ts';
+import type { MysqlPool, MysqlPoolConnection } from './barrier/mysql.ts';
+import type { PgPool, PgPoolClient } from './barrier/postgres.ts';
 import { type BranchCall, typedBranch, urlBranch } from './branch.ts';
-import { DtmInputError } from './errors.ts';
-import type { UnaryMethod } from './method.ts';
+import { invokeUnary } from './conn.ts';
+import { DtmFailure, DtmInputError, fromGrpcError } from './errors.ts';
+import { rawMethod, type UnaryMethod } from './method.ts';
 import { TransBase } from './trans-base.ts';
+
+/** The database a doAndSubmitDB local transaction runs in. */
+export type BarrierDb<C> = { mysql: MysqlPool<C & MysqlPoolConnection> } | { postgres: PgPool<C & PgPoolClient> };
 
 /**
  * A 2-phase message (dtm's `MsgGrpc`): branches are called by dtm, in order, each until it succeeds.
@@ -60,5 +68,61 @@ export class MsgGrpc extends TransBase {
   /** Abandons a prepared message. */
   async abort(): Promise<void> {
     await this.call('abort', this.request());
+  }
+
+  /**
+   * The 2-phase message with a local step: Prepare (with `queryPrepared` as the back-check), run `busi` with
+   * the msg barrier (gid, branch `00`, op `msg`), then Submit. If `busi` fails with DtmFailure → Abort. If it
+   * fails otherwise (the outcome of the local step is unknown) → ask `queryPrepared` now, as dtm would later:
+   * FAILURE → Abort, OK → Submit, anything else → leave it to dtm's back-check. Rethrows `busi`'s error.
+   */
+  async doAndSubmit(queryPrepared: string, busi: (bb: BranchBarrier) => Promise<unknown>): Promise<void> {
+    const qp = urlBranch(queryPrepared, new Uint8Array());
+    const bb = new BranchBarrier(this.transType, this.gid, MSG_BRANCH_ID, OP_MSG);
+    await this.prepare(queryPrepared);
+    let busiErr: unknown;
+    try {
+      await busi(bb);
+    } catch (err) {
+      busiErr = err;
+    }
+    if (busiErr === undefined) {
+      await this.submit();
+      return;
+    }
+    if (busiErr instanceof DtmFailure) {
+      await this.abort();
+      throw busiErr;
+    }
+    let verdict: 'ok' | 'failure' | 'unknown' = 'unknown';
+    try {
+      await invokeUnary(qp.server, rawMethod(qp.method), new Uint8Array(), {
+        metadata: {
+          'dtm-gid': this.gid,
+          'dtm-trans_type': this.transType,
+          'dtm-branch_id': MSG_BRANCH_ID,
+          'dtm-op': OP_MSG,
+          'dtm-dtm': this.dtm,
+        },
+        timeoutMs: this.options.callTimeoutMs,
+      });
+      verdict = 'ok';
+    } catch (err) {
+      if (fromGrpcError(err, 'queryPrepared') instanceof DtmFailure) verdict = 'failure';
+    }
+    if (verdict === 'failure') await this.abort();
+    else if (verdict === 'ok') await this.submit();
+    throw busiErr;
+  }
+
+  /**
+   * doAndSubmit whose local step is `busi` inside a database transaction together with the barrier row, so the
+   * message is submitted exactly when that transaction commits (MySQL/MariaDB via mysql2, or PostgreSQL via pg).
+   */
+  async doAndSubmitDB<C>(queryPrepared: string, db: BarrierDb<C>, busi: (tx: C) => Promise<unknown>): Promise<void> {
+    await this.doAndSubmit(queryPrepared, async (bb) => {
+      if ('mysql' in db) await bb.callWithMysql(db.mysql, busi as (tx: C & MysqlPoolConnection) => Promise<unknown>);
+      else await bb.callWithPostgres(db.postgres, busi as (tx: C & PgPoolClient) => Promise<unknown>);
+    });
   }
 }

@@ -1,7 +1,9 @@
+import type { Metadata } from '@grpc/grpc-js';
 import { type BranchCall, typedBranch, urlBranch } from './branch.ts';
 import { invokeUnary } from './conn.ts';
-import { DtmError, fromGrpcError } from './errors.ts';
+import { DtmError, DtmInputError, fromGrpcError } from './errors.ts';
 import { rawMethod, type UnaryMethod } from './method.ts';
+import { branchInfoFromMetadata } from './server.ts';
 import { TransBase } from './trans-base.ts';
 
 /** The three methods of a TCC branch; they share one request type. */
@@ -120,4 +122,17 @@ export async function tccGlobalTransaction(
     throw err;
   }
   await tcc.submitGlobal();
+}
+
+/**
+ * The TCC a branch handler is part of, rebuilt from the call's dtm metadata (dtm's `TccFromGrpc`): branches it
+ * calls are nested under the current one (`01` → `0101`, `0102`) and confirmed or cancelled by dtm directly.
+ * Only a try called by the client carries the dtm address; dtm's own calls do not, so nest from a try.
+ */
+export function tccFromGrpc(call: { readonly metadata: Metadata }): TccGrpc {
+  const info = branchInfoFromMetadata(call.metadata, ['gid', 'branchId', 'dtm']);
+  if (info.transType !== 'tcc') {
+    throw new DtmInputError(`tccFromGrpc: the call belongs to a ${info.transType || 'non-dtm'} transaction, not a tcc`);
+  }
+  return new TccGrpc(info.dtm, info.gid, info.branchId);
 }

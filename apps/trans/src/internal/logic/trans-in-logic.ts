@@ -1,17 +1,20 @@
-import { logPrintf } from '@dtm-gozero/gozero';
 import type { AdjustInfo, Response } from '@dtm-gozero/proto/trans';
+import type { ServerUnaryCall } from '@grpc/grpc-js';
 import type { ServiceContext } from '../svc/service-context.ts';
+import { adjust } from './adjust.ts';
 
 /** TransIn: puts money into a user's account; here it only logs, as the Go example does. */
 export class TransInLogic {
   readonly svcCtx: ServiceContext;
+  readonly call: ServerUnaryCall<AdjustInfo, Response>;
 
-  constructor(svcCtx: ServiceContext) {
+  constructor(svcCtx: ServiceContext, call: ServerUnaryCall<AdjustInfo, Response>) {
     this.svcCtx = svcCtx;
+    this.call = call;
   }
 
   async transIn(in_: AdjustInfo): Promise<Response> {
-    logPrintf('transfer in %d cents to %d', in_.Amount, in_.UserID);
+    adjust(this.call.metadata, 'TransIn', 'transfer in {amount} cents to {user}', in_);
     return {};
   }
 }

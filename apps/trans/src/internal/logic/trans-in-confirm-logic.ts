@@ -1,0 +1,20 @@
+import type { AdjustInfo, Response } from '@dtm-gozero/proto/trans';
+import type { ServerUnaryCall } from '@grpc/grpc-js';
+import type { ServiceContext } from '../svc/service-context.ts';
+import { adjust } from './adjust.ts';
+
+/** TransInConfirm: TCC confirm of TransIn. */
+export class TransInConfirmLogic {
+  readonly svcCtx: ServiceContext;
+  readonly call: ServerUnaryCall<AdjustInfo, Response>;
+
+  constructor(svcCtx: ServiceContext, call: ServerUnaryCall<AdjustInfo, Response>) {
+    this.svcCtx = svcCtx;
+    this.call = call;
+  }
+
+  async transInConfirm(in_: AdjustInfo): Promise<Response> {
+    adjust(this.call.metadata, 'TransInConfirm', 'confirm transfer in {amount} cents to {user}', in_);
+    return {};
+  }
+}

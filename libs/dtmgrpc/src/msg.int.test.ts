@@ -1,0 +1,176 @@
+import { TransSvcService } from '@dtm-gozero/proto/trans';
+import { createPool, type Pool } from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { type BusiServer, startBusiServer } from '../../../test/support/busi-server.ts';
+import { dtmStatus, ensureDatabases, eventually } from '../../../test/support/procs.ts';
+import { barrierFromGrpc } from './barrier/barrier.ts';
+import { closeConnections } from './conn.ts';
+import { DtmFailure } from './errors.ts';
+import { MsgGrpc } from './msg.ts';
+import { genGid } from './trans-base.ts';
+
+// Against the real dtm of the local stack (global setup), reached directly and through etcd.
+const DTM = 'localhost:36790';
+const DTM_ETCD = 'etcd://localhost:2379/dtmservice';
+let busi: BusiServer;
+const r1 = { Amount: 30, UserID: 1 };
+const r2 = { Amount: 30, UserID: 2 };
+const finalStatus = (gid: string) =>
+  eventually(
+    async () => {
+      const s = await dtmStatus(gid);
+      return s === 'succeed' || s === 'failed' ? s : undefined;
+    },
+    20_000,
+    `final status of ${gid}`,
+  );
+
+beforeAll(async () => {
+  busi = await startBusiServer();
+});
+afterAll(async () => {
+  await busi.stop();
+  closeConnections();
+});
+
+function newMsg(gid: string, dtm = DTM): MsgGrpc {
+  return new MsgGrpc(dtm, gid)
+    .add(busi.target, TransSvcService.transOut, r1)
+    .add(busi.target, TransSvcService.transIn, r2);
+}
+
+describe('msg', () => {
+  test('submit: dtm calls the branches in order, with the payloads and metadata of the protocol', async () => {
+    const gid = await genGid(DTM_ETCD);
+    const m = newMsg(gid, DTM_ETCD);
+    m.options.waitResult = true;
+    await m.submit();
+    expect(busi.log(gid)).toEqual(['transOut:action', 'transIn:action']);
+    const [out, in_] = busi.calls.filter((c) => c.gid === gid);
+    expect(out).toMatchObject({ branchId: '01', amount: 30, user: 1, dtm: '', headers: { 'dtm-trans_type': 'msg' } });
+    expect(in_).toMatchObject({ branchId: '02', amount: 30, user: 2 });
+    expect(await dtmStatus(gid)).toBe('succeed');
+  });
+
+  test('doAndSubmit: prepare, local step, submit', async () => {
+    const gid = await genGid(DTM);
+    let ranBeforeBranches = false;
+    const m = newMsg(gid);
+    m.options.waitResult = true;
+    await m.doAndSubmit(`${busi.target}${TransSvcService.queryPrepared.path}`, async () => {
+      ranBeforeBranches = busi.log(gid).length === 0;
+    });
+    expect(ranBeforeBranches).toBe(true);
+    expect(busi.log(gid)).toEqual(['transOut:action', 'transIn:action']);
+    expect(await dtmStatus(gid)).toBe('succeed');
+  });
+
+  test('doAndSubmit: a FAILURE in the local step aborts; no branch is called', async () => {
+    const gid = await genGid(DTM);
+    await expect(
+      newMsg(gid).doAndSubmit(`${busi.target}${TransSvcService.queryPrepared.path}`, async () => {
+        throw new DtmFailure('no money');
+      }),
+    ).rejects.toThrow('no money');
+    expect(await finalStatus(gid)).toBe('failed');
+    expect(busi.log(gid)).toEqual([]);
+  });
+
+  test('doAndSubmit: an unknown local outcome is settled by asking QueryPrepared at once', async () => {
+    busi.on('queryPrepared', () => {
+      throw new DtmFailure();
+    });
+    try {
+      const gid = await genGid(DTM);
+      await expect(
+        newMsg(gid).doAndSubmit(`${busi.target}${TransSvcService.queryPrepared.path}`, async () => {
+          throw new Error('connection lost');
+        }),
+      ).rejects.toThrow('connection lost');
+      expect(busi.log(gid)).toEqual(['queryPrepared:msg']);
+      expect(await finalStatus(gid)).toBe('failed');
+    } finally {
+      busi.on('queryPrepared', () => undefined);
+    }
+  });
+
+  test('a prepared message left alone is back-checked by dtm and then delivered', { timeout: 40_000 }, async () => {
+    const gid = await genGid(DTM);
+    const m = newMsg(gid);
+    m.options.timeoutToFail = 1; // dtm back-checks a prepared msg once it is older than this
+    await m.prepare(`${busi.target}${TransSvcService.queryPrepared.path}`);
+    // The app "dies" here: no Submit. dtm asks QueryPrepared (OK) and then runs the branches.
+    expect(await finalStatus(gid)).toBe('succeed');
+    expect(busi.log(gid)).toEqual(['queryPrepared:msg', 'transOut:action', 'transIn:action']);
+  });
+
+  test('input errors are refused before anything is sent', async () => {
+    await expect(new MsgGrpc(DTM, 'x').submit()).rejects.toThrow(/no branches/);
+    await expect(newMsg('x').doAndSubmit('not a url', async () => undefined)).rejects.toThrow(/has no method path/);
+  });
+});
+
+describe('msg with a database: doAndSubmitDB + barrier QueryPrepared (MariaDB)', () => {
+  let pool: Pool;
+  beforeAll(async () => {
+    await ensureDatabases();
+    pool = createPool({ uri: 'mysql://root:dtm-test@127.0.0.1:3306/', connectionLimit: 3 });
+    await pool.query('CREATE DATABASE IF NOT EXISTS dtm_busi');
+    await pool.query('CREATE TABLE IF NOT EXISTS dtm_busi.msg_test (gid VARCHAR(128) PRIMARY KEY, amount BIGINT)');
+    busi.on('queryPrepared', async (_req, call) => barrierFromGrpc(call).queryPreparedMysql(pool));
+  }, 120_000);
+  afterAll(async () => {
+    busi.on('queryPrepared', () => undefined);
+    await pool?.end();
+  });
+  const row = async (gid: string) => {
+    const [rows] = await pool.query('SELECT amount FROM dtm_busi.msg_test WHERE gid = ?', [gid]);
+    return (rows as { amount: number }[])[0]?.amount;
+  };
+
+  test('the local transaction commits, then dtm delivers the message', async () => {
+    const gid = await genGid(DTM);
+    const m = newMsg(gid);
+    m.options.waitResult = true;
+    await m.doAndSubmitDB(`${busi.target}${TransSvcService.queryPrepared.path}`, { mysql: pool }, async (tx) => {
+      await tx.query('INSERT INTO dtm_busi.msg_test (gid, amount) VALUES (?, 30)', [gid]);
+    });
+    expect(await row(gid)).toBe(30);
+    expect(busi.log(gid)).toEqual(['transOut:action', 'transIn:action']);
+    expect(await dtmStatus(gid)).toBe('succeed');
+  });
+
+  test('a failing local transaction rolls back and the message fails', async () => {
+    const gid = await genGid(DTM);
+    await expect(
+      newMsg(gid).doAndSubmitDB(`${busi.target}${TransSvcService.queryPrepared.path}`, { mysql: pool }, async (tx) => {
+        await tx.query('INSERT INTO dtm_busi.msg_test (gid, amount) VALUES (?, 30)', [gid]);
+        throw new DtmFailure('insufficient balance');
+      }),
+    ).rejects.toThrow('insufficient balance');
+    expect(await row(gid)).toBeUndefined();
+    expect(await finalStatus(gid)).toBe('failed');
+    expect(busi.log(gid)).toEqual([]);
+  });
+
+  test('dtm’s back-check reads the barrier: committed → delivered, never committed → failed', {
+    timeout: 60_000,
+  }, async () => {
+    const committed = await genGid(DTM);
+    const lost = await genGid(DTM);
+    for (const gid of [committed, lost]) {
+      const m = newMsg(gid);
+      m.options.timeoutToFail = 1;
+      await m.prepare(`${busi.target}${TransSvcService.queryPrepared.path}`);
+    }
+    // Only `committed` runs its local transaction (with the barrier row); both apps then "die" before Submit.
+    const { BranchBarrier } = await import('./barrier/barrier.ts');
+    await new BranchBarrier('msg', committed, '00', 'msg').callWithMysql(pool, async (tx) => {
+      await tx.query('INSERT INTO dtm_busi.msg_test (gid, amount) VALUES (?, 30)', [committed]);
+    });
+    expect(await finalStatus(committed)).toBe('succeed');
+    expect(await finalStatus(lost)).toBe('failed');
+    expect(busi.log(committed)).toEqual(['queryPrepared:msg', 'transOut:action', 'transIn:action']);
+    expect(busi.log(lost)).toEqual(['queryPrepared:msg']);
+  });
+});

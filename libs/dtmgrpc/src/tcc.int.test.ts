@@ -1,0 +1,113 @@
+import { TransSvcService } from '@dtm-gozero/proto/trans';
+import { Metadata } from '@grpc/grpc-js';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { type BusiServer, startBusiServer } from '../../../test/support/busi-server.ts';
+import { dtmStatus } from '../../../test/support/procs.ts';
+import { closeConnections } from './conn.ts';
+import { DtmFailure } from './errors.ts';
+import { tccFromGrpc, tccGlobalTransaction } from './tcc.ts';
+import { genGid } from './trans-base.ts';
+
+// Against the real dtm of the local stack, found through etcd as the example does.
+const DTM = 'etcd://localhost:2379/dtmservice';
+let busi: BusiServer;
+const out = {
+  try: TransSvcService.transOut,
+  confirm: TransSvcService.transOutConfirm,
+  cancel: TransSvcService.transOutRevert,
+};
+const in_ = {
+  try: TransSvcService.transIn,
+  confirm: TransSvcService.transInConfirm,
+  cancel: TransSvcService.transInRevert,
+};
+
+beforeAll(async () => {
+  busi = await startBusiServer();
+});
+afterAll(async () => {
+  await busi.stop();
+  closeConnections();
+});
+
+test('tries run here; dtm confirms every branch, last registered first', async () => {
+  const gid = await genGid(DTM);
+  await tccGlobalTransaction(
+    DTM,
+    gid,
+    async (tcc) => {
+      await tcc.callBranch(busi.target, out, { Amount: 30, UserID: 1 });
+      await tcc.callBranch(busi.target, in_, { Amount: 30, UserID: 2 });
+    },
+    (tcc) => {
+      tcc.options.waitResult = true;
+    },
+  );
+  expect(busi.log(gid)).toEqual(['transOut:try', 'transIn:try', 'transInConfirm:confirm', 'transOutConfirm:confirm']);
+  const calls = busi.calls.filter((c) => c.gid === gid);
+  // The client's own try carries the dtm address; dtm's calls carry an empty one.
+  expect(calls[0]).toMatchObject({ branchId: '01', dtm: DTM, amount: 30, user: 1 });
+  expect(calls[2]).toMatchObject({ branchId: '02', dtm: '', amount: 30, user: 2 });
+  expect(await dtmStatus(gid)).toBe('succeed');
+});
+
+test('a failed try aborts: dtm cancels every registered branch, the failed one included', async () => {
+  busi.on('transIn', () => {
+    throw new DtmFailure('account frozen');
+  });
+  try {
+    const gid = await genGid(DTM);
+    await expect(
+      tccGlobalTransaction(
+        DTM,
+        gid,
+        async (tcc) => {
+          await tcc.callBranch(busi.target, out, { Amount: 30, UserID: 1 });
+          await tcc.callBranch(busi.target, in_, { Amount: 30, UserID: 2 });
+        },
+        (tcc) => {
+          tcc.options.waitResult = true;
+        },
+      ),
+    ).rejects.toBeInstanceOf(DtmFailure);
+    expect(busi.log(gid)).toEqual(['transOut:try', 'transIn:try', 'transInRevert:cancel', 'transOutRevert:cancel']);
+    expect(await dtmStatus(gid)).toBe('failed');
+  } finally {
+    busi.on('transIn', () => undefined);
+  }
+});
+
+test('nested TCC: a try calls a sub-branch through the incoming metadata; dtm confirms both', async () => {
+  // TransOut's try opens a nested branch on TransIn, as a service calling another service would.
+  busi.on('transOut', async (req, call) => {
+    if (call.metadata.get('dtm-op')[0] !== 'try') return;
+    await tccFromGrpc(call).callBranch(busi.target, in_, { Amount: req.Amount, UserID: 2 });
+  });
+  try {
+    const gid = await genGid(DTM);
+    await tccGlobalTransaction(
+      DTM,
+      gid,
+      async (tcc) => {
+        await tcc.callBranch(busi.target, out, { Amount: 30, UserID: 1 });
+      },
+      (tcc) => {
+        tcc.options.waitResult = true;
+      },
+    );
+    const calls = busi.calls.filter((c) => c.gid === gid).map((c) => `${c.method}:${c.op}:${c.branchId}`);
+    expect(calls).toEqual([
+      'transOut:try:01',
+      'transIn:try:0101',
+      'transInConfirm:confirm:0101',
+      'transOutConfirm:confirm:01',
+    ]);
+    expect(await dtmStatus(gid)).toBe('succeed');
+  } finally {
+    busi.on('transOut', () => undefined);
+  }
+});
+
+test('tccFromGrpc refuses a call without dtm metadata', () => {
+  expect(() => tccFromGrpc({ metadata: new Metadata() })).toThrow(/lacks gid, branchId, dtm/);
+});
