@@ -309,7 +309,8 @@ async function mysqlXaPrepared(db: MysqlQueryable, xid: string): Promise<boolean
 async function mysqlPhase2(pool: MysqlQueryable, xid: string, info: XaBranchInfo): Promise<void> {
   const sql = `XA ${info.op === OP_COMMIT ? 'COMMIT' : 'ROLLBACK'} '${xid}'`;
   // A prepared transaction whose phase-1 connection has not quite closed yet answers "unknown XID" too; it is
-  // still listed by XA RECOVER, so wait for it rather than take it for done.
+  // still listed by XA RECOVER, so wait for it rather than take it for done (≈ 2 s: within dtm's default 3 s
+  // RequestTimeout; after that, ONGOING makes dtm come back later).
   for (let attempt = 0; ; attempt++) {
     try {
       await pool.query(sql, []);
@@ -317,7 +318,7 @@ async function mysqlPhase2(pool: MysqlQueryable, xid: string, info: XaBranchInfo
     } catch (err) {
       if (!isUnknownXid(err)) throw err;
       if (!(await mysqlXaPrepared(pool, xid))) break; // finished before (a repeated call), or never prepared
-      if (attempt >= 50) {
+      if (attempt >= 20) {
         throw new DtmOngoing(`xa ${xid}: prepared, but still bound to its phase-1 session; ${info.op} later`, {
           cause: err,
         });
