@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { createPool, type Pool } from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { APP, appConfig, dtmStatus, ensureDatabases, type Proc, root, runNode, startTrans } from '../support/procs.ts';
+
+// `npm run app -- <mode> [--fail]` against the real dtm, etcd and MariaDB, with trans as a child process:
+// the app's line, trans's log, dtm's final status, and the balances where a mode touches the database.
+let trans: Proc;
+let config: string;
+let pool: Pool;
+
+beforeAll(async () => {
+  await ensureDatabases();
+  pool = createPool({ uri: 'mysql://root:dtm-test@127.0.0.1:3306/', connectionLimit: 2 });
+  // The same table the app creates on first use (apps/app/src/busi-db.ts), so balances can be read up front.
+  await pool.query('CREATE DATABASE IF NOT EXISTS dtm_busi');
+  await pool.query(
+    'CREATE TABLE IF NOT EXISTS dtm_busi.user_account (user_id INT PRIMARY KEY, balance BIGINT NOT NULL DEFAULT 0)',
+  );
+  await pool.query('INSERT IGNORE INTO dtm_busi.user_account (user_id, balance) VALUES (1, 10000), (2, 10000)');
+  const key = `trans-modes-${randomUUID().slice(0, 8)}`;
+  trans = (await startTrans(key)).proc;
+  config = appConfig(key);
+}, 180_000);
+
+afterAll(async () => {
+  trans?.kill('SIGTERM');
+  await trans?.exited(6000).catch(() => undefined);
+  await pool?.end();
+});
+
+const STAMP = /^\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2} /;
+
+async function balances(): Promise<[number, number]> {
+  const [rows] = await pool.query(
+    'SELECT user_id, balance FROM dtm_busi.user_account WHERE user_id IN (1, 2) ORDER BY user_id',
+  );
+  const r = rows as { balance: number }[];
+  return [Number(r[0]?.balance), Number(r[1]?.balance)];
+}
+
+/** Runs the app in one mode; returns its gid and the lines trans logged meanwhile (timestamps checked and cut). */
+async function run(args: string[], status: 'succeed' | 'failed'): Promise<{ gid: string; lines: string[] }> {
+  const before = trans.stderr().length;
+  const app = runNode(APP, ['-f', config, ...args], join(root, 'apps/app'));
+  expect(await app.exited(30_000), app.stderr()).toBe(0);
+  const out = app.stdout().trim().split('\n');
+  expect(out).toHaveLength(1);
+  const [mode, gid, final] = (out[0] as string).split(' ');
+  expect(mode).toBe(args[0]);
+  expect(final).toBe(status);
+  expect(await dtmStatus(gid as string)).toBe(status);
+  const lines = trans
+    .stderr()
+    .slice(before)
+    .split('\n')
+    .filter((l) => l !== '');
+  for (const l of lines) expect(l).toMatch(STAMP);
+  return { gid: gid as string, lines: lines.map((l) => l.replace(STAMP, '')) };
+}
+
+const OUT = 'transfer out 30 cents from 1';
+const IN = 'transfer in 30 cents to 2';
+const FAILED = ': FAILURE (asked for by the caller)';
+
+describe('app modes', () => {
+  test('msg: prepare, local step, submit; dtm calls TransOut then TransIn', async () => {
+    expect((await run(['msg'], 'succeed')).lines).toEqual([OUT, IN]);
+  });
+
+  test('msg --fail: the local step fails, the message is aborted, no branch runs', async () => {
+    expect((await run(['msg', '--fail'], 'failed')).lines).toEqual([]);
+  });
+
+  test('tcc: tries, then dtm confirms in reverse order', async () => {
+    expect((await run(['tcc'], 'succeed')).lines).toEqual([OUT, IN, `confirm ${IN}`, `confirm ${OUT}`]);
+  });
+
+  test('tcc --fail: TransIn’s try fails, dtm cancels both branches', async () => {
+    expect((await run(['tcc', '--fail'], 'failed')).lines).toEqual([
+      OUT,
+      `${IN}${FAILED}`,
+      `revert ${IN}`,
+      `revert ${OUT}`,
+    ]);
+  });
+
+  test('saga: both actions', async () => {
+    expect((await run(['saga'], 'succeed')).lines).toEqual([OUT, IN]);
+  });
+
+  test('saga --fail: TransIn answers FAILURE, dtm compensates both, the failed step included', async () => {
+    expect((await run(['saga', '--fail'], 'failed')).lines).toEqual([
+      OUT,
+      `${IN}${FAILED}`,
+      `revert ${IN}`,
+      `revert ${OUT}`,
+    ]);
+  });
+
+  test('xa: both local XA transactions commit; the money moves', async () => {
+    const [a, b] = await balances();
+    const { gid, lines } = await run(['xa'], 'succeed');
+    expect(lines.slice(0, 2)).toEqual([`xa ${OUT}`, `xa ${IN}`]);
+    expect([...lines.slice(2)].sort()).toEqual([`xa commit ${gid} branch 01`, `xa commit ${gid} branch 02`]);
+    expect(await balances()).toEqual([a - 30, b + 30]);
+  });
+
+  test('xa --fail: TransInXa fails in phase 1, TransOutXa is rolled back; balances unchanged', async () => {
+    const before = await balances();
+    const { gid, lines } = await run(['xa', '--fail'], 'failed');
+    expect(lines).toEqual([`xa ${OUT}`, `xa ${IN}${FAILED}`, `xa rollback ${gid} branch 01`]);
+    expect(await balances()).toEqual(before);
+  });
+
+  test('msg-db: user 1 pays in the local transaction, dtm then calls TransIn', async () => {
+    const before = await balances();
+    const { lines } = await run(['msg-db'], 'succeed');
+    expect(lines).toEqual([IN]);
+    expect((await balances())[0]).toBe(before[0] - 30);
+  });
+
+  test('msg-db --fail: the local transaction rolls back, the message is aborted', async () => {
+    const before = await balances();
+    expect((await run(['msg-db', '--fail'], 'failed')).lines).toEqual([]);
+    expect((await balances())[0]).toBe(before[0]);
+  });
+
+  test('an unknown mode is refused with the usage', async () => {
+    const app = runNode(APP, ['-f', config, 'bogus'], join(root, 'apps/app'));
+    expect(await app.exited(10_000)).toBe(1);
+    expect(app.stderr()).toMatch(
+      /unknown mode "bogus"; usage: npm run app -- \[msg\|tcc\|saga\|xa\|msg-db\] \[--fail\]/,
+    );
+  });
+});
