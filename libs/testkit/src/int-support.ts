@@ -1,9 +1,11 @@
 // Helpers of the testkit's integration tests (not exported by the lib).
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from './paths.ts';
 import { portOpen } from './ports.ts';
+import type { DtmStore } from './stores.ts';
 import type { DtmStack } from './types.ts';
 
 /** Whether a pid is a live process (a zombie counts as gone: it only waits for its parent to reap it). */
@@ -28,6 +30,20 @@ export async function openPorts(stack: Pick<DtmStack, 'ports'>): Promise<number[
   return ports.filter((_, i) => open[i]);
 }
 
+/**
+ * The stack's ports still open after up to `ms` (a port of a dead server can only be open again if another process
+ * on this machine took it meanwhile: waiting a little tells that apart from a server shutting down).
+ */
+export async function openPortsAfter(stack: Pick<DtmStack, 'ports'>, ms = 3000): Promise<number[]> {
+  const end = Date.now() + ms;
+  let open = await openPorts(stack);
+  while (open.length > 0 && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 100));
+    open = await openPorts(stack);
+  }
+  return open;
+}
+
 /** Starts the project's MariaDB and Redis (`scripts/db.sh up`, idempotent) unless both already answer. */
 export async function ensureDatabases(): Promise<void> {
   if ((await portOpen(3306)) && (await portOpen(6379))) return;
@@ -41,4 +57,58 @@ export async function until(fn: () => boolean | Promise<boolean>, ms: number, wh
     if (Date.now() > end) throw new Error(`${what} not reached within ${ms} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** What a victim process reports about its stack, and the signal it died of. */
+export interface Victim {
+  pids: number[];
+  ports: DtmStack['ports'];
+  mysqlDatabase?: string;
+  redisPrefix?: string;
+  signal: string | null;
+}
+
+/**
+ * Runs a Node process that starts a local stack, prints it, then dies: of an uncaught exception (`throw`) or of
+ * SIGTERM sent by us (`sigterm`), without calling stop().
+ */
+export async function runVictim(mode: 'throw' | 'sigterm', store: DtmStore = 'boltdb'): Promise<Victim> {
+  const script = join(mkdtempSync(join(tmpdir(), 'testkit-victim-')), 'victim.ts');
+  writeFileSync(
+    script,
+    `import { startDtmStack } from ${JSON.stringify(join(import.meta.dirname, 'index.ts'))};
+const s = await startDtmStack({ backend: 'local', store: ${JSON.stringify(store)} });
+const { pids, ports, mysqlDatabase, redisPrefix } = s;
+console.log(JSON.stringify({ pids, ports, mysqlDatabase, redisPrefix }));
+if (process.argv[2] === 'throw') process.stdin.once('data', () => { throw new Error('boom'); });
+else setInterval(() => {}, 1000);
+`,
+  );
+  const child = spawn(process.execPath, [script, mode], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
+  const exited = new Promise<string | null>((resolve) => child.on('exit', (_code, sig) => resolve(sig)));
+  await until(() => out.includes('\n') || child.exitCode !== null, 30_000, 'victim started its stack');
+  if (!out.includes('\n')) throw new Error(`victim exited before starting its stack:\n${err}`);
+  const info = JSON.parse(out.split('\n')[0] ?? '{}') as Omit<Victim, 'signal'>;
+  if (!info.pids.every(alive)) throw new Error('victim: servers not running before the victim died');
+  if (mode === 'sigterm') child.kill('SIGTERM');
+  else child.stdin.write('go\n');
+  let timer: NodeJS.Timeout | undefined;
+  const signal = await Promise.race([
+    exited,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error('victim did not exit'));
+      }, 15_000);
+    }),
+  ]).finally(() => clearTimeout(timer));
+  return { ...info, signal };
 }

@@ -1,13 +1,9 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { closeConnections, genGid, tccGlobalTransaction } from '@dtm-gozero/dtmgrpc';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { dockerEngine } from './backend.ts';
 import { TestkitError } from './errors.ts';
-import { alive, openPorts, until } from './int-support.ts';
+import { alive, openPorts, openPortsAfter, runVictim, until } from './int-support.ts';
 import { startDtmStack } from './stack.ts';
 import type { DtmStack } from './types.ts';
 
@@ -104,7 +100,7 @@ test('stop(): processes gone, ports closed, idempotent', async () => {
   ]);
   await stack.stop();
   expect(stack.pids.filter(alive)).toEqual([]);
-  expect(await openPorts(stack)).toEqual([]);
+  expect(await openPortsAfter(stack)).toEqual([]);
   await expect(stack.stop()).resolves.toBeUndefined();
 });
 
@@ -164,48 +160,16 @@ describe('errors', () => {
 });
 
 describe('a test process that dies leaves no servers behind', () => {
-  const script = join(mkdtempSync(join(tmpdir(), 'testkit-exit-')), 'victim.ts');
-  writeFileSync(
-    script,
-    `import { startDtmStack } from ${JSON.stringify(join(import.meta.dirname, 'index.ts'))};
-const s = await startDtmStack({ backend: 'local' });
-console.log(JSON.stringify({ pids: s.pids, ports: s.ports }));
-if (process.argv[2] === 'throw') process.stdin.once('data', () => { throw new Error('boom'); });
-else setInterval(() => {}, 1000);
-`,
-  );
-
-  async function victim(
-    mode: 'throw' | 'sigterm',
-  ): Promise<{ pids: number[]; ports: DtmStack['ports']; signal: string | null }> {
-    const child = spawn(process.execPath, [script, mode], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    const exited = new Promise<string | null>((resolve) => child.on('exit', (_code, sig) => resolve(sig)));
-    await until(() => out.includes('\n') || child.exitCode !== null, 30_000, 'victim started its stack');
-    const info = JSON.parse(out.split('\n')[0] ?? '{}') as { pids: number[]; ports: DtmStack['ports'] };
-    expect(info.pids.every(alive)).toBe(true);
-    if (mode === 'sigterm') child.kill('SIGTERM');
-    else child.stdin.write('go\n');
-    const signal = await Promise.race([
-      exited,
-      new Promise<never>((_, r) => setTimeout(() => r(new Error('victim did not exit')), 15_000)),
-    ]);
-    return { ...info, signal };
-  }
-
   test('uncaught exception', async () => {
-    const v = await victim('throw');
+    const v = await runVictim('throw');
     await until(() => v.pids.every((p) => !alive(p)), 5000, 'servers gone');
-    expect(await openPorts(v)).toEqual([]);
+    expect(await openPortsAfter(v)).toEqual([]);
   });
 
   test('SIGTERM: servers killed, and the process still dies of the signal', async () => {
-    const v = await victim('sigterm');
+    const v = await runVictim('sigterm');
     expect(v.signal).toBe('SIGTERM');
     await until(() => v.pids.every((p) => !alive(p)), 5000, 'servers gone');
-    expect(await openPorts(v)).toEqual([]);
+    expect(await openPortsAfter(v)).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@ import { closeConnections, genGid, tccGlobalTransaction } from '@dtm-gozero/dtmg
 import { Redis } from 'ioredis';
 import { createConnection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { alive, ensureDatabases, openPorts } from './int-support.ts';
+import { alive, ensureDatabases, openPortsAfter, runVictim, until } from './int-support.ts';
 import { startDtmStack } from './stack.ts';
 import { DB_SH_MYSQL, DB_SH_REDIS, redisKeys } from './stores.ts';
 
@@ -53,7 +53,7 @@ describe('mysql store', () => {
     }
     expect(await mysql<unknown[]>('SHOW DATABASES LIKE ?', [db])).toEqual([]);
     expect(stack.pids.filter(alive)).toEqual([]);
-    expect(await openPorts(stack)).toEqual([]);
+    expect(await openPortsAfter(stack)).toEqual([]);
   });
 
   test('MySQL unreachable: says to run scripts/db.sh up', async () => {
@@ -92,5 +92,21 @@ describe('redis store', () => {
     await expect(
       startDtmStack({ backend: 'local', store: 'redis', redis: { host: '127.0.0.1', port: 9 } }),
     ).rejects.toThrow(/Redis at 127\.0\.0\.1:9 does not answer .*bash scripts\/db\.sh up/);
+  });
+});
+
+describe('a test process that dies mid-suite', () => {
+  test('its MySQL database is dropped on the way out', async () => {
+    const v = await runVictim('throw', 'mysql');
+    expect(v.mysqlDatabase).toMatch(/^dtm_tk_/);
+    await until(() => v.pids.every((p) => !alive(p)), 5000, 'servers gone');
+    expect(await mysql<unknown[]>('SHOW DATABASES LIKE ?', [v.mysqlDatabase])).toEqual([]);
+  });
+
+  test('its Redis keys are deleted on SIGTERM', async () => {
+    const v = await runVictim('sigterm', 'redis');
+    expect(v.signal).toBe('SIGTERM');
+    await until(() => v.pids.every((p) => !alive(p)), 5000, 'servers gone');
+    expect(await redisKeys(DB_SH_REDIS, v.redisPrefix as string)).toEqual([]);
   });
 });
