@@ -147,8 +147,9 @@ pg_up() {
     fi
     touch "$state/postgres.log" && chown "$owner" "$state/postgres.log"
     # -w waits on the postmaster's own readiness report; the TCP check below confirms it.
+    # max_prepared_transactions > 0: XA branches on Postgres use PREPARE TRANSACTION.
     as_user "$owner" "$PG_BIN/pg_ctl" -D "$pg_dir" -l "$state/postgres.log" -w -t "$WAIT_S" -s \
-      -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $pg_run -c fsync=off" start ||
+      -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $pg_run -c fsync=off -c max_prepared_transactions=10" start ||
       { tail -n 25 "$state/postgres.log" >&2; die "postgres did not start"; }
     head -1 "$pg_dir/postmaster.pid" >"$state/postgres.pid"
     wait_for postgres pg_ok "$state/postgres.log"

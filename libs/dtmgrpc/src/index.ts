@@ -13,8 +13,18 @@ export {
 } from './errors.ts';
 export { rawMethod, type UnaryMethod } from './method.ts';
 export { type BarrierDb, MsgGrpc } from './msg.ts';
-export { SagaGrpc, type SagaMethods } from './saga.ts';
+export { SagaGrpc, type SagaMethods, type SagaStep } from './saga.ts';
 export { type BranchInfo, branchInfoFromGrpc, branchInfoFromMetadata, dtmHandler } from './server.ts';
 export { TccGrpc, type TccMethods, tccGlobalTransaction } from './tcc.ts';
 export { genGid, TransBase, type TransOptions, type TransType } from './trans-base.ts';
-export { type XaBranchInfo, type XaDb, XaGrpc, xaBranchInfo, xaGlobalTransaction, xaLocalTransaction } from './xa.ts';
+export {
+  type MysqlXaConnection,
+  type PgXaPool,
+  XA_BARRIER_ID,
+  type XaBranchInfo,
+  type XaDb,
+  XaGrpc,
+  xaBranchInfo,
+  xaGlobalTransaction,
+  xaLocalTransaction,
+} from './xa.ts';
