@@ -131,8 +131,13 @@ export function containerSpecs(plan: DockerPlan): ContainerSpec[] {
   return specs;
 }
 
-/** A testcontainers wait strategy that polls our own readiness check (host networking has no mapped ports). */
-class ProbeWait implements WaitStrategy {
+type ContainerHandle = Parameters<WaitStrategy['waitUntilReady']>[0];
+
+/**
+ * A testcontainers wait strategy that polls our own readiness check (host networking has no mapped ports for
+ * testcontainers' own strategies), and gives up at once when the container exits.
+ */
+export class ProbeWait implements WaitStrategy {
   #timeoutMs = 60_000;
   #set = false;
   readonly #check: () => Promise<boolean>;
@@ -141,8 +146,17 @@ class ProbeWait implements WaitStrategy {
     this.#what = what;
     this.#check = check;
   }
-  async waitUntilReady(): Promise<void> {
-    await waitUntil(this.#check, this.#timeoutMs, this.#what, undefined, 250);
+  async waitUntilReady(container: ContainerHandle): Promise<void> {
+    let exited: string | undefined;
+    const check = async (): Promise<boolean> => {
+      const info = await container.inspect();
+      if (!info.State.Running) {
+        exited = `the container exited (code ${info.State.ExitCode})`;
+        return false;
+      }
+      return this.#check();
+    };
+    await waitUntil(check, this.#timeoutMs, this.#what, () => exited, 250);
   }
   withStartupTimeout(ms: number): this {
     this.#timeoutMs = ms;
@@ -166,13 +180,17 @@ export interface DockerRunPlan {
   log: (line: string) => void;
 }
 
-function logLines(role: string, log: (line: string) => void): (stream: Readable) => void {
+function logLines(role: string, log: (line: string) => void, tail: string[]): (stream: Readable) => void {
   return (stream) => {
     let partial = '';
     stream.on('data', (d: Buffer | string) => {
       const lines = (partial + d.toString()).split('\n');
       partial = lines.pop() ?? '';
-      for (const line of lines) log(`[${role}] ${line}`);
+      for (const line of lines) {
+        tail.push(line);
+        if (tail.length > 40) tail.shift();
+        log(`[${role}] ${line}`);
+      }
     });
   };
 }
@@ -232,15 +250,19 @@ export async function startDocker(run: DockerRunPlan): Promise<DtmStack> {
       if (errors.length > 0) throw new AggregateError(errors, 'dtm stack: stop() did not remove every container');
     })());
 
+  const tails: Record<string, string[]> = {};
+  let current = '';
   try {
     for (const spec of containerSpecs(plan)) {
+      current = spec.role;
+      tails[spec.role] = [];
       const [what, check] = probes[spec.role];
       let c: GenericContainer = new Container(spec.image)
         .withNetworkMode(spec.networkMode)
         .withCommand(spec.command)
         .withEnvironment(spec.env)
         .withLabels({ 'dtm-gozero.testkit.stack': id, 'dtm-gozero.testkit.role': spec.role })
-        .withLogConsumer(logLines(spec.role, run.log))
+        .withLogConsumer(logLines(spec.role, run.log, tails[spec.role] ?? []))
         .withWaitStrategy(new ProbeWait(what, check))
         .withStartupTimeout(left());
       if (spec.files.length > 0) c = c.withCopyContentToContainer(spec.files);
@@ -250,7 +272,9 @@ export async function startDocker(run: DockerRunPlan): Promise<DtmStack> {
     }
   } catch (err) {
     await stop().catch(() => {});
-    throw new TestkitError(`docker backend: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    const msg = err instanceof Error ? err.message : String(err);
+    const tail = tails[current]?.length ? `; last lines of ${current}:\n${tails[current]?.join('\n')}` : '';
+    throw new TestkitError(`docker backend, starting ${current}: ${msg}${tail}`, { cause: err });
   }
   run.log(`[testkit] up (docker): etcd ${etcdUrl}, dtm grpc ${endPoint}, http ${dtmUrl}, store ${run.store}`);
   const dtmSpec = containerSpecs(plan).find((s) => s.role === 'dtm');
