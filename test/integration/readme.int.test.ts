@@ -1,0 +1,105 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, expect, test } from 'vitest';
+import { eventually, root } from '../support/procs.ts';
+
+// Runs the README's no-Docker quick start literally, in a copy of the working tree, and checks the transcript.
+
+/** The commands of the README's first `sh` block under "Quick start (no Docker)", with their comments. */
+export function quickStart(readme: string): { command: string; comment: string }[] {
+  const section = readme.split('## Quick start (no Docker)')[1] ?? '';
+  const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+  return block
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => {
+      const i = l.indexOf('#');
+      return { command: (i < 0 ? l : l.slice(0, i)).trim(), comment: i < 0 ? '' : l.slice(i + 1).trim() };
+    });
+}
+
+const steps = quickStart(readFileSync(join(root, 'README.md'), 'utf8'));
+const work = mkdtempSync(join(tmpdir(), 'readme-quick-start-'));
+const children: number[] = [];
+
+afterAll(() => {
+  for (const pid of children) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {}
+  }
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** One README line in bash, as a user would type it after the `source` line (Node 24 first on PATH). */
+const bash = (command: string): string[] => ['-c', `source scripts/ensure-node.sh >/dev/null && ${command}`];
+
+test('the README quick start is what this test runs', () => {
+  expect(steps.map((s) => s.command)).toEqual([
+    'source scripts/ensure-node.sh',
+    'npm ci',
+    'npm run setup',
+    'npm run stack:up',
+    'npm run trans',
+    'npm run app',
+    'npm run stack:down',
+  ]);
+  expect(steps.find((s) => s.command === 'npm run trans')?.comment).toMatch(/^terminal 1/);
+});
+
+test('the README quick start, literally, gives the transcript', { timeout: 600_000 }, async () => {
+  // A copy of the working tree (tracked and new files), sharing the git-ignored caches: Node 24 and dtm.
+  const files = execFileSync('git', ['ls-files', '-co', '--exclude-standard'], { cwd: root, encoding: 'utf8' })
+    .split('\n')
+    .filter((f) => f !== '');
+  for (const f of files) {
+    mkdirSync(dirname(join(work, f)), { recursive: true });
+    cpSync(join(root, f), join(work, f));
+  }
+  symlinkSync(join(root, '.cache'), join(work, '.cache'));
+
+  let transOut = '';
+  let appOut = '';
+  for (const { command } of steps) {
+    if (command.startsWith('source ')) continue; // applied to every line by bash()
+    if (command === 'npm run trans') {
+      // "terminal 1": runs in the background until the end of the test.
+      const child = spawn('bash', bash(command), { cwd: work, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      children.push(child.pid as number);
+      child.stdout.on('data', (d: Buffer) => (transOut += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (transOut += d.toString()));
+      await eventually(
+        async () => (transOut.includes('Starting rpc server at 127.0.0.1:50081...') ? true : undefined),
+        30_000,
+        'trans banner',
+      );
+      continue;
+    }
+    if (command === 'npm run stack:down') {
+      // Stop trans first, as a user would with Ctrl-C, then run the last line.
+      process.kill(-(children[0] as number), 'SIGINT');
+      await eventually(async () => (transOut.includes('transfer') ? true : undefined), 1000, 'trans output');
+    }
+    const out = execFileSync('bash', bash(command), {
+      cwd: work,
+      encoding: 'utf8',
+      timeout: 540_000,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    if (command === 'npm run app') appOut = out;
+  }
+
+  expect(appOut.split('\n').filter((l) => /^(msg|tcc) /.test(l))).toEqual([
+    expect.stringMatching(/^msg \S+ succeed$/),
+    expect.stringMatching(/^tcc \S+ succeed$/),
+  ]);
+  const lines = transOut.split('\n').filter((l) => / (transfer) /.test(l));
+  expect(lines.map((l) => l.replace(/^\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2} /, ''))).toEqual([
+    'transfer out 30 cents from 1',
+    'transfer in 30 cents to 2',
+    'transfer out 30 cents from 1',
+    'transfer out 30 cents from 1',
+  ]);
+});
