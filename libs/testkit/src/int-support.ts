@@ -1,6 +1,6 @@
 // Helpers of the testkit's integration tests (not exported by the lib).
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from './paths.ts';
@@ -73,7 +73,15 @@ export interface Victim {
  * SIGTERM sent by us (`sigterm`), without calling stop().
  */
 export async function runVictim(mode: 'throw' | 'sigterm', store: DtmStore = 'boltdb'): Promise<Victim> {
-  const script = join(mkdtempSync(join(tmpdir(), 'testkit-victim-')), 'victim.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'testkit-victim-'));
+  try {
+    return await victim(join(dir, 'victim.ts'), mode, store);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function victim(script: string, mode: 'throw' | 'sigterm', store: DtmStore): Promise<Victim> {
   writeFileSync(
     script,
     `import { startDtmStack } from ${JSON.stringify(join(import.meta.dirname, 'index.ts'))};
