@@ -208,7 +208,7 @@ export async function startLocal(plan: LocalPlan): Promise<DtmStack> {
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       const errors: unknown[] = [];
-      // dtm first: it deregisters from etcd (and stops writing to its store) while etcd is still there.
+      // dtm first (reverse start order): it never runs without the etcd it is registered in.
       for (const c of [...children].reverse()) await stopChild(c, plan.stopTimeoutMs);
       const alive = children.filter((c) => !c.done).map((c) => `${c.name} (pid ${c.proc.pid})`);
       if (alive.length > 0) errors.push(new Error(`still running after SIGKILL: ${alive.join(', ')}`));
