@@ -13,6 +13,7 @@ COPY package.json package-lock.json ./
 COPY proto/package.json proto/
 COPY libs/gozero/package.json libs/gozero/
 COPY libs/dtmgrpc/package.json libs/dtmgrpc/
+COPY libs/testkit/package.json libs/testkit/
 COPY apps/trans/package.json apps/trans/
 COPY apps/app/package.json apps/app/
 # The root's devDependencies (linters, codegen, test runner) are dropped from the manifest first: the lockfile
