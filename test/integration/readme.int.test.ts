@@ -8,7 +8,7 @@ import { eventually, root } from '../support/procs.ts';
 // Runs the README's no-Docker quick start literally, in a copy of the working tree, and checks the transcript.
 
 /** The commands of the README's first `sh` block under "Quick start (no Docker)", with their comments. */
-export function quickStart(readme: string): { command: string; comment: string }[] {
+function quickStart(readme: string): { command: string; comment: string }[] {
   const section = readme.split('## Quick start (no Docker)')[1] ?? '';
   const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
   return block
