@@ -1,55 +1,40 @@
-import { Metadata } from '@grpc/grpc-js';
+import { Metadata, status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { closeConnections } from './conn.ts';
 import { DtmError, DtmInputError } from './errors.ts';
-import type { DtmRequest } from './gen/dtmgimp.ts';
-import type { UnaryMethod } from './method.ts';
-import { busiMethod } from './testing/busi.ts';
-import { type RecordingDtm, startRecordingDtm } from './testing/recording-dtm.ts';
+import { closedLoopbackTarget } from './testing/closed-port.ts';
 import { type XaDb, XaGrpc, xaBranchInfo, xaGlobalTransaction, xaLocalTransaction } from './xa.ts';
 
-const r1 = { Amount: 30, UserID: 1 };
-let dtm: RecordingDtm;
+// Unit tests: what the xa client checks before sending or touching a database, and the pure parts. What it sends to
+// dtm (Prepare → Submit, options, Abort's rollback reason, an aborted global after a refused branch) is checked
+// against the real dtm in xa.int.test.ts. The dtm address here is a closed loopback port: a call that got as far
+// as the network would fail with a connection error (a plain DtmError), not with DtmInputError.
+let dtm: string;
 beforeAll(async () => {
-  dtm = await startRecordingDtm();
+  dtm = await closedLoopbackTarget();
 });
-afterAll(async () => {
+afterAll(() => {
   closeConnections();
-  await dtm.stop();
 });
-const sent = (gid: string) =>
-  dtm.calls.filter((c) => (c.request as DtmRequest).Gid === gid) as { rpc: string; request: DtmRequest }[];
 
 describe('xaGlobalTransaction (global side)', () => {
-  test('Prepare → fn → Submit, with the options set by custom', async () => {
-    let inside: string[] = [];
-    await xaGlobalTransaction(
-      dtm.target,
-      'g-ok',
+  test('the closed dtm port: valid input does try Prepare, and fails with a connection error; fn never runs', async () => {
+    let ran = false;
+    const err = await xaGlobalTransaction(
+      dtm,
+      'g-valid',
       async () => {
-        inside = sent('g-ok').map((c) => c.rpc);
+        ran = true;
       },
       (xa) => {
-        xa.options.timeoutToFail = 20;
-        xa.options.waitResult = true;
+        xa.options.callTimeoutMs = 5000;
       },
-    );
-    expect(inside).toEqual(['prepare']);
-    const calls = sent('g-ok');
-    expect(calls.map((c) => c.rpc)).toEqual(['prepare', 'submit']);
-    expect(calls[0]!.request).toMatchObject({ TransType: 'xa', Steps: '', BinPayloads: [] });
-    expect(calls[1]!.request.TransOptions).toMatchObject({ TimeoutToFail: 20, WaitResult: true });
-  });
-
-  test('fn throws → Abort with the error as rollback reason, and the error is rethrown', async () => {
-    await expect(
-      xaGlobalTransaction(dtm.target, 'g-abort', async () => {
-        throw new Error('no stock');
-      }),
-    ).rejects.toThrow('no stock');
-    const calls = sent('g-abort');
-    expect(calls.map((c) => c.rpc)).toEqual(['prepare', 'abort']);
-    expect(calls[1]!.request.RollbackReason).toBe('no stock');
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DtmError);
+    expect(err).not.toBeInstanceOf(DtmInputError);
+    expect((err as DtmError).code).toBe(status.UNAVAILABLE);
+    expect((err as Error).message).toMatch(/dtm Prepare via/);
+    expect(ran).toBe(false);
   });
 
   test('branch metadata: dtm keys, branch headers, phase-2 URL', () => {
@@ -68,30 +53,23 @@ describe('xaGlobalTransaction (global side)', () => {
   });
 });
 
-describe('xa bad input: typed errors, nothing submitted', () => {
+describe('xa bad input: DtmInputError, nothing sent', () => {
   test('empty gid, empty dtm, no function', async () => {
-    const n = dtm.calls.length;
-    await expect(xaGlobalTransaction(dtm.target, '', async () => undefined)).rejects.toThrow(DtmInputError);
-    await expect(xaGlobalTransaction(dtm.target, '', async () => undefined)).rejects.toThrow(/gid is empty/);
-    await expect(xaGlobalTransaction('', 'g', async () => undefined)).rejects.toThrow(/dtm address is empty/);
-    await expect(xaGlobalTransaction(dtm.target, 'g', undefined as never)).rejects.toThrow(/function/);
-    expect(dtm.calls.length).toBe(n);
-  });
-
-  test('a streaming descriptor or a bad URL: the branch is never called, the global is aborted, not submitted', async () => {
-    const streaming = { ...busiMethod('S'), requestStream: true } as unknown as UnaryMethod<typeof r1, unknown>;
-    const err = await xaGlobalTransaction(dtm.target, 'g-stream', async (xa) => {
-      await xa.callBranch('127.0.0.1:1', streaming, r1);
-    }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(DtmInputError);
-    expect((err as Error).message).toMatch(/streaming method/);
-    expect(sent('g-stream').map((c) => c.rpc)).toEqual(['prepare', 'abort']);
-
-    const err2 = await xaGlobalTransaction(dtm.target, 'g-url', async (xa) => {
-      await xa.callBranchUrl('no-method-path', new Uint8Array());
-    }).catch((e: unknown) => e);
-    expect(err2).toBeInstanceOf(DtmInputError);
-    expect(sent('g-url').map((c) => c.rpc)).toEqual(['prepare', 'abort']);
+    let ran = false;
+    const fn = async () => {
+      ran = true;
+    };
+    const cases: [Promise<void>, RegExp][] = [
+      [xaGlobalTransaction(dtm, '', fn), /gid is empty/],
+      [xaGlobalTransaction('', 'g', fn), /dtm address is empty/],
+      [xaGlobalTransaction(dtm, 'g', undefined as never), /function/],
+    ];
+    for (const [p, re] of cases) {
+      const err = await p.catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DtmInputError);
+      expect((err as Error).message).toMatch(re);
+    }
+    expect(ran).toBe(false);
   });
 });
 
@@ -174,5 +152,45 @@ describe('xaLocalTransaction (RM side) bad input: refused before touching the da
 
   test('DtmInputError is a DtmError', () => {
     expect(new DtmInputError('x')).toBeInstanceOf(DtmError);
+  });
+});
+
+describe('xaLocalTransaction on a Postgres without prepared transactions', () => {
+  // The project's Postgres (scripts/db.sh) has max_prepared_transactions = 10, so this path cannot run against it:
+  // the pool below answers the one question phase 1 asks first, with what a default Postgres answers (0), and
+  // refuses anything else — no connection may be taken, no local work run.
+  test('phase 1 fails with a clear error before any work', async () => {
+    const used: string[] = [];
+    const pool = {
+      query: async (sql: string) => {
+        if (/current_setting\('max_prepared_transactions'\)/.test(sql)) return { rows: [{ n: 0 }], rowCount: 1 };
+        used.push(sql);
+        throw new Error(`unexpected query: ${sql}`);
+      },
+      connect: async () => {
+        used.push('connect');
+        throw new Error('connection taken');
+      },
+    };
+    const md = new Metadata();
+    for (const [k, v] of Object.entries({
+      'dtm-gid': 'g-pg0',
+      'dtm-trans_type': 'xa',
+      'dtm-branch_id': '01',
+      'dtm-op': 'action',
+      'dtm-dtm': dtm,
+      'dtm-phase2_url': '127.0.0.1:1/busi.Busi/XaTransOut',
+    }))
+      md.set(k, v);
+    let ran = false;
+    const err = await xaLocalTransaction(md, { postgres: pool as never }, async () => {
+      ran = true;
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DtmError);
+    expect((err as Error).message).toMatch(
+      /xa on Postgres needs prepared transactions, but the server has max_prepared_transactions = 0; start it with -c max_prepared_transactions=/,
+    );
+    expect(ran).toBe(false);
+    expect(used).toEqual([]);
   });
 });

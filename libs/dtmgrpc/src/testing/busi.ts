@@ -1,6 +1,7 @@
-// An in-process business gRPC service for the saga/xa integration tests: one service `busi.Busi` whose methods take
-// trans's AdjustInfo. It records every call (dtm's or the client's) with its dtm metadata, and a test decides how a
-// method answers, per method and optionally per gid, so tests sharing the server do not disturb each other.
+// An in-process business gRPC service for the saga/xa integration tests: one service (`busi.Busi` unless told
+// otherwise) whose methods take trans's AdjustInfo. It records every call (dtm's or the client's) with its metadata,
+// and a test decides how a method answers, per method and optionally per gid, so tests sharing the server do not
+// disturb each other.
 import { AdjustInfo, Response } from '@dtm-gozero/proto/trans';
 import {
   Server,
@@ -20,9 +21,9 @@ export interface BusiMethod extends UnaryMethod<AdjustInfo, Response> {
   responseSerialize(v: Response): Buffer;
 }
 
-export function busiMethod(name: string): BusiMethod {
+export function busiMethod(name: string, service = BUSI_SERVICE): BusiMethod {
   return {
-    path: `/${BUSI_SERVICE}/${name}`,
+    path: `/${service}/${name}`,
     requestStream: false,
     responseStream: false,
     requestSerialize: (v) => Buffer.from(AdjustInfo.encode(v).finish()),
@@ -44,6 +45,8 @@ export interface BusiCall {
   payloadBytes: number;
   amount: number;
   user: number;
+  /** Every metadata key of the call (the dtm-* ones included), first value of each. */
+  headers: Record<string, string>;
 }
 
 export type Behaviour = (req: AdjustInfo, call: ServerUnaryCall<AdjustInfo, Response>) => Promise<unknown> | unknown;
@@ -52,9 +55,9 @@ export interface BusiServer {
   /** `127.0.0.1:<port>`: dtm's go-zero driver dials it directly. */
   readonly target: string;
   readonly calls: readonly BusiCall[];
-  /** Descriptor of a method (any name: every name is served). */
+  /** Descriptor of method `name` of this service (only the names given to startBusiServer are served). */
   method(name: string): BusiMethod;
-  /** Go-style URL of a method: `127.0.0.1:<port>/busi.Busi/<name>`. */
+  /** Go-style URL of a method: `127.0.0.1:<port>/<service>/<name>`. */
   url(name: string): string;
   /** Calls of one gid, as `Method:op` (or `Method:op:branchId` with `withBranch`), in arrival order. */
   log(gid: string, withBranch?: boolean): string[];
@@ -63,19 +66,24 @@ export interface BusiServer {
   stop(): Promise<void>;
 }
 
-/** Starts the service on 127.0.0.1 (port 0 → a free one) serving the method names given. */
-export async function startBusiServer(names: readonly string[]): Promise<BusiServer> {
+/**
+ * Starts the service on 127.0.0.1 (port 0 → a free one) serving the method names given, as `service` (e.g.
+ * `trans.TransSvc` to be reached through that package's generated descriptors).
+ */
+export async function startBusiServer(names: readonly string[], service = BUSI_SERVICE): Promise<BusiServer> {
   const calls: BusiCall[] = [];
   const behaviours = new Map<string, Behaviour>();
   const server = new Server();
   const definition: Record<string, BusiMethod> = {};
   const impl: UntypedServiceImplementation = {};
   for (const name of names) {
-    definition[name] = busiMethod(name);
+    definition[name] = busiMethod(name, service);
     impl[name] = (call: ServerUnaryCall<AdjustInfo, Response>, cb: sendUnaryData<Response>) => {
       const md = call.metadata;
       const s = (k: string): string => String(md.get(k)[0] ?? '');
       const gid = s('dtm-gid');
+      const headers: Record<string, string> = {};
+      for (const k of Object.keys(md.getMap())) headers[k] = s(k);
       calls.push({
         method: name,
         gid,
@@ -87,6 +95,7 @@ export async function startBusiServer(names: readonly string[]): Promise<BusiSer
         payloadBytes: AdjustInfo.encode(call.request).finish().length,
         amount: call.request.Amount,
         user: call.request.UserID,
+        headers,
       });
       const b = behaviours.get(`${gid}\u0000${name}`) ?? behaviours.get(name);
       Promise.resolve()
@@ -105,8 +114,8 @@ export async function startBusiServer(names: readonly string[]): Promise<BusiSer
   return {
     target,
     calls,
-    method: busiMethod,
-    url: (name) => `${target}/${BUSI_SERVICE}/${name}`,
+    method: (name) => busiMethod(name, service),
+    url: (name) => `${target}/${service}/${name}`,
     log: (gid, withBranch = false) =>
       calls.filter((c) => c.gid === gid).map((c) => `${c.method}:${c.op}${withBranch ? `:${c.branchId}` : ''}`),
     on: (name, behaviour, gid) => behaviours.set(gid === undefined ? name : `${gid}\u0000${name}`, behaviour),

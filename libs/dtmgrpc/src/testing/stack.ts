@@ -33,22 +33,34 @@ export function ensureDatabases(): void {
   run('db.sh');
 }
 
+/** A branch as dtm's query API returns it (`url` is left out when empty, e.g. a saga step without compensation). */
 export interface DtmBranch {
   branch_id: string;
   op: string;
   status: string;
-  url: string;
+  url?: string;
+  /** The payload dtm calls the branch with, base64. */
+  bin_data?: string;
 }
 
+/** A global transaction as dtm's query API returns it; empty fields are left out. */
 export interface DtmTrans {
   transaction: {
     status: string;
     trans_type: string;
+    steps?: { action: string; compensate?: string }[];
     custom_data?: string;
+    query_prepared?: string;
     rollback_reason?: string;
+    /** The transaction's options as JSON text: wait_result, timeout_to_fail, retry_interval, branch_headers… */
     options?: string;
   } | null;
   branches: DtmBranch[];
+}
+
+/** The options dtm stored for a transaction, parsed. */
+export function dtmOptions(t: DtmTrans): Record<string, unknown> {
+  return JSON.parse(t.transaction?.options ?? '{}') as Record<string, unknown>;
 }
 
 export async function dtmQuery(gid: string): Promise<DtmTrans> {
