@@ -2,7 +2,8 @@
 # Image of the TypeScript trans service and app CLI (Node 24 runs the .ts sources directly: no build step).
 #   docker build --target trans -t dtm-gozero-ts-trans .    (the default, last stage)
 #   docker build --target app -t dtm-gozero-ts-app .
-# docker-compose.yml builds both. The build context is the repository root; .dockerignore keeps it small.
+# docker-compose.yml builds both, and `runtime` for its port preflight (infra/docker/port-preflight.ts). The build
+# context is the repository root; .dockerignore keeps it small.
 
 # ---- deps: production dependencies of the workspaces, installed from the lockfile ----
 FROM node:24.21.0-slim AS deps

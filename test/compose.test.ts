@@ -1,8 +1,10 @@
 // Checks of the Docker setup that need no Docker engine: docker-compose.yml against the compose specification,
 // pinned images, the Dockerfile's COPY sources against the repository and .dockerignore, and that the compose
-// stack and the local stack (scripts/stack.sh) run dtm with the same settings from infra/dtm/config.yml.
+// stack and the local stack (scripts/stack.sh) run dtm with the same settings from infra/dtm/config.yml, and the
+// port preflight (infra/docker/port-preflight.ts) that runs before the compose stack.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -317,8 +319,65 @@ describe('docker-compose.yml', () => {
     expect(services.app?.restart).toBe('no');
   });
 
+  test('starts nothing before the port preflight has completed successfully', () => {
+    const deps = (name: string): Record<string, { condition: string }> =>
+      (services[name]?.depends_on ?? {}) as Record<string, { condition: string }>;
+    expect(services.preflight?.depends_on).toBeUndefined();
+    // etcd and MySQL wait on it directly; every other service through them.
+    for (const name of ['etcd', 'mysql']) {
+      expect(deps(name).preflight, name).toEqual({ condition: 'service_completed_successfully' });
+    }
+    const reaches = (name: string, seen = new Set<string>()): boolean =>
+      Object.keys(deps(name)).some((d) => d === 'preflight' || (!seen.has(d) && reaches(d, seen.add(d))));
+    for (const name of Object.keys(services).filter((n) => n !== 'preflight')) {
+      expect(reaches(name), `${name} depends on preflight`).toBe(true);
+    }
+    // A one-shot on the runtime image (Node 24, no HEALTHCHECK): exits, and is not restarted.
+    expect(services.preflight?.build).toEqual({ context: '.', target: 'runtime' });
+    expect(services.preflight?.restart).toBe('no');
+    expect(services.preflight?.healthcheck).toBeUndefined();
+    expect(commandOf('preflight').slice(0, 2)).toEqual(['node', 'infra/docker/port-preflight.ts']);
+  });
+
+  test('the preflight checks every port the stack listens on, bound as that service binds it', () => {
+    const MYSQL_PORT = `\${DTM_MYSQL_PORT:-3307}`;
+    const args = commandOf('preflight').map(interpolate);
+    const checked = args.filter((a) => !a.startsWith('-') && a.includes('='));
+    const conf = parse(read('infra/dtm/config.yml')) as { HttpPort: number; GrpcPort: number };
+    const trans = parse(read('apps/trans/etc/trans.yaml')) as { ListenOn: string };
+    const urlArg = (flag: string): string =>
+      hostPort(
+        commandOf('etcd')
+          .find((a) => a.startsWith(flag))
+          ?.split('=')[1] ?? '',
+      );
+    expect(checked.sort()).toEqual(
+      [
+        `etcd=${urlArg('--listen-client-urls=')}`,
+        `etcd=${urlArg('--listen-peer-urls=')}`,
+        `mysql=127.0.0.1:${interpolate(MYSQL_PORT)}`,
+        // dtm listens on all interfaces (Go's ":port").
+        `dtm=:${conf.HttpPort}`,
+        `dtm=:${conf.GrpcPort}`,
+        `trans=${trans.ListenOn.replace(/^localhost:/, '127.0.0.1:')}`,
+      ].sort(),
+    );
+    // DTM_MYSQL_PORT moves MySQL's check along with MySQL.
+    expect(commandOf('preflight')).toContain(`mysql=127.0.0.1:${MYSQL_PORT}`);
+    expect(commandOf('mysql')).toContain(`--port=${MYSQL_PORT}`);
+    // It recognises compose's own etcd by its member name, which the local stack's etcd does not have.
+    const name = commandOf('etcd')
+      .find((a) => a.startsWith('--name='))
+      ?.slice('--name='.length);
+    expect(args).toContain(`--own-etcd-name=${name}`);
+    expect(commandOf('etcd')).toContain(`--initial-cluster=${name}=http://${urlArg('--listen-peer-urls=')}`);
+    expect(read('scripts/stack.sh')).not.toContain(`--name ${name} `);
+    expect(args).toContain(`--own-etcd=http://${urlArg('--advertise-client-urls=')}`);
+  });
+
   test('shares the host network, so every address in configs and etcd is valid for every caller', () => {
-    for (const name of ['etcd', 'mysql', 'dtm', 'trans', 'app']) {
+    expect(Object.keys(services).sort()).toEqual(['app', 'dtm', 'etcd', 'mysql', 'preflight', 'trans']);
+    for (const name of Object.keys(services)) {
       expect(services[name]?.network_mode, name).toBe('host');
       // Publishing ports is meaningless (and rejected) with host networking.
       expect(services[name]?.ports, name).toBeUndefined();
@@ -421,6 +480,14 @@ describe('Dockerfile', () => {
       expect(s.build.context, name).toBe('.');
       expect(stages.has(s.build.target ?? ''), `${name}: target ${s.build.target}`).toBe(true);
     }
+    // So is the script compose's preflight runs (on the runtime image).
+    const script = commandOf('preflight')[1] as string;
+    expect(existsSync(join(root, script)), `${script} exists`).toBe(true);
+    expect(included(script), `${script} is in the build context`).toBe(true);
+    expect(
+      contextCopies(ins).some((c) => c.stage === 'runtime' && script.startsWith(posix.normalize(c.source))),
+      `${script} is copied into the runtime stage`,
+    ).toBe(true);
     // trans's image reports health; the one-shot app's does not.
     expect(ins.some((i) => i.stage === 'trans' && i.keyword === 'HEALTHCHECK' && i.args.startsWith('--'))).toBe(true);
   });
@@ -460,6 +527,111 @@ describe('infra/docker/trans-healthcheck.ts', () => {
     }
     const down = await check(`127.0.0.1:${port}`);
     expect(down).toEqual({ code: 1, out: expect.stringContaining('unhealthy: connect ECONNREFUSED') });
+  });
+});
+
+// ---------- the port preflight ----------
+
+describe('infra/docker/port-preflight.ts', () => {
+  /** Runs the script with these arguments; resolves with its exit code and output. */
+  function preflight(...args: string[]): Promise<{ code: number; out: string }> {
+    return new Promise((resolve) => {
+      execFile(
+        process.execPath,
+        [join(root, 'infra/docker/port-preflight.ts'), ...args],
+        { timeout: 15_000 },
+        (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, out: `${stdout}${stderr}` }),
+      );
+    });
+  }
+  async function listen(server: Server, host = '127.0.0.1'): Promise<number> {
+    await new Promise<void>((resolve) => server.listen(0, host, resolve));
+    return (server.address() as { port: number }).port;
+  }
+  const close = (server: Server): Promise<unknown> => new Promise((resolve) => server.close(resolve));
+  /** Ports that were free a moment ago (the kernel's ephemeral ones; never the stack's real ports). */
+  async function freePorts(n: number): Promise<number[]> {
+    const servers = Array.from({ length: n }, () => createServer());
+    const ports = await Promise.all(servers.map((s) => listen(s)));
+    await Promise.all(servers.map(close));
+    return ports;
+  }
+
+  test('exits 0 when every port is free', async () => {
+    const [a, b, c] = await freePorts(3);
+    const res = await preflight(`etcd=127.0.0.1:${a}`, `trans=127.0.0.1:${b}`, `dtm=:${c}`);
+    expect(res).toEqual({ code: 0, out: expect.stringContaining('are free') });
+  });
+
+  test('exits 1 naming each taken port, the service that needs it and the fix', async () => {
+    // What the local stack, `npm run trans` and another MySQL would hold: loopback listeners, one on all interfaces.
+    const held = [createServer(), createServer(), createServer(), createServer()];
+    const [etcd, mysql, dtm, trans] = await Promise.all(
+      held.map((s, i) => listen(s, i === 1 ? '0.0.0.0' : '127.0.0.1')),
+    );
+    const [free] = await freePorts(1);
+    try {
+      const res = await preflight(
+        `etcd=127.0.0.1:${etcd}`,
+        `mysql=127.0.0.1:${mysql}`,
+        `dtm=:${dtm}`,
+        `dtm=:${free}`,
+        `trans=127.0.0.1:${trans}`,
+      );
+      expect(res.code).toBe(1);
+      const lines = res.out.trim().split('\n');
+      expect(lines.slice(0, -1)).toEqual([
+        `preflight: port ${etcd} (etcd, 127.0.0.1:${etcd}) is already in use: the local stack runs: ` +
+          '`npm run stack:down` (or stop `npm start`)',
+        // A wildcard listener blocks a loopback bind, and a loopback one blocks a wildcard bind (dtm's ":port").
+        `preflight: port ${mysql} (mysql, 127.0.0.1:${mysql}) is already in use: another MySQL listens there: ` +
+          'set DTM_MYSQL_PORT to a free port, e.g. `DTM_MYSQL_PORT=3308 docker compose up`',
+        `preflight: port ${dtm} (dtm, *:${dtm}) is already in use: the local stack runs: ` +
+          '`npm run stack:down` (or stop `npm start`)',
+        `preflight: port ${trans} (trans, 127.0.0.1:${trans}) is already in use: stop \`npm run trans\` (or \`npm start\`)`,
+      ]);
+      expect(lines.at(-1)).toContain('docker compose down');
+    } finally {
+      await Promise.all(held.map(close));
+    }
+  });
+
+  test('exits 1 when two services need the same port (DTM_MYSQL_PORT set to one of the stack)', async () => {
+    const [port] = await freePorts(1);
+    const res = await preflight(`etcd=127.0.0.1:${port}`, `mysql=127.0.0.1:${port}`);
+    expect(res).toEqual({ code: 1, out: expect.stringContaining(`port ${port} is needed by both etcd and mysql`) });
+  });
+
+  test("exits 0 without checking when compose's own etcd already answers (the stack is up and holds the ports)", async () => {
+    // A stand-in for etcd's JSON gateway: POST /v3/cluster/member/list.
+    const etcd = createHttpServer((req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(
+        req.method === 'POST' && req.url === '/v3/cluster/member/list'
+          ? JSON.stringify({ members: [{ ID: '1', name: 'dtm-gozero-ts-compose' }] })
+          : '{}',
+      );
+    });
+    await new Promise<void>((resolve) => etcd.listen(0, '127.0.0.1', resolve));
+    const { port } = etcd.address() as { port: number };
+    try {
+      const url = `--own-etcd=http://127.0.0.1:${port}`;
+      const own = await preflight(url, '--own-etcd-name=dtm-gozero-ts-compose', `etcd=127.0.0.1:${port}`);
+      expect(own).toEqual({ code: 0, out: expect.stringContaining('this compose stack already runs') });
+      // The local stack's etcd has another member name: the port is reported as taken.
+      const local = await preflight(url, '--own-etcd-name=someone-else', `etcd=127.0.0.1:${port}`);
+      expect(local).toEqual({
+        code: 1,
+        out: expect.stringContaining(`port ${port} (etcd, 127.0.0.1:${port}) is already in use`),
+      });
+    } finally {
+      await new Promise((resolve) => etcd.close(resolve));
+    }
+  });
+
+  test('rejects a malformed port list', async () => {
+    expect(await preflight()).toMatchObject({ code: 2, out: expect.stringContaining('no ports given') });
+    expect(await preflight('etcd=2379')).toMatchObject({ code: 2, out: expect.stringContaining('SERVICE=HOST:PORT') });
   });
 });
 
