@@ -1,7 +1,7 @@
 import type { Metadata } from '@grpc/grpc-js';
 import { type BranchCall, typedBranch, urlBranch } from './branch.ts';
 import { invokeUnary } from './conn.ts';
-import { DtmError, DtmInputError, fromGrpcError } from './errors.ts';
+import { DtmInputError, fromGrpcError } from './errors.ts';
 import { rawMethod, type UnaryMethod } from './method.ts';
 import { branchInfoFromMetadata } from './server.ts';
 import { TransBase } from './trans-base.ts';
@@ -78,21 +78,6 @@ export class TccGrpc extends TransBase {
       ...this.options.branchHeaders,
     };
   }
-
-  /** @internal */
-  async prepareGlobal(): Promise<void> {
-    await this.call('prepare', this.request());
-  }
-
-  /** @internal */
-  async submitGlobal(): Promise<void> {
-    await this.call('submit', this.request());
-  }
-
-  /** @internal */
-  async abortGlobal(reason: string): Promise<void> {
-    await this.call('abort', this.request({ RollbackReason: reason }));
-  }
 }
 
 /**
@@ -107,21 +92,7 @@ export async function tccGlobalTransaction(
 ): Promise<void> {
   const tcc = new TccGrpc(dtm, gid);
   custom?.(tcc);
-  await tcc.prepareGlobal();
-  try {
-    await fn(tcc);
-  } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    try {
-      await tcc.abortGlobal(reason);
-    } catch (abortErr) {
-      throw new DtmError(`tcc ${gid}: ${reason}; and the abort failed too: ${(abortErr as Error).message}`, {
-        cause: err,
-      });
-    }
-    throw err;
-  }
-  await tcc.submitGlobal();
+  await tcc.runGlobal(fn);
 }
 
 /**

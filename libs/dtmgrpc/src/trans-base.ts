@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { type CallOptions, invokeUnary } from './conn.ts';
-import { DtmInputError, fromGrpcError, isServiceError } from './errors.ts';
+import { DtmError, DtmInputError, fromGrpcError, isServiceError } from './errors.ts';
 import { type DtmBranchRequest, type DtmRequest, DtmService, type DtmTransOptions } from './gen/dtmgimp.ts';
 import { Empty } from './gen/google/protobuf/empty.ts';
 
@@ -115,6 +115,32 @@ export class TransBase {
     } catch (err) {
       throw dtmCallError(this.dtm, 'RegisterBranch', err);
     }
+  }
+
+  /**
+   * @internal The shape of a TCC or XA global transaction: Prepare, `fn` (which calls the branches), Submit; if
+   * `fn` throws, Abort with its message as the rollback reason (dtm then cancels / rolls back every registered
+   * branch) and rethrow it.
+   */
+  async runGlobal(fn: (trans: this) => Promise<void>): Promise<void> {
+    if (typeof fn !== 'function')
+      throw new DtmInputError(`${this.transType} ${this.gid}: pass the function that calls the branches`);
+    await this.call('prepare', this.request());
+    try {
+      await fn(this);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      try {
+        await this.call('abort', this.request({ RollbackReason: reason }));
+      } catch (abortErr) {
+        throw new DtmError(
+          `${this.transType} ${this.gid}: ${reason}; and the abort failed too: ${(abortErr as Error).message}`,
+          { cause: err },
+        );
+      }
+      throw err;
+    }
+    await this.call('submit', this.request());
   }
 
   #callTimeout(): number | undefined {

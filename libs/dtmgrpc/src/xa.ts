@@ -64,21 +64,6 @@ export class XaGrpc extends TransBase {
     };
   }
 
-  /** @internal */
-  async prepareGlobal(): Promise<void> {
-    await this.call('prepare', this.request());
-  }
-
-  /** @internal */
-  async submitGlobal(): Promise<void> {
-    await this.call('submit', this.request());
-  }
-
-  /** @internal */
-  async abortGlobal(reason: string): Promise<void> {
-    await this.call('abort', this.request({ RollbackReason: reason }));
-  }
-
   /** @internal RM side: tells dtm to call `phase2Url` with commit/rollback for this branch. */
   async registerXaBranch(branchId: string, phase2Url: string): Promise<void> {
     await this.registerBranch({ BranchID: branchId, Op: '', Data: { url: phase2Url }, BusiPayload: Buffer.alloc(0) });
@@ -96,24 +81,9 @@ export async function xaGlobalTransaction(
   fn: (xa: XaGrpc) => Promise<void>,
   custom?: (xa: XaGrpc) => void,
 ): Promise<void> {
-  if (typeof fn !== 'function') throw new DtmInputError(`xa ${gid}: pass the function that calls the branches`);
   const xa = new XaGrpc(dtm, gid);
   custom?.(xa);
-  await xa.prepareGlobal();
-  try {
-    await fn(xa);
-  } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    try {
-      await xa.abortGlobal(reason);
-    } catch (abortErr) {
-      throw new DtmError(`xa ${gid}: ${reason}; and the abort failed too: ${(abortErr as Error).message}`, {
-        cause: err,
-      });
-    }
-    throw err;
-  }
-  await xa.submitGlobal();
+  await xa.runGlobal(fn);
 }
 
 // ------------------------------------------------------------------------------------------------ RM side
