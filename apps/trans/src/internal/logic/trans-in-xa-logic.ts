@@ -1,9 +1,7 @@
-import { xaLocalTransaction } from '@dtm-gozero/dtmgrpc';
-import { logPrintf } from '@dtm-gozero/gozero';
 import type { AdjustInfo, Response } from '@dtm-gozero/proto/trans';
 import type { ServerUnaryCall } from '@grpc/grpc-js';
 import type { ServiceContext } from '../svc/service-context.ts';
-import { adjust } from './adjust.ts';
+import { xaAdjust } from './adjust.ts';
 
 /** TransInXa: an XA branch; phase 1 credits user_account in a local XA transaction, phase 2 (dtm) commits or rolls it back. */
 export class TransInXaLogic {
@@ -16,23 +14,7 @@ export class TransInXaLogic {
   }
 
   async transInXa(in_: AdjustInfo): Promise<Response> {
-    await xaLocalTransaction(this.call, { mysql: this.svcCtx.db() }, async (conn, info) => {
-      adjust(this.call.metadata, 'TransInXa', 'xa transfer in {amount} cents to {user}', in_);
-      await conn.query('UPDATE dtm_busi.user_account SET balance = balance + ? WHERE user_id = ?', [
-        in_.Amount,
-        in_.UserID,
-      ]);
-      return info;
-    });
-    const op = this.call.metadata.get('dtm-op')[0]?.toString();
-    if (op === 'commit' || op === 'rollback') {
-      logPrintf(
-        'xa %s %s branch %s',
-        op,
-        this.call.metadata.get('dtm-gid')[0],
-        this.call.metadata.get('dtm-branch_id')[0],
-      );
-    }
+    await xaAdjust(this.svcCtx.db(), this.call, 'TransInXa', 'xa transfer in {amount} cents to {user}', in_, 1);
     return {};
   }
 }
