@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: fast unit tests, and integration tests against the real etcd, dtm (and databases),
-// which run one file at a time because they share the local stack's fixed ports.
+// Two projects: fast unit tests, and integration tests against a real etcd + dtm that the global setup starts on
+// free ports (@dtm-gozero/testkit) and the databases of scripts/db.sh; they run one file at a time because they
+// share that stack and the databases (and the README test brings up the fixed-port stack of `npm run stack:up`).
 export default defineConfig({
   test: {
     projects: [

@@ -3,16 +3,21 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { afterAll, describe, expect, test } from 'vitest';
-import { APP, appConfig, freePort, root, runNode, TRANS, tempFile } from '../support/procs.ts';
+import { APP, appConfig, freePort, root, runApp, runNode, TRANS, tempFile } from '../support/procs.ts';
+import { testStack } from '../support/stack-context.ts';
 
 // Every bad input ends within 10 s with a non-zero exit and a message naming the problem and the fix.
+// "Up" means the etcd and dtm of the integration global setup (free ports); "down" means a closed free port.
 const LIMIT_MS = 10_000;
-const etcd = new Etcd3({ hosts: 'http://127.0.0.1:2379' });
+const stack = testStack();
+const etcdHost = stack.etcdEndpoints[0] as string;
+const etcd = new Etcd3({ hosts: stack.etcdUrl });
 afterAll(() => etcd.close());
 
 async function fails(script: string, args: string[], message: RegExp): Promise<string> {
   const started = Date.now();
-  const p = runNode(script, args, join(root, script === APP ? 'apps/app' : 'apps/trans'));
+  // The app gets the test stack's dtm (--dtm, --dtm-http) unless a test passes its own --dtm.
+  const p = script === APP ? runApp(args) : runNode(script, args, join(root, 'apps/trans'));
   const code = await p.exited(LIMIT_MS);
   expect(Date.now() - started).toBeLessThan(LIMIT_MS);
   expect(code).not.toBe(0);
@@ -47,7 +52,7 @@ describe('trans', () => {
   test('YAML without Etcd.Key', async () => {
     await fails(
       TRANS,
-      ['-f', transYaml('Name: t\nListenOn: 127.0.0.1:1\nEtcd:\n  Hosts: [127.0.0.1:2379]\n')],
+      ['-f', transYaml(`Name: t\nListenOn: 127.0.0.1:1\nEtcd:\n  Hosts: [${etcdHost}]\n`)],
       /Etcd\.Key is missing/,
     );
   });
@@ -60,7 +65,7 @@ describe('trans', () => {
     try {
       await fails(
         TRANS,
-        ['-f', transYaml(`Name: t\nListenOn: 127.0.0.1:${port}\nEtcd:\n  Hosts: [127.0.0.1:2379]\n  Key: ${key}\n`)],
+        ['-f', transYaml(`Name: t\nListenOn: 127.0.0.1:${port}\nEtcd:\n  Hosts: [${etcdHost}]\n  Key: ${key}\n`)],
         new RegExp(
           `ListenOn 127\\.0\\.0\\.1:${port}: the port is already in use; stop the other process or choose another ListenOn`,
         ),
@@ -101,7 +106,7 @@ describe('app', () => {
   test('dtm not registered', async () => {
     await fails(
       APP,
-      ['-f', appConfig('trans'), '--dtm', 'etcd://127.0.0.1:2379/no-dtm-here'],
+      ['-f', appConfig('trans'), '--dtm', `etcd://${etcdHost}/no-dtm-here`],
       /dtm not found: .*nothing is registered in etcd under "no-dtm-here\/"/,
     );
   });

@@ -1,20 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { afterAll, expect, test } from 'vitest';
-import {
-  APP,
-  appConfig,
-  dtmStatus,
-  eventually,
-  type Proc,
-  root,
-  runNode,
-  startTrans,
-  tempFile,
-} from '../support/procs.ts';
+import { appConfig, dtmStatus, eventually, type Proc, runApp, startTrans, tempFile } from '../support/procs.ts';
+import { testStack } from '../support/stack-context.ts';
 
-const etcd = new Etcd3({ hosts: 'http://127.0.0.1:2379' });
+// Against the etcd and dtm of the integration global setup (free ports, not the fixed-port stack).
+const stack = testStack();
+const etcd = new Etcd3({ hosts: stack.etcdUrl });
 let trans: Proc | undefined;
 
 afterAll(() => {
@@ -37,7 +29,7 @@ test('the go-zero example transcript, against real etcd and dtm', async () => {
   expect(regKey).toMatch(new RegExp(`^${key}/\\d+$`));
   expect(regValue).toBe(`127.0.0.1:${t.port}`);
 
-  const app = runNode(APP, ['-f', appConfig(key)], join(root, 'apps/app'));
+  const app = runApp(['-f', appConfig(key)]);
   expect(await app.exited(20_000)).toBe(0);
   const out = app.stdout().trim().split('\n');
   expect(out).toHaveLength(2);
@@ -75,17 +67,17 @@ test('the go-zero example transcript, against real etcd and dtm', async () => {
   expect(await t.proc.exited(6000)).toBe(0);
 });
 
-test('direct connection: Endpoints instead of Etcd, dtm dialled at localhost:36790', async () => {
+test('direct connection: Endpoints instead of Etcd, dtm dialled at its gRPC address', async () => {
   const key = `trans-direct-${randomUUID().slice(0, 8)}`;
   const t = await startTrans(key);
   trans = t.proc;
   const config = tempFile('config.yaml', `Endpoints:\n  - 127.0.0.1:${t.port}\n`);
-  const app = runNode(APP, ['-f', config, '--dtm', 'localhost:36790'], join(root, 'apps/app'));
+  const app = runApp(['-f', config, '--dtm', stack.dtmGrpc]);
   expect(await app.exited(20_000)).toBe(0);
   expect(app.stdout()).toMatch(/^msg \S+ succeed\ntcc \S+ succeed\n$/);
   // dtm stored direct:/// branch URLs and its go-zero driver dialled them without etcd.
   const gid = app.stdout().split(' ')[1] as string;
-  const res = await fetch(`http://127.0.0.1:36789/api/dtmsvr/query?gid=${gid}`);
+  const res = await fetch(`${stack.dtmHttp}/api/dtmsvr/query?gid=${gid}`);
   const body = (await res.json()) as { branches: { url: string }[] };
   expect(body.branches.map((b) => b.url)).toContain(`direct:///127.0.0.1:${t.port}/trans.TransSvc/TransOut`);
   expect(t.proc.stderr().trimEnd().split('\n')).toHaveLength(4);

@@ -1,20 +1,18 @@
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
+import { startDtmStack } from '@dtm-gozero/testkit';
+import type { TestProject } from 'vitest/node';
+import type {} from '../support/stack-context.ts';
 
-const root = join(import.meta.dirname, '..', '..');
-
-// Starts the local stack (real etcd + real dtm) unless it already answers; stops only what it started.
-let started = false;
-
-export async function setup(): Promise<void> {
-  const out = execFileSync('bash', [join(root, 'scripts/stack.sh'), 'up'], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  process.stdout.write(out);
-  started = /started \(pid/.test(out);
-}
-
-export async function teardown(): Promise<void> {
-  if (started) execFileSync('bash', [join(root, 'scripts/stack.sh'), 'down'], { stdio: 'inherit' });
+// One etcd + dtm (go-zero driver, boltdb) for the whole integration run, from @dtm-gozero/testkit, on free ports:
+// the tests never use nor disturb the fixed-port stack of `npm run stack:up` (2379, 36789, 36790) or a trans a
+// developer has running. Only the README test brings up that fixed-port stack, in its own copy of the tree.
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const stack = await startDtmStack({ store: 'boltdb' });
+  project.provide('etcdEndpoints', stack.etcdEndpoints);
+  project.provide('dtmTarget', stack.dtmTarget);
+  project.provide('dtmGrpc', stack.dtmGrpc);
+  project.provide('dtmHttp', stack.dtmHttp);
+  process.stdout.write(
+    `integration stack (${stack.backend}): etcd ${stack.etcdEndpoints.join(',')}, dtm ${stack.dtmTarget} (grpc ${stack.dtmGrpc}, http ${stack.dtmHttp})\n`,
+  );
+  return () => stack.stop();
 }

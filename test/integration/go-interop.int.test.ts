@@ -4,12 +4,16 @@ import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { eventually, type Proc, root, startTrans } from '../support/procs.ts';
+import { testStack } from '../support/stack-context.ts';
 
 // A real Go go-zero v1.4.4 client (interop/go-client) resolves our TypeScript trans through etcd and calls it.
 const GO_CLIENT = join(root, '.cache/bin/go-trans-client');
 const STAMP = String.raw`\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} `;
 
-const etcd = new Etcd3({ hosts: 'http://127.0.0.1:2379' });
+// trans registers in the global setup's etcd (free port), where the Go client looks it up.
+const stack = testStack();
+const etcdHost = stack.etcdEndpoints[0] as string;
+const etcd = new Etcd3({ hosts: stack.etcdUrl });
 let trans: Proc | undefined;
 
 beforeAll(() => {
@@ -76,12 +80,12 @@ test('a Go go-zero client calls the TypeScript trans through etcd discovery', as
   expect(Object.values(regs)).toEqual([`127.0.0.1:${t.port}`]);
   expect(t.proc.stderr()).toBe('');
 
-  // zrpc.RpcClientConf{Etcd: {Hosts, Key}} → etcd://127.0.0.1:2379/<key>, as the Go example's app builds it.
-  const etcdArgs = ['-etcd', '127.0.0.1:2379', '-key', key];
+  // zrpc.RpcClientConf{Etcd: {Hosts, Key}} → etcd://<host>/<key>, as the Go example's app builds it.
+  const etcdArgs = ['-etcd', etcdHost, '-key', key];
   expectOk(await runGo([...etcdArgs, '-amount', '30', '-user', '1', '-method', 'TransOut']));
   expectOk(await runGo([...etcdArgs, '-amount', '30', '-user', '2', '-method', 'TransIn']));
   // The same through an explicit v1.4 target string.
-  const target = `etcd://127.0.0.1:2379/${key}`;
+  const target = `etcd://${etcdHost}/${key}`;
   expectOk(await runGo(['-target', target, '-amount', '30', '-user', '1', '-method', 'TransOut']));
 
   await t.proc.waitFor(/transfer out 30 cents from 1\n(.|\n)*transfer out 30 cents from 1\n/, 2000);

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { createPool, type Pool } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { APP, appConfig, dtmStatus, ensureDatabases, type Proc, root, runNode, startTrans } from '../support/procs.ts';
+import { appConfig, dtmStatus, ensureDatabases, type Proc, runApp, startTrans } from '../support/procs.ts';
 
-// `npm run app -- <mode> [--fail]` against the real dtm, etcd and MariaDB, with trans as a child process:
+// `npm run app -- <mode> [--fail]` against the real dtm and etcd (the global setup's) and MariaDB, with trans as a
+// child process:
 // the app's line, trans's log, dtm's final status, and the balances where a mode touches the database.
 let trans: Proc;
 let config: string;
@@ -43,7 +43,7 @@ async function balances(): Promise<[number, number]> {
 /** Runs the app in one mode; returns its gid and the lines trans logged meanwhile (timestamps checked and cut). */
 async function run(args: string[], status: 'succeed' | 'failed'): Promise<{ gid: string; lines: string[] }> {
   const before = trans.stderr().length;
-  const app = runNode(APP, ['-f', config, ...args], join(root, 'apps/app'));
+  const app = runApp(['-f', config, ...args]);
   expect(await app.exited(30_000), app.stderr()).toBe(0);
   const out = app.stdout().trim().split('\n');
   expect(out).toHaveLength(1);
@@ -128,7 +128,7 @@ describe('app modes', () => {
   });
 
   test('an unknown mode is refused with the usage', async () => {
-    const app = runNode(APP, ['-f', config, 'bogus'], join(root, 'apps/app'));
+    const app = runApp(['-f', config, 'bogus']);
     expect(await app.exited(10_000)).toBe(1);
     expect(app.stderr()).toMatch(
       /unknown mode "bogus"; usage: npm run app -- \[msg\|tcc\|saga\|xa\|msg-db\] \[--fail\]/,

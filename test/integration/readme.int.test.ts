@@ -1,5 +1,5 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
@@ -30,6 +30,9 @@ afterAll(() => {
       process.kill(-pid, 'SIGKILL');
     } catch {}
   }
+  // Also after a timeout, before the copy (and its .stack/ pid files) is gone: stop what its stack:up started.
+  if (existsSync(join(work, 'scripts/stack.sh')))
+    spawnSync('bash', ['scripts/stack.sh', 'down'], { cwd: work, stdio: 'ignore', timeout: 30_000 });
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -60,35 +63,55 @@ test('the README quick start, literally, gives the transcript', { timeout: 600_0
   }
   symlinkSync(join(root, '.cache'), join(work, '.cache'));
 
+  // Unlike the other integration tests (the global setup's etcd + dtm on free ports), this one runs the README's
+  // fixed-port stack (etcd 2379, dtm 36789/36790) from the copy: `npm run stack:up` starts what does not answer
+  // there, and `npm run stack:down` stops exactly that (pid files in the copy's .stack/), also when a step fails.
   let transOut = '';
   let appOut = '';
-  for (const { command } of steps) {
-    if (command.startsWith('source ')) continue; // applied to every line by bash()
-    if (command === 'npm run trans') {
-      // "terminal 1": runs in the background until the end of the test.
-      const child = spawn('bash', bash(command), { cwd: work, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-      children.push(child.pid as number);
-      child.stdout.on('data', (d: Buffer) => (transOut += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (transOut += d.toString()));
-      await eventually(
-        async () => (transOut.includes('Starting rpc server at 127.0.0.1:50081...') ? true : undefined),
-        30_000,
-        'trans banner',
-      );
-      continue;
+  let stackUp = false;
+  try {
+    for (const { command } of steps) {
+      if (command.startsWith('source ')) continue; // applied to every line by bash()
+      if (command === 'npm run trans') {
+        // "terminal 1": runs in the background until the end of the test.
+        const child = spawn('bash', bash(command), { cwd: work, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+        children.push(child.pid as number);
+        child.stdout.on('data', (d: Buffer) => (transOut += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (transOut += d.toString()));
+        await eventually(
+          async () => (transOut.includes('Starting rpc server at 127.0.0.1:50081...') ? true : undefined),
+          30_000,
+          'trans banner',
+        );
+        continue;
+      }
+      if (command === 'npm run stack:down') {
+        // Stop trans first, as a user would with Ctrl-C, then run the last line.
+        process.kill(-(children[0] as number), 'SIGINT');
+        await eventually(async () => (transOut.includes('transfer') ? true : undefined), 1000, 'trans output');
+      }
+      if (command === 'npm run stack:up') stackUp = true; // from here on, even a failing `up` may have started some
+      const out = execFileSync('bash', bash(command), {
+        cwd: work,
+        encoding: 'utf8',
+        timeout: 540_000,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      if (command === 'npm run app') appOut = out;
+      if (command === 'npm run stack:down') stackUp = false;
     }
-    if (command === 'npm run stack:down') {
-      // Stop trans first, as a user would with Ctrl-C, then run the last line.
-      process.kill(-(children[0] as number), 'SIGINT');
-      await eventually(async () => (transOut.includes('transfer') ? true : undefined), 1000, 'trans output');
+  } finally {
+    // The README's last line, when an earlier step failed: stop what the copy's `npm run stack:up` started.
+    if (stackUp) {
+      for (const pid of children.splice(0)) {
+        try {
+          process.kill(-pid, 'SIGKILL');
+        } catch {}
+      }
+      // Not thrown: the step that failed is the error to report.
+      const down = spawnSync('bash', ['scripts/stack.sh', 'down'], { cwd: work, encoding: 'utf8', timeout: 30_000 });
+      process.stdout.write(`readme quick start: stack.sh down (status ${down.status}): ${down.stdout}${down.stderr}`);
     }
-    const out = execFileSync('bash', bash(command), {
-      cwd: work,
-      encoding: 'utf8',
-      timeout: 540_000,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    if (command === 'npm run app') appOut = out;
   }
 
   expect(appOut.split('\n').filter((l) => /^(msg|tcc) /.test(l))).toEqual([

@@ -3,9 +3,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { testStack } from './stack-context.ts';
 
 export const root = join(import.meta.dirname, '..', '..');
-export const DTM_HTTP = 'http://127.0.0.1:36789';
 
 /** A free TCP port on loopback. */
 export function freePort(): Promise<number> {
@@ -105,26 +105,47 @@ export function runNode(script: string, args: string[], cwd: string, env: NodeJS
 export const TRANS = join(root, 'apps/trans/src/trans.ts');
 export const APP = join(root, 'apps/app/src/main.ts');
 
-/** Starts trans on a free port under a unique etcd key; resolves once it printed its banner. */
+/** YAML lines of `Etcd.Hosts` (default: the integration stack's etcd). */
+const hostsYaml = (hosts: string | string[] = testStack().etcdEndpoints): string =>
+  [hosts]
+    .flat()
+    .map((h) => `    - ${h}\n`)
+    .join('');
+
+/** Starts trans on a free port under a unique key in the test stack's etcd; resolves once it printed its banner. */
 export async function startTrans(key: string): Promise<{ proc: Proc; port: number; config: string }> {
   const port = await freePort();
   const config = tempFile(
     'trans.yaml',
-    `Name: trans.rpc\nListenOn: 127.0.0.1:${port}\nEtcd:\n  Hosts:\n    - 127.0.0.1:2379\n  Key: ${key}\n`,
+    `Name: trans.rpc\nListenOn: 127.0.0.1:${port}\nEtcd:\n  Hosts:\n${hostsYaml()}  Key: ${key}\n`,
   );
   const proc = runNode(TRANS, ['-f', config], join(root, 'apps/trans'));
   await proc.waitFor(/Starting rpc server at/, 15_000);
   return { proc, port, config };
 }
 
-/** The app config the Go example uses, with another etcd key. */
-export function appConfig(key: string, hosts = '127.0.0.1:2379'): string {
-  return tempFile('config.yaml', `Etcd:\n  Hosts:\n    - ${hosts}\n  Key: ${key}\n`);
+/** The app config the Go example uses, with another etcd key (and the test stack's etcd unless `hosts` is given). */
+export function appConfig(key: string, hosts?: string | string[]): string {
+  return tempFile('config.yaml', `Etcd:\n  Hosts:\n${hostsYaml(hosts)}  Key: ${key}\n`);
 }
 
-/** Queries dtm's HTTP API for a global transaction's status. */
+/**
+ * Runs the app (from apps/app) against the test stack's dtm: `--dtm <dtmTarget> --dtm-http <dtmHttp>` are added
+ * unless `args` pass their own, so neither the defaults (the fixed-port stack) nor DTM_TARGET / DTM_HTTP apply.
+ */
+export function runApp(args: string[]): Proc {
+  const { dtmTarget, dtmHttp } = testStack();
+  const own = (flag: string): boolean => args.some((a) => a === flag || a.startsWith(`${flag}=`));
+  return runNode(
+    APP,
+    [...args, ...(own('--dtm') ? [] : ['--dtm', dtmTarget]), ...(own('--dtm-http') ? [] : ['--dtm-http', dtmHttp])],
+    join(root, 'apps/app'),
+  );
+}
+
+/** Queries the test stack's dtm HTTP API for a global transaction's status. */
 export async function dtmStatus(gid: string): Promise<string | undefined> {
-  const res = await fetch(`${DTM_HTTP}/api/dtmsvr/query?gid=${encodeURIComponent(gid)}`, {
+  const res = await fetch(`${testStack().dtmHttp}/api/dtmsvr/query?gid=${encodeURIComponent(gid)}`, {
     signal: AbortSignal.timeout(5000),
   });
   const body = (await res.json()) as { transaction: { status: string } | null };

@@ -3,15 +3,16 @@ import { createPool, type Pool } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type BusiServer, startBusiServer } from '../../../test/support/busi-server.ts';
 import { dtmStatus, ensureDatabases, eventually } from '../../../test/support/procs.ts';
+import { testStack } from '../../../test/support/stack-context.ts';
 import { barrierFromGrpc } from './barrier/barrier.ts';
 import { closeConnections } from './conn.ts';
 import { DtmFailure } from './errors.ts';
 import { MsgGrpc } from './msg.ts';
 import { genGid } from './trans-base.ts';
 
-// Against the real dtm of the local stack (global setup), reached directly and through etcd.
-const DTM = 'localhost:36790';
-const DTM_ETCD = 'etcd://localhost:2379/dtmservice';
+// Against the real dtm of the integration global setup (free ports), reached directly and through etcd.
+const DTM = testStack().dtmGrpc;
+const DTM_ETCD = testStack().dtmTarget;
 let busi: BusiServer;
 const r1 = { Amount: 30, UserID: 1 };
 const r2 = { Amount: 30, UserID: 2 };

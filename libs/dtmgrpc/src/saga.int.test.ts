@@ -4,10 +4,10 @@ import { closeConnections } from './conn.ts';
 import { DtmFailure } from './errors.ts';
 import { SagaGrpc } from './saga.ts';
 import { type BusiServer, startBusiServer } from './testing/busi.ts';
-import { DTM_ETCD, DTM_GRPC, dtmOptions, dtmQuery, ensureStack, finalTrans } from './testing/stack.ts';
+import { DTM_ETCD, DTM_GRPC, dtmOptions, dtmQuery, finalTrans } from './testing/stack.ts';
 import { genGid } from './trans-base.ts';
 
-// Against the real dtm (go-zero driver) of the local stack; dtm calls an in-process busi.Busi service directly (and
+// Against the real dtm (go-zero driver) of the integration global setup; dtm calls an in-process busi.Busi service directly (and
 // a trans.TransSvc one, for the generated descriptors). What the client sent is read back from dtm's query API.
 let busi: BusiServer;
 let trans: BusiServer;
@@ -20,7 +20,6 @@ const step = (i: number) => ({ action: busi.method(`Step${i}`), compensate: busi
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
-  await ensureStack();
   busi = await startBusiServer([
     'TransOut',
     'TransOutRevert',

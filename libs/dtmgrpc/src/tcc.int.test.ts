@@ -3,13 +3,14 @@ import { Metadata } from '@grpc/grpc-js';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { type BusiServer, startBusiServer } from '../../../test/support/busi-server.ts';
 import { dtmStatus } from '../../../test/support/procs.ts';
+import { testStack } from '../../../test/support/stack-context.ts';
 import { closeConnections } from './conn.ts';
 import { DtmFailure } from './errors.ts';
 import { tccFromGrpc, tccGlobalTransaction } from './tcc.ts';
 import { genGid } from './trans-base.ts';
 
-// Against the real dtm of the local stack, found through etcd as the example does.
-const DTM = 'etcd://localhost:2379/dtmservice';
+// Against the real dtm of the integration global setup (free ports), found through etcd as the example does.
+const DTM = testStack().dtmTarget;
 let busi: BusiServer;
 const out = {
   try: TransSvcService.transOut,

@@ -9,7 +9,7 @@ import { closeConnections } from './conn.ts';
 import { DtmFailure, DtmInputError } from './errors.ts';
 import type { UnaryMethod } from './method.ts';
 import { type BusiServer, startBusiServer } from './testing/busi.ts';
-import { DTM_ETCD, DTM_GRPC, dtmOptions, dtmQuery, ensureDatabases, ensureStack, finalTrans } from './testing/stack.ts';
+import { DTM_ETCD, DTM_GRPC, dtmOptions, dtmQuery, ensureDatabases, finalTrans } from './testing/stack.ts';
 import { genGid } from './trans-base.ts';
 import { type XaBranchInfo, type XaDb, xaGlobalTransaction, xaLocalTransaction } from './xa.ts';
 
@@ -123,7 +123,6 @@ function serveXa(db: Db, prefix: string): void {
 const failing = new Set<string>();
 
 beforeAll(async () => {
-  await ensureStack();
   ensureDatabases();
   busi = await startBusiServer(['MyXaTransOut', 'MyXaTransIn', 'PgXaTransOut', 'PgXaTransIn']);
   mysql = createPool({ host: '127.0.0.1', port: 3306, user: 'root', password: 'dtm-test', connectionLimit: 5 });

@@ -1,14 +1,15 @@
 import { closeConnections, genGid, tccGlobalTransaction } from '@dtm-gozero/dtmgrpc';
 import { Etcd3 } from 'etcd3';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import type {} from '../../../test/support/stack-context.ts';
 import { dockerEngine } from './backend.ts';
 import { TestkitError } from './errors.ts';
 import { alive, openPorts, openPortsAfter, runVictim, until } from './int-support.ts';
 import { startDtmStack } from './stack.ts';
 import type { DtmStack } from './types.ts';
 
-// Against the real etcd and dtm binaries (`npm run setup`), each stack on free ports of its own: the fixed-port
-// stack of the integration global setup (2379, 36789, 36790) keeps running untouched.
+// Against the real etcd and dtm binaries (`npm run setup`), each stack on free ports of its own: none uses the ports
+// of the fixed-port stack (2379, 36789, 36790), and the integration global setup's stack keeps running untouched.
 const FIXED_PORTS = [2379, 2380, 36789, 36790];
 const engine = await dockerEngine();
 
@@ -123,8 +124,8 @@ test('two stacks started at once do not clash', async () => {
   expect([...a.pids, ...b.pids].filter(alive)).toEqual([]);
 });
 
-test('the fixed-port stack of the global setup still answers', async () => {
-  const res = await fetch('http://127.0.0.1:36789/api/ping', { signal: AbortSignal.timeout(3000) });
+test('the stack of the integration global setup still answers', async () => {
+  const res = await fetch(`${inject('dtmHttp')}/api/ping`, { signal: AbortSignal.timeout(3000) });
   expect(await res.json()).toEqual({ msg: 'pong' });
 });
 

@@ -1,36 +1,24 @@
-// Helpers for integration tests against the real local stack (etcd + dtm from scripts/stack.sh, databases from
-// scripts/db.sh): start what does not answer, and read a transaction back from dtm's HTTP query API.
+// Helpers for integration tests against the real etcd + dtm of the integration global setup
+// (test/integration/global-setup.ts: @dtm-gozero/testkit, free ports) and the databases of scripts/db.sh: start
+// the databases, and read a transaction back from dtm's HTTP query API.
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { testStack } from '../../../../test/support/stack-context.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..', '..');
-export const DTM_GRPC = 'localhost:36790';
-export const DTM_ETCD = 'etcd://localhost:2379/dtmservice';
-export const DTM_HTTP = 'http://127.0.0.1:36789';
-
-const run = (script: string) =>
-  execFileSync('bash', [join(root, 'scripts', script), 'up'], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-    timeout: 180_000,
-  });
-
-async function dtmAnswers(): Promise<boolean> {
-  try {
-    const res = await fetch(`${DTM_HTTP}/api/ping`, { signal: AbortSignal.timeout(2000) });
-    return res.ok;
-  } catch {
-    return false;
-  }
-}
-
-/** `scripts/stack.sh up` unless dtm already answers (both idempotent). */
-export async function ensureStack(): Promise<void> {
-  if (!(await dtmAnswers())) run('stack.sh');
-}
+/** dtm's gRPC address, `127.0.0.1:<port>` (direct). */
+export const DTM_GRPC = testStack().dtmGrpc;
+/** `etcd://127.0.0.1:<port>/dtmservice`: dtm through etcd. */
+export const DTM_ETCD = testStack().dtmTarget;
+/** dtm's HTTP API. */
+export const DTM_HTTP = testStack().dtmHttp;
 
 /** `scripts/db.sh up` (idempotent: reuses servers that answer, re-applies the barrier schema). */
 export function ensureDatabases(): void {
-  run('db.sh');
+  execFileSync('bash', [join(root, 'scripts', 'db.sh'), 'up'], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    timeout: 180_000,
+  });
 }
 
 /** A branch as dtm's query API returns it (`url` is left out when empty, e.g. a saga step without compensation). */

@@ -1,17 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { Etcd3 } from 'etcd3';
 import { afterAll, expect, test } from 'vitest';
+import { testStack } from '../../../../test/support/stack-context.ts';
 import { closeEtcdClients } from './clients.ts';
 import { Publisher, TIME_TO_LIVE_S } from './publisher.ts';
 
-// Runs against the real etcd of the local stack (started by the integration global setup).
-const etcd = new Etcd3({ hosts: 'http://127.0.0.1:2379' });
+// Runs against the real etcd of the integration global setup (@dtm-gozero/testkit, a free port).
+const { etcdUrl, etcdEndpoints } = testStack();
+const etcd = new Etcd3({ hosts: etcdUrl });
 afterAll(() => {
   etcd.close();
   closeEtcdClients();
 });
 
-const conf = (key: string) => ({ Hosts: ['127.0.0.1:2379'], Key: key });
+const conf = (key: string) => ({ Hosts: etcdEndpoints, Key: key });
 
 test('registers <Key>/<lease id in decimal> -> value on a 10 s lease, and revokes it on stop', async () => {
   const key = `pub-${randomUUID().slice(0, 8)}`;

@@ -2,11 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { type AdjustInfo, type Response, TransSvcService } from '@dtm-gozero/proto/trans';
 import { Client, credentials, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import { afterAll, expect, test } from 'vitest';
+import { testStack } from '../../../../test/support/stack-context.ts';
 import { closeEtcdClients } from '../discov/clients.ts';
 import { registerResolvers } from './resolver.ts';
 import { RpcServer } from './server.ts';
 
 afterAll(() => closeEtcdClients());
+
+// Instances register in the etcd of the integration global setup (@dtm-gozero/testkit, a free port).
+const { etcdEndpoints } = testStack();
+const etcdHost = etcdEndpoints[0] as string;
 
 /** A TransSvc instance that records which instance answered. */
 function instance(name: string, key: string, port: number, hits: string[]): RpcServer {
@@ -20,7 +25,7 @@ function instance(name: string, key: string, port: number, hits: string[]): RpcS
       ListenOn: `127.0.0.1:${port}`,
       Mode: 'pro',
       Timeout: 2000,
-      Etcd: { Hosts: ['127.0.0.1:2379'], Key: key },
+      Etcd: { Hosts: etcdEndpoints, Key: key },
     },
     (s) => s.addService(TransSvcService, { transIn: handler, transOut: handler }),
   );
@@ -64,7 +69,7 @@ test('etcd://host/key follows registrations and removals live', { timeout: 30_00
   const A = instance('a', key, ports[0] as number, hits);
   const B = instance('b', key, ports[1] as number, hits);
   await A.start();
-  const client = new Client(`etcd://127.0.0.1:2379/${key}`, credentials.createInsecure());
+  const client = new Client(`etcd://${etcdHost}/${key}`, credentials.createInsecure());
   try {
     await callsUntil(client, hits, (h) => h.length === 6 && h.every((x) => x === 'a'), 5000);
 
@@ -87,7 +92,7 @@ test('etcd://host/key follows registrations and removals live', { timeout: 30_00
 test('nothing registered: calls fail fast with UNAVAILABLE naming the key', async () => {
   registerResolvers();
   const key = `res-none-${randomUUID().slice(0, 8)}`;
-  const client = new Client(`etcd://127.0.0.1:2379/${key}`, credentials.createInsecure());
+  const client = new Client(`etcd://${etcdHost}/${key}`, credentials.createInsecure());
   try {
     await expect(call(client)).rejects.toThrow(new RegExp(`no instance is registered in etcd under "${key}/"`));
   } finally {
