@@ -123,7 +123,7 @@ function serveXa(db: Db, prefix: string): void {
 const failing = new Set<string>();
 
 beforeAll(async () => {
-  ensureDatabases();
+  await ensureDatabases();
   busi = await startBusiServer(['MyXaTransOut', 'MyXaTransIn', 'PgXaTransOut', 'PgXaTransIn']);
   mysql = createPool({ host: '127.0.0.1', port: 3306, user: 'root', password: 'dtm-test', connectionLimit: 5 });
   await mysql.query('CREATE DATABASE IF NOT EXISTS dtm_xa_test');

@@ -1,25 +1,16 @@
 // Helpers for integration tests against the real etcd + dtm of the integration global setup
 // (test/integration/global-setup.ts: @dtm-gozero/testkit, free ports) and the databases of scripts/db.sh: start
 // the databases, and read a transaction back from dtm's HTTP query API.
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
+import { eventually } from '../../../../test/support/procs.ts';
 import { testStack } from '../../../../test/support/stack-context.ts';
 
-const root = join(import.meta.dirname, '..', '..', '..', '..');
+export { ensureDatabases, eventually } from '../../../../test/support/procs.ts';
 /** dtm's gRPC address, `127.0.0.1:<port>` (direct). */
 export const DTM_GRPC = testStack().dtmGrpc;
 /** `etcd://127.0.0.1:<port>/dtmservice`: dtm through etcd. */
 export const DTM_ETCD = testStack().dtmTarget;
 /** dtm's HTTP API. */
 export const DTM_HTTP = testStack().dtmHttp;
-
-/** `scripts/db.sh up` (idempotent: reuses servers that answer, re-applies the barrier schema). */
-export function ensureDatabases(): void {
-  execFileSync('bash', [join(root, 'scripts', 'db.sh'), 'up'], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-    timeout: 180_000,
-  });
-}
 
 /** A branch as dtm's query API returns it (`url` is left out when empty, e.g. a saga step without compensation). */
 export interface DtmBranch {
@@ -57,22 +48,6 @@ export async function dtmQuery(gid: string): Promise<DtmTrans> {
   });
   if (!res.ok) throw new Error(`dtm query ${gid}: HTTP ${res.status} ${await res.text()}`);
   return (await res.json()) as DtmTrans;
-}
-
-/** Polls until `fn` returns something other than undefined; throws after `ms` naming `what`. */
-export async function eventually<T>(fn: () => Promise<T | undefined>, ms: number, what: string): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${what} not reached within ${ms} ms${last ? ` (last error: ${String(last)})` : ''}`);
 }
 
 /** Waits for the global transaction to reach `succeed` or `failed` and returns it with its branches. */
