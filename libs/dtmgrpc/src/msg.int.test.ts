@@ -1,13 +1,13 @@
 import { TransSvcService } from '@dtm-gozero/proto/trans';
 import { createPool, type Pool } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type BusiServer, startBusiServer } from '../../../test/support/busi-server.ts';
 import { dtmStatus, ensureDatabases, eventually } from '../../../test/support/procs.ts';
 import { testStack } from '../../../test/support/stack-context.ts';
 import { barrierFromGrpc } from './barrier/barrier.ts';
 import { closeConnections } from './conn.ts';
 import { DtmFailure } from './errors.ts';
 import { MsgGrpc } from './msg.ts';
+import { type BusiServer, startTransSvc } from './testing/busi.ts';
 import { genGid } from './trans-base.ts';
 
 // Against the real dtm of the integration global setup (free ports), reached directly and through etcd.
@@ -27,7 +27,7 @@ const finalStatus = (gid: string) =>
   );
 
 beforeAll(async () => {
-  busi = await startBusiServer();
+  busi = await startTransSvc();
 });
 afterAll(async () => {
   await busi.stop();
@@ -46,7 +46,7 @@ describe('msg', () => {
     const m = newMsg(gid, DTM_ETCD);
     m.options.waitResult = true;
     await m.submit();
-    expect(busi.log(gid)).toEqual(['transOut:action', 'transIn:action']);
+    expect(busi.log(gid)).toEqual(['TransOut:action', 'TransIn:action']);
     const [out, in_] = busi.calls.filter((c) => c.gid === gid);
     expect(out).toMatchObject({ branchId: '01', amount: 30, user: 1, dtm: '', headers: { 'dtm-trans_type': 'msg' } });
     expect(in_).toMatchObject({ branchId: '02', amount: 30, user: 2 });
@@ -62,7 +62,7 @@ describe('msg', () => {
       ranBeforeBranches = busi.log(gid).length === 0;
     });
     expect(ranBeforeBranches).toBe(true);
-    expect(busi.log(gid)).toEqual(['transOut:action', 'transIn:action']);
+    expect(busi.log(gid)).toEqual(['TransOut:action', 'TransIn:action']);
     expect(await dtmStatus(gid)).toBe('succeed');
   });
 
@@ -78,7 +78,7 @@ describe('msg', () => {
   });
 
   test('doAndSubmit: an unknown local outcome is settled by asking QueryPrepared at once', async () => {
-    busi.on('queryPrepared', () => {
+    busi.on('QueryPrepared', () => {
       throw new DtmFailure();
     });
     try {
@@ -88,10 +88,10 @@ describe('msg', () => {
           throw new Error('connection lost');
         }),
       ).rejects.toThrow('connection lost');
-      expect(busi.log(gid)).toEqual(['queryPrepared:msg']);
+      expect(busi.log(gid)).toEqual(['QueryPrepared:msg']);
       expect(await finalStatus(gid)).toBe('failed');
     } finally {
-      busi.on('queryPrepared', () => undefined);
+      busi.on('QueryPrepared', () => undefined);
     }
   });
 
@@ -102,7 +102,7 @@ describe('msg', () => {
     await m.prepare(`${busi.target}${TransSvcService.queryPrepared.path}`);
     // The app "dies" here: no Submit. dtm asks QueryPrepared (OK) and then runs the branches.
     expect(await finalStatus(gid)).toBe('succeed');
-    expect(busi.log(gid)).toEqual(['queryPrepared:msg', 'transOut:action', 'transIn:action']);
+    expect(busi.log(gid)).toEqual(['QueryPrepared:msg', 'TransOut:action', 'TransIn:action']);
   });
 
   test('input errors are refused before anything is sent', async () => {
@@ -118,10 +118,10 @@ describe('msg with a database: doAndSubmitDB + barrier QueryPrepared (MariaDB)',
     pool = createPool({ uri: 'mysql://root:dtm-test@127.0.0.1:3306/', connectionLimit: 3 });
     await pool.query('CREATE DATABASE IF NOT EXISTS dtm_busi');
     await pool.query('CREATE TABLE IF NOT EXISTS dtm_busi.msg_test (gid VARCHAR(128) PRIMARY KEY, amount BIGINT)');
-    busi.on('queryPrepared', async (_req, call) => barrierFromGrpc(call).queryPreparedMysql(pool));
+    busi.on('QueryPrepared', async (_req, call) => barrierFromGrpc(call).queryPreparedMysql(pool));
   }, 120_000);
   afterAll(async () => {
-    busi.on('queryPrepared', () => undefined);
+    busi.on('QueryPrepared', () => undefined);
     await pool?.end();
   });
   const row = async (gid: string) => {
@@ -137,7 +137,7 @@ describe('msg with a database: doAndSubmitDB + barrier QueryPrepared (MariaDB)',
       await tx.query('INSERT INTO dtm_busi.msg_test (gid, amount) VALUES (?, 30)', [gid]);
     });
     expect(await row(gid)).toBe(30);
-    expect(busi.log(gid)).toEqual(['transOut:action', 'transIn:action']);
+    expect(busi.log(gid)).toEqual(['TransOut:action', 'TransIn:action']);
     expect(await dtmStatus(gid)).toBe('succeed');
   });
 
@@ -171,7 +171,7 @@ describe('msg with a database: doAndSubmitDB + barrier QueryPrepared (MariaDB)',
     });
     expect(await finalStatus(committed)).toBe('succeed');
     expect(await finalStatus(lost)).toBe('failed');
-    expect(busi.log(committed)).toEqual(['queryPrepared:msg', 'transOut:action', 'transIn:action']);
-    expect(busi.log(lost)).toEqual(['queryPrepared:msg']);
+    expect(busi.log(committed)).toEqual(['QueryPrepared:msg', 'TransOut:action', 'TransIn:action']);
+    expect(busi.log(lost)).toEqual(['QueryPrepared:msg']);
   });
 });

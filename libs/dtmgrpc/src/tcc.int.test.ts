@@ -1,12 +1,12 @@
 import { TransSvcService } from '@dtm-gozero/proto/trans';
 import { Metadata } from '@grpc/grpc-js';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { type BusiServer, startBusiServer } from '../../../test/support/busi-server.ts';
 import { dtmStatus } from '../../../test/support/procs.ts';
 import { testStack } from '../../../test/support/stack-context.ts';
 import { closeConnections } from './conn.ts';
 import { DtmFailure } from './errors.ts';
 import { tccFromGrpc, tccGlobalTransaction } from './tcc.ts';
+import { type BusiServer, startTransSvc } from './testing/busi.ts';
 import { genGid } from './trans-base.ts';
 
 // Against the real dtm of the integration global setup (free ports), found through etcd as the example does.
@@ -24,7 +24,7 @@ const in_ = {
 };
 
 beforeAll(async () => {
-  busi = await startBusiServer();
+  busi = await startTransSvc();
 });
 afterAll(async () => {
   await busi.stop();
@@ -44,7 +44,7 @@ test('tries run here; dtm confirms every branch, last registered first', async (
       tcc.options.waitResult = true;
     },
   );
-  expect(busi.log(gid)).toEqual(['transOut:try', 'transIn:try', 'transInConfirm:confirm', 'transOutConfirm:confirm']);
+  expect(busi.log(gid)).toEqual(['TransOut:try', 'TransIn:try', 'TransInConfirm:confirm', 'TransOutConfirm:confirm']);
   const calls = busi.calls.filter((c) => c.gid === gid);
   // The client's own try carries the dtm address; dtm's calls carry an empty one.
   expect(calls[0]).toMatchObject({ branchId: '01', dtm: DTM, amount: 30, user: 1 });
@@ -53,7 +53,7 @@ test('tries run here; dtm confirms every branch, last registered first', async (
 });
 
 test('a failed try aborts: dtm cancels every registered branch, the failed one included', async () => {
-  busi.on('transIn', () => {
+  busi.on('TransIn', () => {
     throw new DtmFailure('account frozen');
   });
   try {
@@ -71,16 +71,16 @@ test('a failed try aborts: dtm cancels every registered branch, the failed one i
         },
       ),
     ).rejects.toBeInstanceOf(DtmFailure);
-    expect(busi.log(gid)).toEqual(['transOut:try', 'transIn:try', 'transInRevert:cancel', 'transOutRevert:cancel']);
+    expect(busi.log(gid)).toEqual(['TransOut:try', 'TransIn:try', 'TransInRevert:cancel', 'TransOutRevert:cancel']);
     expect(await dtmStatus(gid)).toBe('failed');
   } finally {
-    busi.on('transIn', () => undefined);
+    busi.on('TransIn', () => undefined);
   }
 });
 
 test('nested TCC: a try calls a sub-branch through the incoming metadata; dtm confirms both', async () => {
   // TransOut's try opens a nested branch on TransIn, as a service calling another service would.
-  busi.on('transOut', async (req, call) => {
+  busi.on('TransOut', async (req, call) => {
     if (call.metadata.get('dtm-op')[0] !== 'try') return;
     await tccFromGrpc(call).callBranch(busi.target, in_, { Amount: req.Amount, UserID: 2 });
   });
@@ -98,14 +98,14 @@ test('nested TCC: a try calls a sub-branch through the incoming metadata; dtm co
     );
     const calls = busi.calls.filter((c) => c.gid === gid).map((c) => `${c.method}:${c.op}:${c.branchId}`);
     expect(calls).toEqual([
-      'transOut:try:01',
-      'transIn:try:0101',
-      'transInConfirm:confirm:0101',
-      'transOutConfirm:confirm:01',
+      'TransOut:try:01',
+      'TransIn:try:0101',
+      'TransInConfirm:confirm:0101',
+      'TransOutConfirm:confirm:01',
     ]);
     expect(await dtmStatus(gid)).toBe('succeed');
   } finally {
-    busi.on('transOut', () => undefined);
+    busi.on('TransOut', () => undefined);
   }
 });
 

@@ -2,7 +2,7 @@
 // otherwise) whose methods take trans's AdjustInfo. It records every call (dtm's or the client's) with its metadata,
 // and a test decides how a method answers, per method and optionally per gid, so tests sharing the server do not
 // disturb each other.
-import { AdjustInfo, Response } from '@dtm-gozero/proto/trans';
+import { AdjustInfo, Response, TransSvcService } from '@dtm-gozero/proto/trans';
 import {
   Server,
   ServerCredentials,
@@ -132,4 +132,10 @@ export async function startBusiServer(names: readonly string[], service = BUSI_S
         });
       }),
   };
+}
+
+/** The example's `trans.TransSvc`, every method of proto/trans.proto, recorded like busi.Busi (names as in the .proto). */
+export function startTransSvc(): Promise<BusiServer> {
+  const names = Object.values(TransSvcService).map((m) => m.path.slice(m.path.lastIndexOf('/') + 1));
+  return startBusiServer(names, 'trans.TransSvc');
 }
