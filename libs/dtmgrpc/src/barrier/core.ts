@@ -1,6 +1,6 @@
 // Driver-independent pieces of the sub-transaction barrier: constants, the op pairing, the decision taken from the
-// two insert results, and the barrier table name.
-import { DtmDuplicated } from './errors.ts';
+// two insert results, the barrier table name, and the SQL barrier's algorithm over a small per-driver interface.
+import { DtmDuplicated, DtmFailure } from './errors.ts';
 
 export const OP_TRY = 'try';
 export const OP_CONFIRM = 'confirm';
@@ -85,4 +85,71 @@ export interface BarrierCore {
   newBarrierId(): string;
   /** The barrier table to use: the barrier's own, else the process-wide one. */
   tableName(): string;
+}
+
+/** The six columns of a barrier row, in insert order. */
+export type BarrierRow = [
+  transType: string,
+  gid: string,
+  branchId: string,
+  op: string,
+  barrierId: string,
+  reason: string,
+];
+
+/** What the SQL barrier needs of one database on one connection or transaction. */
+export interface SqlBarrierDb {
+  /** Insert-if-absent of one row into `table`; resolves to the affected-row count (0 or 1). */
+  insert(table: string, row: BarrierRow): Promise<number>;
+  /** The `reason` of the msg row (branch `00`, op `msg`, barrier `01`) of `gid`, or undefined when there is none. */
+  msgReason(table: string, gid: string): Promise<unknown>;
+}
+
+const insertRow = (db: SqlBarrierDb, table: string, row: BarrierRow): Promise<number> =>
+  row[3] === '' ? Promise.resolve(0) : db.insert(table, row); // an op with no origin writes no origin row
+
+/**
+ * dtm's barrier algorithm inside a transaction the caller has begun: insert the origin-op row and the current-op
+ * row, decide from their counts, run busi when due, then commit — or roll back when anything throws (the error is
+ * rethrown; `onRollbackFailed` lets a pooled caller discard a connection whose transaction state is unknown).
+ */
+export async function sqlBarrierCall<C>(
+  bb: BarrierCore,
+  db: SqlBarrierDb,
+  tx: { commit(): Promise<unknown>; rollback(): Promise<unknown> },
+  conn: C,
+  busi: (tx: C) => unknown,
+  onRollbackFailed?: (err: Error) => void,
+): Promise<BarrierOutcome> {
+  const bid = bb.newBarrierId();
+  const table = bb.tableName();
+  let outcome: BarrierOutcome;
+  try {
+    const originAffected = await insertRow(db, table, [bb.transType, bb.gid, bb.branchId, originOp(bb.op), bid, bb.op]);
+    const currentAffected = await insertRow(db, table, [bb.transType, bb.gid, bb.branchId, bb.op, bid, bb.op]);
+    outcome = decide(bb.op, originAffected, currentAffected);
+    if (outcome === 'executed') await busi(conn);
+  } catch (err) {
+    try {
+      await tx.rollback();
+    } catch (rollbackErr) {
+      onRollbackFailed?.(rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr)));
+    }
+    throw err;
+  }
+  await tx.commit();
+  return outcome;
+}
+
+/**
+ * QueryPrepared of a 2-phase message: inserts (if absent) the msg row with reason `rollback`, then reads the row's
+ * reason. `rollback` → throws DtmFailure (the local transaction never committed, and now never can); otherwise
+ * resolves (it committed). Runs outside any transaction.
+ */
+export async function sqlQueryPrepared(bb: BarrierCore, db: SqlBarrierDb): Promise<void> {
+  const table = bb.tableName();
+  await insertRow(db, table, [bb.transType, bb.gid, MSG_BRANCH_ID, OP_MSG, MSG_BARRIER_ID, REASON_ROLLBACK]);
+  const reason = await db.msgReason(table, bb.gid);
+  if (reason === undefined) throw new Error(`barrier: no msg row for gid ${bb.gid} after inserting it`);
+  if (reason === REASON_ROLLBACK) throw new DtmFailure();
 }

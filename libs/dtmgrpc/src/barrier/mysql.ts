@@ -4,14 +4,13 @@
 import {
   type BarrierCore,
   type BarrierOutcome,
-  decide,
   MSG_BARRIER_ID,
   MSG_BRANCH_ID,
   OP_MSG,
-  originOp,
-  REASON_ROLLBACK,
+  type SqlBarrierDb,
+  sqlBarrierCall,
+  sqlQueryPrepared,
 } from './core.ts';
-import { DtmFailure } from './errors.ts';
 
 /** Anything with mysql2/promise's `query(sql, values)` → `[result, fields]`. */
 export interface MysqlQueryable {
@@ -42,54 +41,30 @@ function affectedRows(result: unknown): number {
   return n;
 }
 
-/** `insert ignore` of one barrier row; the affected-row count (0 or 1) is the signal. Skipped for an empty op. */
-async function insertBarrier(
-  db: MysqlQueryable,
-  table: string,
-  row: [transType: string, gid: string, branchId: string, op: string, barrierId: string, reason: string],
-): Promise<number> {
-  if (row[3] === '') return 0;
-  const sql = `insert ignore into ${table}(trans_type, gid, branch_id, op, barrier_id, reason) values(?,?,?,?,?,?)`;
-  const [result] = await db.query(sql, row);
-  return affectedRows(result);
+/** The SQL barrier's database operations on mysql2: `insert ignore` (affected rows are the signal), and a select. */
+function mysqlDb(db: MysqlQueryable): SqlBarrierDb {
+  return {
+    async insert(table, row) {
+      const sql = `insert ignore into ${table}(trans_type, gid, branch_id, op, barrier_id, reason) values(?,?,?,?,?,?)`;
+      const [result] = await db.query(sql, row);
+      return affectedRows(result);
+    },
+    async msgReason(table, gid) {
+      const sql = `select reason from ${table} where gid=? and branch_id=? and op=? and barrier_id=?`;
+      const [rows] = await db.query(sql, [gid, MSG_BRANCH_ID, OP_MSG, MSG_BARRIER_ID]);
+      return Array.isArray(rows) ? (rows[0] as { reason?: unknown } | undefined)?.reason : undefined;
+    },
+  };
 }
 
-/**
- * The barrier inside a transaction the caller has begun on `tx`: writes the barrier rows, runs busi when due, then
- * commits — or rolls back when anything throws (the error is rethrown). `onRollbackFailed` lets the pooled variant
- * discard a connection whose transaction state is unknown.
- */
-export async function mysqlCall<C extends MysqlTxConnection>(
+/** The barrier inside a transaction the caller has begun on `tx` (see sqlBarrierCall); commits or rolls it back. */
+export function mysqlCall<C extends MysqlTxConnection>(
   bb: BarrierCore,
   tx: C,
   busi: (tx: C) => unknown,
   onRollbackFailed?: () => void,
 ): Promise<BarrierOutcome> {
-  const bid = bb.newBarrierId();
-  const table = bb.tableName();
-  let outcome: BarrierOutcome;
-  try {
-    const originAffected = await insertBarrier(tx, table, [
-      bb.transType,
-      bb.gid,
-      bb.branchId,
-      originOp(bb.op),
-      bid,
-      bb.op,
-    ]);
-    const currentAffected = await insertBarrier(tx, table, [bb.transType, bb.gid, bb.branchId, bb.op, bid, bb.op]);
-    outcome = decide(bb.op, originAffected, currentAffected);
-    if (outcome === 'executed') await busi(tx);
-  } catch (err) {
-    try {
-      await tx.rollback();
-    } catch {
-      onRollbackFailed?.();
-    }
-    throw err;
-  }
-  await tx.commit();
-  return outcome;
+  return sqlBarrierCall(bb, mysqlDb(tx), tx, tx, busi, onRollbackFailed);
 }
 
 /** Takes a connection from the pool, begins a transaction and runs mysqlCall in it; the connection goes back after. */
@@ -111,17 +86,7 @@ export async function mysqlCallWithPool<C extends MysqlPoolConnection>(
   }
 }
 
-/**
- * QueryPrepared of a 2-phase message: inserts (if absent) the msg row with reason `rollback`, then reads the row's
- * reason. `rollback` → throws DtmFailure (the local transaction never committed, and now never can); otherwise
- * resolves (it committed). Runs outside any transaction.
- */
-export async function mysqlQueryPrepared(bb: BarrierCore, db: MysqlQueryable): Promise<void> {
-  const table = bb.tableName();
-  await insertBarrier(db, table, [bb.transType, bb.gid, MSG_BRANCH_ID, OP_MSG, MSG_BARRIER_ID, REASON_ROLLBACK]);
-  const sql = `select reason from ${table} where gid=? and branch_id=? and op=? and barrier_id=?`;
-  const [rows] = await db.query(sql, [bb.gid, MSG_BRANCH_ID, OP_MSG, MSG_BARRIER_ID]);
-  const first = Array.isArray(rows) ? (rows[0] as { reason?: unknown } | undefined) : undefined;
-  if (first === undefined) throw new Error(`barrier: no msg row for gid ${bb.gid} after inserting it`);
-  if (first.reason === REASON_ROLLBACK) throw new DtmFailure();
+/** QueryPrepared of a 2-phase message (see sqlQueryPrepared); runs outside any transaction. */
+export function mysqlQueryPrepared(bb: BarrierCore, db: MysqlQueryable): Promise<void> {
+  return sqlQueryPrepared(bb, mysqlDb(db));
 }

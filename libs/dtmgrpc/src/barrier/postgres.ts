@@ -3,14 +3,13 @@
 import {
   type BarrierCore,
   type BarrierOutcome,
-  decide,
   MSG_BARRIER_ID,
   MSG_BRANCH_ID,
   OP_MSG,
-  originOp,
-  REASON_ROLLBACK,
+  type SqlBarrierDb,
+  sqlBarrierCall,
+  sqlQueryPrepared,
 } from './core.ts';
-import { DtmFailure } from './errors.ts';
 
 /** Anything with pg's `query(text, values)` → `{ rowCount, rows }` (Client, PoolClient, Pool). */
 export interface PgQueryable {
@@ -30,54 +29,33 @@ export interface PgPool<C extends PgPoolClient = PgPoolClient> extends PgQueryab
 /** The Postgres insert names the unique constraint; the barrier SQL creates it under this name. */
 const CONSTRAINT = 'uniq_barrier';
 
-async function insertBarrier(
-  db: PgQueryable,
-  table: string,
-  row: [transType: string, gid: string, branchId: string, op: string, barrierId: string, reason: string],
-): Promise<number> {
-  if (row[3] === '') return 0;
-  const sql =
-    `insert into ${table}(trans_type, gid, branch_id, op, barrier_id, reason) values($1,$2,$3,$4,$5,$6) ` +
-    `on conflict on constraint ${CONSTRAINT} do nothing`;
-  const result = await db.query(sql, row);
-  return result.rowCount ?? 0;
+/** The SQL barrier's database operations on pg: insert with `on conflict … do nothing` (rowCount is the signal). */
+function postgresDb(db: PgQueryable): SqlBarrierDb {
+  return {
+    async insert(table, row) {
+      const sql =
+        `insert into ${table}(trans_type, gid, branch_id, op, barrier_id, reason) values($1,$2,$3,$4,$5,$6) ` +
+        `on conflict on constraint ${CONSTRAINT} do nothing`;
+      const result = await db.query(sql, row);
+      return result.rowCount ?? 0;
+    },
+    async msgReason(table, gid) {
+      const sql = `select reason from ${table} where gid=$1 and branch_id=$2 and op=$3 and barrier_id=$4`;
+      const result = await db.query(sql, [gid, MSG_BRANCH_ID, OP_MSG, MSG_BARRIER_ID]);
+      return (result.rows[0] as { reason?: unknown } | undefined)?.reason;
+    },
+  };
 }
 
-/**
- * The barrier inside a transaction the caller has begun (`BEGIN`) on `tx`: writes the barrier rows, runs busi when
- * due, then `COMMIT`s — or `ROLLBACK`s when anything throws (the error is rethrown).
- */
-export async function postgresCall<C extends PgQueryable>(
+/** The barrier inside a transaction the caller has begun (`BEGIN`) on `tx` (see sqlBarrierCall). */
+export function postgresCall<C extends PgQueryable>(
   bb: BarrierCore,
   tx: C,
   busi: (tx: C) => unknown,
   onRollbackFailed?: (err: Error) => void,
 ): Promise<BarrierOutcome> {
-  const bid = bb.newBarrierId();
-  const table = bb.tableName();
-  let outcome: BarrierOutcome;
-  try {
-    const originAffected = await insertBarrier(tx, table, [
-      bb.transType,
-      bb.gid,
-      bb.branchId,
-      originOp(bb.op),
-      bid,
-      bb.op,
-    ]);
-    const currentAffected = await insertBarrier(tx, table, [bb.transType, bb.gid, bb.branchId, bb.op, bid, bb.op]);
-    outcome = decide(bb.op, originAffected, currentAffected);
-    if (outcome === 'executed') await busi(tx);
-  } catch (err) {
-    try {
-      await tx.query('ROLLBACK');
-    } catch (rollbackErr) {
-      onRollbackFailed?.(rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr)));
-    }
-    throw err;
-  }
-  await tx.query('COMMIT');
-  return outcome;
+  const end = { commit: () => tx.query('COMMIT'), rollback: () => tx.query('ROLLBACK') };
+  return sqlBarrierCall(bb, postgresDb(tx), end, tx, busi, onRollbackFailed);
 }
 
 /** Checks a client out of the pool, `BEGIN`s and runs postgresCall; the client goes back after. */
@@ -99,13 +77,7 @@ export async function postgresCallWithPool<C extends PgPoolClient>(
   }
 }
 
-/** QueryPrepared of a 2-phase message (see mysqlQueryPrepared); runs outside any transaction. */
-export async function postgresQueryPrepared(bb: BarrierCore, db: PgQueryable): Promise<void> {
-  const table = bb.tableName();
-  await insertBarrier(db, table, [bb.transType, bb.gid, MSG_BRANCH_ID, OP_MSG, MSG_BARRIER_ID, REASON_ROLLBACK]);
-  const sql = `select reason from ${table} where gid=$1 and branch_id=$2 and op=$3 and barrier_id=$4`;
-  const result = await db.query(sql, [bb.gid, MSG_BRANCH_ID, OP_MSG, MSG_BARRIER_ID]);
-  const first = result.rows[0] as { reason?: unknown } | undefined;
-  if (first === undefined) throw new Error(`barrier: no msg row for gid ${bb.gid} after inserting it`);
-  if (first.reason === REASON_ROLLBACK) throw new DtmFailure();
+/** QueryPrepared of a 2-phase message (see sqlQueryPrepared); runs outside any transaction. */
+export function postgresQueryPrepared(bb: BarrierCore, db: PgQueryable): Promise<void> {
+  return sqlQueryPrepared(bb, postgresDb(db));
 }
