@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type AdjustInfo, type Response, TransSvcService } from '@dtm-gozero/proto/trans';
 import { Client, credentials, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import { afterAll, expect, test } from 'vitest';
+import { freePort } from '../../../../test/support/procs.ts';
 import { testStack } from '../../../../test/support/stack-context.ts';
 import { closeEtcdClients } from '../discov/clients.ts';
 import { registerResolvers } from './resolver.ts';
@@ -117,13 +118,3 @@ test('direct:///a,b resolves a fixed list', async () => {
     await s.stop();
   }
 });
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
