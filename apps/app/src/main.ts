@@ -5,8 +5,8 @@ import { parseArgs } from 'node:util';
 import { closeConnections } from '@dtm-gozero/dtmgrpc';
 import {
   buildTarget,
+  clientConfFrom,
   closeEtcdClients,
-  loadClientConf,
   ResolveError,
   readYaml,
   resolveTarget,
@@ -51,8 +51,9 @@ async function main(): Promise<void> {
 
   const file = values.f as string;
   // trans's target as go-zero v1.4 builds it from etc/config.yaml: etcd://127.0.0.1:2379/trans.
-  const busiServer = buildTarget(loadClientConf(file));
-  const mysqlConf = readYaml(file).Mysql as { DataSource?: string } | undefined;
+  const doc = readYaml(file);
+  const busiServer = buildTarget(clientConfFrom(doc, file));
+  const mysqlConf = doc.Mysql as { DataSource?: string } | undefined;
   const ctx: ModeContext = {
     dtm: values.dtm as string,
     busiServer,

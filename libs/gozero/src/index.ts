@@ -1,4 +1,5 @@
 export {
+  clientConfFrom,
   type EtcdConf,
   loadClientConf,
   loadServerConf,
@@ -6,6 +7,7 @@ export {
   type RpcClientConf,
   type RpcServerConf,
   readYaml,
+  serverConfFrom,
 } from './conf/config.ts';
 export { ConfigError } from './conf/errors.ts';
 export { closeEtcdClients, etcdClient } from './discov/clients.ts';

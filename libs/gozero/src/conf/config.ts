@@ -175,7 +175,12 @@ export function parseListenOn(listenOn: string): { host: string; port: number } 
 
 /** Loads a go-zero `RpcServerConf` YAML (e.g. the Go example's etc/trans.yaml, unchanged). */
 export function loadServerConf(file: string): RpcServerConf {
-  const f = new Fields(file, readYaml(file), '');
+  return serverConfFrom(readYaml(file), file);
+}
+
+/** As loadServerConf, from a document already read with readYaml (a service with keys of its own reads once). */
+export function serverConfFrom(doc: Record<string, unknown>, file: string): RpcServerConf {
+  const f = new Fields(file, doc, '');
   const Name = f.string('Name', { required: true, example: 'trans.rpc' }) as string;
   const ListenOn = f.string('ListenOn', { required: true, example: '127.0.0.1:50081' }) as string;
   try {
@@ -196,7 +201,12 @@ export function loadServerConf(file: string): RpcServerConf {
  * One of Endpoints, Target or Etcd must be present.
  */
 export function loadClientConf(file: string): RpcClientConf {
-  const f = new Fields(file, readYaml(file), '');
+  return clientConfFrom(readYaml(file), file);
+}
+
+/** As loadClientConf, from a document already read with readYaml. */
+export function clientConfFrom(doc: Record<string, unknown>, file: string): RpcClientConf {
+  const f = new Fields(file, doc, '');
   const conf: RpcClientConf = { NonBlock: f.bool('NonBlock', false), Timeout: f.int('Timeout', 2000) };
   const Endpoints = f.stringList('Endpoints');
   const Target = f.string('Target');

@@ -1,4 +1,4 @@
-import { loadServerConf, type RpcServerConf, readYaml } from '@dtm-gozero/gozero';
+import { type RpcServerConf, readYaml, serverConfFrom } from '@dtm-gozero/gozero';
 
 /** Where the DB-backed modes (xa, msg-db) keep balances and the barrier table. */
 export const DEFAULT_MYSQL = 'mysql://root:dtm-test@127.0.0.1:3306/dtm_busi';
@@ -13,8 +13,8 @@ export interface Config extends RpcServerConf {
 }
 
 export function loadConfig(file: string): Config {
-  const base = loadServerConf(file);
   const raw = readYaml(file);
+  const base = serverConfFrom(raw, file);
   const mysql = (raw.Mysql ?? raw.mysql) as { DataSource?: unknown } | undefined;
   const ds = mysql?.DataSource;
   if (ds !== undefined && (typeof ds !== 'string' || !/^mysql:\/\//.test(ds))) {
