@@ -98,7 +98,7 @@ export class TransBase {
 
   protected async call(rpc: DtmRpc, req: DtmRequest): Promise<void> {
     try {
-      await invokeUnary(this.dtm, DtmService[rpc], req, { timeoutMs: this.#callTimeout() });
+      await invokeUnary(this.dtm, DtmService[rpc], req, { timeoutMs: this.options.callTimeoutMs });
     } catch (err) {
       throw dtmCallError(this.dtm, rpc[0]?.toUpperCase() + rpc.slice(1), err);
     }
@@ -110,7 +110,7 @@ export class TransBase {
         this.dtm,
         DtmService.registerBranch,
         { Gid: this.gid, TransType: this.transType, ...req },
-        { timeoutMs: this.#callTimeout() },
+        { timeoutMs: this.options.callTimeoutMs },
       );
     } catch (err) {
       throw dtmCallError(this.dtm, 'RegisterBranch', err);
@@ -141,10 +141,5 @@ export class TransBase {
       throw err;
     }
     await this.call('submit', this.request());
-  }
-
-  #callTimeout(): number | undefined {
-    // With waitResult dtm answers after calling the branches, each bounded by requestTimeout (default 3 s).
-    return this.options.callTimeoutMs;
   }
 }
