@@ -2,10 +2,9 @@ import { BranchBarrier } from './barrier/barrier.ts';
 import { MSG_BRANCH_ID, OP_MSG } from './barrier/core.ts';
 import type { MysqlPool, MysqlPoolConnection } from './barrier/mysql.ts';
 import type { PgPool, PgPoolClient } from './barrier/postgres.ts';
-import { type BranchCall, typedBranch, urlBranch } from './branch.ts';
-import { invokeUnary } from './conn.ts';
-import { DtmFailure, DtmInputError, fromGrpcError } from './errors.ts';
-import { rawMethod, type UnaryMethod } from './method.ts';
+import { type BranchCall, invokeBranch, typedBranch, urlBranch } from './branch.ts';
+import { DtmFailure, DtmInputError } from './errors.ts';
+import type { UnaryMethod } from './method.ts';
 import { TransBase } from './trans-base.ts';
 
 /** The database a doAndSubmitDB local transaction runs in. */
@@ -96,19 +95,10 @@ export class MsgGrpc extends TransBase {
     }
     let verdict: 'ok' | 'failure' | 'unknown' = 'unknown';
     try {
-      await invokeUnary(qp.server, rawMethod(qp.method), new Uint8Array(), {
-        metadata: {
-          'dtm-gid': this.gid,
-          'dtm-trans_type': this.transType,
-          'dtm-branch_id': MSG_BRANCH_ID,
-          'dtm-op': OP_MSG,
-          'dtm-dtm': this.dtm,
-        },
-        timeoutMs: this.options.callTimeoutMs,
-      });
+      await invokeBranch(this, qp, MSG_BRANCH_ID, OP_MSG, (b) => b);
       verdict = 'ok';
     } catch (err) {
-      if (fromGrpcError(err, 'queryPrepared') instanceof DtmFailure) verdict = 'failure';
+      if (err instanceof DtmFailure) verdict = 'failure';
     }
     if (verdict === 'failure') await this.abort();
     else if (verdict === 'ok') await this.submit();

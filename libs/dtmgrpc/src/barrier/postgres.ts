@@ -30,7 +30,7 @@ export interface PgPool<C extends PgPoolClient = PgPoolClient> extends PgQueryab
 const CONSTRAINT = 'uniq_barrier';
 
 /** The SQL barrier's database operations on pg: insert with `on conflict … do nothing` (rowCount is the signal). */
-function postgresDb(db: PgQueryable): SqlBarrierDb {
+export function postgresBarrierDb(db: PgQueryable): SqlBarrierDb {
   return {
     async insert(table, row) {
       const sql =
@@ -55,7 +55,7 @@ export function postgresCall<C extends PgQueryable>(
   onRollbackFailed?: (err: Error) => void,
 ): Promise<BarrierOutcome> {
   const end = { commit: () => tx.query('COMMIT'), rollback: () => tx.query('ROLLBACK') };
-  return sqlBarrierCall(bb, postgresDb(tx), end, tx, busi, onRollbackFailed);
+  return sqlBarrierCall(bb, postgresBarrierDb(tx), end, tx, busi, onRollbackFailed);
 }
 
 /** Checks a client out of the pool, `BEGIN`s and runs postgresCall; the client goes back after. */
@@ -79,5 +79,5 @@ export async function postgresCallWithPool<C extends PgPoolClient>(
 
 /** QueryPrepared of a 2-phase message (see sqlQueryPrepared); runs outside any transaction. */
 export function postgresQueryPrepared(bb: BarrierCore, db: PgQueryable): Promise<void> {
-  return sqlQueryPrepared(bb, postgresDb(db));
+  return sqlQueryPrepared(bb, postgresBarrierDb(db));
 }

@@ -6,7 +6,6 @@ export interface ServiceContext {
   readonly config: Config;
   /** The mysql2 pool, created on first use: the seed transcript needs no database. */
   db(): Pool;
-  close(): Promise<void>;
 }
 
 export function newServiceContext(config: Config): ServiceContext {
@@ -16,9 +15,6 @@ export function newServiceContext(config: Config): ServiceContext {
     db() {
       pool ??= createPool({ uri: config.Mysql.DataSource, connectionLimit: 5, connectTimeout: 3000 });
       return pool;
-    },
-    async close() {
-      await pool?.end();
     },
   };
 }
