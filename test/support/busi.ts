@@ -94,8 +94,8 @@ export async function startBusiServer(names: readonly string[], service = BUSI_S
         dtm: s('dtm-dtm'),
         phase2Url: s('dtm-phase2_url'),
         payloadBytes: AdjustInfo.encode(call.request).finish().length,
-        amount: call.request.Amount,
-        user: call.request.UserID,
+        amount: Number(call.request.Amount),
+        user: Number(call.request.UserID),
         headers,
       });
       const b = behaviours.get(`${gid}\u0000${name}`) ?? behaviours.get(name);

@@ -15,8 +15,8 @@ import { genGid } from './trans-base.ts';
 const DTM = testStack().dtmGrpc;
 const DTM_ETCD = testStack().dtmTarget;
 let busi: BusiServer;
-const r1 = { Amount: 30, UserID: 1 };
-const r2 = { Amount: 30, UserID: 2 };
+const r1 = { Amount: 30n, UserID: 1n };
+const r2 = { Amount: 30n, UserID: 2n };
 const finalStatus = (gid: string) =>
   eventually(
     async () => {

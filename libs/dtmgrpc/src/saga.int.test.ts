@@ -11,8 +11,8 @@ import { genGid } from './trans-base.ts';
 // a trans.TransSvc one, for the generated descriptors). What the client sent is read back from dtm's query API.
 let busi: BusiServer;
 let trans: BusiServer;
-const r1 = { Amount: 30, UserID: 1 };
-const r2 = { Amount: 30, UserID: 2 };
+const r1 = { Amount: 30n, UserID: 1n };
+const r2 = { Amount: 30n, UserID: 2n };
 const b64 = (req: AdjustInfo) => Buffer.from(AdjustInfo.encode(req).finish()).toString('base64');
 const out = () => ({ action: busi.method('TransOut'), compensate: busi.method('TransOutRevert') });
 const in_ = () => ({ action: busi.method('TransIn'), compensate: busi.method('TransInRevert') });
@@ -81,7 +81,7 @@ describe('saga against the real dtm', () => {
 
   test('Go-style URLs and bytes; an empty compensate URL is stored as no compensation', async () => {
     const gid = await genGid(DTM_GRPC);
-    const bytes = AdjustInfo.encode({ Amount: 7, UserID: 3 }).finish();
+    const bytes = AdjustInfo.encode({ Amount: 7n, UserID: 3n }).finish();
     const s = new SagaGrpc(DTM_GRPC, gid).add(busi.url('TransOut'), '', bytes);
     s.options.waitResult = true;
     await s.submit();

@@ -14,8 +14,8 @@ import { SagaGrpc } from './saga.ts';
 const SRV = 'etcd://127.0.0.1:2379/busi';
 const out = { action: busiMethod('TransOut'), compensate: busiMethod('TransOutRevert') };
 const in_ = { action: busiMethod('TransIn'), compensate: busiMethod('TransInRevert') };
-const r1 = { Amount: 30, UserID: 1 };
-const r2 = { Amount: 30, UserID: 2 };
+const r1 = { Amount: 30n, UserID: 1n };
+const r2 = { Amount: 30n, UserID: 2n };
 
 let dtm: string;
 beforeAll(async () => {

@@ -37,8 +37,8 @@ test('tries run here; dtm confirms every branch, last registered first', async (
     DTM,
     gid,
     async (tcc) => {
-      await tcc.callBranch(busi.target, out, { Amount: 30, UserID: 1 });
-      await tcc.callBranch(busi.target, in_, { Amount: 30, UserID: 2 });
+      await tcc.callBranch(busi.target, out, { Amount: 30n, UserID: 1n });
+      await tcc.callBranch(busi.target, in_, { Amount: 30n, UserID: 2n });
     },
     (tcc) => {
       tcc.options.waitResult = true;
@@ -58,7 +58,7 @@ test("a try carries the branch headers, which never replace dtm's keys", async (
     DTM,
     gid,
     async (tcc) => {
-      await tcc.callBranch(busi.target, out, { Amount: 30, UserID: 1 });
+      await tcc.callBranch(busi.target, out, { Amount: 30n, UserID: 1n });
     },
     (tcc) => {
       tcc.options.waitResult = true;
@@ -80,8 +80,8 @@ test('a failed try aborts: dtm cancels every registered branch, the failed one i
         DTM,
         gid,
         async (tcc) => {
-          await tcc.callBranch(busi.target, out, { Amount: 30, UserID: 1 });
-          await tcc.callBranch(busi.target, in_, { Amount: 30, UserID: 2 });
+          await tcc.callBranch(busi.target, out, { Amount: 30n, UserID: 1n });
+          await tcc.callBranch(busi.target, in_, { Amount: 30n, UserID: 2n });
         },
         (tcc) => {
           tcc.options.waitResult = true;
@@ -99,7 +99,7 @@ test('nested TCC: a try calls a sub-branch through the incoming metadata; dtm co
   // TransOut's try opens a nested branch on TransIn, as a service calling another service would.
   busi.on('TransOut', async (req, call) => {
     if (call.metadata.get('dtm-op')[0] !== 'try') return;
-    await tccFromGrpc(call).callBranch(busi.target, in_, { Amount: req.Amount, UserID: 2 });
+    await tccFromGrpc(call).callBranch(busi.target, in_, { Amount: req.Amount, UserID: 2n });
   });
   try {
     const gid = await genGid(DTM);
@@ -107,7 +107,7 @@ test('nested TCC: a try calls a sub-branch through the incoming metadata; dtm co
       DTM,
       gid,
       async (tcc) => {
-        await tcc.callBranch(busi.target, out, { Amount: 30, UserID: 1 });
+        await tcc.callBranch(busi.target, out, { Amount: 30n, UserID: 1n });
       },
       (tcc) => {
         tcc.options.waitResult = true;

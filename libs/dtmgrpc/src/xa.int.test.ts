@@ -21,8 +21,8 @@ import { type XaBranchInfo, type XaDb, xaLocalTransaction } from './xa-local.ts'
 // API.
 const PG_URL = process.env.DTM_TEST_PG_XA_URL ?? 'postgres://postgres:dtm-test@127.0.0.1:5432/postgres';
 const sqlDir = join(import.meta.dirname, '..', 'sql');
-const r1 = { Amount: 30, UserID: 1 };
-const r2 = { Amount: 30, UserID: 2 };
+const r1 = { Amount: 30n, UserID: 1n };
+const r2 = { Amount: 30n, UserID: 2n };
 
 let busi: BusiServer;
 let mysql: MysqlPool;
