@@ -9,8 +9,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createConnection } from 'mysql2/promise';
 import { dtmConfig, dtmConfigYaml, mysqlStorageDdl, readSharedDtmConfig } from '../libs/testkit/src/dtm-config.ts';
-import { localBinaries, MYSQL_STORAGE_DDL, REPO_ROOT } from '../libs/testkit/src/paths.ts';
+import { localBinaries, MYSQL_STORAGE_DDL } from '../libs/testkit/src/paths.ts';
 import { dtmPing, etcdHealthy, etcdPrefix, waitUntil } from '../libs/testkit/src/probe.ts';
+
+const REPO_ROOT = join(import.meta.dirname, '..');
 
 export interface MysqlServer {
   host: string;

@@ -142,9 +142,9 @@ describe('errors', () => {
     expect((err as Error).message).toMatch(/no Docker engine answers .*Start Docker.*backend: 'local'/s);
   });
 
-  test('missing binaries: says to run npm run setup', async () => {
+  test('missing binaries: names the one missing and how to install it', async () => {
     await expect(startDtmStack({ backend: 'local', dtmBin: '/nonexistent/dtm' })).rejects.toThrow(
-      /missing: dtm \(\/nonexistent\/dtm is not an executable\)\. Run `npm run setup`/,
+      /missing: dtm \(\/nonexistent\/dtm is not an executable\)\. Install dtm v1\.19\.0: build it with Go/,
     );
   });
 
