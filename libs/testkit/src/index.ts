@@ -1,4 +1,6 @@
 // The public API: what README.md's API table lists, nothing else (a test checks the two agree).
+import './internal/node-check.ts';
+
 export type { Backend, BackendRequest } from './backend.ts';
 export { TestkitError } from './errors.ts';
 export { startDtmStack } from './stack.ts';
