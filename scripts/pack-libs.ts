@@ -4,7 +4,7 @@
 //   node scripts/pack-libs.ts [--out <dir>] [--publish-dry-run]
 // Prints the tarball paths, one a line, on stdout (progress goes to stderr).
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -55,6 +55,22 @@ export function publishedManifest(m: Manifest): Manifest {
 }
 
 /** Runs a command; its stderr (npm's notices) is shown only when it fails. */
+/**
+ * Declaration files keep the `./x.ts` specifiers of the sources (tsc rewrites them in the JavaScript only); a
+ * consumer's TypeScript may not accept those, so they become `./x.js`, as in the emitted JavaScript.
+ */
+export function jsSpecifiers(dts: string): string {
+  return dts.replace(/((?:from|import)\s*\(?\s*)(['"])(\.{1,2}\/[^'"]+)\.ts\2/g, '$1$2$3.js$2');
+}
+
+function rewriteDeclarations(dir: string): void {
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!e.isFile() || !e.name.endsWith('.d.ts')) continue;
+    const f = join(e.parentPath, e.name);
+    writeFileSync(f, jsSpecifiers(readFileSync(f, 'utf8')));
+  }
+}
+
 function run(cmd: string, args: string[], cwd: string): string {
   try {
     return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
@@ -85,6 +101,10 @@ function main(): void {
     const stage = join(out, 'stage', manifest.name.replace(/^@[^/]+\//, ''));
     mkdirSync(stage, { recursive: true });
     cpSync(join(src, 'dist'), join(stage, 'dist'), { recursive: true });
+    rewriteDeclarations(join(stage, 'dist'));
+    // The sources the source maps point at (tests left out).
+    const srcDir = p.dir === 'proto' ? 'gen' : 'src';
+    cpSync(join(src, srcDir), join(stage, srcDir), { recursive: true, filter: (f) => !f.endsWith('.test.ts') });
     for (const f of ['README.md']) if (existsSync(join(src, f))) cpSync(join(src, f), join(stage, f));
     cpSync(join(root, 'LICENSE'), join(stage, 'LICENSE'));
     for (const [from, to] of p.extra) cpSync(join(root, from), join(stage, to), { recursive: true });
