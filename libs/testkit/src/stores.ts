@@ -24,9 +24,9 @@ export interface RedisServer {
   password?: string | undefined;
 }
 
-/** The MariaDB that `bash scripts/db.sh up` runs. */
+/** The default MySQL/MariaDB of the mysql store (the one this repository's `scripts/db.sh up` runs). */
 export const DB_SH_MYSQL: MysqlServer = { host: '127.0.0.1', port: 3306, user: 'root', password: 'dtm-test' };
-/** The Redis that `bash scripts/db.sh up` runs. */
+/** The default Redis of the redis store (the one this repository's `scripts/db.sh up` runs). */
 export const DB_SH_REDIS: RedisServer = { host: '127.0.0.1', port: 6379 };
 
 /** Validates a store name; the error lists the valid ones. */
@@ -157,7 +157,7 @@ async function withRedis<T>(server: RedisServer, fn: (r: Redis) => Promise<T>): 
   }
 }
 
-/** Checks that Redis answers PING (clear error naming db.sh otherwise). */
+/** Checks that Redis answers PING (a clear error otherwise). */
 export async function checkRedis(server: RedisServer): Promise<void> {
   try {
     await withRedis(server, (r) => r.ping());
