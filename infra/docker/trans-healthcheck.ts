@@ -4,7 +4,14 @@
 //   node infra/docker/trans-healthcheck.ts -f apps/trans/etc/trans.yaml
 import { connect } from 'node:net';
 import { parseArgs } from 'node:util';
-import { closeEtcdClients, etcdClient, figureOutListenOn, loadServerConf, parseListenOn } from '@dtm-gozero/gozero';
+import {
+  closeEtcdClients,
+  etcdClient,
+  figureOutListenOn,
+  loadServerConf,
+  parseListenOn,
+  useEtcdConf,
+} from '@dtm-gozero/gozero';
 
 const STEP_TIMEOUT_MS = 1500;
 
@@ -32,7 +39,8 @@ async function main(): Promise<string> {
   if (!c.Etcd) return `trans listens on ${c.ListenOn} (no Etcd in its config, nothing registered)`;
 
   const published = figureOutListenOn(c.ListenOn);
-  const etcd = etcdClient(c.Etcd.Hosts, { user: c.Etcd.User, pass: c.Etcd.Pass });
+  useEtcdConf(c.Etcd);
+  const etcd = etcdClient(c.Etcd.Hosts);
   const timeout = new Promise<never>((_, reject) => {
     setTimeout(() => reject(new Error(`etcd ${c.Etcd?.Hosts.join(',')} did not answer`)), STEP_TIMEOUT_MS).unref();
   });

@@ -9,6 +9,7 @@ export {
 export { containerSpecs, IMAGES } from './docker.ts';
 export { dtmConfig, dtmEnv, dtmEnvName, mysqlStorageDdl, readSharedDtmConfig } from './dtm-config.ts';
 export { TestkitError } from './errors.ts';
+export { type EtcdOptions, type EtcdServer, type EtcdTlsFiles, startEtcd } from './etcd.ts';
 export { DTM_SERVICE_KEY } from './local.ts';
 export { etcdPrefix } from './probe.ts';
 export { startDtmStack } from './stack.ts';

@@ -1,5 +1,5 @@
 import { describeEtcdError, ETCD_REQUEST_TIMEOUT_MS, etcdClient } from '../discov/clients.ts';
-import { withTimeout } from '../discov/publisher.ts';
+import { withTimeout } from '../internal/timeout.ts';
 import { parseTarget } from './target.ts';
 
 /** Why a target could not be resolved: etcd itself failed, or nothing is registered under the key. */
