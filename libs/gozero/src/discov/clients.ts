@@ -107,7 +107,8 @@ export function etcdClient(hosts: readonly string[]): Etcd3 {
   const account = accounts.get(cluster);
   const tls = tlsConfs.get(cluster);
   // A later registration (another account, TLS) gets a client of its own rather than changing a shared one.
-  const id = `${cluster}|${account?.user ?? ''}|${account ? hashOf(account.pass) : ''}|${tls ? 'tls' : ''}`;
+  const tlsId = tls ? hashOf(`${tls.ca}${tls.cert}${tls.key}${tls.insecureSkipVerify}`) : '';
+  const id = `${cluster}|${account?.user ?? ''}|${account ? hashOf(account.pass) : ''}|${tlsId}`;
   let c = clients.get(id);
   if (!c) {
     const opts: IOptions = {
