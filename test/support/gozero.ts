@@ -39,7 +39,7 @@ export function callOnce(client: Client, deadlineMs = 2000): Promise<string> {
       TransSvcService.transOut.path,
       TransSvcService.transOut.requestSerialize,
       TransSvcService.transOut.responseDeserialize,
-      { Amount: 1, UserID: 1 },
+      { Amount: 1n, UserID: 1n },
       { deadline: Date.now() + deadlineMs },
       (err) => (err ? reject(err) : resolve(who)),
     );

@@ -1,3 +1,4 @@
+// The public API: what README.md documents, nothing else (the rest of src/ is internal).
 export {
   clientConfFrom,
   type EtcdConf,
@@ -10,13 +11,12 @@ export {
   serverConfFrom,
 } from './conf/config.ts';
 export { ConfigError } from './conf/errors.ts';
-export { closeEtcdClients, etcdClient, registerEtcdAccount, registerEtcdTls, useEtcdConf } from './discov/clients.ts';
-export { Publisher, TIME_TO_LIVE_S } from './discov/publisher.ts';
-export { Subscriber } from './discov/subscriber.ts';
-export { formatLogLine, logPrintf, stdPrefix } from './logx/std-log.ts';
-export { HealthServer, ServingStatus } from './zrpc/health.ts';
-export { P2C } from './zrpc/p2c.ts';
+export { closeEtcdClients, registerEtcdAccount, registerEtcdTls, useEtcdConf } from './discov/clients.ts';
+export { Publisher, type PublisherOptions } from './discov/publisher.ts';
+export { Subscriber, type SubscriberListener } from './discov/subscriber.ts';
+export { logPrintf, stdPrefix } from './logx/std-log.ts';
+export { newRpcClient, type RpcClientOptions } from './zrpc/client.ts';
 export { ResolveError, resolveTarget } from './zrpc/resolve.ts';
 export { registerResolvers } from './zrpc/resolver.ts';
-export { figureOutListenOn, RpcServer, ServerStartError } from './zrpc/server.ts';
+export { RpcServer, type RpcServerOptions, ServerStartError } from './zrpc/server.ts';
 export { buildTarget, type ParsedTarget, parseServerMethod, parseTarget, TargetError } from './zrpc/target.ts';

@@ -9,6 +9,13 @@ import { ConfigError } from '../conf/errors.ts';
 export const ETCD_REQUEST_TIMEOUT_MS = 3000;
 /** Time to establish a connection to etcd (go-zero uses 5 s; shorter here so a down etcd is reported fast). */
 export const ETCD_DIAL_TIMEOUT_MS = 3000;
+/**
+ * Outer bound of one etcd request, kept by withTimeout: the request's own deadline plus a second, so etcd3's
+ * deadline error (which names the cause) normally wins and this bound only catches a call that never settles.
+ */
+export const ETCD_WAIT_MS = ETCD_REQUEST_TIMEOUT_MS + 1000;
+/** Outer bound of a lease grant, the first call of a registration: it may have to dial etcd first. */
+export const ETCD_GRANT_WAIT_MS = ETCD_REQUEST_TIMEOUT_MS + 2000;
 /** go-zero's coolDownInterval: the pause between two attempts of a failed etcd load or watch. */
 export const COOL_DOWN_MS = 1000;
 

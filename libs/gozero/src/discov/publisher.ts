@@ -1,7 +1,15 @@
 import type { Etcd3, Lease, Watcher } from 'etcd3';
 import type { EtcdConf } from '../conf/config.ts';
 import { withTimeout } from '../internal/timeout.ts';
-import { COOL_DOWN_MS, describeEtcdError, ETCD_REQUEST_TIMEOUT_MS, etcdClient, useEtcdConf } from './clients.ts';
+import {
+  COOL_DOWN_MS,
+  describeEtcdError,
+  ETCD_GRANT_WAIT_MS,
+  ETCD_REQUEST_TIMEOUT_MS,
+  ETCD_WAIT_MS,
+  etcdClient,
+  useEtcdConf,
+} from './clients.ts';
 
 /** go-zero's `discov.TimeToLive`: lease TTL of a registration, in seconds. */
 export const TIME_TO_LIVE_S = 10;
@@ -71,9 +79,9 @@ export class Publisher {
     });
     try {
       // Lease ids are int64: etcd3 gives them as decimal strings, which is exactly go-zero's key suffix.
-      const id = await withTimeout(lease.grant(), ETCD_REQUEST_TIMEOUT_MS + 2000, 'lease grant');
+      const id = await withTimeout(lease.grant(), ETCD_GRANT_WAIT_MS, 'lease grant');
       const key = `${this.#conf.Key}/${this.#opts.id && this.#opts.id > 0 ? this.#opts.id : id}`;
-      await withTimeout(lease.put(key).value(this.#value).exec(), ETCD_REQUEST_TIMEOUT_MS + 1000, 'etcd put');
+      await withTimeout(lease.put(key).value(this.#value).exec(), ETCD_WAIT_MS, 'etcd put');
       if (this.#stopped) {
         // stop() ran while this registration was in flight: take it back instead of leaving it behind.
         await withTimeout(lease.revoke(), ETCD_REQUEST_TIMEOUT_MS, 'lease revoke').catch(() => lease.release());
@@ -105,7 +113,7 @@ export class Publisher {
     });
     w.on('delete', () => {
       if (this.#stopped || this.#watch !== w || this.#lease !== lease || lease.revoked()) return;
-      withTimeout(lease.put(key).value(this.#value).exec(), ETCD_REQUEST_TIMEOUT_MS + 1000, 'etcd put').then(
+      withTimeout(lease.put(key).value(this.#value).exec(), ETCD_WAIT_MS, 'etcd put').then(
         () => {
           if (this.#stopped) return;
           console.error(`etcd publisher: ${key} was deleted; put it back`);
@@ -119,7 +127,7 @@ export class Publisher {
         w.once('connected', () => resolve());
         w.once('error', reject);
       }),
-      ETCD_REQUEST_TIMEOUT_MS + 1000,
+      ETCD_WAIT_MS,
       'etcd watch',
     ).catch(() => undefined); // the watch attaches when etcd answers; registration does not wait for it
   }

@@ -1,6 +1,6 @@
 import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
 import { coolDown, withTimeout } from '../internal/timeout.ts';
-import { COOL_DOWN_MS, describeEtcdError, ETCD_REQUEST_TIMEOUT_MS, etcdClient } from './clients.ts';
+import { COOL_DOWN_MS, describeEtcdError, ETCD_WAIT_MS, etcdClient } from './clients.ts';
 
 /** Why the values changed: a full listing of the prefix (first load, or a re-list), or one watch event. */
 export type UpdateCause = 'list' | 'event';
@@ -68,11 +68,7 @@ export class Subscriber {
     while (!this.#closed && gen === this.#gen) {
       let revision: bigint;
       try {
-        const res = await withTimeout(
-          this.#client.getAll().prefix(prefix).exec(),
-          ETCD_REQUEST_TIMEOUT_MS + 1000,
-          'etcd get',
-        );
+        const res = await withTimeout(this.#client.getAll().prefix(prefix).exec(), ETCD_WAIT_MS, 'etcd get');
         if (gen !== this.#gen) return;
         this.#values = new Map(res.kvs.map((kv) => [kv.key.toString(), kv.value.toString()]));
         revision = BigInt(res.header.revision);
@@ -118,7 +114,7 @@ export class Subscriber {
           attachFailed = reject;
           w.once('connected', () => resolve());
         }),
-        ETCD_REQUEST_TIMEOUT_MS + 1000,
+        ETCD_WAIT_MS,
         'etcd watch',
       );
     } catch {

@@ -1,6 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { type ChannelOptions, experimental, Metadata, status } from '@grpc/grpc-js';
 import { Subscriber, type UpdateCause } from '../discov/subscriber.ts';
+import { splitHostPort } from '../internal/host-port.ts';
 import { P2C, registerP2c } from './p2c.ts';
 
 type Endpoint = experimental.Endpoint;
@@ -14,17 +15,13 @@ function serviceConfig(options: ChannelOptions) {
   return options['grpc.service_config'] ? null : { ok: true as const, value: P2C_CONFIG };
 }
 
-function splitHostPort(addr: string): { host: string; port: number } {
-  const i = addr.lastIndexOf(':');
-  return { host: addr.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(addr.slice(i + 1)) };
-}
-
 /** Turns registered `host:port` values into grpc-js endpoints, resolving host names (e.g. dtm's `localhost`). */
 async function toEndpoints(values: string[]): Promise<Endpoint[]> {
   const out: Endpoint[] = [];
   for (const v of values) {
-    const { host, port } = splitHostPort(v);
-    if (!host || !Number.isInteger(port)) continue;
+    const hp = splitHostPort(v);
+    if (!hp?.host) continue;
+    const { host, port } = hp;
     try {
       const addrs = await lookup(host, { all: true });
       out.push({ addresses: addrs.map((a) => ({ host: a.address, port })) });
