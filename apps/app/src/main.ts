@@ -11,6 +11,7 @@ import {
   ResolveError,
   readYaml,
   resolveTarget,
+  useEtcdConf,
 } from '@dtm-gozero/gozero';
 import { type Bank, bankSourceOf, openBank } from '@dtm-gozero/trans/bank';
 import { parseTransfer, refusal, TRANSFER_MODES, transfer } from './bank.ts';
@@ -52,6 +53,20 @@ async function printBalances(bank: Bank): Promise<void> {
 }
 
 /** Resolves a target once, turning "not found" into a message that says what to start. */
+/**
+ * trans's target from the YAML (go-zero v1.4's BuildTarget), after registering the YAML's etcd account and TLS
+ * files, as zrpc.NewClient does; dtm's etcd target, when it is one, gets them too (the same etcd in practice).
+ */
+function busiTargetOf(doc: Record<string, unknown>, file: string, dtm: string): string {
+  const conf = clientConfFrom(doc, file);
+  if (conf.Etcd) {
+    useEtcdConf(conf.Etcd);
+    const d = /^(?:etcd|discov):\/\/([^/]+)\//.exec(dtm);
+    if (d) useEtcdConf({ ...conf.Etcd, Hosts: (d[1] as string).split(',') });
+  }
+  return buildTarget(conf);
+}
+
 async function findOrExplain(what: string, target: string, fix: string): Promise<void> {
   try {
     await resolveTarget(target);
@@ -96,8 +111,8 @@ async function main(): Promise<void> {
           throw new Error(`account ${id} does not exist; see the accounts with npm run app -- balances`);
       }
       const file = values.f as string;
-      const busiServer = buildTarget(clientConfFrom(readYaml(file), file));
       const dtm = values.dtm as string;
+      const busiServer = busiTargetOf(readYaml(file), file, dtm);
       await findOrExplain('dtm', dtm, 'start dtm with `npm run stack:up`, or pass --dtm <target>');
       await findOrExplain('trans', busiServer, 'start trans with `npm run trans -- -f etc/bank.yaml`');
       const gid = await genGid(dtm);
@@ -122,7 +137,7 @@ async function main(): Promise<void> {
   const file = values.f as string;
   // trans's target as go-zero v1.4 builds it from etc/config.yaml: etcd://127.0.0.1:2379/trans.
   const doc = readYaml(file);
-  const busiServer = buildTarget(clientConfFrom(doc, file));
+  const busiServer = busiTargetOf(doc, file, values.dtm as string);
   const ctx: ModeContext = {
     dtm: values.dtm as string,
     busiServer,
