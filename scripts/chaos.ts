@@ -146,15 +146,40 @@ export interface ChaosResult {
   dtmInstances: string[];
   etcdMembers: string[];
   durationS: number;
+  /** Where the stack's logs (and, with --keep, its pids.json) are; the bank's data source. */
+  stackDir: string;
+  bank: string;
   violations: string[];
 }
 
 /** Checks every gid against the ledger, the barrier table and dtm; balances against their starting sum. */
 async function verify(bank: Bank, https: string[], plans: Map<string, Transfer>, totalBefore: bigint) {
   const gids = [...plans.keys()];
-  const st = await statuses(https, gids);
-  const ledger = await bank.ledger(gids);
-  const barrier = await bank.barrierRows(gids);
+  return judge({
+    plans,
+    statuses: await statuses(https, gids),
+    ledger: await bank.ledger(gids),
+    barrier: await bank.barrierRows(gids),
+    balances: await bank.balances(),
+    accounts: ACCOUNTS,
+    totalBefore,
+  });
+}
+
+export interface Evidence {
+  plans: Map<string, Transfer>;
+  /** dtm's status of each gid (`none`: never stored; undefined: no dtm answered). */
+  statuses: Map<string, Status | undefined>;
+  ledger: Awaited<ReturnType<Bank['ledger']>>;
+  barrier: Awaited<ReturnType<Bank['barrierRows']>>;
+  balances: Map<bigint, bigint>;
+  accounts: readonly bigint[];
+  totalBefore: bigint;
+}
+
+/** The verdict from what the database and dtm hold (pure: unit-tested on crafted evidence). */
+export function judge(e: Evidence) {
+  const { plans, statuses: st, ledger, barrier, balances } = e;
   const guarded = new Set(barrier.map((b) => `${b.gid}\u0000${b.branchId}\u0000${b.op}`));
   const byGid = new Map<string, typeof ledger>();
   for (const r of ledger) byGid.set(r.gid, [...(byGid.get(r.gid) ?? []), r]);
@@ -217,10 +242,9 @@ async function verify(bank: Bank, https: string[], plans: Map<string, Transfer>,
       `${gid} (${t.mode} ${t.from}→${t.to} ${t.amount}, dtm ${s}): ledger ${JSON.stringify(rows.map((r) => `${r.user}:${r.delta}@${r.branchId}/${r.op}`))}`,
     );
   }
-  const balances = await bank.balances();
   let totalAfter = 0n;
   let negative = 0;
-  for (const u of ACCOUNTS) {
+  for (const u of e.accounts) {
     const b = balances.get(u) ?? 0n;
     totalAfter += b;
     if (b < 0n) {
@@ -228,8 +252,8 @@ async function verify(bank: Bank, https: string[], plans: Map<string, Transfer>,
       violations.push(`account ${u} is at ${b}`);
     }
   }
-  const conserved = totalAfter === totalBefore;
-  if (!conserved) violations.push(`balances sum to ${totalAfter}, started at ${totalBefore}`);
+  const conserved = totalAfter === e.totalBefore;
+  if (!conserved) violations.push(`balances sum to ${totalAfter}, started at ${e.totalBefore}`);
   return {
     lost,
     doubled,
@@ -314,8 +338,14 @@ export async function runChaos(o: Options): Promise<ChaosResult> {
     let finished = 0;
     const note = (): string =>
       `kills ${done.kills}/${o.kills} dtm ${done.dtm}/${o.dtmRestarts} etcd ${done.etcd}/${o.etcdOutage > 0 ? 1 : 0}`;
-    const chaos: Promise<void>[] = [];
-    const fire = (what: 'kill' | 'dtm' | 'etcd'): Promise<void> => {
+    type Chaos = 'kill' | 'dtm' | 'etcd';
+    const chains: Record<Chaos, Promise<void>> = {
+      kill: Promise.resolve(),
+      dtm: Promise.resolve(),
+      etcd: Promise.resolve(),
+    };
+    const chaosErrors: string[] = [];
+    const fire = (what: Chaos): Promise<void> => {
       if (what === 'kill') {
         return (async () => {
           await cluster.trans.kill('SIGKILL');
@@ -348,8 +378,15 @@ export async function runChaos(o: Options): Promise<ChaosResult> {
     const worker = async (): Promise<void> => {
       while (next < gids.length) {
         const i = next++;
-        while (events.length > 0 && (events[0] as { at: number }).at <= i)
-          chaos.push(fire((events.shift() as { what: 'kill' }).what));
+        while (events.length > 0 && (events[0] as { at: number }).at <= i) {
+          const { what } = events.shift() as { what: Chaos };
+          // One chain per kind: a kill never overlaps the restart before it (two trans would race for the port).
+          chains[what] = chains[what].then(() =>
+            fire(what).catch((err: unknown) => {
+              chaosErrors.push(`${what}: ${(err as Error).message}`);
+            }),
+          );
+        }
         const gid = gids[i] as string;
         await within(transfer(ctx, gid, plans.get(gid) as Transfer), TRANSFER_MS).catch(() => undefined);
         finished++;
@@ -357,8 +394,9 @@ export async function runChaos(o: Options): Promise<ChaosResult> {
       }
     };
     await Promise.all(Array.from({ length: o.concurrency }, worker));
-    await Promise.all(chaos);
+    await Promise.all(Object.values(chains));
     if (process.stderr.isTTY) process.stderr.write('\n');
+    if (chaosErrors.length > 0) throw new Error(`the chaos itself failed: ${chaosErrors.join('; ')}`);
 
     // Settle: bounded wait until dtm holds no unfinished transaction of this run.
     const https = cluster.dtmHttp;
@@ -393,6 +431,8 @@ export async function runChaos(o: Options): Promise<ChaosResult> {
       dtmInstances: https,
       etcdMembers: cluster.etcdHosts,
       durationS: Math.round((Date.now() - started) / 1000),
+      stackDir: dir,
+      bank: cluster.bankDataSource,
       violations: v.violations.slice(0, 50),
     };
     if (o.keep) {
