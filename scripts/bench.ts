@@ -6,7 +6,7 @@ import { closeConnections, genGid, MsgGrpc, SagaGrpc, tccGlobalTransaction } fro
 import { closeEtcdClients } from '@dtm-gozero/gozero';
 import { TransSvcService as Svc } from '@dtm-gozero/proto/trans';
 import { startDtmStack } from '@dtm-gozero/testkit';
-import { startTransSvc } from '../libs/dtmgrpc/src/testing/busi.ts';
+import { startTransSvc } from '../test/support/busi.ts';
 
 const DEADLINE_MS = 60_000; // per scenario
 const req1 = { Amount: 30n, UserID: 1n };

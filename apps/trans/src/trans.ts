@@ -1,7 +1,7 @@
 // Port of gozero/trans/trans.go: loads etc/trans.yaml, serves TransSvc (with reflection), registers in etcd.
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { closeEtcdClients, logPrintf, RpcServer } from '@dtm-gozero/gozero';
+import { closeEtcdClients, logPrintf, RpcServer, ServerStartError } from '@dtm-gozero/gozero';
 import { TransSvcService } from '@dtm-gozero/proto/trans';
 import { loadSync } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
@@ -45,7 +45,15 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 
-  await s.start();
+  try {
+    await s.start();
+  } catch (err) {
+    // Not a port problem, so registering in etcd failed; in this repo etcd comes from the stack scripts.
+    if (err instanceof ServerStartError) throw err;
+    throw new Error(`${(err as Error).message} (in this repo: \`npm run stack:up\` starts etcd and dtm)`, {
+      cause: err,
+    });
+  }
   console.log(`Starting rpc server at ${c.ListenOn}...`);
   if (c.Bank) logPrintf('the bank keeps its balances in %s', c.Store.shown);
 }

@@ -1,10 +1,10 @@
 import { AdjustInfo, TransSvcService } from '@dtm-gozero/proto/trans';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { type BusiServer, startBusiServer } from '../../../test/support/busi.ts';
+import { DTM_ETCD, DTM_GRPC, dtmOptions, dtmQuery, finalTrans } from '../../../test/support/dtm.ts';
 import { closeConnections } from './conn.ts';
 import { DtmFailure } from './errors.ts';
 import { SagaGrpc } from './saga.ts';
-import { type BusiServer, startBusiServer } from './testing/busi.ts';
-import { DTM_ETCD, DTM_GRPC, dtmOptions, dtmQuery, finalTrans } from './testing/stack.ts';
 import { genGid } from './trans-base.ts';
 
 // Against the real dtm (go-zero driver) of the integration global setup; dtm calls an in-process busi.Busi service directly (and

@@ -1,12 +1,12 @@
 import { TransSvcService } from '@dtm-gozero/proto/trans';
 import { Metadata } from '@grpc/grpc-js';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { dtmStatus } from '../../../test/support/procs.ts';
+import { type BusiServer, startTransSvc } from '../../../test/support/busi.ts';
+import { dtmStatus } from '../../../test/support/dtm.ts';
 import { testStack } from '../../../test/support/stack-context.ts';
 import { closeConnections } from './conn.ts';
 import { DtmFailure } from './errors.ts';
 import { tccFromGrpc, tccGlobalTransaction } from './tcc.ts';
-import { type BusiServer, startTransSvc } from './testing/busi.ts';
 import { genGid } from './trans-base.ts';
 
 // Against the real dtm of the integration global setup (free ports), found through etcd as the example does.

@@ -5,11 +5,12 @@ import { Metadata } from '@grpc/grpc-js';
 import { createPool, type Pool as MysqlPool, type PoolConnection } from 'mysql2/promise';
 import { Pool as PgPool, type PoolClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, test, test as vtest } from 'vitest';
+import { type BusiServer, startBusiServer } from '../../../test/support/busi.ts';
+import { DTM_ETCD, DTM_GRPC, dtmOptions, dtmQuery, finalTrans } from '../../../test/support/dtm.ts';
+import { ensureDatabases } from '../../../test/support/procs.ts';
 import { closeConnections } from './conn.ts';
 import { DtmFailure, DtmInputError } from './errors.ts';
 import type { UnaryMethod } from './method.ts';
-import { type BusiServer, startBusiServer } from './testing/busi.ts';
-import { DTM_ETCD, DTM_GRPC, dtmOptions, dtmQuery, ensureDatabases, finalTrans } from './testing/stack.ts';
 import { genGid } from './trans-base.ts';
 import { type XaBranchInfo, type XaDb, xaGlobalTransaction, xaLocalTransaction } from './xa.ts';
 
