@@ -1,10 +1,10 @@
 import { TransSvcService } from '@dtm-gozero/proto/trans';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { type BusiServer, startTransSvc } from '../../../test/support/busi.ts';
 import { testStack } from '../../../test/support/stack-context.ts';
 import { closeConnections } from './conn.ts';
 import { DtmFailure } from './errors.ts';
 import { MsgGrpc } from './msg.ts';
-import { type BusiServer, startTransSvc } from './testing/busi.ts';
 import { genGid } from './trans-base.ts';
 
 // doAndSubmit: when the local step fails and the Abort that follows fails too, the caller still gets the local

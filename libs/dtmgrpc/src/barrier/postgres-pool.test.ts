@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { describe, expect, test } from 'vitest';
-import { closedLoopbackTarget } from '../testing/closed-port.ts';
+import { freePort } from '../../../../test/support/procs.ts';
 import { BranchBarrier } from './barrier.ts';
 
 // callPostgres runs the barrier insert, the business SQL and COMMIT on the one client the caller began the
@@ -11,7 +11,7 @@ describe('callPostgres refuses a pool', () => {
   test('at run time, before touching the database', async () => {
     const pool = new pg.Pool({
       host: '127.0.0.1',
-      port: Number((await closedLoopbackTarget()).split(':')[1]),
+      port: await freePort(), // nothing listens there
       connectionTimeoutMillis: 500,
     });
     const bb = new BranchBarrier('saga', 'g-pool', '01', 'action');
