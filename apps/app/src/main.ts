@@ -30,6 +30,20 @@ const USAGE =
   `       npm run app -- transfer --from <id> --to <id> --amount <cents> [--mode ${TRANSFER_MODES.join('|')}] [--bank ${DEFAULT_BANK}]\n` +
   `       npm run app -- balances [--bank ${DEFAULT_BANK}]`;
 
+/** The app's YAML; a database in it is refused: the bank is named once, in trans's YAML (--bank). */
+function appYaml(file: string): Record<string, unknown> {
+  const doc = readYaml(file);
+  for (const key of ['Mysql', 'Postgres']) {
+    if (doc[key] !== undefined) {
+      throw new Error(
+        `config ${file} has a ${key} section; the app uses the bank's database from trans's YAML (--bank, default ` +
+          `${DEFAULT_BANK}), so that its local transaction and trans's back-check read one database; remove it`,
+      );
+    }
+  }
+  return doc;
+}
+
 /** Opens the bank named by trans's YAML and creates its tables if needed (as trans does at start). */
 async function openBankOf(file: string): Promise<Bank> {
   const bank = openBank(bankSourceOf(file));
@@ -96,7 +110,7 @@ async function main(): Promise<void> {
           throw new Error(`account ${id} does not exist; see the accounts with npm run app -- balances`);
       }
       const file = values.f as string;
-      const busiServer = buildTarget(clientConfFrom(readYaml(file), file));
+      const busiServer = buildTarget(clientConfFrom(appYaml(file), file));
       const dtm = values.dtm as string;
       await findOrExplain('dtm', dtm, 'start dtm with `npm run stack:up`, or pass --dtm <target>');
       await findOrExplain('trans', busiServer, 'start trans with `npm run trans -- -f etc/bank.yaml`');
@@ -121,7 +135,7 @@ async function main(): Promise<void> {
 
   const file = values.f as string;
   // trans's target as go-zero v1.4 builds it from etc/config.yaml: etcd://127.0.0.1:2379/trans.
-  const doc = readYaml(file);
+  const doc = appYaml(file);
   const busiServer = buildTarget(clientConfFrom(doc, file));
   const ctx: ModeContext = {
     dtm: values.dtm as string,
