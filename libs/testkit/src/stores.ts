@@ -124,6 +124,7 @@ function redisClient(server: RedisServer): Redis {
     port: server.port,
     password: server.password,
     connectTimeout: CONNECT_MS,
+    commandTimeout: CONNECT_MS, // a command to a server that stopped answering fails instead of waiting forever
     maxRetriesPerRequest: 1,
     retryStrategy: () => null,
     lazyConnect: true,
