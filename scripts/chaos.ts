@@ -19,10 +19,11 @@ const USAGE =
   'usage: npm run chaos -- [--transfers N] [--concurrency C] [--kills K] [--dtm-restarts R] [--etcd-outage S] [--out FILE] [--keep]';
 
 /** The accounts transfers move money between, and what each starts with (cents). */
-const ACCOUNTS = [1001n, 1002n, 1003n, 1004n, 1005n];
-const START_BALANCE = 1000n;
-/** Amounts up to this: about a fifth of the transfers ask for more than the account holds, and fail. */
-const MAX_AMOUNT = 700;
+const ACCOUNTS = Array.from({ length: 20 }, (_, i) => BigInt(1001 + i));
+const START_BALANCE = 10_000n;
+/** Ordinary amounts are 1..MAX_AMOUNT; one transfer in MEANT_TO_FAIL asks for more money than exists in all. */
+const MAX_AMOUNT = 2000;
+const MEANT_TO_FAIL = 10;
 /** Bounds: how long dtm gets to finish everything after the last transfer, and each transfer's own deadline. */
 const SETTLE_MS = 180_000;
 const TRANSFER_MS = 20_000;
@@ -131,6 +132,11 @@ export interface ChaosResult {
   succeeded: number;
   failed: number;
   notStarted: number;
+  /** succeeded / failed per mode, from dtm. */
+  byMode: Record<string, { succeed: number; failed: number }>;
+  /** Transfers of more money than exists (none may succeed). */
+  meantToFail: number;
+  accounts: string[];
   lost: number;
   doubled: number;
   unguarded: number;
@@ -191,9 +197,18 @@ export function judge(e: Evidence) {
   let succeeded = 0;
   let failed = 0;
   let notStarted = 0;
+  const byMode: Record<string, { succeed: number; failed: number }> = {};
+  let meantToFail = 0;
   for (const [gid, t] of plans) {
     const s = st.get(gid);
     const rows = byGid.get(gid) ?? [];
+    const m = (byMode[t.mode] ??= { succeed: 0, failed: 0 });
+    if (s === 'succeed' || s === 'failed') m[s]++;
+    if (t.amount > e.totalBefore) {
+      // more than all the money there is: it can only fail
+      meantToFail++;
+      if (s === 'succeed') violations.push(`${gid}: asked for ${t.amount}, more than exists, and succeeded`);
+    }
     if (s === 'succeed') succeeded++;
     else if (s === 'failed') failed++;
     else if (s === 'none') notStarted++;
@@ -255,6 +270,8 @@ export function judge(e: Evidence) {
   const conserved = totalAfter === e.totalBefore;
   if (!conserved) violations.push(`balances sum to ${totalAfter}, started at ${e.totalBefore}`);
   return {
+    byMode,
+    meantToFail,
     lost,
     doubled,
     unguarded,
@@ -323,8 +340,8 @@ export async function runChaos(o: Options): Promise<ChaosResult> {
       plans.set(`chaos-${run}-${i}`, {
         from,
         to,
-        amount: BigInt(1 + rand(MAX_AMOUNT)),
-        mode: TRANSFER_MODES[i % TRANSFER_MODES.length] as Transfer['mode'],
+        amount: i % MEANT_TO_FAIL === MEANT_TO_FAIL - 1 ? totalBefore + 1n : BigInt(1 + rand(MAX_AMOUNT)),
+        mode: TRANSFER_MODES[rand(TRANSFER_MODES.length)] as Transfer['mode'],
       });
     }
     const at = (n: number, k: number): number[] =>
@@ -410,12 +427,15 @@ export async function runChaos(o: Options): Promise<ChaosResult> {
     }
     const v = await verify(bank, https, plans, totalBefore);
     const result: ChaosResult = {
-      ok: v.lost === 0 && v.doubled === 0 && v.unguarded === 0 && v.unfinished === 0 && v.negative === 0 && v.conserved,
+      ok: v.violations.length === 0,
       transfers: o.transfers,
       gids,
       succeeded: v.succeeded,
       failed: v.failed,
       notStarted: v.notStarted,
+      byMode: v.byMode,
+      meantToFail: v.meantToFail,
+      accounts: ACCOUNTS.map(String),
       lost: v.lost,
       doubled: v.doubled,
       unguarded: v.unguarded,
@@ -456,6 +476,11 @@ function table(r: ChaosResult): string {
   const rows: [string, string][] = [
     ['transfers', String(r.transfers)],
     ['succeeded / failed / never reached dtm', `${r.succeeded} / ${r.failed} / ${r.notStarted}`],
+    ...Object.entries(r.byMode).map(([mode, c]): [string, string] => [
+      `  ${mode}: succeeded / failed`,
+      `${c.succeed} / ${c.failed}`,
+    ]),
+    ['meant to fail (more than exists)', String(r.meantToFail)],
     ['trans SIGKILLs', String(r.kills)],
     ['dtm restarts', String(r.dtmRestarts)],
     ['etcd member outage (s)', String(r.etcdOutageS)],
