@@ -1,11 +1,12 @@
 // The bank for integration tests: a MariaDB of the test's own (free port, temp dir, nothing created in it), trans
 // started with a YAML naming it in go-zero's DSN form, and raw gRPC calls to trans the way dtm makes them.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Bank, openBank, parseMysqlDataSource } from '@dtm-gozero/trans/bank';
 import { Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { type MysqlServer, startOwnMariadb } from '../../scripts/cluster.ts';
+import { type MysqlServer, portOpen, Service, startOwnMariadb } from '../../scripts/cluster.ts';
 import { freePort, type Proc, root, runNode, TRANS, tempFile } from './procs.ts';
 import { testStack } from './stack-context.ts';
 
@@ -84,4 +85,72 @@ export function rawCall(
       },
     );
   });
+}
+
+const PG_BIN = (() => {
+  try {
+    const v = readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a))[0];
+    return v ? `/usr/lib/postgresql/${v}/bin` : '';
+  } catch {
+    return '';
+  }
+})();
+
+/** A fresh PostgreSQL (trust auth, max_prepared_transactions for XA) of the test's own, on a free port. */
+export async function startBankPostgres(): Promise<{ url(db: string): string; stop(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'dtm-gozero-bank-pg-'));
+  const data = join(dir, 'data');
+  const asRoot = process.getuid?.() === 0;
+  const as = (cmd: string, args: string[]): [string, string[]] =>
+    asRoot ? ['setpriv', ['--reuid=postgres', '--regid=postgres', '--init-groups', '--', cmd, ...args]] : [cmd, args];
+  if (asRoot) execFileSync('chown', ['postgres', dir]);
+  execFileSync(
+    ...as(join(PG_BIN, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C']),
+    {
+      stdio: 'ignore',
+      timeout: 60_000,
+    },
+  );
+  const port = await freePort();
+  const [cmd, args] = as(join(PG_BIN, 'postgres'), [
+    '-D',
+    data,
+    '-p',
+    String(port),
+    '-k',
+    dir,
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'fsync=off',
+    '-c',
+    'max_prepared_transactions=10',
+  ]);
+  const service = new Service(dir, 'postgres', cmd, args, () => portOpen(port));
+  await service.start(60_000);
+  return {
+    url: (db) => `postgres://postgres:x@127.0.0.1:${port}/${db}`,
+    async stop() {
+      await service.kill('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** trans as the bank on PostgreSQL. */
+export async function startPostgresBankTrans(
+  key: string,
+  url: string,
+): Promise<{ proc: Proc; port: number; config: string }> {
+  const port = await freePort();
+  const hosts = testStack()
+    .etcdEndpoints.map((h) => `    - ${h}\n`)
+    .join('');
+  const config = tempFile(
+    'trans.yaml',
+    `Name: trans.rpc\nListenOn: 127.0.0.1:${port}\nEtcd:\n  Hosts:\n${hosts}  Key: ${key}\nPostgres:\n  DataSource: ${url}\n`,
+  );
+  const proc = runNode(TRANS, ['-f', config], join(root, 'apps/trans'));
+  await proc.waitFor(/Starting rpc server at/, 30_000);
+  return { proc, port, config };
 }
