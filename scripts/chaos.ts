@@ -202,7 +202,8 @@ export function judge(e: Evidence) {
   for (const [gid, t] of plans) {
     const s = st.get(gid);
     const rows = byGid.get(gid) ?? [];
-    const m = (byMode[t.mode] ??= { succeed: 0, failed: 0 });
+    const m = byMode[t.mode] ?? { succeed: 0, failed: 0 };
+    byMode[t.mode] = m;
     if (s === 'succeed' || s === 'failed') m[s]++;
     if (t.amount > e.totalBefore) {
       // more than all the money there is: it can only fail
