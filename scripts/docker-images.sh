@@ -74,6 +74,8 @@ stage_node() {
       fail "node:$2: could not fetch npm $npmv from the npm registry"
   fi
   cp -r "$npmdir/node_modules/npm" "$1/npm"
+  local ca="${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}"
+  if [ -f "$ca" ]; then cp "$ca" "$1/host-ca.crt"; else : >"$1/host-ca.crt"; fi
   echo "$node $npmdir/node_modules/npm/package.json"
 }
 

@@ -333,7 +333,7 @@ describe('docker-compose.yml', () => {
       expect(reaches(name), `${name} depends on preflight`).toBe(true);
     }
     // A one-shot on the runtime image (Node 24, no HEALTHCHECK): exits, and is not restarted.
-    expect(services.preflight?.build).toEqual({ context: '.', target: 'runtime' });
+    expect(services.preflight?.build).toEqual({ context: '.', network: 'host', target: 'runtime' });
     expect(services.preflight?.restart).toBe('no');
     expect(services.preflight?.healthcheck).toBeUndefined();
     expect(commandOf('preflight').slice(0, 2)).toEqual(['node', 'infra/docker/port-preflight.ts']);
@@ -413,10 +413,10 @@ describe('docker-compose.yml', () => {
     }
     expect(sql).not.toMatch(/\bDROP\b/i);
     // The database the schema creates is the one dtm uses and MySQL grants to dtm's user.
-    expect(envOf(services.mysql as Service).MYSQL_DATABASE).toBe('dtm');
+    expect(envOf(services.mysql as Service).MARIADB_DATABASE).toBe('dtm');
     expect(envOf(services.dtm as Service).STORE_DB ?? 'dtm').toBe('dtm');
-    expect(envOf(services.dtm as Service).STORE_USER).toBe(envOf(services.mysql as Service).MYSQL_USER);
-    expect(envOf(services.dtm as Service).STORE_PASSWORD).toBe(envOf(services.mysql as Service).MYSQL_PASSWORD);
+    expect(envOf(services.dtm as Service).STORE_USER).toBe(envOf(services.mysql as Service).MARIADB_USER);
+    expect(envOf(services.dtm as Service).STORE_PASSWORD).toBe(envOf(services.mysql as Service).MARIADB_PASSWORD);
     expect(interpolate(`--port=${envOf(services.dtm as Service).STORE_PORT}`)).toBe(
       interpolate(commandOf('mysql').find((a) => a.startsWith('--port=')) ?? ''),
     );
