@@ -204,6 +204,17 @@ function logLines(role: string, log: (line: string) => void, tail: string[]): (s
  */
 export const RYUK_SWITCH = 'TESTCONTAINERS_RYUK_DISABLED';
 
+/**
+ * Every container of the testkit uses the host's network, so the host that serves their ports is loopback.
+ * testcontainers' documented TESTCONTAINERS_HOST_OVERRIDE says so; without it, inside a container (/.dockerenv)
+ * testcontainers looks the host up from the `bridge` network, and fails where the engine runs without one
+ * (dockerd --bridge=none, as npm run docker:setup starts it).
+ */
+export function testcontainersDefaults(env: NodeJS.ProcessEnv = process.env): void {
+  env[RYUK_SWITCH] ??= 'true';
+  env.TESTCONTAINERS_HOST_OVERRIDE ??= '127.0.0.1';
+}
+
 /** Removes containers synchronously (for the process-exit path, where nothing async runs any more). */
 function removeContainersSync(ids: string[]): void {
   if (ids.length === 0) return;
@@ -212,7 +223,7 @@ function removeContainersSync(ids: string[]): void {
 
 /** Starts the stack's containers (host networking, free host ports) with testcontainers. */
 export async function startDocker(run: DockerRunPlan): Promise<DtmStack> {
-  process.env[RYUK_SWITCH] ??= 'true';
+  testcontainersDefaults();
   const { GenericContainer: Container } = await import('testcontainers');
   const deadline = Date.now() + run.timeoutMs;
   const left = (): number => Math.max(1000, deadline - Date.now());
