@@ -44,7 +44,7 @@ function use(image: string, by: string): Usage {
 }
 
 /** The programs a shell command line runs: the first word of each segment, after VAR=value assignments. */
-export function shellPrograms(line: string): string[] {
+function shellPrograms(line: string): string[] {
   return line
     .split(/&&|\|\||[;|]/)
     .map(
