@@ -110,6 +110,10 @@ build_one() {
 }
 
 want=("$@")
+for w in "${want[@]}"; do
+  printf '%s\n' "${table[@]%%$'\t'*}" | grep -qxF "$w" ||
+    fail "no recipe for $w in infra/rebuild/images.json (known: $(printf '%s ' "${table[@]%%$'\t'*}"))"
+done
 for row in "${table[@]}"; do
   name="${row%%$'\t'*}"
   dir="${row#*$'\t'}"
@@ -127,4 +131,4 @@ for row in "${table[@]}"; do
     build_one "$name" "$dir"
   fi
 done
-step "images ready: $(printf '%s ' "${table[@]%%$'\t'*}")"
+step "images ready"
