@@ -35,7 +35,7 @@ const services = compose.services;
 
 // ---------- helpers ----------
 
-/** An exact version tag (1.19.0, v3.5.33, 24.21.0-slim), optionally with a digest; never latest or a bare name. */
+/** An exact version tag (1.19.0, v3.4.23, 24.21.0-slim), optionally with a digest; never latest or a bare name. */
 const PINNED = /^(?:[a-z0-9.-]+(?::\d+)?\/)?[a-z0-9._/-]+:v?\d+\.\d+\.\d+(?:-[a-z0-9.-]+)?(?:@sha256:[0-9a-f]{64})?$/;
 
 function envOf(s: Service): Record<string, string> {
