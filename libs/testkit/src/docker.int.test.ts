@@ -1,9 +1,9 @@
 import { closeConnections, genGid, MsgGrpc, tccGlobalTransaction } from '@dtm-gozero/dtmgrpc';
 import { TransSvcService } from '@dtm-gozero/proto/trans';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { type BusiServer, startTransSvc } from '../../../test/support/busi.ts';
 import { docker, skipReason } from '../../../test/support/docker.ts';
-import { type BusiServer, startTransSvc } from '../../dtmgrpc/src/testing/busi.ts';
-import { openPortsAfter } from './int-support.ts';
+import { openPortsAfter } from '../test/support.ts';
 import { startDtmStack } from './stack.ts';
 import type { DtmStack } from './types.ts';
 
@@ -29,8 +29,8 @@ async function dtmStatus(stack: DtmStack, gid: string): Promise<string | undefin
 async function msgAndTcc(stack: DtmStack): Promise<string[]> {
   const msgGid = await genGid(stack.dtmTarget);
   const msg = new MsgGrpc(stack.dtmTarget, msgGid)
-    .add(busi.target, TransSvcService.transOut, { Amount: 30, UserID: 1 })
-    .add(busi.target, TransSvcService.transIn, { Amount: 30, UserID: 2 });
+    .add(busi.target, TransSvcService.transOut, { Amount: 30n, UserID: 1n })
+    .add(busi.target, TransSvcService.transIn, { Amount: 30n, UserID: 2n });
   msg.options.waitResult = true;
   await msg.submit();
   const tccGid = await genGid(stack.dtmTarget);
@@ -45,7 +45,7 @@ async function msgAndTcc(stack: DtmStack): Promise<string[]> {
           confirm: TransSvcService.transOutConfirm,
           cancel: TransSvcService.transOutRevert,
         },
-        { Amount: 30, UserID: 1 },
+        { Amount: 30n, UserID: 1n },
       );
     },
     (t) => {
