@@ -2,13 +2,14 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { type DtmStack, startDtmStack } from '@dtm-gozero/testkit';
 import { afterAll, expect, test } from 'vitest';
-import { appConfig, type Proc, root, runApp, startTrans } from '../support/procs.ts';
-import { testStack } from '../support/stack-context.ts';
+import { appConfig, freePort, type Proc, root, runApp, runNode, TRANS, tempFile } from '../support/procs.ts';
 
 // dtm's admin UI (built from dtm v1.19.0's admin/ and embedded into the dtm binary by scripts/dtm-admin.sh), in a
-// real headless Chromium (Debian's `chromium`), after the example's seed ran against the integration stack: the
-// page lists the seed's gids. The screenshot goes to a temp dir, or to docs/img/dtm-admin-ui.png (the README's
+// real headless Chromium (Debian's `chromium`), after the example's seed ran against an etcd + dtm of the test's
+// own (the shared stack's dtm holds every other test's transactions, and its list is not in time order): the page
+// lists the seed's gids. The screenshot goes to a temp dir, or to docs/img/dtm-admin-ui.png (the README's
 // picture) with ADMIN_UI_SCREENSHOT=docs.
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
@@ -18,8 +19,10 @@ const SHOT =
     : join(mkdtempSync(join(tmpdir(), 'admin-ui-')), 'dtm-admin-ui.png');
 const profile = mkdtempSync(join(tmpdir(), 'chromium-profile-'));
 let trans: Proc | undefined;
-afterAll(() => {
+let stack: DtmStack | undefined;
+afterAll(async () => {
   trans?.kill('SIGKILL');
+  await stack?.stop();
   rmSync(profile, { recursive: true, force: true });
 });
 
@@ -55,11 +58,25 @@ test.skipIf(!CHROMIUM && !process.env.CI)(
   },
   async () => {
     expect(CHROMIUM, 'Chromium is needed for this test: apt-get install chromium (.ci/run installs it)').toBeDefined();
-    // The seed: trans on a key of its own, and the example app once (a msg and a tcc).
-    const key = `trans-admin-${Date.now().toString(36)}`;
-    const t = await startTrans(key);
-    trans = t.proc;
-    const app = runApp(['-f', appConfig(key)]);
+    // The seed: trans registered in the stack's etcd, and the example app once (a msg and a tcc).
+    const own = await startDtmStack();
+    stack = own;
+    const port = await freePort();
+    const hosts = own.etcdEndpoints.map((h) => `    - ${h}\n`).join('');
+    const config = tempFile(
+      'trans.yaml',
+      `Name: trans.rpc\nListenOn: 127.0.0.1:${port}\nEtcd:\n  Hosts:\n${hosts}  Key: trans\n`,
+    );
+    trans = runNode(TRANS, ['-f', config], join(root, 'apps/trans'));
+    await trans.waitFor(/Starting rpc server at/, 15_000);
+    const app = runApp([
+      '-f',
+      appConfig('trans', own.etcdEndpoints),
+      '--dtm',
+      own.dtmTarget,
+      '--dtm-http',
+      own.dtmHttp,
+    ]);
     expect(await app.exited(30_000)).toBe(0);
     const gids = app
       .stdout()
@@ -68,7 +85,7 @@ test.skipIf(!CHROMIUM && !process.env.CI)(
       .map((l) => l.split(' ')[1] as string);
     expect(gids).toHaveLength(2);
 
-    const url = `${testStack().dtmHttp}/admin/global-transactions/all`;
+    const url = `${own.dtmHttp}/admin/global-transactions/all`;
     // Served by dtm itself (embedded), not proxied to the internet.
     const index = await (await fetch(url, { signal: AbortSignal.timeout(5000) })).text();
     expect(index).toContain('<div id="app">');
