@@ -41,7 +41,7 @@ function chromium(args: string[]): { status: number | null; stdout: string; stde
       '--disable-sync',
       '--hide-scrollbars',
       `--user-data-dir=${profile}`,
-      '--window-size=1280,720',
+      '--window-size=1680,560',
       // The page's own requests (to dtm's API) run within this budget of virtual time before the DOM is taken.
       '--virtual-time-budget=15000',
       ...args,
