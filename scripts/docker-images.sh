@@ -114,6 +114,8 @@ build_one() {
     fail "$name could be neither pulled nor rebuilt (see above); pull it on a machine with registry access, or fix infra/rebuild/$dir"
   }
   rm -rf "$ctx"
+  # The rebuild it replaced, now untagged.
+  docker image prune -f --filter "label=$LABEL" >/dev/null 2>&1 || true
 }
 
 want=("$@")
