@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createPool, type Pool } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { appConfig, dtmStatus, ensureDatabases, type Proc, runApp, startTrans } from '../support/procs.ts';
+import { dtmStatus } from '../support/dtm.ts';
+import { appConfig, ensureDatabases, type Proc, runApp, startTrans } from '../support/procs.ts';
 
 // `npm run app -- <mode> [--fail]` against the real dtm and etcd (the global setup's) and MariaDB, with trans as a
 // child process:

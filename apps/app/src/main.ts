@@ -1,8 +1,9 @@
 // Port of gozero/app/main.go: submits a 2-phase message and a TCC global transaction through dtm.
 // `npm run app -- <mode> [--fail]` runs one mode instead: msg, tcc, saga, xa, msg-db.
 // Prints one line per global transaction: `<mode> <gid> <final status>`.
+// The bank: `npm run app -- transfer --from 1 --to 2 --amount 30 --mode saga|tcc|msg|xa`, `npm run app -- balances`.
 import { parseArgs } from 'node:util';
-import { closeConnections } from '@dtm-gozero/dtmgrpc';
+import { closeConnections, genGid } from '@dtm-gozero/dtmgrpc';
 import {
   buildTarget,
   clientConfFrom,
@@ -11,6 +12,8 @@ import {
   readYaml,
   resolveTarget,
 } from '@dtm-gozero/gozero';
+import { type Bank, bankSourceOf, openBank } from '@dtm-gozero/trans/bank';
+import { parseTransfer, refusal, TRANSFER_MODES, transfer } from './bank.ts';
 import { MODES, type Mode, type ModeContext, msg, msgDb, saga, seed, tcc, xa } from './modes.ts';
 import { queryFinalStatus } from './status.ts';
 
@@ -18,9 +21,35 @@ import { queryFinalStatus } from './status.ts';
 // the same way as any go-zero service. `--dtm localhost:36790` (or DTM_TARGET) connects directly instead.
 const DEFAULT_DTM = 'etcd://localhost:2379/dtmservice';
 const DEFAULT_DTM_HTTP = 'http://localhost:36789';
-const DEFAULT_MYSQL = 'mysql://root:dtm-test@127.0.0.1:3306/dtm_busi';
+// The bank's database is read from trans's own YAML, so the app's local transaction (msg mode) and trans's
+// back-check can never look at two different databases.
+const DEFAULT_BANK = '../trans/etc/bank.yaml';
 
-const USAGE = `usage: npm run app -- [${MODES.join('|')}] [--fail] [-f etc/config.yaml] [--dtm <target>] [--dtm-http <url>]`;
+const USAGE =
+  `usage: npm run app -- [${MODES.join('|')}] [--fail] [-f etc/config.yaml] [--dtm <target>] [--dtm-http <url>]\n` +
+  `       npm run app -- transfer --from <id> --to <id> --amount <cents> [--mode ${TRANSFER_MODES.join('|')}] [--bank ${DEFAULT_BANK}]\n` +
+  `       npm run app -- balances [--bank ${DEFAULT_BANK}]`;
+
+/** Opens the bank named by trans's YAML and creates its tables if needed (as trans does at start). */
+async function openBankOf(file: string): Promise<Bank> {
+  const bank = openBank(bankSourceOf(file));
+  try {
+    await bank.migrate();
+  } catch (err) {
+    await bank.close().catch(() => undefined);
+    throw err;
+  }
+  return bank;
+}
+
+async function printBalances(bank: Bank): Promise<void> {
+  let total = 0n;
+  for (const [user, balance] of await bank.balances()) {
+    console.log(`${user} ${balance}`);
+    total += balance;
+  }
+  console.log(`total ${total}`);
+}
 
 /** Resolves a target once, turning "not found" into a message that says what to start. */
 async function findOrExplain(what: string, target: string, fix: string): Promise<void> {
@@ -41,8 +70,49 @@ async function main(): Promise<void> {
       dtm: { type: 'string', default: process.env.DTM_TARGET || DEFAULT_DTM },
       'dtm-http': { type: 'string', default: process.env.DTM_HTTP || DEFAULT_DTM_HTTP },
       fail: { type: 'boolean', default: false },
+      bank: { type: 'string', default: DEFAULT_BANK },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      amount: { type: 'string' },
+      mode: { type: 'string' },
     },
   });
+  const command = positionals[0];
+  const transferFlags = ['from', 'to', 'amount', 'mode'].filter((k) => values[k as 'from'] !== undefined);
+  if (command !== 'transfer' && transferFlags.length > 0) {
+    throw new Error(`--${transferFlags[0]} belongs to the transfer command; ${USAGE}`);
+  }
+  if (command === 'balances' || command === 'transfer') {
+    if (positionals.length > 1) throw new Error(`unexpected argument "${positionals[1]}"; ${USAGE}`);
+    if (values.fail) throw new Error(`--fail is for the example modes; ${USAGE}`);
+    // Checked before anything is contacted: bad flags never reach dtm or the database.
+    const t = command === 'transfer' ? parseTransfer(values) : undefined;
+    const bank = await openBankOf(values.bank as string);
+    try {
+      if (t === undefined) return await printBalances(bank);
+      const known = await bank.balances();
+      for (const id of [t.from, t.to]) {
+        if (!known.has(id))
+          throw new Error(`account ${id} does not exist; see the accounts with npm run app -- balances`);
+      }
+      const file = values.f as string;
+      const busiServer = buildTarget(clientConfFrom(readYaml(file), file));
+      const dtm = values.dtm as string;
+      await findOrExplain('dtm', dtm, 'start dtm with `npm run stack:up`, or pass --dtm <target>');
+      await findOrExplain('trans', busiServer, 'start trans with `npm run trans -- -f etc/bank.yaml`');
+      const gid = await genGid(dtm);
+      let failure: unknown;
+      await transfer({ dtm, busiServer, bank }, gid, t).catch((err: unknown) => {
+        failure = err;
+      });
+      const status = await queryFinalStatus(values['dtm-http'] as string, gid);
+      console.log(`transfer ${t.mode} ${gid} ${status ?? (failure === undefined ? 'succeed' : 'failed')}`);
+      if (failure !== undefined) throw new Error(`transfer ${gid} not done: ${refusal(failure)}`);
+      return;
+    } finally {
+      await bank.close();
+    }
+  }
   const mode = positionals[0] as Mode | undefined;
   if (positionals.length > 1 || (mode !== undefined && !MODES.includes(mode))) {
     throw new Error(`unknown mode "${positionals.join(' ')}"; ${USAGE}`);
@@ -53,12 +123,11 @@ async function main(): Promise<void> {
   // trans's target as go-zero v1.4 builds it from etc/config.yaml: etcd://127.0.0.1:2379/trans.
   const doc = readYaml(file);
   const busiServer = buildTarget(clientConfFrom(doc, file));
-  const mysqlConf = doc.Mysql as { DataSource?: string } | undefined;
   const ctx: ModeContext = {
     dtm: values.dtm as string,
     busiServer,
     fail: values.fail as boolean,
-    mysql: mysqlConf?.DataSource ?? DEFAULT_MYSQL,
+    bankFile: values.bank as string,
   };
 
   // Fail fast, with the reason, when dtm or trans cannot be found (the Go client would block instead).

@@ -2,7 +2,8 @@ import { closeConnections, genGid, tccGlobalTransaction } from '@dtm-gozero/dtmg
 import { Redis } from 'ioredis';
 import { createConnection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { alive, ensureDatabases, openPortsAfter, runVictim, until } from './int-support.ts';
+import { ensureDatabases } from '../../../test/support/procs.ts';
+import { alive, openPortsAfter, runVictim, until } from '../test/support.ts';
 import { startDtmStack } from './stack.ts';
 import { DB_SH_MYSQL, DB_SH_REDIS, redisKeys } from './stores.ts';
 

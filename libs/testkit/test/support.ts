@@ -1,12 +1,12 @@
-// Helpers of the testkit's integration tests (not exported by the lib).
-import { execFileSync, spawn } from 'node:child_process';
+// Helpers of the testkit's integration tests (test support: not part of the package).
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from './paths.ts';
-import { portOpen } from './ports.ts';
-import type { DtmStore } from './stores.ts';
-import type { DtmStack } from './types.ts';
+import { eventually } from '../../../test/support/procs.ts';
+import { portOpen } from '../src/ports.ts';
+import type { DtmStore } from '../src/stores.ts';
+import type { DtmStack } from '../src/types.ts';
 
 /** Whether a pid is a live process (a zombie counts as gone: it only waits for its parent to reap it). */
 export function alive(pid: number): boolean {
@@ -44,19 +44,9 @@ export async function openPortsAfter(stack: Pick<DtmStack, 'ports'>, ms = 3000):
   return open;
 }
 
-/** Starts the project's MariaDB and Redis (`scripts/db.sh up`, idempotent) unless both already answer. */
-export async function ensureDatabases(): Promise<void> {
-  if ((await portOpen(3306)) && (await portOpen(6379))) return;
-  execFileSync('bash', [join(REPO_ROOT, 'scripts/db.sh'), 'up'], { stdio: 'inherit', timeout: 120_000 });
-}
-
-/** Polls `fn` until it returns true (or throws after `ms`). */
+/** Polls until `fn` is true (or throws after `ms`), on the suite's one poller. */
 export async function until(fn: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`${what} not reached within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await eventually(async () => ((await fn()) ? true : undefined), ms, what);
 }
 
 /** What a victim process reports about its stack, and the signal it died of. */
@@ -84,7 +74,7 @@ export async function runVictim(mode: 'throw' | 'sigterm', store: DtmStore = 'bo
 async function victim(script: string, mode: 'throw' | 'sigterm', store: DtmStore): Promise<Victim> {
   writeFileSync(
     script,
-    `import { startDtmStack } from ${JSON.stringify(join(import.meta.dirname, 'index.ts'))};
+    `import { startDtmStack } from ${JSON.stringify(join(import.meta.dirname, '..', 'src', 'index.ts'))};
 const s = await startDtmStack({ backend: 'local', store: ${JSON.stringify(store)} });
 const { pids, ports, mysqlDatabase, redisPrefix } = s;
 console.log(JSON.stringify({ pids, ports, mysqlDatabase, redisPrefix }));
