@@ -22,12 +22,16 @@ export interface Child {
   stop(graceMs?: number): Promise<void>;
 }
 
-export function start(
-  name: string,
-  cmd: string,
-  args: string[],
-  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
-): Child {
+export interface StartOptions {
+  cwd?: string | undefined;
+  env?: NodeJS.ProcessEnv | undefined;
+  /** Keep only about the last `keep` characters of each stream (a long benchmark's logs); default everything. */
+  keep?: number | undefined;
+}
+
+export function start(name: string, cmd: string, args: string[], opts: StartOptions = {}): Child {
+  const keep = opts.keep ?? Number.POSITIVE_INFINITY;
+  const cap = (s: string): string => (s.length > keep * 2 ? s.slice(-keep) : s);
   const proc = spawn(cmd, args, { cwd: opts.cwd ?? root, env: { ...process.env, ...opts.env }, stdio: 'pipe' });
   let out = '';
   let err = '';
@@ -38,11 +42,11 @@ export function start(
     for (const w of [...waiters]) w();
   };
   proc.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
+    out = cap(out + d.toString());
     poke();
   });
   proc.stderr.on('data', (d: Buffer) => {
-    err += d.toString();
+    err = cap(err + d.toString());
     poke();
   });
   proc.on('error', (e) => {

@@ -42,15 +42,16 @@ export interface Trans {
 }
 
 /** apps/trans (ts) or interop/gozero/trans (go) on a free port, registered under `key`; resolves once registered. */
-export async function startTrans(lang: Lang, hosts: string[], key: string): Promise<Trans> {
+export async function startTrans(lang: Lang, hosts: string[], key: string, keep?: number): Promise<Trans> {
   const port = await freePort();
   const config = tempFile('trans.yaml', gozeroYaml(hosts, key, `127.0.0.1:${port}`));
   const child =
     lang === 'ts'
       ? start(`ts trans :${port}`, process.execPath, [join(root, 'apps/trans/src/trans.ts'), '-f', config], {
           cwd: join(root, 'apps/trans'),
+          keep,
         })
-      : start(`go trans :${port}`, join(bin, 'go-trans'), ['-f', config]);
+      : start(`go trans :${port}`, join(bin, 'go-trans'), ['-f', config], { keep });
   await child.waitFor(/Starting rpc server at/, 20_000);
   const deadline = Date.now() + 10_000;
   // Both print the banner around registration (go-zero: before it): wait for this instance's address.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,13 +16,15 @@ import (
 )
 
 // The load-generator protocol `npm run bench` speaks with this worker and its TypeScript twin
-// (scripts/bench/worker.ts): "ready" once warmed up; then per stdin line {mode, concurrency, durationMs} one
-// stdout line with what happened; EOF ends the worker. A long-lived process, so that /proc's CPU time around a
+// (scripts/bench-worker.ts): "ready" once warmed up; then per stdin line {mode, concurrency, durationMs, busi} one
+// stdout line with what happened ({mem: true}: the heap after a GC); EOF ends the worker. A long-lived process, so that /proc's CPU time around a
 // level counts only that level's transactions.
 type benchReq struct {
 	Mode        string `json:"mode"`
 	Concurrency int    `json:"concurrency"`
 	DurationMs  int    `json:"durationMs"`
+	Busi        string `json:"busi"`
+	Mem         bool   `json:"mem"`
 }
 
 type benchRes struct {
@@ -75,7 +78,8 @@ func safeTx(mode, dtm, busi string) (err error) {
 	return oneTx(mode, dtm, busi)
 }
 
-func runLevel(req benchReq, dtm, busi string) benchRes {
+func runLevel(req benchReq, dtm string) benchRes {
+	busi := req.Busi
 	var mu sync.Mutex
 	res := benchRes{ErrorSamples: []string{}, LatUs: make([]int64, 0, 1<<14)}
 	var wg sync.WaitGroup
@@ -109,10 +113,10 @@ func runLevel(req benchReq, dtm, busi string) benchRes {
 	return res
 }
 
-func serveBench(dtm, busi string) {
-	// Warm up: resolve dtm and trans, open the connections.
-	if err := safeTx("msg", dtm, busi); err != nil {
-		fatal("warm-up transaction failed: %v", err)
+func serveBench(dtm string) {
+	// Warm up: resolve dtm, open its connection.
+	if _, err := genGid(dtm); err != nil {
+		fatal("warm-up: %v", err)
 	}
 	out := bufio.NewWriter(os.Stdout)
 	fmt.Fprintln(out, "ready")
@@ -120,10 +124,20 @@ func serveBench(dtm, busi string) {
 	in := bufio.NewScanner(os.Stdin)
 	for in.Scan() {
 		var req benchReq
-		if err := json.Unmarshal(in.Bytes(), &req); err != nil || req.Concurrency < 1 || req.DurationMs < 1 {
-			fatal("bad request %q: want {\"mode\":\"msg\",\"concurrency\":16,\"durationMs\":5000}", in.Text())
+		err := json.Unmarshal(in.Bytes(), &req)
+		if err == nil && req.Mem {
+			runtime.GC()
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			b, _ := json.Marshal(map[string]uint64{"heapUsed": ms.HeapAlloc})
+			out.Write(append(b, '\n'))
+			out.Flush()
+			continue
 		}
-		b, _ := json.Marshal(runLevel(req, dtm, busi))
+		if err != nil || req.Concurrency < 1 || req.DurationMs < 1 || req.Busi == "" {
+			fatal("bad request %q: want {\"mode\":\"msg\",\"concurrency\":16,\"durationMs\":5000,\"busi\":\"<target>\"}", in.Text())
+		}
+		b, _ := json.Marshal(runLevel(req, dtm))
 		out.Write(b)
 		out.WriteByte('\n')
 		out.Flush()

@@ -54,6 +54,11 @@ func main() {
 		fatal("%v", err)
 	}
 
+	if *benchWorker {
+		serveBench(*dtmServer)
+		return
+	}
+
 	var c zrpc.RpcClientConf
 	if err := conf.Load(*configFile, &c); err != nil {
 		fatal("config %s: %v", *configFile, err)
@@ -61,11 +66,6 @@ func main() {
 	busiServer, err := c.BuildTarget()
 	if err != nil {
 		fatal("config %s: %v", *configFile, err)
-	}
-
-	if *benchWorker {
-		serveBench(*dtmServer, busiServer)
-		return
 	}
 
 	// dtm's client blocks without a bound when dtm or trans cannot be found; bound the whole run.
