@@ -48,7 +48,7 @@ func fatal(format string, args ...any) {
 func main() {
 	flag.Parse()
 	// Like apps/app, nothing logged per call: the dtm client logs every branch call at info level by default.
-	logger.InitLog("warn")
+	logger.InitLog2("warn", "stderr", 0, "") // stdout carries the results (and the bench protocol)
 	logx.Disable()
 	if err := dtmgrpc.UseDriver(driver.DriverName); err != nil {
 		fatal("%v", err)
