@@ -186,7 +186,7 @@ async function startWorker(lang: 'ts' | 'go', dtm: string, cpuProf: string | und
           process.execPath,
           [
             '--expose-gc',
-            ...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf}`] : []),
+            ...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf}/app`] : []),
             join(root, 'scripts/bench-worker.ts'),
             '--dtm',
             dtm,
@@ -477,7 +477,10 @@ export async function runBench(o: BenchOptions, command: string): Promise<BenchR
     const tag = Math.random().toString(36).slice(2, 8);
     const target = (key: string): string => `etcd://${hosts.join(',')}/${key}`;
     const startT = async (lang: 'ts' | 'go'): Promise<Trans> => {
-      const t = await startTrans(lang, hosts, `bench-${lang}-${tag}`, LOG_KEEP);
+      // --cpu-prof profiles our trans too (written when it exits on SIGTERM).
+      const env =
+        lang === 'ts' && o.cpuProf ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${o.cpuProf}/trans` } : undefined;
+      const t = await startTrans(lang, hosts, `bench-${lang}-${tag}`, { keep: LOG_KEEP, env });
       children.push(t.child);
       return t;
     };

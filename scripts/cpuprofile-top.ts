@@ -13,7 +13,10 @@ interface Profile {
   timeDeltas: number[];
 }
 
-export function top(p: Profile, n: number): { self: [string, number][]; byPackage: [string, number][]; totalMs: number } {
+export function top(
+  p: Profile,
+  n: number,
+): { self: [string, number][]; byPackage: [string, number][]; totalMs: number } {
   const byId = new Map(p.nodes.map((x) => [x.id, x]));
   const self = new Map<string, number>();
   const pkg = new Map<string, number>();
@@ -28,7 +31,15 @@ export function top(p: Profile, n: number): { self: [string, number][]; byPackag
     const key = `${functionName || '(anonymous)'} ${file.split('/').slice(-2).join('/')}:${lineNumber + 1}`;
     self.set(key, (self.get(key) ?? 0) + dt);
     const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
-    const where = m ? (m[1] as string) : url.startsWith('node:') ? 'node core' : url === '' ? `(${functionName})` : url.includes('/libs/') ? `libs/${url.split('/libs/')[1]?.split('/')[0]}` : 'other';
+    const where = m
+      ? (m[1] as string)
+      : url.startsWith('node:')
+        ? 'node core'
+        : url === ''
+          ? `(${functionName})`
+          : url.includes('/libs/')
+            ? `libs/${url.split('/libs/')[1]?.split('/')[0]}`
+            : 'other';
     pkg.set(where, (pkg.get(where) ?? 0) + dt);
   });
   const sort = (m: Map<string, number>): [string, number][] => [...m].sort((a, b) => b[1] - a[1]).slice(0, n);

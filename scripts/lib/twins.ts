@@ -42,7 +42,13 @@ export interface Trans {
 }
 
 /** apps/trans (ts) or interop/gozero/trans (go) on a free port, registered under `key`; resolves once registered. */
-export async function startTrans(lang: Lang, hosts: string[], key: string, keep?: number): Promise<Trans> {
+export async function startTrans(
+  lang: Lang,
+  hosts: string[],
+  key: string,
+  opts: { keep?: number | undefined; env?: NodeJS.ProcessEnv | undefined } = {},
+): Promise<Trans> {
+  const { keep, env } = opts;
   const port = await freePort();
   const config = tempFile('trans.yaml', gozeroYaml(hosts, key, `127.0.0.1:${port}`));
   const child =
@@ -50,6 +56,7 @@ export async function startTrans(lang: Lang, hosts: string[], key: string, keep?
       ? start(`ts trans :${port}`, process.execPath, [join(root, 'apps/trans/src/trans.ts'), '-f', config], {
           cwd: join(root, 'apps/trans'),
           keep,
+          env,
         })
       : start(`go trans :${port}`, join(bin, 'go-trans'), ['-f', config], { keep });
   await child.waitFor(/Starting rpc server at/, 20_000);

@@ -19,7 +19,7 @@ import (
 
 func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "address to listen on")
-	etcd := flag.String("etcd", "127.0.0.1:2379", "etcd hosts, comma-separated")
+	etcd := flag.String("etcd", "127.0.0.1:2379", "etcd hosts, comma-separated; empty: do not register")
 	key := flag.String("key", "ceiling", "etcd key to register under")
 	flag.Parse()
 	logx.Disable()
@@ -34,16 +34,21 @@ func main() {
 		_ = stream.RecvMsg(&m)
 		return stream.SendMsg(&[]byte{})
 	}), grpc.ForceServerCodec(rawCodec{}))
-	pub := discov.NewPublisher(strings.Split(*etcd, ","), *key, lis.Addr().String())
-	if err := pub.KeepAlive(); err != nil {
-		fmt.Fprintf(os.Stderr, "go-ceiling: register in etcd %s: %v\n", *etcd, err)
-		os.Exit(1)
+	var pub *discov.Publisher
+	if *etcd != "" {
+		pub = discov.NewPublisher(strings.Split(*etcd, ","), *key, lis.Addr().String())
+		if err := pub.KeepAlive(); err != nil {
+			fmt.Fprintf(os.Stderr, "go-ceiling: register in etcd %s: %v\n", *etcd, err)
+			os.Exit(1)
+		}
 	}
 	go func() {
 		sig := make(chan os.Signal, 1)
 		signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
 		<-sig
-		pub.Stop()
+		if pub != nil {
+			pub.Stop()
+		}
 		s.Stop()
 	}()
 	fmt.Printf("Starting rpc server at %s...\n", lis.Addr())
