@@ -3,7 +3,7 @@
 // `--compare` runs the same workload, interleaved round by round (ABAB…, so machine drift cancels), for the four
 // combinations {our app, the Go app} × {our trans, the go-zero trans} on one dtm, store and etcd, plus a ceiling
 // (the Go app against a bare Go server whose branches cost nothing), and prints the TS/Go ratios.
-// Writes JSON (--out) and an SVG chart next to it. Every wait is bounded; figures depend on the machine and its load.
+// Writes JSON (--out), and next to it an SVG chart and a Markdown table (what the README shows). Every wait is bounded; figures depend on the machine and its load.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
@@ -12,13 +12,14 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { type DtmStack, startDtmStack } from '@dtm-gozero/testkit';
 import type { BenchMode, LevelResult } from './bench-worker.ts';
-import { svgChart } from './lib/bench-chart.ts';
+import { markdownSummary, svgChart } from './lib/bench-chart.ts';
 import { bin, type Child, root, start } from './lib/child.ts';
 import { buildGo, startTrans, type Trans } from './lib/twins.ts';
 
 const USAGE = `usage: npm run bench -- [--compare] [--levels 1,16,64] [--duration S] [--rounds N] [--mode msg|tcc|saga]
        [--store boltdb|redis|mysql] [--out FILE.json] [--soak S] [--cpu-prof DIR]
-       [--etcd HOST:PORT --dtm TARGET]   (a running stack instead of one of its own)`;
+       [--etcd HOST:PORT --dtm TARGET]   (a running stack instead of one of its own)
+       npm run bench -- --render FILE.json  (its chart and table again)`;
 const MODES: BenchMode[] = ['msg', 'tcc', 'saga'];
 const STORES = ['boltdb', 'redis', 'mysql'] as const;
 type Store = (typeof STORES)[number];
@@ -640,7 +641,10 @@ export async function runBench(o: BenchOptions, command: string): Promise<BenchR
     return report;
   } finally {
     for (const c of children.reverse()) await c.stop().catch(() => undefined);
-    await stack?.stop();
+    // A cleanup problem (e.g. store keys left behind) must not throw away the figures: say it and go on.
+    await stack?.stop().catch((err: unknown) => {
+      process.stderr.write(`bench: warning: stopping the stack: ${err instanceof Error ? err.message : String(err)}\n`);
+    });
   }
 }
 
@@ -660,7 +664,21 @@ function machine(): BenchReport['machine'] {
   };
 }
 
+/** Writes the SVG chart and the Markdown table next to a report's JSON. */
+function render(json: string, report: BenchReport): string[] {
+  const base = json.replace(/\.json$/, '');
+  writeFileSync(`${base}.svg`, svgChart(report));
+  writeFileSync(`${base}.md`, markdownSummary(report));
+  return [`${base}.svg`, `${base}.md`];
+}
+
 async function main(): Promise<void> {
+  // `--render FILE.json`: the chart and table of an earlier run, again (after a change to them).
+  if (process.argv[2] === '--render' && process.argv[3]) {
+    const json = resolve(process.argv[3]);
+    console.log(`wrote ${render(json, JSON.parse(readFileSync(json, 'utf8')) as BenchReport).join(' and ')}`);
+    return;
+  }
   const o = parseOptions(process.argv.slice(2));
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
   process.stderr.write(
@@ -670,9 +688,7 @@ async function main(): Promise<void> {
   printTable(report);
   mkdirSync(dirname(o.out), { recursive: true });
   writeFileSync(o.out, `${JSON.stringify(report, null, 2)}\n`);
-  const svg = `${o.out.replace(/\.json$/, '')}.svg`;
-  writeFileSync(svg, svgChart(report));
-  console.log(`\nwrote ${o.out} and ${svg}`);
+  console.log(`\nwrote ${[o.out, ...render(o.out, report)].join(', ')}`);
 }
 
 if (import.meta.main) {

@@ -68,3 +68,45 @@ export function svgChart(r: BenchReport): string {
   out.push('</svg>');
   return `${out.join('\n')}\n`;
 }
+
+const n = (v: number | undefined, d = 0): string => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(d));
+
+/** The README's table: per level and combination tx/s, latency, errors, CPU and RSS; then the ratios and targets. */
+export function markdownSummary(r: BenchReport): string {
+  const out: string[] = [];
+  out.push(
+    `\`${r.command}\` — ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memGiB} GiB, Node ${r.machine.node}, ${r.machine.go ?? 'Go ?'}; dtm v1.19.0, store ${r.store}; ${r.mode}, ${r.durationS} s per point, ${r.rounds} interleaved round(s); load average before/after ${r.load.before.map((x) => x.toFixed(1)).join(' ')} / ${r.load.after.map((x) => x.toFixed(1)).join(' ')}.`,
+    '',
+    '| concurrency | combination | tx/s (per round) | p50 / p95 / p99 ms | errors | app CPU ms/tx | trans CPU ms/call | app / trans RSS MiB |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|',
+  );
+  for (const l of r.levels)
+    for (const [id, v] of Object.entries(l.results)) {
+      if (!v) continue;
+      out.push(
+        `| ${l.concurrency} | ${r.combos[id]} | ${n(v.txPerSec)} (${v.rounds.join(', ')}) | ${n(v.p50Ms, 1)} / ${n(v.p95Ms, 1)} / ${n(v.p99Ms, 1)} | ${v.errors} | ${n(v.appCpuMsPerTx, 3)} | ${n(v.transCpuMsPerCall, 3)} | ${n(v.appRssMiB)} / ${n(v.transRssMiB)} |`,
+      );
+    }
+  if (r.levels.some((l) => l.ratio !== undefined)) {
+    out.push(
+      '',
+      '| concurrency | TS/Go whole stack | client side (our app / Go app, go-zero trans) | server side (our trans / go-zero trans, Go app) | our stack / ceiling |',
+      '|---:|---:|---:|---:|---:|',
+    );
+    for (const l of r.levels)
+      out.push(
+        `| ${l.concurrency} | ${n(l.ratio, 2)} | ${n(l.clientRatio, 2)} | ${n(l.serverRatio, 2)} | ${n(l.ofCeiling, 2)} |`,
+      );
+  }
+  if (r.soak)
+    out.push(
+      '',
+      `Soak: our app, ${r.soak.seconds} s at concurrency ${r.soak.concurrency}, ${r.soak.tx} transactions (${r.soak.errors} errors): heap after a full GC ${n(r.soak.heapStartMiB, 1)} MiB at the start, ${n(r.soak.heapEndMiB, 1)} MiB at the end.`,
+    );
+  if (r.targets.length > 0) {
+    out.push('', '| target | met | measured |', '|---|---|---|');
+    for (const t of r.targets)
+      out.push(`| ${t.target} | ${t.met === undefined ? '?' : t.met ? 'yes' : '**no**'} | ${t.detail} |`);
+  }
+  return `${out.join('\n')}\n`;
+}
