@@ -80,6 +80,7 @@ export class Service {
 
   /** Starts the process and waits (bounded) until it answers. */
   async start(ms = START_MS): Promise<void> {
+    if (this.pid !== undefined) throw new Error(`${this.name} is already running (pid ${this.pid})`);
     const fd = openSync(this.log, 'a');
     const p = spawn(this.#cmd, this.#args, { cwd: this.#cwd, stdio: ['ignore', fd, fd], detached: true });
     closeSync(fd);

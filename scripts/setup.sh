@@ -43,6 +43,8 @@ else
   mkdir -p "$(dirname "$USER_CACHE")" && cp "$DTM_BIN" "$USER_CACHE" || true
 fi
 "$DTM_BIN" -v 2>/dev/null | head -1 || true
+# dtm's admin UI embedded into the binary, as dtm's release build does (a separate script: scripts/dtm-admin.sh).
+bash "$root/scripts/dtm-admin.sh"
 step "setup done: etcd $(command -v etcd), dtm $DTM_BIN"
 
 # Databases for the barrier and XA tests (MariaDB, PostgreSQL, Redis), when that script exists.

@@ -36,7 +36,7 @@ const services = compose.services;
 
 // ---------- helpers ----------
 
-/** An exact version tag (1.19.0, v3.5.33, 24.21.0-slim), optionally with a digest; never latest or a bare name. */
+/** An exact version tag (1.19.0, v3.4.23, 24.21.0-slim), optionally with a digest; never latest or a bare name. */
 const PINNED = /^(?:[a-z0-9.-]+(?::\d+)?\/)?[a-z0-9._/-]+:v?\d+\.\d+\.\d+(?:-[a-z0-9.-]+)?(?:@sha256:[0-9a-f]{64})?$/;
 
 function envOf(s: Service): Record<string, string> {
@@ -334,7 +334,7 @@ describe('docker-compose.yml', () => {
       expect(reaches(name), `${name} depends on preflight`).toBe(true);
     }
     // A one-shot on the runtime image (Node 24, no HEALTHCHECK): exits, and is not restarted.
-    expect(services.preflight?.build).toEqual({ context: '.', target: 'runtime' });
+    expect(services.preflight?.build).toEqual({ context: '.', network: 'host', target: 'runtime' });
     expect(services.preflight?.restart).toBe('no');
     expect(services.preflight?.healthcheck).toBeUndefined();
     expect(commandOf('preflight').slice(0, 2)).toEqual(['node', 'infra/docker/port-preflight.ts']);
@@ -414,10 +414,10 @@ describe('docker-compose.yml', () => {
     }
     expect(sql).not.toMatch(/\bDROP\b/i);
     // The database the schema creates is the one dtm uses and MySQL grants to dtm's user.
-    expect(envOf(services.mysql as Service).MYSQL_DATABASE).toBe('dtm');
+    expect(envOf(services.mysql as Service).MARIADB_DATABASE).toBe('dtm');
     expect(envOf(services.dtm as Service).STORE_DB ?? 'dtm').toBe('dtm');
-    expect(envOf(services.dtm as Service).STORE_USER).toBe(envOf(services.mysql as Service).MYSQL_USER);
-    expect(envOf(services.dtm as Service).STORE_PASSWORD).toBe(envOf(services.mysql as Service).MYSQL_PASSWORD);
+    expect(envOf(services.dtm as Service).STORE_USER).toBe(envOf(services.mysql as Service).MARIADB_USER);
+    expect(envOf(services.dtm as Service).STORE_PASSWORD).toBe(envOf(services.mysql as Service).MARIADB_PASSWORD);
     expect(interpolate(`--port=${envOf(services.dtm as Service).STORE_PORT}`)).toBe(
       interpolate(commandOf('mysql').find((a) => a.startsWith('--port=')) ?? ''),
     );

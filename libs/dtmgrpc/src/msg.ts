@@ -73,7 +73,9 @@ export class MsgGrpc extends TransBase {
    * The 2-phase message with a local step: Prepare (with `queryPrepared` as the back-check), run `busi` with
    * the msg barrier (gid, branch `00`, op `msg`), then Submit. If `busi` fails with DtmFailure → Abort. If it
    * fails otherwise (the outcome of the local step is unknown) → ask `queryPrepared` now, as dtm would later:
-   * FAILURE → Abort, OK → Submit, anything else → leave it to dtm's back-check. Rethrows `busi`'s error.
+   * FAILURE → Abort, OK → Submit, anything else → leave it to dtm's back-check. Rethrows `busi`'s error; when that
+   * Abort (or Submit) fails too, its error is attached as `abortError` (`submitError`) — dtm's back-check still
+   * settles the message — instead of hiding what went wrong in the local step.
    */
   async doAndSubmit(queryPrepared: string, busi: (bb: BranchBarrier) => Promise<unknown>): Promise<void> {
     const qp = urlBranch(queryPrepared, new Uint8Array());
@@ -90,7 +92,7 @@ export class MsgGrpc extends TransBase {
       return;
     }
     if (busiErr instanceof DtmFailure) {
-      await this.abort();
+      await attachOnFailure(busiErr, 'abortError', () => this.abort());
       throw busiErr;
     }
     let verdict: 'ok' | 'failure' | 'unknown' = 'unknown';
@@ -100,8 +102,8 @@ export class MsgGrpc extends TransBase {
     } catch (err) {
       if (err instanceof DtmFailure) verdict = 'failure';
     }
-    if (verdict === 'failure') await this.abort();
-    else if (verdict === 'ok') await this.submit();
+    if (verdict === 'failure') await attachOnFailure(busiErr, 'abortError', () => this.abort());
+    else if (verdict === 'ok') await attachOnFailure(busiErr, 'submitError', () => this.submit());
     throw busiErr;
   }
 
@@ -114,5 +116,18 @@ export class MsgGrpc extends TransBase {
       if ('mysql' in db) await bb.callWithMysql(db.mysql, busi as (tx: C & MysqlPoolConnection) => Promise<unknown>);
       else await bb.callWithPostgres(db.postgres, busi as (tx: C & PgPoolClient) => Promise<unknown>);
     });
+  }
+}
+
+/** Runs `step`; if it fails, attaches its error to `err` under `key` rather than letting it replace `err`. */
+async function attachOnFailure(
+  err: unknown,
+  key: 'abortError' | 'submitError',
+  step: () => Promise<void>,
+): Promise<void> {
+  try {
+    await step();
+  } catch (stepErr) {
+    if (err !== null && typeof err === 'object') Object.assign(err, { [key]: stepErr });
   }
 }

@@ -1,3 +1,4 @@
+import { testcontainersDefaults } from './docker.ts';
 import { TestkitError } from './errors.ts';
 
 /** Where the stack's servers run: child processes of the test, or containers. */
@@ -51,6 +52,7 @@ let engineCheck: Promise<EngineStatus> | undefined;
 export function dockerEngine(timeoutMs = 5000): Promise<EngineStatus> {
   engineCheck ??= (async (): Promise<EngineStatus> => {
     let timer: NodeJS.Timeout | undefined;
+    testcontainersDefaults();
     try {
       const { getContainerRuntimeClient } = await import('testcontainers');
       const timeout = new Promise<never>((_, reject) => {

@@ -115,8 +115,8 @@ describe('containerSpecs', () => {
     expect(specs.map((s) => s.role)).toEqual(['mysql', 'etcd', 'dtm']);
     const mysql = byRole(specs, 'mysql');
     expect(mysql.image).toBe(IMAGES.mysql);
-    expect(mysql.command).toEqual(['--bind-address=127.0.0.1', '--port=41005', '--mysqlx=OFF']);
-    expect(mysql.env).toEqual({ MYSQL_ROOT_PASSWORD: 'secret' });
+    expect(mysql.command).toEqual(['--bind-address=127.0.0.1', '--port=41005']);
+    expect(mysql.env).toEqual({ MARIADB_ROOT_PASSWORD: 'secret' });
     expect(mysql.files).toEqual([{ target: '/docker-entrypoint-initdb.d/01-dtm-storage.sql', content: ddl }]);
     expect(compose.services.mysql?.volumes).toContain('./infra/mysql/initdb:/docker-entrypoint-initdb.d:ro');
     expect(byRole(specs, 'dtm').env).toMatchObject({

@@ -140,6 +140,7 @@ async function redisClient(server: RedisServer): Promise<Redis> {
     port: server.port,
     password: server.password,
     connectTimeout: CONNECT_MS,
+    commandTimeout: CONNECT_MS, // a command to a server that stopped answering fails instead of waiting forever
     maxRetriesPerRequest: 1,
     retryStrategy: () => null,
     lazyConnect: true,

@@ -1,5 +1,7 @@
 // The SQL barrier on PostgreSQL through node-postgres (`pg`). Nothing is imported from pg here: the shapes below
 // are what the barrier calls, so the driver stays a choice of the application.
+
+import { DtmInputError } from '../errors.ts';
 import {
   type BarrierCore,
   type BarrierOutcome,
@@ -14,6 +16,26 @@ import {
 /** Anything with pg's `query(text, values)` → `{ rowCount, rows }` (Client, PoolClient, Pool). */
 export interface PgQueryable {
   query(text: string, values?: unknown[]): Promise<{ rowCount: number | null; rows: unknown[] }>;
+}
+
+/**
+ * What marks a pg Pool (its counters): a `tx` with these is a pool, whose `query` may run each statement on another
+ * connection — the barrier insert, the business SQL and COMMIT would not share one transaction.
+ */
+export interface NotAPool {
+  totalCount?: never;
+  idleCount?: never;
+  waitingCount?: never;
+}
+
+/** Refuses a pool where the client of one transaction is needed (the types stop it first; this is for JS callers). */
+export function refusePool(tx: object): void {
+  if ('totalCount' in tx || 'idleCount' in tx || 'waitingCount' in tx) {
+    throw new DtmInputError(
+      'callPostgres needs the client the transaction was begun on (await pool.connect(), then BEGIN), not a pool; ' +
+        'or pass the pool to callWithPostgres, which does both',
+    );
+  }
 }
 
 /** pg PoolClient. */
@@ -48,14 +70,15 @@ export function postgresBarrierDb(db: PgQueryable): SqlBarrierDb {
 }
 
 /** The barrier inside a transaction the caller has begun (`BEGIN`) on `tx` (see sqlBarrierCall). */
-export function postgresCall<C extends PgQueryable>(
+export async function postgresCall<C extends PgQueryable & NotAPool>(
   bb: BarrierCore,
   tx: C,
   busi: (tx: C) => unknown,
   onRollbackFailed?: (err: Error) => void,
 ): Promise<BarrierOutcome> {
+  refusePool(tx);
   const end = { commit: () => tx.query('COMMIT'), rollback: () => tx.query('ROLLBACK') };
-  return sqlBarrierCall(bb, postgresBarrierDb(tx), end, tx, busi, onRollbackFailed);
+  return await sqlBarrierCall(bb, postgresBarrierDb(tx), end, tx, busi, onRollbackFailed);
 }
 
 /** Checks a client out of the pool, `BEGIN`s and runs postgresCall; the client goes back after. */
