@@ -31,6 +31,20 @@ const USAGE =
   `       npm run app -- transfer --from <id> --to <id> --amount <cents> [--mode ${TRANSFER_MODES.join('|')}] [--bank ${DEFAULT_BANK}]\n` +
   `       npm run app -- balances [--bank ${DEFAULT_BANK}]`;
 
+/** The app's YAML; a database in it is refused: the bank is named once, in trans's YAML (--bank). */
+function appYaml(file: string): Record<string, unknown> {
+  const doc = readYaml(file);
+  for (const key of ['Mysql', 'Postgres']) {
+    if (doc[key] !== undefined) {
+      throw new Error(
+        `config ${file} has a ${key} section; the app uses the bank's database from trans's YAML (--bank, default ` +
+          `${DEFAULT_BANK}), so that its local transaction and trans's back-check read one database; remove it`,
+      );
+    }
+  }
+  return doc;
+}
+
 /** Opens the bank named by trans's YAML and creates its tables if needed (as trans does at start). */
 async function openBankOf(file: string): Promise<Bank> {
   const bank = openBank(bankSourceOf(file));
@@ -52,7 +66,6 @@ async function printBalances(bank: Bank): Promise<void> {
   console.log(`total ${total}`);
 }
 
-/** Resolves a target once, turning "not found" into a message that says what to start. */
 /**
  * trans's target from the YAML (go-zero v1.4's BuildTarget), after registering the YAML's etcd account and TLS
  * files, as zrpc.NewClient does; dtm's etcd target, when it is one, gets them too (the same etcd in practice).
@@ -67,6 +80,7 @@ function busiTargetOf(doc: Record<string, unknown>, file: string, dtm: string): 
   return buildTarget(conf);
 }
 
+/** Resolves a target once, turning "not found" into a message that says what to start. */
 async function findOrExplain(what: string, target: string, fix: string): Promise<void> {
   try {
     await resolveTarget(target);
@@ -112,7 +126,7 @@ async function main(): Promise<void> {
       }
       const file = values.f as string;
       const dtm = values.dtm as string;
-      const busiServer = busiTargetOf(readYaml(file), file, dtm);
+      const busiServer = busiTargetOf(appYaml(file), file, dtm);
       await findOrExplain('dtm', dtm, 'start dtm with `npm run stack:up`, or pass --dtm <target>');
       await findOrExplain('trans', busiServer, 'start trans with `npm run trans -- -f etc/bank.yaml`');
       const gid = await genGid(dtm);
@@ -136,7 +150,7 @@ async function main(): Promise<void> {
 
   const file = values.f as string;
   // trans's target as go-zero v1.4 builds it from etc/config.yaml: etcd://127.0.0.1:2379/trans.
-  const doc = readYaml(file);
+  const doc = appYaml(file);
   const busiServer = busiTargetOf(doc, file, values.dtm as string);
   const ctx: ModeContext = {
     dtm: values.dtm as string,

@@ -1,4 +1,6 @@
 // The public API: what README.md documents, nothing else (the rest of src/ is internal).
+import './internal/node-check.ts';
+
 export {
   clientConfFrom,
   type EtcdConf,
