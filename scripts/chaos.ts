@@ -13,6 +13,10 @@ import { closeEtcdClients } from '@dtm-gozero/gozero';
 import { type Bank, openBank, parseMysqlDataSource } from '@dtm-gozero/trans/bank';
 import { TRANSFER_MODES, type Transfer, transfer } from '../apps/app/src/bank.ts';
 import { freePorts } from '../libs/testkit/src/ports.ts';
+
+/** go-zero's lease TTL of a registration (discov.TimeToLive), in seconds. */
+const TIME_TO_LIVE_S = 10;
+
 import { Cluster, type ClusterPorts, startOwnMariadb } from './cluster.ts';
 
 const USAGE =
@@ -64,12 +68,18 @@ function parseOptions(argv: string[]): Options {
     }
     return Number(s);
   };
+  const outage = int('etcd-outage', 0, 120);
+  if (outage > 0 && outage <= TIME_TO_LIVE_S) {
+    throw new Error(
+      `--etcd-outage ${outage}: an outage must outlast the ${TIME_TO_LIVE_S} s lease TTL to test anything; pass ${TIME_TO_LIVE_S + 2} or more (or 0 for none)`,
+    );
+  }
   return {
     transfers: int('transfers', 1, 100_000),
     concurrency: int('concurrency', 1, 64),
     kills: int('kills', 0, 200),
     dtmRestarts: int('dtm-restarts', 0, 50),
-    etcdOutage: int('etcd-outage', 0, 120),
+    etcdOutage: outage,
     out: values.out,
     keep: values.keep as boolean,
   };
