@@ -136,10 +136,16 @@ async function main(): Promise<void> {
       });
       // dtm has the last word: a Submit whose answer was lost may still have succeeded.
       const status =
-        (await queryFinalStatus(values['dtm-http'] as string, gid)) ?? (failure === undefined ? 'succeed' : 'failed');
+        (await queryFinalStatus(values['dtm-http'] as string, gid, 3000)) ??
+        (failure === undefined ? 'succeed' : 'failed');
       console.log(`transfer ${t.mode} ${gid} ${status}`);
       if (status !== 'succeed') {
-        throw new Error(`transfer ${gid} not done: ${failure === undefined ? `dtm says ${status}` : refusal(failure)}`);
+        const why = failure === undefined ? `dtm says ${status}` : refusal(failure);
+        const later =
+          status === 'succeed' || status === 'failed'
+            ? ''
+            : `; dtm keeps it (${status}) and finishes it once trans answers again — no money is lost`;
+        throw new Error(`transfer ${gid} not done: ${why}${later}`);
       }
       return;
     } finally {
