@@ -442,15 +442,25 @@ function targets(r: BenchReport): BenchReport['targets'] {
   const failed = L.flatMap((l) =>
     Object.entries(l.results).map(([id, v]) => [l.concurrency, id, v?.errors ?? 0] as const),
   );
+  // Our stack's failures are the target; the other combinations' are reported beside it (go-zero's trans sheds load
+  // with "service overloaded" when the machine's CPU passes 90%, and dtm's WaitResult reports that to the app).
+  const others = failed.filter(([, id, n]) => id !== 'ours' && n > 0);
+  const ours = failed.filter(([, id, n]) => id === 'ours' && n > 0);
   out.push({
-    target: '0 failed transactions at every level',
-    met: failed.every(([, , n]) => n === 0),
+    target: '0 failed transactions at every level (our stack)',
+    met: ours.length === 0,
     detail:
-      failed
-        .filter(([, , n]) => n > 0)
-        .map(([c, id, n]) => `${r.combos[id]} at ${c}: ${n}`)
-        .join(', ') || 'none failed',
+      (ours.map(([c, , n]) => `our stack at ${c}: ${n}`).join(', ') || 'our stack: none') +
+      (others.length > 0
+        ? `; elsewhere: ${others.map(([c, id, n]) => `${r.combos[id]} at ${c}: ${n}`).join(', ')}`
+        : ''),
   });
+  if (r.soak)
+    out.push({
+      target: "our client's heap stays flat over the soak",
+      met: r.soak.heapEndMiB - r.soak.heapStartMiB < 2,
+      detail: `${f1(r.soak.heapStartMiB)} → ${f1(r.soak.heapEndMiB)} MiB after GC over ${r.soak.tx} tx`,
+    });
   return out;
 }
 
@@ -588,7 +598,11 @@ export async function runBench(o: BenchOptions, command: string): Promise<BenchR
           a.elapsedMs += r.elapsedMs;
           a.rounds.push((r.ok / r.elapsedMs) * 1000);
           for (const l of r.latUs) a.lat.push(l);
-          for (const s of r.errorSamples) if (a.samples.length < 5) a.samples.push(s);
+          for (const s of r.errorSamples) {
+            // One line each, distinct: dtm's error texts span lines and repeat.
+            const line = s.replace(/\s+/g, ' ').slice(0, 240);
+            if (a.samples.length < 3 && !a.samples.includes(line)) a.samples.push(line);
+          }
           a.appRss = rssMiB(c.worker.child.pid);
           a.transRss = rssMiB(c.server.pid);
         }
@@ -632,12 +646,6 @@ export async function runBench(o: BenchOptions, command: string): Promise<BenchR
     report.load.after = loadavg();
     report.load.note = `load average (1, 5, 15 min) of a ${cpus().length}-CPU machine; above ~${cpus().length} other work competed for the CPUs`;
     report.targets = targets(report);
-    if (report.soak)
-      report.targets.push({
-        target: "our client's heap stays flat over the soak",
-        met: report.soak.heapEndMiB - report.soak.heapStartMiB < 2,
-        detail: `${f1(report.soak.heapStartMiB)} → ${f1(report.soak.heapEndMiB)} MiB after GC over ${report.soak.tx} tx`,
-      });
     return report;
   } finally {
     for (const c of children.reverse()) await c.stop().catch(() => undefined);
@@ -676,7 +684,10 @@ async function main(): Promise<void> {
   // `--render FILE.json`: the chart and table of an earlier run, again (after a change to them).
   if (process.argv[2] === '--render' && process.argv[3]) {
     const json = resolve(process.argv[3]);
-    console.log(`wrote ${render(json, JSON.parse(readFileSync(json, 'utf8')) as BenchReport).join(' and ')}`);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as BenchReport;
+    report.targets = targets(report);
+    writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);
+    console.log(`wrote ${[json, ...render(json, report)].join(', ')}`);
     return;
   }
   const o = parseOptions(process.argv.slice(2));
