@@ -44,6 +44,8 @@ else
   mkdir -p "$(dirname "$USER_CACHE")" && cp "$DTM_BIN" "$USER_CACHE" || true
 fi
 "$DTM_BIN" -v 2>/dev/null | head -1 || true
+# dtm's admin UI embedded into the binary, as dtm's release build does (a separate script: scripts/dtm-admin.sh).
+bash "$root/scripts/dtm-admin.sh"
 
 # The Go twins and the go-zero client of the interop tests and the benchmark (each build.sh is a no-op when its
 # binaries are newer than their sources).

@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onProcessExit } from './cleanup.ts';
 import { type DtmConfig, dtmConfig, dtmConfigYaml, type StoreSettings } from './dtm-config.ts';
-import { TestkitError } from './errors.ts';
-import { localBinaries, onPath } from './paths.ts';
+import { localBinaries, missingBinariesError, onPath } from './paths.ts';
 import { freePorts, releasePorts } from './ports.ts';
 import { dtmPing, dtmRegistered, etcdHealthy, waitUntil } from './probe.ts';
 import {
@@ -180,10 +179,7 @@ function dropStoreSync(store: StoreSettings | undefined, mysql: MysqlServer, red
 export async function startLocal(plan: LocalPlan): Promise<DtmStack> {
   const bins = localBinaries({ etcdBin: plan.etcdBin, dtmBin: plan.dtmBin });
   if (!bins.etcd || !bins.dtm) {
-    throw new TestkitError(
-      `the local backend needs the etcd and dtm binaries; missing: ${bins.missing.join(', ')}. ` +
-        'Run `npm run setup` (installs etcd and builds dtm into .cache/bin/dtm), or set ETCD_BIN / DTM_BIN.',
-    );
+    throw missingBinariesError(bins.missing);
   }
   const deadline = Date.now() + plan.timeoutMs;
   const left = (): number => Math.max(0, deadline - Date.now());

@@ -12,7 +12,7 @@ const PORT_ATTEMPTS = 3;
 /**
  * Starts an etcd and a dtm (go-zero driver, registered in that etcd under `dtmservice/`) of the caller's own, on
  * free loopback ports, and resolves once etcd is healthy, dtm answers `/api/ping` and its key is in etcd.
- * Backends: `local` spawns the binaries `npm run setup` installs; `docker` runs the compose file's images with
+ * Backends: `local` spawns local etcd and dtm binaries; `docker` runs the compose file's images with
  * testcontainers. Call `stop()` when done (it is also run if the process exits first).
  */
 export async function startDtmStack(options: DtmStackOptions = {}): Promise<DtmStack> {

@@ -57,10 +57,10 @@ describe('mysql store', () => {
     expect(await openPortsAfter(stack)).toEqual([]);
   });
 
-  test('MySQL unreachable: says to run scripts/db.sh up', async () => {
+  test('MySQL unreachable: says so and how to point the fixture elsewhere', async () => {
     await expect(
       startDtmStack({ backend: 'local', store: 'mysql', mysql: { ...DB_SH_MYSQL, port: 9 } }),
-    ).rejects.toThrow(/MySQL at 127\.0\.0\.1:9 does not answer as root .*bash scripts\/db\.sh up/);
+    ).rejects.toThrow(/MySQL at 127\.0\.0\.1:9 does not answer as root .*start it, or .*options\.mysql/);
   });
 });
 
@@ -89,10 +89,10 @@ describe('redis store', () => {
     expect([...a.pids, ...b.pids].filter(alive)).toEqual([]);
   });
 
-  test('Redis unreachable: says to run scripts/db.sh up', async () => {
+  test('Redis unreachable: says so and how to point the fixture elsewhere', async () => {
     await expect(
       startDtmStack({ backend: 'local', store: 'redis', redis: { host: '127.0.0.1', port: 9 } }),
-    ).rejects.toThrow(/Redis at 127\.0\.0\.1:9 does not answer .*bash scripts\/db\.sh up/);
+    ).rejects.toThrow(/Redis at 127\.0\.0\.1:9 does not answer .*start it, or .*options\.redis/);
   });
 });
 

@@ -11,9 +11,9 @@ export interface DtmStackOptions {
   timeoutMs?: number | undefined;
   /** Receives every line etcd, dtm (and store containers) print, prefixed `[etcd]`, `[dtm]`, …, and the fixture's own. */
   log?: ((line: string) => void) | undefined;
-  /** Local backend, store `mysql`: the server to create the database on (default: scripts/db.sh's MariaDB). */
+  /** Local backend, store `mysql`: the server to create the database on (default: 127.0.0.1:3306, root / dtm-test). */
   mysql?: MysqlServer | undefined;
-  /** Local backend, store `redis`: the server (default: scripts/db.sh's Redis). */
+  /** Local backend, store `redis`: the server (default: 127.0.0.1:6379). */
   redis?: RedisServer | undefined;
   /** Local backend: the etcd binary (default: env ETCD_BIN, else `etcd` on PATH). */
   etcdBin?: string | undefined;
