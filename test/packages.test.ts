@@ -25,7 +25,7 @@ function importsOf(text: string): string[] {
 }
 
 /** Names a module exports, following `export … from` (the index files only re-export). */
-export function exportedNames(file: string): string[] {
+function exportedNames(file: string): string[] {
   const text = readFileSync(file, 'utf8');
   const names: string[] = [];
   for (const m of text.matchAll(/export\s+(?:type\s+)?\{([^}]*)\}\s*from\s*'([^']+)'/g)) {
@@ -46,7 +46,7 @@ export function exportedNames(file: string): string[] {
 }
 
 /** The names in the first column of a README's `| export | … |` table: the leading identifier of each code span. */
-export function tableNames(readme: string): string[] {
+function tableNames(readme: string): string[] {
   const lines = readme.split('\n');
   const start = lines.findIndex((l) => /^\|\s*export\s*\|/.test(l));
   if (start < 0) throw new Error('no "| export |" table');
