@@ -31,6 +31,9 @@ export function svgChart(r: BenchReport): string {
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
   );
+  out.push(
+    `<title>${esc(`npm run bench: tx/s per concurrency level, ${ids.map((id) => r.combos[id]).join('; ')}`)}</title>`,
+  );
   out.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
   out.push(
     `<text x="${W / 2}" y="22" text-anchor="middle" font-size="15">${esc(`${r.mode}, 2 branches, WaitResult: transactions per second (dtm store ${r.store})`)}</text>`,
