@@ -101,6 +101,11 @@ export function markdownSummary(r: BenchReport): string {
         `| ${l.concurrency} | ${n(l.ratio, 2)} | ${n(l.clientRatio, 2)} | ${n(l.serverRatio, 2)} | ${n(l.ofCeiling, 2)} |`,
       );
   }
+  if (r.errorOutcomes)
+    out.push(
+      '',
+      `What dtm made of transactions whose Submit reported an error (status once final, or after 60 s): ${r.errorOutcomes.map((e) => `${e.combo} at ${e.concurrency}: ${e.status}`).join('; ')}.`,
+    );
   if (r.soak)
     out.push(
       '',
