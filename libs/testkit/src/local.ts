@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onProcessExit } from './cleanup.ts';
+import { TestkitError } from './errors.ts';
 import { type DtmConfig, dtmConfig, dtmConfigYaml, type StoreSettings } from './dtm-config.ts';
 import { localBinaries, missingBinariesError, onPath } from './paths.ts';
 import { freePorts, releasePorts } from './ports.ts';
