@@ -4,6 +4,8 @@ import './internal/node-check.ts';
 export type { Backend, BackendRequest } from './backend.ts';
 export { TestkitError } from './errors.ts';
 export { type EtcdOptions, type EtcdServer, type EtcdTlsFiles, startEtcd } from './etcd.ts';
+export { DTM_SERVICE_KEY } from './local.ts';
+export { etcdPrefix } from './probe.ts';
 export { startDtmStack } from './stack.ts';
 export type { DtmStore, MysqlServer, RedisServer } from './stores.ts';
 export type { DtmStack, DtmStackOptions, DtmStackPorts } from './types.ts';
