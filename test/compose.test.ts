@@ -13,6 +13,7 @@ import { Ajv } from 'ajv';
 import { DCLinter } from 'dclint';
 import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
+import { freePorts } from './support/procs.ts';
 
 const root = join(import.meta.dirname, '..');
 const read = (path: string): string => readFileSync(join(root, path), 'utf8');
@@ -549,13 +550,6 @@ describe('infra/docker/port-preflight.ts', () => {
     return (server.address() as { port: number }).port;
   }
   const close = (server: Server): Promise<unknown> => new Promise((resolve) => server.close(resolve));
-  /** Ports that were free a moment ago (the kernel's ephemeral ones; never the stack's real ports). */
-  async function freePorts(n: number): Promise<number[]> {
-    const servers = Array.from({ length: n }, () => createServer());
-    const ports = await Promise.all(servers.map((s) => listen(s)));
-    await Promise.all(servers.map(close));
-    return ports;
-  }
 
   test('exits 0 when every port is free', async () => {
     const [a, b, c] = await freePorts(3);

@@ -1,6 +1,3 @@
-/** Final statuses of a dtm global transaction. */
-export type FinalStatus = 'succeed' | 'failed';
-
 /**
  * Asks dtm's HTTP API for a transaction's status until it is final (`succeed` or `failed`), within `ms`.
  * Returns undefined when the API cannot be reached (dtm found only through etcd may not expose it here).

@@ -39,7 +39,7 @@ export async function chooseBackend(request: BackendRequest, engine: () => Promi
   throw new TestkitError(
     `backend 'docker' was requested but no Docker engine answers (${status.reason}). ` +
       `Start Docker (or point DOCKER_HOST at a running engine), or use the local backend ` +
-      `(backend: 'local' or ${BACKEND_ENV}=local), which runs the etcd and dtm binaries that \`npm run setup\` installs.`,
+      `(backend: 'local' or ${BACKEND_ENV}=local), which runs local etcd and dtm binaries (see the testkit README, "Binaries").`,
   );
 }
 

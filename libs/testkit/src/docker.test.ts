@@ -1,9 +1,14 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { type ContainerSpec, containerSpecs, type DockerPlan, DTM_CONFIG_IN_CONTAINER, IMAGES } from './docker.ts';
 import { readSharedDtmConfig } from './dtm-config.ts';
-import { COMPOSE_FILE, MYSQL_STORAGE_DDL } from './paths.ts';
+import { MYSQL_STORAGE_DDL } from './paths.ts';
+
+/** The compose file whose image tags the docker backend uses (this repository's). */
+const COMPOSE_FILE = join(import.meta.dirname, '..', '..', '..', 'docker-compose.yml');
+
 import type { DtmStore } from './stores.ts';
 
 const compose = parse(readFileSync(COMPOSE_FILE, 'utf8')) as {
