@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onProcessExit } from './cleanup.ts';
 import { type DtmConfig, dtmConfig, dtmConfigYaml, type StoreSettings } from './dtm-config.ts';
+import { TestkitError } from './errors.ts';
 import { localBinaries, missingBinariesError, onPath } from './paths.ts';
 import { freePorts, releasePorts } from './ports.ts';
 import { dtmPing, dtmRegistered, etcdHealthy, waitUntil } from './probe.ts';
