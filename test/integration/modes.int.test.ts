@@ -1,24 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { createPool, type Pool } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { appConfig, dtmStatus, ensureDatabases, type Proc, runApp, startTrans } from '../support/procs.ts';
+import { appConfig, dtmStatus, type Proc, runApp, startTrans } from '../support/procs.ts';
+import { testDatabases } from '../support/stack-context.ts';
 
-// `npm run app -- <mode> [--fail]` against the real dtm and etcd (the global setup's) and MariaDB, with trans as a
-// child process:
+// `npm run app -- <mode> [--fail]` against the real dtm and etcd (the global setup's) and the suite's MariaDB, with
+// trans as a child process:
 // the app's line, trans's log, dtm's final status, and the balances where a mode touches the database.
 let trans: Proc;
 let config: string;
 let pool: Pool;
 
 beforeAll(async () => {
-  await ensureDatabases();
-  pool = createPool({ uri: 'mysql://root:dtm-test@127.0.0.1:3306/', connectionLimit: 2 });
-  // The same table the app creates on first use (apps/app/src/busi-db.ts), so balances can be read up front.
-  await pool.query('CREATE DATABASE IF NOT EXISTS dtm_busi');
-  await pool.query(
-    'CREATE TABLE IF NOT EXISTS dtm_busi.user_account (user_id INT PRIMARY KEY, balance BIGINT NOT NULL DEFAULT 0)',
-  );
-  await pool.query('INSERT IGNORE INTO dtm_busi.user_account (user_id, balance) VALUES (1, 10000), (2, 10000)');
+  pool = createPool({ uri: testDatabases().mysqlUrl, connectionLimit: 2 });
   const key = `trans-modes-${randomUUID().slice(0, 8)}`;
   trans = (await startTrans(key)).proc;
   config = appConfig(key);

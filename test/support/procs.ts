@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { testStack } from './stack-context.ts';
+import { testDatabases, testStack } from './stack-context.ts';
 
 export const root = join(import.meta.dirname, '..', '..');
 
@@ -112,21 +112,27 @@ const hostsYaml = (hosts: string | string[] = testStack().etcdEndpoints): string
     .map((h) => `    - ${h}\n`)
     .join('');
 
+/** `Mysql.DataSource` of the suite's own MariaDB (the DB-backed modes), as YAML lines. */
+const mysqlYaml = (): string => `Mysql:\n  DataSource: ${testDatabases().mysqlUrl}dtm_busi\n`;
+
 /** Starts trans on a free port under a unique key in the test stack's etcd; resolves once it printed its banner. */
 export async function startTrans(key: string): Promise<{ proc: Proc; port: number; config: string }> {
   const port = await freePort();
   const config = tempFile(
     'trans.yaml',
-    `Name: trans.rpc\nListenOn: 127.0.0.1:${port}\nEtcd:\n  Hosts:\n${hostsYaml()}  Key: ${key}\n`,
+    `Name: trans.rpc\nListenOn: 127.0.0.1:${port}\nEtcd:\n  Hosts:\n${hostsYaml()}  Key: ${key}\n${mysqlYaml()}`,
   );
   const proc = runNode(TRANS, ['-f', config], join(root, 'apps/trans'));
   await proc.waitFor(/Starting rpc server at/, 15_000);
   return { proc, port, config };
 }
 
-/** The app config the Go example uses, with another etcd key (and the test stack's etcd unless `hosts` is given). */
+/**
+ * The app config the Go example uses, with another etcd key (and the test stack's etcd unless `hosts` is given),
+ * and the suite's MariaDB as `Mysql.DataSource`.
+ */
 export function appConfig(key: string, hosts?: string | string[]): string {
-  return tempFile('config.yaml', `Etcd:\n  Hosts:\n${hostsYaml(hosts)}  Key: ${key}\n`);
+  return tempFile('config.yaml', `Etcd:\n  Hosts:\n${hostsYaml(hosts)}  Key: ${key}\n${mysqlYaml()}`);
 }
 
 /**
@@ -166,13 +172,4 @@ export async function eventually<T>(fn: () => Promise<T | undefined>, ms: number
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`${what} not reached within ${ms} ms${last ? ` (last error: ${String(last)})` : ''}`);
-}
-
-/** Starts the project's MariaDB/Postgres/Redis (scripts/db.sh up, idempotent) unless MariaDB already answers. */
-export async function ensureDatabases(): Promise<void> {
-  const { execFileSync } = await import('node:child_process');
-  execFileSync('bash', [join(root, 'scripts/db.sh'), 'up'], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-    timeout: 180_000,
-  });
 }

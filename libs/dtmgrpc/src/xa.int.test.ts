@@ -9,7 +9,7 @@ import { closeConnections } from './conn.ts';
 import { DtmFailure, DtmInputError } from './errors.ts';
 import type { UnaryMethod } from './method.ts';
 import { type BusiServer, startBusiServer } from './testing/busi.ts';
-import { DTM_ETCD, DTM_GRPC, dtmOptions, dtmQuery, ensureDatabases, finalTrans } from './testing/stack.ts';
+import { DTM_ETCD, DTM_GRPC, dtmOptions, dtmQuery, finalTrans, testDatabases } from './testing/stack.ts';
 import { genGid } from './trans-base.ts';
 import { type XaBranchInfo, type XaDb, xaGlobalTransaction, xaLocalTransaction } from './xa.ts';
 
@@ -17,7 +17,7 @@ import { type XaBranchInfo, type XaDb, xaGlobalTransaction, xaLocalTransaction }
 // xaLocalTransaction on a real MariaDB and a real Postgres (scripts/db.sh starts it with max_prepared_transactions=10).
 // dtm calls the same methods back with op commit/rollback. What the client sent to dtm is read back from dtm's query
 // API.
-const PG_URL = process.env.DTM_TEST_PG_XA_URL ?? 'postgres://postgres:dtm-test@127.0.0.1:5432/postgres';
+const PG_URL = process.env.DTM_TEST_PG_XA_URL ?? testDatabases().postgresUrl;
 const sqlDir = join(import.meta.dirname, '..', 'sql');
 const r1 = { Amount: 30, UserID: 1 };
 const r2 = { Amount: 30, UserID: 2 };
@@ -123,9 +123,8 @@ function serveXa(db: Db, prefix: string): void {
 const failing = new Set<string>();
 
 beforeAll(async () => {
-  await ensureDatabases();
   busi = await startBusiServer(['MyXaTransOut', 'MyXaTransIn', 'PgXaTransOut', 'PgXaTransIn']);
-  mysql = createPool({ host: '127.0.0.1', port: 3306, user: 'root', password: 'dtm-test', connectionLimit: 5 });
+  mysql = createPool({ ...testDatabases().mysql, connectionLimit: 5 });
   await mysql.query('CREATE DATABASE IF NOT EXISTS dtm_xa_test');
   await mysql.query(
     'CREATE TABLE IF NOT EXISTS dtm_xa_test.xa_busi (gid VARCHAR(128), user_id INT, amount BIGINT, PRIMARY KEY (gid, user_id))',

@@ -1,11 +1,10 @@
 // Helpers of the testkit's integration tests (not exported by the lib).
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from './paths.ts';
 import { portOpen } from './ports.ts';
-import type { DtmStore } from './stores.ts';
+import type { DtmStore, MysqlServer, RedisServer } from './stores.ts';
 import type { DtmStack } from './types.ts';
 
 /** Whether a pid is a live process (a zombie counts as gone: it only waits for its parent to reap it). */
@@ -44,12 +43,6 @@ export async function openPortsAfter(stack: Pick<DtmStack, 'ports'>, ms = 3000):
   return open;
 }
 
-/** Starts the project's MariaDB and Redis (`scripts/db.sh up`, idempotent) unless both already answer. */
-export async function ensureDatabases(): Promise<void> {
-  if ((await portOpen(3306)) && (await portOpen(6379))) return;
-  execFileSync('bash', [join(REPO_ROOT, 'scripts/db.sh'), 'up'], { stdio: 'inherit', timeout: 120_000 });
-}
-
 /** Polls `fn` until it returns true (or throws after `ms`). */
 export async function until(fn: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
   const end = Date.now() + ms;
@@ -72,20 +65,29 @@ export interface Victim {
  * Runs a Node process that starts a local stack, prints it, then dies: of an uncaught exception (`throw`) or of
  * SIGTERM sent by us (`sigterm`), without calling stop().
  */
-export async function runVictim(mode: 'throw' | 'sigterm', store: DtmStore = 'boltdb'): Promise<Victim> {
+export async function runVictim(
+  mode: 'throw' | 'sigterm',
+  store: DtmStore = 'boltdb',
+  servers: { mysql?: MysqlServer; redis?: RedisServer } = {},
+): Promise<Victim> {
   const dir = mkdtempSync(join(tmpdir(), 'testkit-victim-'));
   try {
-    return await victim(join(dir, 'victim.ts'), mode, store);
+    return await victim(join(dir, 'victim.ts'), mode, store, servers);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-async function victim(script: string, mode: 'throw' | 'sigterm', store: DtmStore): Promise<Victim> {
+async function victim(
+  script: string,
+  mode: 'throw' | 'sigterm',
+  store: DtmStore,
+  servers: { mysql?: MysqlServer; redis?: RedisServer },
+): Promise<Victim> {
   writeFileSync(
     script,
     `import { startDtmStack } from ${JSON.stringify(join(import.meta.dirname, 'index.ts'))};
-const s = await startDtmStack({ backend: 'local', store: ${JSON.stringify(store)} });
+const s = await startDtmStack({ backend: 'local', store: ${JSON.stringify(store)}, ...${JSON.stringify(servers)} });
 const { pids, ports, mysqlDatabase, redisPrefix } = s;
 console.log(JSON.stringify({ pids, ports, mysqlDatabase, redisPrefix }));
 if (process.argv[2] === 'throw') process.stdin.once('data', () => { throw new Error('boom'); });

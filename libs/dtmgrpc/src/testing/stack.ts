@@ -4,7 +4,8 @@
 import { eventually } from '../../../../test/support/procs.ts';
 import { testStack } from '../../../../test/support/stack-context.ts';
 
-export { ensureDatabases, eventually } from '../../../../test/support/procs.ts';
+export { eventually } from '../../../../test/support/procs.ts';
+export { testDatabases } from '../../../../test/support/stack-context.ts';
 /** dtm's gRPC address, `127.0.0.1:<port>` (direct). */
 export const DTM_GRPC = testStack().dtmGrpc;
 /** `etcd://127.0.0.1:<port>/dtmservice`: dtm through etcd. */
