@@ -40,7 +40,18 @@ export interface Proc {
 
 /** Runs `node <script> ...args` from `cwd`; output is collected for assertions. */
 export function runNode(script: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Proc {
-  const child = spawn(process.execPath, [script, ...args], { cwd, env: { ...process.env, ...env }, stdio: 'pipe' });
+  return runCommand(process.execPath, [script, ...args], cwd, env, script);
+}
+
+/** Runs a command from `cwd` (e.g. `npm run app`, as a user types it); output is collected for assertions. */
+export function runCommand(
+  command: string,
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = {},
+  script = `${command} ${args.join(' ')}`,
+): Proc {
+  const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: 'pipe' });
   let out = '';
   let err = '';
   let exitCode: number | null | undefined;
