@@ -6,11 +6,11 @@ import { closeConnections, genGid, MsgGrpc, SagaGrpc, tccGlobalTransaction } fro
 import { closeEtcdClients } from '@dtm-gozero/gozero';
 import { TransSvcService as Svc } from '@dtm-gozero/proto/trans';
 import { startDtmStack } from '@dtm-gozero/testkit';
-import { startTransSvc } from '../libs/dtmgrpc/src/testing/busi.ts';
+import { startTransSvc } from '../test/support/busi.ts';
 
 const DEADLINE_MS = 60_000; // per scenario
-const req1 = { Amount: 30, UserID: 1 };
-const req2 = { Amount: 30, UserID: 2 };
+const req1 = { Amount: 30n, UserID: 1n };
+const req2 = { Amount: 30n, UserID: 2n };
 
 interface Result {
   name: string;

@@ -5,8 +5,8 @@
 #   Redis    127.0.0.1:6379  no password
 # Data, logs, sockets and pid files live in .stack/db/ (git-ignored).
 #   up      start what does not already answer (a server that answers is reused as it is), wait until each
-#           answers, then create the barrier schema (libs/dtmgrpc/sql/*.sql, idempotent) in MariaDB and Postgres,
-#           and the example's dtm_busi.user_account (apps/app/sql/dtm_busi.mysql.sql) in MariaDB
+#           answers, then create the barrier schema (libs/dtmgrpc/sql/*.sql, idempotent) in MariaDB and Postgres
+#           (the bank's database, dtm_busi, is created by trans and the app when they start)
 # The test suite runs servers of its own with: DB_STATE_DIR (instead of .stack/db), DB_MYSQL_PORT, DB_PG_PORT,
 # DB_REDIS_PORT, and DB_OWN_ONLY=1 (refuse to reuse a server that already answers on a port).
 #   down    stop exactly the servers `up` started (pid files in .stack/db/)
@@ -25,7 +25,6 @@ PG_PORT="${DB_PG_PORT:-5432}"
 PG_PASSWORD=dtm-test
 REDIS_PORT="${DB_REDIS_PORT:-6379}"
 OWN_ONLY="${DB_OWN_ONLY:-}"
-busi_sql="$root/apps/app/sql/dtm_busi.mysql.sql"
 
 say() { echo "db: $*"; }
 die() { echo "db: $*" >&2; exit 1; }
@@ -110,7 +109,6 @@ mysql_up() {
     say "mariadb: started (pid $(cat "$state/mariadb.pid")) at 127.0.0.1:$MYSQL_PORT, log $state/mariadb.log"
   fi
   mysql_tcp <"$sql_dir/barrier.mysql.sql" || die "creating the barrier schema in MariaDB failed"
-  mysql_tcp <"$busi_sql" || die "creating the example's dtm_busi.user_account in MariaDB failed"
 }
 
 # ---------------------------------------------------------------- Postgres
@@ -218,7 +216,7 @@ up() {
   for p in "${pids[@]}"; do wait "$p" || failed=1; done
   [ "$failed" = 0 ] || die "not every database is up (see above)"
   say "up — mariadb 127.0.0.1:$MYSQL_PORT (root/$MYSQL_PASSWORD), postgres 127.0.0.1:$PG_PORT (postgres/$PG_PASSWORD)," \
-    "redis 127.0.0.1:$REDIS_PORT; barrier schema dtm_barrier and the example's dtm_busi ready"
+    "redis 127.0.0.1:$REDIS_PORT; barrier schema dtm_barrier ready"
 }
 
 down() {

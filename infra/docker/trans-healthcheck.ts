@@ -1,10 +1,11 @@
 // Container healthcheck of trans (the image has no curl): exits 0 when trans is ready for callers, 1 otherwise.
 // Ready means both: its gRPC port accepts TCP connections, and etcd holds its registration, i.e. a key under
-// `<Etcd.Key>/` whose value is the address trans publishes. Reads the same go-zero YAML as trans (-f).
+// `<Etcd.Key>/` whose value is an address with trans's port that accepts connections too (the address callers
+// dial). Reads the same go-zero YAML as trans (-f); uses only the library's public API.
 //   node infra/docker/trans-healthcheck.ts -f apps/trans/etc/trans.yaml
 import { connect } from 'node:net';
 import { parseArgs } from 'node:util';
-import { closeEtcdClients, etcdClient, figureOutListenOn, loadServerConf, parseListenOn } from '@dtm-gozero/gozero';
+import { buildTarget, closeEtcdClients, loadServerConf, parseListenOn, resolveTarget } from '@dtm-gozero/gozero';
 
 const STEP_TIMEOUT_MS = 1500;
 
@@ -31,15 +32,11 @@ async function main(): Promise<string> {
   await canConnect(host === '' || host === '0.0.0.0' ? '127.0.0.1' : host, port);
   if (!c.Etcd) return `trans listens on ${c.ListenOn} (no Etcd in its config, nothing registered)`;
 
-  const published = figureOutListenOn(c.ListenOn);
-  const etcd = etcdClient(c.Etcd.Hosts, { user: c.Etcd.User, pass: c.Etcd.Pass });
-  const timeout = new Promise<never>((_, reject) => {
-    setTimeout(() => reject(new Error(`etcd ${c.Etcd?.Hosts.join(',')} did not answer`)), STEP_TIMEOUT_MS).unref();
-  });
-  const registered = await Promise.race([etcd.getAll().prefix(`${c.Etcd.Key}/`).strings(), timeout]);
-  if (!Object.values(registered).includes(published)) {
-    throw new Error(`no key under ${c.Etcd.Key}/ in etcd holds ${published} (yet)`);
-  }
+  const target = buildTarget({ Etcd: c.Etcd, NonBlock: false, Timeout: 0 });
+  const published = (await resolveTarget(target, STEP_TIMEOUT_MS)).find((a) => a.endsWith(`:${port}`));
+  if (!published) throw new Error(`no key under ${c.Etcd.Key}/ in etcd holds an address with port ${port} (yet)`);
+  const p = parseListenOn(published);
+  await canConnect(p.host, p.port);
   return `trans listens on ${c.ListenOn} and is registered in etcd as ${published}`;
 }
 

@@ -24,23 +24,29 @@ export const protobufPackage = "trans";
 export const protobufFileName = "trans.proto";
 
 export interface AdjustInfo {
-  Amount: number;
-  UserID: number;
+  Amount: bigint;
+  UserID: bigint;
 }
 
 export interface Response {
 }
 
 function createBaseAdjustInfo(): AdjustInfo {
-  return { Amount: 0, UserID: 0 };
+  return { Amount: 0n, UserID: 0n };
 }
 
 export const AdjustInfo: MessageFns<AdjustInfo> = {
   encode(message: AdjustInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.Amount !== 0) {
+    if (message.Amount !== 0n) {
+      if (BigInt.asIntN(64, message.Amount) !== message.Amount) {
+        throw new globalThis.Error("value provided for field message.Amount of type int64 too large");
+      }
       writer.uint32(8).int64(message.Amount);
     }
-    if (message.UserID !== 0) {
+    if (message.UserID !== 0n) {
+      if (BigInt.asIntN(64, message.UserID) !== message.UserID) {
+        throw new globalThis.Error("value provided for field message.UserID of type int64 too large");
+      }
       writer.uint32(16).int64(message.UserID);
     }
     return writer;
@@ -64,7 +70,7 @@ export const AdjustInfo: MessageFns<AdjustInfo> = {
               break;
             }
 
-            message.Amount = longToNumber(reader.int64());
+            message.Amount = reader.int64() as bigint;
             continue;
           }
           case 2: {
@@ -72,7 +78,7 @@ export const AdjustInfo: MessageFns<AdjustInfo> = {
               break;
             }
 
-            message.UserID = longToNumber(reader.int64());
+            message.UserID = reader.int64() as bigint;
             continue;
           }
         }
@@ -89,18 +95,18 @@ export const AdjustInfo: MessageFns<AdjustInfo> = {
 
   fromJSON(object: any): AdjustInfo {
     return {
-      Amount: isSet(object.Amount) ? globalThis.Number(object.Amount) : 0,
-      UserID: isSet(object.UserID) ? globalThis.Number(object.UserID) : 0,
+      Amount: isSet(object.Amount) ? BigInt(object.Amount) : 0n,
+      UserID: isSet(object.UserID) ? BigInt(object.UserID) : 0n,
     };
   },
 
   toJSON(message: AdjustInfo): unknown {
     const obj: any = {};
-    if (message.Amount !== 0) {
-      obj.Amount = Math.round(message.Amount);
+    if (message.Amount !== 0n) {
+      obj.Amount = message.Amount.toString();
     }
-    if (message.UserID !== 0) {
-      obj.UserID = Math.round(message.UserID);
+    if (message.UserID !== 0n) {
+      obj.UserID = message.UserID.toString();
     }
     return obj;
   },
@@ -110,8 +116,8 @@ export const AdjustInfo: MessageFns<AdjustInfo> = {
   },
   fromPartial(object: DeepPartial<AdjustInfo>): AdjustInfo {
     const message = createBaseAdjustInfo();
-    message.Amount = object.Amount ?? 0;
-    message.UserID = object.UserID ?? 0;
+    message.Amount = (object.Amount !== undefined && object.Amount !== null) ? BigInt(object.Amount) : 0n;
+    message.UserID = (object.UserID !== undefined && object.UserID !== null) ? BigInt(object.UserID) : 0n;
     return message;
   },
 };
@@ -410,24 +416,13 @@ export const TransSvcClient = makeGenericClientConstructor(TransSvcService, "tra
   serviceName: string;
 };
 
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
+type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 
-export type DeepPartial<T> = T extends Builtin ? T
-  : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
   : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
-
-function longToNumber(int64: { toString(): string }): number {
-  const num = globalThis.Number(int64.toString());
-  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
-    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
-  }
-  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
-    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
-  }
-  return num;
-}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Etcd3 } from 'etcd3';
 import { afterAll, expect, test } from 'vitest';
-import { appConfig, dtmStatus, eventually, type Proc, runApp, startTrans, tempFile } from '../support/procs.ts';
+import { dtmStatus } from '../support/dtm.ts';
+import { appConfig, eventually, type Proc, runApp, startTrans, tempFile } from '../support/procs.ts';
 import { testStack } from '../support/stack-context.ts';
 
 // Against the etcd and dtm of the integration global setup (free ports, not the fixed-port stack).

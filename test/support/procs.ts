@@ -160,15 +160,6 @@ export function runApp(args: string[]): Proc {
   );
 }
 
-/** Queries the test stack's dtm HTTP API for a global transaction's status. */
-export async function dtmStatus(gid: string): Promise<string | undefined> {
-  const res = await fetch(`${testStack().dtmHttp}/api/dtmsvr/query?gid=${encodeURIComponent(gid)}`, {
-    signal: AbortSignal.timeout(5000),
-  });
-  const body = (await res.json()) as { transaction: { status: string } | null };
-  return body.transaction?.status;
-}
-
 /** Polls until `fn` returns a value other than undefined, or throws after `ms`. */
 export async function eventually<T>(fn: () => Promise<T | undefined>, ms: number, what: string): Promise<T> {
   const end = Date.now() + ms;

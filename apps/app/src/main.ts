@@ -1,9 +1,10 @@
 // Port of gozero/app/main.go: submits a 2-phase message and a TCC global transaction through dtm.
 // `npm run app -- <mode> [--fail]` runs one mode instead: msg, tcc, saga, xa, msg-db.
 // Prints one line per global transaction: `<mode> <gid> <final status>`.
+// The bank: `npm run app -- transfer --from 1 --to 2 --amount 30 --mode saga|tcc|msg|xa`, `npm run app -- balances`.
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { closeConnections } from '@dtm-gozero/dtmgrpc';
+import { closeConnections, genGid } from '@dtm-gozero/dtmgrpc';
 import {
   buildTarget,
   clientConfFrom,
@@ -12,6 +13,8 @@ import {
   readYaml,
   resolveTarget,
 } from '@dtm-gozero/gozero';
+import { type Bank, bankSourceOf, openBank } from '@dtm-gozero/trans/bank';
+import { parseTransfer, refusal, TRANSFER_MODES, transfer } from './bank.ts';
 import { MODES, type Mode, type ModeContext, msg, msgDb, saga, seed, tcc, xa } from './modes.ts';
 import { queryFinalStatus } from './status.ts';
 
@@ -19,9 +22,14 @@ import { queryFinalStatus } from './status.ts';
 // the same way as any go-zero service. `--dtm localhost:36790` (or DTM_TARGET) connects directly instead.
 const DEFAULT_DTM = 'etcd://localhost:2379/dtmservice';
 const DEFAULT_DTM_HTTP = 'http://localhost:36789';
-const DEFAULT_MYSQL = 'mysql://root:dtm-test@127.0.0.1:3306/dtm_busi';
+// The bank's database is read from trans's own YAML, so the app's local transaction (msg mode) and trans's
+// back-check can never look at two different databases.
+const DEFAULT_BANK = 'apps/trans/etc/bank.yaml';
 
-const USAGE = `usage: npm run app -- [${MODES.join('|')}] [--fail] [-f etc/config.yaml] [--dtm <target>] [--dtm-http <url>]`;
+const USAGE =
+  `usage: npm run app -- [${MODES.join('|')}] [--fail] [-f etc/config.yaml] [--dtm <target>] [--dtm-http <url>]\n` +
+  `       npm run app -- transfer --from <id> --to <id> --amount <cents> [--mode ${TRANSFER_MODES.join('|')}] [--bank ${DEFAULT_BANK}]\n` +
+  `       npm run app -- balances [--bank ${DEFAULT_BANK}]`;
 
 const HELP = `${USAGE}
 
@@ -29,20 +37,42 @@ Without a mode: the Go example's 2-phase message and TCC. With one: that mode's 
   --fail             run the mode's rollback path (trans is asked to answer FAILURE)
   -f <file>          the YAML config; a relative path is taken from the directory you run the command in
                      (default: apps/app/etc/config.yaml)
+  --bank <file>      trans's YAML naming the bank's database, relative like -f (default: ${DEFAULT_BANK})
   --dtm <target>     dtm's gRPC target (default ${DEFAULT_DTM}, or DTM_TARGET); localhost:36790 dials it directly
   --dtm-http <url>   dtm's HTTP API, where the final status is read (default ${DEFAULT_DTM_HTTP}, or DTM_HTTP)
 Prints one line per global transaction: <mode> <gid> <final status>.`;
 
 /**
- * The config file as the user means it: the default is the app's own etc/config.yaml wherever the command runs; a
- * relative -f is taken from where the user typed the command. npm runs scripts from the package's folder, so when
- * npm started this very script that is npm's INIT_CWD.
+ * A file named on the command line, as the user means it: the default is the repo's own file wherever the command
+ * runs; a relative path is taken from where the user typed the command. npm runs scripts from the package's folder,
+ * so when npm started this very script that is npm's INIT_CWD.
  */
-function configFile(f: string | undefined): string {
-  if (f === undefined) return join(import.meta.dirname, '..', 'etc', 'config.yaml');
+function userFile(f: string | undefined, repoDefault: string): string {
+  if (f === undefined) return join(import.meta.dirname, '..', '..', '..', repoDefault);
   const { INIT_CWD, npm_lifecycle_script } = process.env;
   const byNpm = npm_lifecycle_script?.includes('main.ts') === true;
   return resolve((byNpm && INIT_CWD) || process.cwd(), f);
+}
+
+/** Opens the bank named by trans's YAML and creates its tables if needed (as trans does at start). */
+async function openBankOf(file: string): Promise<Bank> {
+  const bank = openBank(bankSourceOf(file));
+  try {
+    await bank.migrate();
+  } catch (err) {
+    await bank.close().catch(() => undefined);
+    throw err;
+  }
+  return bank;
+}
+
+async function printBalances(bank: Bank): Promise<void> {
+  let total = 0n;
+  for (const [user, balance] of await bank.balances()) {
+    console.log(`${user} ${balance}`);
+    total += balance;
+  }
+  console.log(`total ${total}`);
 }
 
 /** Resolves a target once, turning "not found" into a message that says what to start. */
@@ -65,11 +95,53 @@ async function main(): Promise<void> {
       dtm: { type: 'string', default: process.env.DTM_TARGET || DEFAULT_DTM },
       'dtm-http': { type: 'string', default: process.env.DTM_HTTP || DEFAULT_DTM_HTTP },
       fail: { type: 'boolean', default: false },
+      bank: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      amount: { type: 'string' },
+      mode: { type: 'string' },
     },
   });
   if (values.help) {
     console.log(HELP);
     return;
+  }
+  const configFile = userFile(values.f, 'apps/app/etc/config.yaml');
+  const bankFile = userFile(values.bank, DEFAULT_BANK);
+  const command = positionals[0];
+  const transferFlags = ['from', 'to', 'amount', 'mode'].filter((k) => values[k as 'from'] !== undefined);
+  if (command !== 'transfer' && transferFlags.length > 0) {
+    throw new Error(`--${transferFlags[0]} belongs to the transfer command; ${USAGE}`);
+  }
+  if (command === 'balances' || command === 'transfer') {
+    if (positionals.length > 1) throw new Error(`unexpected argument "${positionals[1]}"; ${USAGE}`);
+    if (values.fail) throw new Error(`--fail is for the example modes; ${USAGE}`);
+    // Checked before anything is contacted: bad flags never reach dtm or the database.
+    const t = command === 'transfer' ? parseTransfer(values) : undefined;
+    const bank = await openBankOf(bankFile);
+    try {
+      if (t === undefined) return await printBalances(bank);
+      const known = await bank.balances();
+      for (const id of [t.from, t.to]) {
+        if (!known.has(id))
+          throw new Error(`account ${id} does not exist; see the accounts with npm run app -- balances`);
+      }
+      const busiServer = buildTarget(clientConfFrom(readYaml(configFile), configFile));
+      const dtm = values.dtm as string;
+      await findOrExplain('dtm', dtm, 'start dtm with `npm run stack:up`, or pass --dtm <target>');
+      await findOrExplain('trans', busiServer, 'start trans with `npm run trans -- -f apps/trans/etc/bank.yaml`');
+      const gid = await genGid(dtm);
+      let failure: unknown;
+      await transfer({ dtm, busiServer, bank }, gid, t).catch((err: unknown) => {
+        failure = err;
+      });
+      const status = await queryFinalStatus(values['dtm-http'] as string, gid);
+      console.log(`transfer ${t.mode} ${gid} ${status}`);
+      if (failure !== undefined) throw new Error(`transfer ${gid} not done: ${refusal(failure)}`);
+      return;
+    } finally {
+      await bank.close();
+    }
   }
   const mode = positionals[0] as Mode | undefined;
   if (positionals.length > 1 || (mode !== undefined && !MODES.includes(mode))) {
@@ -77,16 +149,13 @@ async function main(): Promise<void> {
   }
   if (values.fail && mode === undefined) throw new Error(`--fail needs a mode; ${USAGE}`);
 
-  const file = configFile(values.f);
   // trans's target as go-zero v1.4 builds it from etc/config.yaml: etcd://127.0.0.1:2379/trans.
-  const doc = readYaml(file);
-  const busiServer = buildTarget(clientConfFrom(doc, file));
-  const mysqlConf = doc.Mysql as { DataSource?: string } | undefined;
+  const busiServer = buildTarget(clientConfFrom(readYaml(configFile), configFile));
   const ctx: ModeContext = {
     dtm: values.dtm as string,
     busiServer,
     fail: values.fail as boolean,
-    mysql: mysqlConf?.DataSource ?? DEFAULT_MYSQL,
+    bankFile,
   };
 
   // Fail fast, with the reason, when dtm or trans cannot be found (the Go client would block instead).

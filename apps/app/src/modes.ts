@@ -10,20 +10,21 @@ import {
   xaGlobalTransaction,
 } from '@dtm-gozero/dtmgrpc';
 import { TransSvcService } from '@dtm-gozero/proto/trans';
-import { BUSI_TABLE, openBusiDb } from './busi-db.ts';
+import { bankSourceOf, openBank } from '@dtm-gozero/trans/bank';
 
 export interface ModeContext {
   dtm: string;
   busiServer: string;
   fail: boolean;
-  mysql: string;
+  /** trans's YAML naming the bank's database (msg-db's local transaction writes there). */
+  bankFile: string;
 }
 
 export const MODES = ['msg', 'tcc', 'saga', 'xa', 'msg-db'] as const;
 export type Mode = (typeof MODES)[number];
 
-const req1 = { Amount: 30, UserID: 1 };
-const req2 = { Amount: 30, UserID: 2 };
+const req1 = { Amount: 30n, UserID: 1n };
+const req2 = { Amount: 30n, UserID: 2n };
 
 /**
  * Options for every mode. waitResult: dtm answers Submit (and Abort) only after its first pass over the
@@ -82,23 +83,40 @@ export async function msg(ctx: ModeContext): Promise<string> {
   return gid;
 }
 
-/** 2-phase message whose local step is a MySQL transaction with the msg barrier: user 1 pays locally, dtm then calls TransIn. */
+/**
+ * 2-phase message whose local step is a transaction in the bank's database with the msg barrier: user 1 pays
+ * locally, then dtm calls TransIn, which credits user 2 (trans must run the bank: `-f apps/trans/etc/bank.yaml`).
+ */
 export async function msgDb(ctx: ModeContext): Promise<string> {
-  const pool = await openBusiDb(ctx.mysql);
+  const bank = openBank(bankSourceOf(ctx.bankFile));
   try {
+    await bank.migrate();
     const gid = await genGid(ctx.dtm);
     const m = new MsgGrpc(ctx.dtm, gid).add(ctx.busiServer, TransSvcService.transIn, req2);
     m.options = options(ctx, '');
     await m
-      .doAndSubmitDB(`${ctx.busiServer}${TransSvcService.queryPrepared.path}`, { mysql: pool }, async (tx) => {
-        await tx.query(`UPDATE ${BUSI_TABLE} SET balance = balance - ? WHERE user_id = ?`, [req1.Amount, req1.UserID]);
-        // With --fail the local transaction rolls back (with its barrier row) and the message is aborted.
-        if (ctx.fail) throw new DtmFailure('local transaction failed (--fail): rolled back, the message is aborted');
-      })
+      .doAndSubmit(`${ctx.busiServer}${TransSvcService.queryPrepared.path}`, (bb) =>
+        bank.barrier(bb, async (acc) => {
+          await acc.mustExist(req2.UserID);
+          await acc.debit(req1.UserID, req1.Amount, { gid, branchId: bb.branchId, op: bb.op });
+          // With --fail the local transaction rolls back (with its barrier row) and the message is aborted.
+          if (ctx.fail) throw new DtmFailure('local transaction failed (--fail): rolled back, the message is aborted');
+        }),
+      )
       .catch(expectFailure(ctx));
+    if (!ctx.fail) {
+      // The money must arrive: a trans that only logs (no database in its YAML) would swallow it.
+      const credited = (await bank.ledger([gid])).some((r) => r.user === req2.UserID && r.delta === req2.Amount);
+      if (!credited) {
+        throw new Error(
+          `msg-db ${gid}: user ${req2.UserID} was not credited; trans runs without the bank — start it with ` +
+            '`npm run trans -- -f apps/trans/etc/bank.yaml` (the same database as --bank)',
+        );
+      }
+    }
     return gid;
   } finally {
-    await pool.end();
+    await bank.close();
   }
 }
 
@@ -148,8 +166,7 @@ export async function saga(ctx: ModeContext): Promise<string> {
 
 /** XA on MySQL: each branch is a local XA transaction in trans; --fail makes TransInXa fail, so TransOutXa rolls back. */
 export async function xa(ctx: ModeContext): Promise<string> {
-  // The app creates the example's table; trans's XA branches update it.
-  await (await openBusiDb(ctx.mysql)).end();
+  // trans creates the example's tables on first use; its XA branches update them.
   const gid = await genGid(ctx.dtm);
   await xaGlobalTransaction(
     ctx.dtm,

@@ -1,7 +1,7 @@
 // Port of gozero/trans/trans.go: loads etc/trans.yaml, serves TransSvc (with reflection), registers in etcd.
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { closeEtcdClients, RpcServer } from '@dtm-gozero/gozero';
+import { closeEtcdClients, logPrintf, RpcServer, ServerStartError } from '@dtm-gozero/gozero';
 import { TransSvcService } from '@dtm-gozero/proto/trans';
 import { loadSync } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
@@ -24,6 +24,9 @@ async function main(): Promise<void> {
       : resolve((byNpm && INIT_CWD) || process.cwd(), values.f);
   const c = loadConfig(file);
   const ctx = newServiceContext(c);
+  // The bank creates its database, tables and barrier table before it serves (idempotent), and refuses to start
+  // without its database rather than answer every branch with an error.
+  if (c.Bank) await ctx.bank();
 
   const s = new RpcServer(c, (server) => {
     server.addService(TransSvcService, newTransSvcServer(ctx));
@@ -38,8 +41,9 @@ async function main(): Promise<void> {
     const force = setTimeout(() => process.exit(1), SHUTDOWN_WAIT_MS).unref();
     s.stop()
       .catch((err: unknown) => console.error(`trans: deregistering failed: ${(err as Error).message}`))
-      .finally(() => {
+      .finally(async () => {
         closeEtcdClients();
+        await ctx.close().catch(() => undefined);
         clearTimeout(force);
         process.exit(0);
       });
@@ -49,8 +53,17 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 
-  await s.start();
+  try {
+    await s.start();
+  } catch (err) {
+    // Not a port problem, so registering in etcd failed; in this repo etcd comes from the stack scripts.
+    if (err instanceof ServerStartError) throw err;
+    throw new Error(`${(err as Error).message} (in this repo: \`npm run stack:up\` starts etcd and dtm)`, {
+      cause: err,
+    });
+  }
   console.log(`Starting rpc server at ${c.ListenOn}...`);
+  if (c.Bank) logPrintf('the bank keeps its balances in %s', c.Store.shown);
 }
 
 main().catch((err: unknown) => {

@@ -9,21 +9,21 @@ const busi = 'etcd://127.0.0.1:2379/trans';
 
 describe('typed branches', () => {
   test('descriptor + message give the URL and bytes the Go example sends', () => {
-    const b = typedBranch(busi, TransSvcService.transOut, { Amount: 30, UserID: 1 });
+    const b = typedBranch(busi, TransSvcService.transOut, { Amount: 30n, UserID: 1n });
     expect(b.url).toBe('etcd://127.0.0.1:2379/trans/trans.TransSvc/TransOut');
     expect(b.server).toBe(busi);
     expect(b.method).toBe('/trans.TransSvc/TransOut');
-    // Same bytes as busi.BusiReq{Amount: 30, UserId: 1} in Go: 08 1E 10 01.
+    // Same bytes as busi.BusiReq{Amount: 30n, UserId: 1} in Go: 08 1E 10 01.
     expect(b.payload.toString('hex')).toBe('081e1001');
-    expect(typedBranch(busi, TransSvcService.transIn, { Amount: 30, UserID: 2 }).payload.toString('base64')).toBe(
+    expect(typedBranch(busi, TransSvcService.transIn, { Amount: 30n, UserID: 2n }).payload.toString('base64')).toBe(
       'CB4QAg==',
     );
   });
 
   test('a Go-style URL with encoded bytes gives the same branch', () => {
-    const bytes = AdjustInfo.encode({ Amount: 30, UserID: 1 }).finish();
+    const bytes = AdjustInfo.encode({ Amount: 30n, UserID: 1n }).finish();
     expect(urlBranch(`${busi}/trans.TransSvc/TransOut`, bytes)).toEqual(
-      typedBranch(busi, TransSvcService.transOut, { Amount: 30, UserID: 1 }),
+      typedBranch(busi, TransSvcService.transOut, { Amount: 30n, UserID: 1n }),
     );
   });
 
@@ -32,7 +32,7 @@ describe('typed branches', () => {
       AdjustInfo,
       unknown
     >;
-    expect(() => typedBranch(busi, streaming, { Amount: 1, UserID: 1 })).toThrow(
+    expect(() => typedBranch(busi, streaming, { Amount: 1n, UserID: 1n })).toThrow(
       /streaming method; dtm can only call unary/,
     );
   });
@@ -42,7 +42,9 @@ describe('typed branches', () => {
   });
 
   test('an empty server or a malformed URL is refused', () => {
-    expect(() => typedBranch('', TransSvcService.transOut, { Amount: 1, UserID: 1 })).toThrow(/branch server is empty/);
+    expect(() => typedBranch('', TransSvcService.transOut, { Amount: 1n, UserID: 1n })).toThrow(
+      /branch server is empty/,
+    );
     expect(() => urlBranch(`${busi}/TransOut`, new Uint8Array())).toThrow(/not \/<proto package>/);
     expect(() => urlBranch('etcd:///127.0.0.1:2379?key=trans/trans.TransSvc/TransOut', new Uint8Array())).toThrow(
       DtmInputError,

@@ -1,21 +1,22 @@
 import { TransSvcService } from '@dtm-gozero/proto/trans';
 import { createPool, type Pool } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { dtmStatus, eventually } from '../../../test/support/procs.ts';
+import { type BusiServer, startTransSvc } from '../../../test/support/busi.ts';
+import { dtmStatus } from '../../../test/support/dtm.ts';
+import { eventually } from '../../../test/support/procs.ts';
 import { testDatabases, testStack } from '../../../test/support/stack-context.ts';
 import { barrierFromGrpc } from './barrier/barrier.ts';
 import { closeConnections } from './conn.ts';
 import { DtmFailure } from './errors.ts';
 import { MsgGrpc } from './msg.ts';
-import { type BusiServer, startTransSvc } from './testing/busi.ts';
 import { genGid } from './trans-base.ts';
 
 // Against the real dtm of the integration global setup (free ports), reached directly and through etcd.
 const DTM = testStack().dtmGrpc;
 const DTM_ETCD = testStack().dtmTarget;
 let busi: BusiServer;
-const r1 = { Amount: 30, UserID: 1 };
-const r2 = { Amount: 30, UserID: 2 };
+const r1 = { Amount: 30n, UserID: 1n };
+const r2 = { Amount: 30n, UserID: 2n };
 const finalStatus = (gid: string) =>
   eventually(
     async () => {

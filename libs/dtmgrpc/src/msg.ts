@@ -16,8 +16,8 @@ export type BarrierDb<C> = { mysql: MysqlPool<C & MysqlPoolConnection> } | { pos
  *
  * ```ts
  * await new MsgGrpc(dtm, gid)
- *   .add(busiServer, TransSvcService.transOut, { Amount: 30, UserID: 1 })
- *   .add(busiServer, TransSvcService.transIn, { Amount: 30, UserID: 2 })
+ *   .add(busiServer, TransSvcService.transOut, { Amount: 30n, UserID: 1n })
+ *   .add(busiServer, TransSvcService.transIn, { Amount: 30n, UserID: 2n })
  *   .submit();
  * ```
  */

@@ -1,18 +1,18 @@
 import { AdjustInfo, TransSvcService } from '@dtm-gozero/proto/trans';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { type BusiServer, startBusiServer } from '../../../test/support/busi.ts';
+import { DTM_ETCD, DTM_GRPC, dtmOptions, dtmQuery, finalTrans } from '../../../test/support/dtm.ts';
 import { closeConnections } from './conn.ts';
 import { DtmFailure } from './errors.ts';
 import { SagaGrpc } from './saga.ts';
-import { type BusiServer, startBusiServer } from './testing/busi.ts';
-import { DTM_ETCD, DTM_GRPC, dtmOptions, dtmQuery, finalTrans } from './testing/stack.ts';
 import { genGid } from './trans-base.ts';
 
 // Against the real dtm (go-zero driver) of the integration global setup; dtm calls an in-process busi.Busi service directly (and
 // a trans.TransSvc one, for the generated descriptors). What the client sent is read back from dtm's query API.
 let busi: BusiServer;
 let trans: BusiServer;
-const r1 = { Amount: 30, UserID: 1 };
-const r2 = { Amount: 30, UserID: 2 };
+const r1 = { Amount: 30n, UserID: 1n };
+const r2 = { Amount: 30n, UserID: 2n };
 const b64 = (req: AdjustInfo) => Buffer.from(AdjustInfo.encode(req).finish()).toString('base64');
 const out = () => ({ action: busi.method('TransOut'), compensate: busi.method('TransOutRevert') });
 const in_ = () => ({ action: busi.method('TransIn'), compensate: busi.method('TransInRevert') });
@@ -81,7 +81,7 @@ describe('saga against the real dtm', () => {
 
   test('Go-style URLs and bytes; an empty compensate URL is stored as no compensation', async () => {
     const gid = await genGid(DTM_GRPC);
-    const bytes = AdjustInfo.encode({ Amount: 7, UserID: 3 }).finish();
+    const bytes = AdjustInfo.encode({ Amount: 7n, UserID: 3n }).finish();
     const s = new SagaGrpc(DTM_GRPC, gid).add(busi.url('TransOut'), '', bytes);
     s.options.waitResult = true;
     await s.submit();

@@ -1,12 +1,12 @@
 import { AdjustInfo, TransSvcService } from '@dtm-gozero/proto/trans';
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { busiMethod } from '../../../test/support/busi.ts';
+import { freePort } from '../../../test/support/procs.ts';
 import { closeConnections } from './conn.ts';
 import { DtmError, DtmInputError } from './errors.ts';
 import type { UnaryMethod } from './method.ts';
 import { SagaGrpc } from './saga.ts';
-import { busiMethod } from './testing/busi.ts';
-import { closedLoopbackTarget } from './testing/closed-port.ts';
 
 // Unit tests: what SagaGrpc checks before sending anything. What it sends is checked against the real dtm in
 // saga.int.test.ts. The dtm address here is a closed loopback port: a submit that got as far as the network would
@@ -14,12 +14,12 @@ import { closedLoopbackTarget } from './testing/closed-port.ts';
 const SRV = 'etcd://127.0.0.1:2379/busi';
 const out = { action: busiMethod('TransOut'), compensate: busiMethod('TransOutRevert') };
 const in_ = { action: busiMethod('TransIn'), compensate: busiMethod('TransInRevert') };
-const r1 = { Amount: 30, UserID: 1 };
-const r2 = { Amount: 30, UserID: 2 };
+const r1 = { Amount: 30n, UserID: 1n };
+const r2 = { Amount: 30n, UserID: 2n };
 
 let dtm: string;
 beforeAll(async () => {
-  dtm = await closedLoopbackTarget();
+  dtm = `127.0.0.1:${await freePort()}`; // nothing listens: a call that reaches the network fails there
 });
 afterAll(() => {
   closeConnections();

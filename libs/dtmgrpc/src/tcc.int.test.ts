@@ -1,12 +1,12 @@
 import { TransSvcService } from '@dtm-gozero/proto/trans';
 import { Metadata } from '@grpc/grpc-js';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { dtmStatus } from '../../../test/support/procs.ts';
+import { type BusiServer, startTransSvc } from '../../../test/support/busi.ts';
+import { dtmStatus } from '../../../test/support/dtm.ts';
 import { testStack } from '../../../test/support/stack-context.ts';
 import { closeConnections } from './conn.ts';
 import { DtmFailure } from './errors.ts';
 import { tccFromGrpc, tccGlobalTransaction } from './tcc.ts';
-import { type BusiServer, startTransSvc } from './testing/busi.ts';
 import { genGid } from './trans-base.ts';
 
 // Against the real dtm of the integration global setup (free ports), found through etcd as the example does.
@@ -37,8 +37,8 @@ test('tries run here; dtm confirms every branch, last registered first', async (
     DTM,
     gid,
     async (tcc) => {
-      await tcc.callBranch(busi.target, out, { Amount: 30, UserID: 1 });
-      await tcc.callBranch(busi.target, in_, { Amount: 30, UserID: 2 });
+      await tcc.callBranch(busi.target, out, { Amount: 30n, UserID: 1n });
+      await tcc.callBranch(busi.target, in_, { Amount: 30n, UserID: 2n });
     },
     (tcc) => {
       tcc.options.waitResult = true;
@@ -63,8 +63,8 @@ test('a failed try aborts: dtm cancels every registered branch, the failed one i
         DTM,
         gid,
         async (tcc) => {
-          await tcc.callBranch(busi.target, out, { Amount: 30, UserID: 1 });
-          await tcc.callBranch(busi.target, in_, { Amount: 30, UserID: 2 });
+          await tcc.callBranch(busi.target, out, { Amount: 30n, UserID: 1n });
+          await tcc.callBranch(busi.target, in_, { Amount: 30n, UserID: 2n });
         },
         (tcc) => {
           tcc.options.waitResult = true;
@@ -82,7 +82,7 @@ test('nested TCC: a try calls a sub-branch through the incoming metadata; dtm co
   // TransOut's try opens a nested branch on TransIn, as a service calling another service would.
   busi.on('TransOut', async (req, call) => {
     if (call.metadata.get('dtm-op')[0] !== 'try') return;
-    await tccFromGrpc(call).callBranch(busi.target, in_, { Amount: req.Amount, UserID: 2 });
+    await tccFromGrpc(call).callBranch(busi.target, in_, { Amount: req.Amount, UserID: 2n });
   });
   try {
     const gid = await genGid(DTM);
@@ -90,7 +90,7 @@ test('nested TCC: a try calls a sub-branch through the incoming metadata; dtm co
       DTM,
       gid,
       async (tcc) => {
-        await tcc.callBranch(busi.target, out, { Amount: 30, UserID: 1 });
+        await tcc.callBranch(busi.target, out, { Amount: 30n, UserID: 1n });
       },
       (tcc) => {
         tcc.options.waitResult = true;

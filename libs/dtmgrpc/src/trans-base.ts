@@ -23,11 +23,11 @@ export interface TransOptions {
 function toProtoOptions(o: TransOptions): DtmTransOptions {
   return {
     WaitResult: o.waitResult ?? false,
-    TimeoutToFail: o.timeoutToFail ?? 0,
-    RetryInterval: o.retryInterval ?? 0,
+    TimeoutToFail: BigInt(o.timeoutToFail ?? 0),
+    RetryInterval: BigInt(o.retryInterval ?? 0),
     BranchHeaders: o.branchHeaders ?? {},
-    RequestTimeout: o.requestTimeout ?? 0,
-    RetryLimit: o.retryLimit ?? 0,
+    RequestTimeout: BigInt(o.requestTimeout ?? 0),
+    RetryLimit: BigInt(o.retryLimit ?? 0),
   };
 }
 

@@ -5,11 +5,12 @@ import { Metadata } from '@grpc/grpc-js';
 import { createPool, type Pool as MysqlPool, type PoolConnection } from 'mysql2/promise';
 import { Pool as PgPool, type PoolClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, test, test as vtest } from 'vitest';
+import { type BusiServer, startBusiServer } from '../../../test/support/busi.ts';
+import { DTM_ETCD, DTM_GRPC, dtmOptions, dtmQuery, finalTrans } from '../../../test/support/dtm.ts';
+import { testDatabases } from '../../../test/support/stack-context.ts';
 import { closeConnections } from './conn.ts';
 import { DtmFailure, DtmInputError } from './errors.ts';
 import type { UnaryMethod } from './method.ts';
-import { type BusiServer, startBusiServer } from './testing/busi.ts';
-import { DTM_ETCD, DTM_GRPC, dtmOptions, dtmQuery, finalTrans, testDatabases } from './testing/stack.ts';
 import { genGid } from './trans-base.ts';
 import { type XaBranchInfo, type XaDb, xaGlobalTransaction, xaLocalTransaction } from './xa.ts';
 
@@ -19,8 +20,8 @@ import { type XaBranchInfo, type XaDb, xaGlobalTransaction, xaLocalTransaction }
 // API.
 const PG_URL = process.env.DTM_TEST_PG_XA_URL ?? testDatabases().postgresUrl;
 const sqlDir = join(import.meta.dirname, '..', 'sql');
-const r1 = { Amount: 30, UserID: 1 };
-const r2 = { Amount: 30, UserID: 2 };
+const r1 = { Amount: 30n, UserID: 1n };
+const r2 = { Amount: 30n, UserID: 2n };
 
 let busi: BusiServer;
 let mysql: MysqlPool;

@@ -1,8 +1,8 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { freePort } from '../../../test/support/procs.ts';
 import { closeConnections } from './conn.ts';
 import { DtmError, DtmInputError } from './errors.ts';
-import { closedLoopbackTarget } from './testing/closed-port.ts';
 import { type XaDb, XaGrpc, xaBranchInfo, xaGlobalTransaction, xaLocalTransaction } from './xa.ts';
 
 // Unit tests: what the xa client checks before sending or touching a database, and the pure parts. What it sends to
@@ -11,7 +11,7 @@ import { type XaDb, XaGrpc, xaBranchInfo, xaGlobalTransaction, xaLocalTransactio
 // as the network would fail with a connection error (a plain DtmError), not with DtmInputError.
 let dtm: string;
 beforeAll(async () => {
-  dtm = await closedLoopbackTarget();
+  dtm = `127.0.0.1:${await freePort()}`; // nothing listens: a call that reaches the network fails there
 });
 afterAll(() => {
   closeConnections();

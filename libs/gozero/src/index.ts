@@ -1,3 +1,4 @@
+// The public API: what README.md documents, nothing else (the rest of src/ is internal).
 export {
   clientConfFrom,
   type EtcdConf,
@@ -10,10 +11,10 @@ export {
   serverConfFrom,
 } from './conf/config.ts';
 export { ConfigError } from './conf/errors.ts';
-export { closeEtcdClients, etcdClient } from './discov/clients.ts';
-export { Publisher, TIME_TO_LIVE_S, withTimeout } from './discov/publisher.ts';
-export { formatLogLine, logPrintf, stdPrefix } from './logx/std-log.ts';
+export { closeEtcdClients } from './discov/clients.ts';
+export { Publisher, type PublisherOptions } from './discov/publisher.ts';
+export { logPrintf, stdPrefix } from './logx/std-log.ts';
 export { ResolveError, resolveTarget } from './zrpc/resolve.ts';
 export { registerResolvers } from './zrpc/resolver.ts';
-export { figureOutListenOn, RpcServer, ServerStartError } from './zrpc/server.ts';
+export { RpcServer, ServerStartError } from './zrpc/server.ts';
 export { buildTarget, type ParsedTarget, parseServerMethod, parseTarget, TargetError } from './zrpc/target.ts';

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, expect, test, vi } from 'vitest';
-import { alive } from './int-support.ts';
+import { alive } from '../test/support.ts';
 import * as ports from './ports.ts';
 import { startDtmStack } from './stack.ts';
 

@@ -2,9 +2,9 @@ import { closeConnections, genGid, tccGlobalTransaction } from '@dtm-gozero/dtmg
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import type {} from '../../../test/support/stack-context.ts';
+import { alive, openPorts, openPortsAfter, runVictim, until } from '../test/support.ts';
 import { dockerEngine } from './backend.ts';
 import { TestkitError } from './errors.ts';
-import { alive, openPorts, openPortsAfter, runVictim, until } from './int-support.ts';
 import { startDtmStack } from './stack.ts';
 import type { DtmStack } from './types.ts';
 

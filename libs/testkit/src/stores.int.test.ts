@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { createConnection } from 'mysql2/promise';
 import { afterAll, describe, expect, test } from 'vitest';
 import { testDatabases } from '../../../test/support/stack-context.ts';
-import { alive, openPortsAfter, runVictim, until } from './int-support.ts';
+import { alive, openPortsAfter, runVictim, until } from '../test/support.ts';
 import { startDtmStack } from './stack.ts';
 import { redisKeys } from './stores.ts';
 

@@ -17,6 +17,7 @@ import { Redis } from 'ioredis';
 import { createPool, type Pool as MysqlPool, type PoolConnection } from 'mysql2/promise';
 import { Pool as PgPool, type PoolClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { stopGrpcServer } from '../../../../test/support/grpc.ts';
 import { testDatabases } from '../../../../test/support/stack-context.ts';
 import { BranchBarrier, barrierFromGrpc } from './barrier.ts';
 import type { BarrierOutcome } from './core.ts';
@@ -471,7 +472,7 @@ describe('QueryPrepared over gRPC, called the way dtm calls it', () => {
 
   afterAll(async () => {
     client?.close();
-    await new Promise<void>((resolve) => (server ? server.tryShutdown(() => resolve()) : resolve()));
+    if (server) await stopGrpcServer(server);
   });
 
   function queryPrepared(method: string, gid: string | undefined): Promise<status> {

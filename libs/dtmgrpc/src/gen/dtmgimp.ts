@@ -33,11 +33,11 @@ export const protobufFileName = "dtmgimp.proto";
 /** Per-transaction options; zero means "use the server's setting". Durations are in seconds. */
 export interface DtmTransOptions {
   WaitResult: boolean;
-  TimeoutToFail: number;
-  RetryInterval: number;
+  TimeoutToFail: bigint;
+  RetryInterval: bigint;
   BranchHeaders: { [key: string]: string };
-  RequestTimeout: number;
-  RetryLimit: number;
+  RequestTimeout: bigint;
+  RetryLimit: bigint;
 }
 
 export interface DtmTransOptions_BranchHeadersEntry {
@@ -110,7 +110,14 @@ export interface DtmTopicRequest {
 }
 
 function createBaseDtmTransOptions(): DtmTransOptions {
-  return { WaitResult: false, TimeoutToFail: 0, RetryInterval: 0, BranchHeaders: {}, RequestTimeout: 0, RetryLimit: 0 };
+  return {
+    WaitResult: false,
+    TimeoutToFail: 0n,
+    RetryInterval: 0n,
+    BranchHeaders: {},
+    RequestTimeout: 0n,
+    RetryLimit: 0n,
+  };
 }
 
 export const DtmTransOptions: MessageFns<DtmTransOptions> = {
@@ -118,19 +125,31 @@ export const DtmTransOptions: MessageFns<DtmTransOptions> = {
     if (message.WaitResult !== false) {
       writer.uint32(8).bool(message.WaitResult);
     }
-    if (message.TimeoutToFail !== 0) {
+    if (message.TimeoutToFail !== 0n) {
+      if (BigInt.asIntN(64, message.TimeoutToFail) !== message.TimeoutToFail) {
+        throw new globalThis.Error("value provided for field message.TimeoutToFail of type int64 too large");
+      }
       writer.uint32(16).int64(message.TimeoutToFail);
     }
-    if (message.RetryInterval !== 0) {
+    if (message.RetryInterval !== 0n) {
+      if (BigInt.asIntN(64, message.RetryInterval) !== message.RetryInterval) {
+        throw new globalThis.Error("value provided for field message.RetryInterval of type int64 too large");
+      }
       writer.uint32(24).int64(message.RetryInterval);
     }
     globalThis.Object.entries(message.BranchHeaders).forEach(([key, value]: [string, string]) => {
       DtmTransOptions_BranchHeadersEntry.encode({ key: key as any, value }, writer.uint32(42).fork()).join();
     });
-    if (message.RequestTimeout !== 0) {
+    if (message.RequestTimeout !== 0n) {
+      if (BigInt.asIntN(64, message.RequestTimeout) !== message.RequestTimeout) {
+        throw new globalThis.Error("value provided for field message.RequestTimeout of type int64 too large");
+      }
       writer.uint32(48).int64(message.RequestTimeout);
     }
-    if (message.RetryLimit !== 0) {
+    if (message.RetryLimit !== 0n) {
+      if (BigInt.asIntN(64, message.RetryLimit) !== message.RetryLimit) {
+        throw new globalThis.Error("value provided for field message.RetryLimit of type int64 too large");
+      }
       writer.uint32(56).int64(message.RetryLimit);
     }
     return writer;
@@ -162,7 +181,7 @@ export const DtmTransOptions: MessageFns<DtmTransOptions> = {
               break;
             }
 
-            message.TimeoutToFail = longToNumber(reader.int64());
+            message.TimeoutToFail = reader.int64() as bigint;
             continue;
           }
           case 3: {
@@ -170,7 +189,7 @@ export const DtmTransOptions: MessageFns<DtmTransOptions> = {
               break;
             }
 
-            message.RetryInterval = longToNumber(reader.int64());
+            message.RetryInterval = reader.int64() as bigint;
             continue;
           }
           case 5: {
@@ -189,7 +208,7 @@ export const DtmTransOptions: MessageFns<DtmTransOptions> = {
               break;
             }
 
-            message.RequestTimeout = longToNumber(reader.int64());
+            message.RequestTimeout = reader.int64() as bigint;
             continue;
           }
           case 7: {
@@ -197,7 +216,7 @@ export const DtmTransOptions: MessageFns<DtmTransOptions> = {
               break;
             }
 
-            message.RetryLimit = longToNumber(reader.int64());
+            message.RetryLimit = reader.int64() as bigint;
             continue;
           }
         }
@@ -215,8 +234,8 @@ export const DtmTransOptions: MessageFns<DtmTransOptions> = {
   fromJSON(object: any): DtmTransOptions {
     return {
       WaitResult: isSet(object.WaitResult) ? globalThis.Boolean(object.WaitResult) : false,
-      TimeoutToFail: isSet(object.TimeoutToFail) ? globalThis.Number(object.TimeoutToFail) : 0,
-      RetryInterval: isSet(object.RetryInterval) ? globalThis.Number(object.RetryInterval) : 0,
+      TimeoutToFail: isSet(object.TimeoutToFail) ? BigInt(object.TimeoutToFail) : 0n,
+      RetryInterval: isSet(object.RetryInterval) ? BigInt(object.RetryInterval) : 0n,
       BranchHeaders: isObject(object.BranchHeaders)
         ? (globalThis.Object.entries(object.BranchHeaders) as [string, any][]).reduce(
           (acc: { [key: string]: string }, [key, value]: [string, any]) => {
@@ -231,8 +250,8 @@ export const DtmTransOptions: MessageFns<DtmTransOptions> = {
           {},
         )
         : {},
-      RequestTimeout: isSet(object.RequestTimeout) ? globalThis.Number(object.RequestTimeout) : 0,
-      RetryLimit: isSet(object.RetryLimit) ? globalThis.Number(object.RetryLimit) : 0,
+      RequestTimeout: isSet(object.RequestTimeout) ? BigInt(object.RequestTimeout) : 0n,
+      RetryLimit: isSet(object.RetryLimit) ? BigInt(object.RetryLimit) : 0n,
     };
   },
 
@@ -241,11 +260,11 @@ export const DtmTransOptions: MessageFns<DtmTransOptions> = {
     if (message.WaitResult !== false) {
       obj.WaitResult = message.WaitResult;
     }
-    if (message.TimeoutToFail !== 0) {
-      obj.TimeoutToFail = Math.round(message.TimeoutToFail);
+    if (message.TimeoutToFail !== 0n) {
+      obj.TimeoutToFail = message.TimeoutToFail.toString();
     }
-    if (message.RetryInterval !== 0) {
-      obj.RetryInterval = Math.round(message.RetryInterval);
+    if (message.RetryInterval !== 0n) {
+      obj.RetryInterval = message.RetryInterval.toString();
     }
     if (message.BranchHeaders) {
       const entries = globalThis.Object.entries(message.BranchHeaders) as [string, string][];
@@ -256,11 +275,11 @@ export const DtmTransOptions: MessageFns<DtmTransOptions> = {
         });
       }
     }
-    if (message.RequestTimeout !== 0) {
-      obj.RequestTimeout = Math.round(message.RequestTimeout);
+    if (message.RequestTimeout !== 0n) {
+      obj.RequestTimeout = message.RequestTimeout.toString();
     }
-    if (message.RetryLimit !== 0) {
-      obj.RetryLimit = Math.round(message.RetryLimit);
+    if (message.RetryLimit !== 0n) {
+      obj.RetryLimit = message.RetryLimit.toString();
     }
     return obj;
   },
@@ -271,8 +290,12 @@ export const DtmTransOptions: MessageFns<DtmTransOptions> = {
   fromPartial(object: DeepPartial<DtmTransOptions>): DtmTransOptions {
     const message = createBaseDtmTransOptions();
     message.WaitResult = object.WaitResult ?? false;
-    message.TimeoutToFail = object.TimeoutToFail ?? 0;
-    message.RetryInterval = object.RetryInterval ?? 0;
+    message.TimeoutToFail = (object.TimeoutToFail !== undefined && object.TimeoutToFail !== null)
+      ? BigInt(object.TimeoutToFail)
+      : 0n;
+    message.RetryInterval = (object.RetryInterval !== undefined && object.RetryInterval !== null)
+      ? BigInt(object.RetryInterval)
+      : 0n;
     message.BranchHeaders = (globalThis.Object.entries(object.BranchHeaders ?? {}) as [string, string][]).reduce(
       (acc: { [key: string]: string }, [key, value]: [string, string]) => {
         if (value !== undefined) {
@@ -282,8 +305,12 @@ export const DtmTransOptions: MessageFns<DtmTransOptions> = {
       },
       {},
     );
-    message.RequestTimeout = object.RequestTimeout ?? 0;
-    message.RetryLimit = object.RetryLimit ?? 0;
+    message.RequestTimeout = (object.RequestTimeout !== undefined && object.RequestTimeout !== null)
+      ? BigInt(object.RequestTimeout)
+      : 0n;
+    message.RetryLimit = (object.RetryLimit !== undefined && object.RetryLimit !== null)
+      ? BigInt(object.RetryLimit)
+      : 0n;
     return message;
   },
 };
@@ -1688,24 +1715,13 @@ function base64FromBytes(arr: Uint8Array): string {
   return globalThis.Buffer.from(arr).toString("base64");
 }
 
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
+type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 
-export type DeepPartial<T> = T extends Builtin ? T
-  : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
   : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
-
-function longToNumber(int64: { toString(): string }): number {
-  const num = globalThis.Number(int64.toString());
-  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
-    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
-  }
-  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
-    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
-  }
-  return num;
-}
 
 function isObject(value: any): boolean {
   return typeof value === "object" && value !== null;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { splitHostPort } from '../internal/host-port.ts';
 import { ConfigError } from './errors.ts';
 
 /** go-zero's `discov.EtcdConf` (v1.4): where a service registers or is looked up. */
@@ -149,7 +150,7 @@ function etcdConf(f: Fields, required: boolean): EtcdConf | undefined {
   if (Hosts.length === 0)
     e.fail('Hosts', 'is missing or empty', 'list the etcd endpoints, e.g. "Hosts: [127.0.0.1:2379]"');
   for (const h of Hosts) {
-    if (!/^[^\s/:]+:\d+$/.test(h) && !/^\[[0-9a-fA-F:]+\]:\d+$/.test(h)) {
+    if (!splitHostPort(h)?.host) {
       e.fail('Hosts', `has "${h}", which is not host:port`, 'write each endpoint as host:port, e.g. 127.0.0.1:2379');
     }
   }
@@ -165,12 +166,11 @@ function etcdConf(f: Fields, required: boolean): EtcdConf | undefined {
 
 /** Validates a ListenOn value: host:port with a port in 0..65535 (host may be empty or 0.0.0.0). */
 export function parseListenOn(listenOn: string): { host: string; port: number } {
-  const m = /^(\[[^\]]*\]|[^:]*):(\d+)$/.exec(listenOn);
-  const port = m ? Number(m[2]) : Number.NaN;
-  if (!m || port > 65535) {
+  const hp = splitHostPort(listenOn);
+  if (!hp) {
     throw new ConfigError(`ListenOn "${listenOn}" is not host:port; write it like 127.0.0.1:50081 or 0.0.0.0:50081`);
   }
-  return { host: (m[1] as string).replace(/^\[|\]$/g, ''), port };
+  return hp;
 }
 
 /** Loads a go-zero `RpcServerConf` YAML (e.g. the Go example's etc/trans.yaml, unchanged). */

@@ -4,6 +4,13 @@ import { Etcd3, type IOptions } from 'etcd3';
 export const ETCD_REQUEST_TIMEOUT_MS = 3000;
 /** Time to establish a connection to etcd (go-zero uses 5 s; shorter here so a down etcd is reported fast). */
 export const ETCD_DIAL_TIMEOUT_MS = 3000;
+/**
+ * Outer bound of one etcd request, kept by withTimeout: the request's own deadline plus a second, so etcd3's
+ * deadline error (which names the cause) normally wins and this bound only catches a call that never settles.
+ */
+export const ETCD_WAIT_MS = ETCD_REQUEST_TIMEOUT_MS + 1000;
+/** Outer bound of a lease grant, the first call of a registration: it may have to dial etcd first. */
+export const ETCD_GRANT_WAIT_MS = ETCD_REQUEST_TIMEOUT_MS + 2000;
 
 export interface EtcdAccount {
   user?: string | undefined;
@@ -43,5 +50,5 @@ export function describeEtcdError(hosts: string[], err: unknown): string {
   // grpc-js wraps the socket error in a long sentence; the socket error is what a person needs.
   const sock = /(connect E[A-Z]+ [^\s.]+(?:\.\d+)*(?::\d+)?|getaddrinfo E[A-Z]+ [^\s.]+(?:\.[^\s.]+)*)/.exec(msg);
   if (sock) msg = sock[1] as string;
-  return `etcd at ${hosts.join(',')} is unreachable or refused the request (${msg}); start etcd (npm run stack:up) or fix Etcd.Hosts`;
+  return `etcd at ${hosts.join(',')} is unreachable or refused the request (${msg}); start etcd or fix Etcd.Hosts`;
 }

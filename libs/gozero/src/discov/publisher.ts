@@ -1,6 +1,7 @@
 import type { Etcd3, Lease } from 'etcd3';
 import type { EtcdConf } from '../conf/config.ts';
-import { describeEtcdError, ETCD_REQUEST_TIMEOUT_MS, etcdClient } from './clients.ts';
+import { withTimeout } from '../internal/timeout.ts';
+import { describeEtcdError, ETCD_GRANT_WAIT_MS, ETCD_REQUEST_TIMEOUT_MS, etcdClient } from './clients.ts';
 
 /** go-zero's `discov.TimeToLive`: lease TTL of a registration, in seconds. */
 export const TIME_TO_LIVE_S = 10;
@@ -52,7 +53,7 @@ export class Publisher {
     // Lease ids are int64: etcd3 gives them as decimal strings, which is exactly go-zero's key suffix.
     let id: string;
     try {
-      id = await withTimeout(lease.grant(), ETCD_REQUEST_TIMEOUT_MS + 2000, 'lease grant');
+      id = await withTimeout(lease.grant(), ETCD_GRANT_WAIT_MS, 'lease grant');
       const key = `${this.#conf.Key}/${id}`;
       await lease.put(key).value(this.#value).exec();
       this.#lease = lease;
@@ -86,13 +87,4 @@ export class Publisher {
     this.#lease = undefined;
     if (lease) await withTimeout(lease.revoke(), ETCD_REQUEST_TIMEOUT_MS, 'lease revoke');
   }
-}
-
-/** Rejects after `ms` with an error naming the operation, so no etcd wait can hang. */
-export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

@@ -1,5 +1,5 @@
-import { describeEtcdError, ETCD_REQUEST_TIMEOUT_MS, etcdClient } from '../discov/clients.ts';
-import { withTimeout } from '../discov/publisher.ts';
+import { describeEtcdError, ETCD_WAIT_MS, etcdClient } from '../discov/clients.ts';
+import { withTimeout } from '../internal/timeout.ts';
 import { parseTarget } from './target.ts';
 
 /** Why a target could not be resolved: etcd itself failed, or nothing is registered under the key. */
@@ -18,7 +18,7 @@ export class ResolveError extends Error {
  * etcd unreachable, or nothing registered under the key. Use it to fail fast before dialling
  * (go-zero clients block at start-up until the target resolves; this gives the same check a deadline).
  */
-export async function resolveTarget(target: string, timeoutMs = ETCD_REQUEST_TIMEOUT_MS + 1000): Promise<string[]> {
+export async function resolveTarget(target: string, timeoutMs = ETCD_WAIT_MS): Promise<string[]> {
   const t = parseTarget(target);
   if (t.scheme === 'direct') return t.endpoints;
   if (t.scheme === 'plain') return [t.endpoint];

@@ -38,7 +38,7 @@ function call(client: Client): Promise<void> {
       TransSvcService.transOut.path,
       TransSvcService.transOut.requestSerialize,
       TransSvcService.transOut.responseDeserialize,
-      { Amount: 1, UserID: 1 },
+      { Amount: 1n, UserID: 1n },
       { deadline: Date.now() + 3000 },
       (err) => (err ? reject(err) : resolve()),
     );

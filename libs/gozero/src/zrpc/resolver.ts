@@ -1,8 +1,9 @@
 import { lookup } from 'node:dns/promises';
 import { type ChannelOptions, experimental, Metadata, status } from '@grpc/grpc-js';
 import type { Watcher } from 'etcd3';
-import { describeEtcdError, ETCD_REQUEST_TIMEOUT_MS, etcdClient } from '../discov/clients.ts';
-import { withTimeout } from '../discov/publisher.ts';
+import { describeEtcdError, ETCD_WAIT_MS, etcdClient } from '../discov/clients.ts';
+import { splitHostPort } from '../internal/host-port.ts';
+import { withTimeout } from '../internal/timeout.ts';
 
 type Endpoint = experimental.Endpoint;
 type GrpcUri = experimental.GrpcUri;
@@ -11,17 +12,13 @@ type ResolverListener = experimental.ResolverListener;
 // Spread calls over every registered instance, as go-zero's clients do (p2c there; round_robin here).
 const SERVICE_CONFIG = { loadBalancingConfig: [{ round_robin: {} }], methodConfig: [] };
 
-function splitHostPort(addr: string): { host: string; port: number } {
-  const i = addr.lastIndexOf(':');
-  return { host: addr.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(addr.slice(i + 1)) };
-}
-
 /** Turns registered `host:port` values into grpc-js endpoints, resolving host names (e.g. dtm's `localhost`). */
 async function toEndpoints(values: string[]): Promise<Endpoint[]> {
   const out: Endpoint[] = [];
   for (const v of values) {
-    const { host, port } = splitHostPort(v);
-    if (!host || !Number.isInteger(port)) continue;
+    const hp = splitHostPort(v);
+    if (!hp?.host) continue;
+    const { host, port } = hp;
     try {
       const addrs = await lookup(host, { all: true });
       out.push({ addresses: addrs.map((a) => ({ host: a.address, port })) });
@@ -84,7 +81,7 @@ class EtcdResolver implements experimental.Resolver {
     const client = etcdClient(this.#hosts);
     const prefix = `${this.#key}/`;
     try {
-      const res = await withTimeout(client.getAll().prefix(prefix).exec(), ETCD_REQUEST_TIMEOUT_MS + 1000, 'etcd get');
+      const res = await withTimeout(client.getAll().prefix(prefix).exec(), ETCD_WAIT_MS, 'etcd get');
       if (this.#destroyed) return;
       this.#values.clear();
       for (const kv of res.kvs) this.#values.set(kv.key.toString(), kv.value.toString());
@@ -94,7 +91,7 @@ class EtcdResolver implements experimental.Resolver {
           .prefix(prefix)
           .startRevision(String(BigInt(res.header.revision) + 1n))
           .create(),
-        ETCD_REQUEST_TIMEOUT_MS + 1000,
+        ETCD_WAIT_MS,
         'etcd watch',
       );
       if (this.#destroyed) {

@@ -1,4 +1,5 @@
 import type { RpcClientConf } from '../conf/config.ts';
+import { splitHostPort } from '../internal/host-port.ts';
 
 /** A malformed target or branch URL; the message says what form is expected. */
 export class TargetError extends Error {
@@ -11,10 +12,8 @@ export type ParsedTarget =
   | { scheme: 'direct'; endpoints: string[] }
   | { scheme: 'plain'; endpoint: string };
 
-const HOST_PORT = /^([a-zA-Z0-9.-]+|\[[0-9a-fA-F:]+\]):\d{1,5}$/;
-
 function checkHostPort(what: string, hp: string, target: string): void {
-  if (!HOST_PORT.test(hp) || Number(hp.slice(hp.lastIndexOf(':') + 1)) > 65535) {
+  if (!splitHostPort(hp)?.host) {
     throw new TargetError(`target "${target}": ${what} "${hp}" is not host:port (e.g. 127.0.0.1:2379)`);
   }
 }

@@ -1,24 +1,44 @@
 import { type RpcServerConf, readYaml, serverConfFrom } from '@dtm-gozero/gozero';
+import { type DataSource, parseMysqlDataSource, parsePostgresDataSource } from './datasource.ts';
 
-/** Where the DB-backed modes (xa, msg-db) keep balances and the barrier table. */
-export const DEFAULT_MYSQL = 'mysql://root:dtm-test@127.0.0.1:3306/dtm_busi';
+/** The project's local MariaDB (scripts/db.sh), used when the YAML names no database. */
+export const DEFAULT_MYSQL = 'root:dtm-test@tcp(127.0.0.1:3306)/dtm_busi?parseTime=true';
 
 /**
- * trans's configuration: go-zero's RpcServerConf (as goctl's config.go embeds zrpc.RpcServerConf), plus an
- * optional `Mysql.DataSource` for the DB-backed modes. The Go example's etc/trans.yaml has no Mysql key and
- * loads unchanged; then the project's local MariaDB (scripts/db.sh) is used, and only when such a mode runs.
+ * trans's configuration: go-zero's RpcServerConf (as goctl's config.go embeds zrpc.RpcServerConf), plus the bank's
+ * database. `Mysql.DataSource` (go-zero's Go DSN or a mysql:// URL) or `Postgres.DataSource` (a postgres:// URL)
+ * turns trans into the bank: every branch moves money in that database through the barrier, and trans creates
+ * the database, tables and barrier table at start. The Go example's etc/trans.yaml names none and loads
+ * unchanged: then trans only logs, as the Go service does, and the XA branches use the local MariaDB.
  */
 export interface Config extends RpcServerConf {
-  Mysql: { DataSource: string };
+  /** Where balances, the ledger and the barrier table live. */
+  Store: DataSource;
+  /** True when the YAML names a database: the branches move money. */
+  Bank: boolean;
 }
 
 export function loadConfig(file: string): Config {
   const raw = readYaml(file);
   const base = serverConfFrom(raw, file);
-  const mysql = (raw.Mysql ?? raw.mysql) as { DataSource?: unknown } | undefined;
-  const ds = mysql?.DataSource;
-  if (ds !== undefined && (typeof ds !== 'string' || !/^mysql:\/\//.test(ds))) {
-    throw new Error(`config ${file}: Mysql.DataSource must be a mysql://user:pass@host:port/db URL`);
+  const where = `config ${file}`;
+  const dsOf = (key: string): string | undefined => {
+    const v = raw[key] as unknown;
+    if (v === undefined || v === null) return undefined;
+    const ds = (v as { DataSource?: unknown }).DataSource;
+    if (typeof ds !== 'string' || ds === '') {
+      throw new Error(`${where}: ${key}.DataSource is missing or not a string; add it, e.g. "${key}: {DataSource: …}"`);
+    }
+    return ds;
+  };
+  const mysql = dsOf('Mysql');
+  const postgres = dsOf('Postgres');
+  if (mysql !== undefined && postgres !== undefined) {
+    throw new Error(`${where}: both Mysql and Postgres are set; keep the one the bank should use`);
   }
-  return { ...base, Mysql: { DataSource: (ds as string | undefined) ?? DEFAULT_MYSQL } };
+  const Store =
+    postgres !== undefined
+      ? parsePostgresDataSource(postgres, where)
+      : parseMysqlDataSource(mysql ?? DEFAULT_MYSQL, where);
+  return { ...base, Store, Bank: mysql !== undefined || postgres !== undefined };
 }

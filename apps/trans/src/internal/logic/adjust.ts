@@ -1,8 +1,9 @@
-import { branchInfoFromGrpc, DtmFailure, xaLocalTransaction } from '@dtm-gozero/dtmgrpc';
+import { barrierFromGrpc, branchInfoFromGrpc, DtmFailure } from '@dtm-gozero/dtmgrpc';
 import { logPrintf } from '@dtm-gozero/gozero';
 import type { AdjustInfo, Response } from '@dtm-gozero/proto/trans';
-import type { Metadata, ServerUnaryCall } from '@grpc/grpc-js';
-import type { Pool } from 'mysql2/promise';
+import { type Metadata, type ServerUnaryCall, status } from '@grpc/grpc-js';
+import type { Accounts, LedgerKey } from '../model/bank.ts';
+import type { ServiceContext } from '../svc/service-context.ts';
 
 /**
  * Metadata key naming the methods that must answer FAILURE (`npm run app -- saga --fail` sends
@@ -27,24 +28,92 @@ const format = (line: string, in_: AdjustInfo): string =>
   line.replace('{amount}', String(in_.Amount)).replace('{user}', String(in_.UserID));
 
 /**
- * An XA branch on the example's balances: phase 1 (op action) logs and applies `delta` × Amount to the user in a
- * local XA transaction; phase 2 (op commit / rollback, empty payload, called by dtm) finishes it and logs that.
+ * A request dtm must not retry and must roll back: a FAILURE naming the bad field. (A payload is stored by dtm and
+ * replayed on every retry, so anything but FAILURE would make a bad amount a poison message.)
  */
-export async function xaAdjust(
-  db: Pool,
+export function checkAdjustInfo(in_: AdjustInfo): void {
+  if (in_.Amount <= 0n) {
+    throw new DtmFailure(`Amount ${in_.Amount} is not positive; transfer a positive whole number of cents`);
+  }
+  if (in_.UserID <= 0n) throw new DtmFailure(`UserID ${in_.UserID} is not a valid account id (ids start at 1)`);
+}
+
+/** A call that did not come from dtm or a dtm client: the barrier has nothing to key on. */
+function invalidArgument(err: unknown): Error {
+  const details = `${(err as Error).message}; TransSvc's money-moving methods are called by dtm`;
+  return Object.assign(new Error(details), { code: status.INVALID_ARGUMENT, details, metadata: undefined });
+}
+
+/** What a branch does to its account, by direction (TransOut* / TransIn*) and dtm's op. */
+type Effect = 'debit' | 'credit' | 'check' | 'none';
+export function effectOf(dir: 'out' | 'in', op: string): Effect {
+  if (dir === 'out') {
+    if (op === 'try' || op === 'action') return 'debit';
+    return op === 'cancel' || op === 'compensate' ? 'credit' : 'none'; // confirm: the try already took it
+  }
+  if (op === 'action' || op === 'confirm') return 'credit';
+  if (op === 'try') return 'check'; // TCC: credit on confirm only, so a cancel has nothing to take back
+  return op === 'compensate' ? 'debit' : 'none';
+}
+
+async function apply(acc: Accounts, effect: Effect, in_: AdjustInfo, key: LedgerKey): Promise<void> {
+  if (effect === 'debit') await acc.debit(in_.UserID, in_.Amount, key);
+  else if (effect === 'credit') await acc.credit(in_.UserID, in_.Amount, key);
+  else if (effect === 'check') await acc.mustExist(in_.UserID);
+}
+
+/**
+ * One money-moving branch. Without a database in the config trans only logs, as the Go example does. With one, the
+ * branch runs in one local transaction with dtm's barrier: barrier row, balance change (affected rows checked,
+ * never below zero), ledger row, COMMIT — so a retried or late call moves money at most once.
+ */
+export async function bankBranch(
+  svcCtx: ServiceContext,
   call: ServerUnaryCall<AdjustInfo, Response>,
   method: string,
   line: string,
-  in_: AdjustInfo,
-  delta: 1 | -1,
-): Promise<void> {
-  await xaLocalTransaction(call, { mysql: db }, async (conn) => {
+  dir: 'out' | 'in',
+): Promise<Response> {
+  const in_ = call.request;
+  if (!svcCtx.config.Bank) {
     adjust(call.metadata, method, line, in_);
-    await conn.query('UPDATE dtm_busi.user_account SET balance = balance + ? WHERE user_id = ?', [
-      delta * in_.Amount,
-      in_.UserID,
-    ]);
+    return {};
+  }
+  let bb: ReturnType<typeof barrierFromGrpc>;
+  try {
+    bb = barrierFromGrpc(call);
+  } catch (err) {
+    throw invalidArgument(err);
+  }
+  checkAdjustInfo(in_);
+  adjust(call.metadata, method, line, in_);
+  const effect = effectOf(dir, bb.op);
+  const bank = await svcCtx.bank();
+  await bank.barrier(bb, (acc) => apply(acc, effect, in_, { gid: bb.gid, branchId: bb.branchId, op: bb.op }));
+  return {};
+}
+
+/**
+ * An XA branch on the balances: phase 1 (op action) logs and debits or credits the user in a local XA transaction
+ * (same checks and ledger row as the other modes); phase 2 (op commit / rollback, empty payload, called by dtm)
+ * finishes it and logs that.
+ */
+export async function xaBranch(
+  svcCtx: ServiceContext,
+  call: ServerUnaryCall<AdjustInfo, Response>,
+  method: string,
+  line: string,
+  dir: 'out' | 'in',
+): Promise<Response> {
+  const in_ = call.request;
+  const bank = await svcCtx.bank();
+  await bank.xa(call, async (acc, info) => {
+    checkAdjustInfo(in_);
+    adjust(call.metadata, method, line, in_);
+    const key = { gid: info.gid, branchId: info.branchId, op: info.op };
+    await apply(acc, dir === 'out' ? 'debit' : 'credit', in_, key);
   });
   const info = branchInfoFromGrpc(call);
   if (info.op === 'commit' || info.op === 'rollback') logPrintf('xa %s %s branch %s', info.op, info.gid, info.branchId);
+  return {};
 }

@@ -1,7 +1,7 @@
 import type { AdjustInfo, Response } from '@dtm-gozero/proto/trans';
 import type { ServerUnaryCall } from '@grpc/grpc-js';
 import type { ServiceContext } from '../svc/service-context.ts';
-import { adjust } from './adjust.ts';
+import { bankBranch } from './adjust.ts';
 
 /** TransInConfirm: TCC confirm of TransIn. */
 export class TransInConfirmLogic {
@@ -13,8 +13,7 @@ export class TransInConfirmLogic {
     this.call = call;
   }
 
-  async transInConfirm(in_: AdjustInfo): Promise<Response> {
-    adjust(this.call.metadata, 'TransInConfirm', 'confirm transfer in {amount} cents to {user}', in_);
-    return {};
+  async transInConfirm(_in: AdjustInfo): Promise<Response> {
+    return bankBranch(this.svcCtx, this.call, 'TransInConfirm', 'confirm transfer in {amount} cents to {user}', 'in');
   }
 }

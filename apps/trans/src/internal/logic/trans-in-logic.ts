@@ -1,9 +1,9 @@
 import type { AdjustInfo, Response } from '@dtm-gozero/proto/trans';
 import type { ServerUnaryCall } from '@grpc/grpc-js';
 import type { ServiceContext } from '../svc/service-context.ts';
-import { adjust } from './adjust.ts';
+import { bankBranch } from './adjust.ts';
 
-/** TransIn: puts money into a user's account; here it only logs, as the Go example does. */
+/** TransIn: puts money into a user's account (with a database in the config; otherwise it only logs, as the Go example does). */
 export class TransInLogic {
   readonly svcCtx: ServiceContext;
   readonly call: ServerUnaryCall<AdjustInfo, Response>;
@@ -13,8 +13,7 @@ export class TransInLogic {
     this.call = call;
   }
 
-  async transIn(in_: AdjustInfo): Promise<Response> {
-    adjust(this.call.metadata, 'TransIn', 'transfer in {amount} cents to {user}', in_);
-    return {};
+  async transIn(_in: AdjustInfo): Promise<Response> {
+    return bankBranch(this.svcCtx, this.call, 'TransIn', 'transfer in {amount} cents to {user}', 'in');
   }
 }

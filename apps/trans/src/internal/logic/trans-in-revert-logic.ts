@@ -1,7 +1,7 @@
 import type { AdjustInfo, Response } from '@dtm-gozero/proto/trans';
 import type { ServerUnaryCall } from '@grpc/grpc-js';
 import type { ServiceContext } from '../svc/service-context.ts';
-import { adjust } from './adjust.ts';
+import { bankBranch } from './adjust.ts';
 
 /** TransInRevert: TCC cancel / SAGA compensation of TransIn (also called when TransIn itself failed). */
 export class TransInRevertLogic {
@@ -13,8 +13,7 @@ export class TransInRevertLogic {
     this.call = call;
   }
 
-  async transInRevert(in_: AdjustInfo): Promise<Response> {
-    adjust(this.call.metadata, 'TransInRevert', 'revert transfer in {amount} cents to {user}', in_);
-    return {};
+  async transInRevert(_in: AdjustInfo): Promise<Response> {
+    return bankBranch(this.svcCtx, this.call, 'TransInRevert', 'revert transfer in {amount} cents to {user}', 'in');
   }
 }

@@ -1,7 +1,7 @@
 import type { AdjustInfo, Response } from '@dtm-gozero/proto/trans';
 import type { ServerUnaryCall } from '@grpc/grpc-js';
 import type { ServiceContext } from '../svc/service-context.ts';
-import { xaAdjust } from './adjust.ts';
+import { xaBranch } from './adjust.ts';
 
 /** TransInXa: an XA branch; phase 1 credits user_account in a local XA transaction, phase 2 (dtm) commits or rolls it back. */
 export class TransInXaLogic {
@@ -13,8 +13,7 @@ export class TransInXaLogic {
     this.call = call;
   }
 
-  async transInXa(in_: AdjustInfo): Promise<Response> {
-    await xaAdjust(this.svcCtx.db(), this.call, 'TransInXa', 'xa transfer in {amount} cents to {user}', in_, 1);
-    return {};
+  async transInXa(_in: AdjustInfo): Promise<Response> {
+    return xaBranch(this.svcCtx, this.call, 'TransInXa', 'xa transfer in {amount} cents to {user}', 'in');
   }
 }

@@ -1,7 +1,7 @@
 import type { AdjustInfo, Response } from '@dtm-gozero/proto/trans';
 import type { ServerUnaryCall } from '@grpc/grpc-js';
 import type { ServiceContext } from '../svc/service-context.ts';
-import { adjust } from './adjust.ts';
+import { bankBranch } from './adjust.ts';
 
 /** TransOutConfirm: TCC confirm of TransOut. */
 export class TransOutConfirmLogic {
@@ -13,8 +13,13 @@ export class TransOutConfirmLogic {
     this.call = call;
   }
 
-  async transOutConfirm(in_: AdjustInfo): Promise<Response> {
-    adjust(this.call.metadata, 'TransOutConfirm', 'confirm transfer out {amount} cents from {user}', in_);
-    return {};
+  async transOutConfirm(_in: AdjustInfo): Promise<Response> {
+    return bankBranch(
+      this.svcCtx,
+      this.call,
+      'TransOutConfirm',
+      'confirm transfer out {amount} cents from {user}',
+      'out',
+    );
   }
 }

@@ -1,9 +1,9 @@
 import type { AdjustInfo, Response } from '@dtm-gozero/proto/trans';
 import type { ServerUnaryCall } from '@grpc/grpc-js';
 import type { ServiceContext } from '../svc/service-context.ts';
-import { adjust } from './adjust.ts';
+import { bankBranch } from './adjust.ts';
 
-/** TransOut: takes money out of a user's account; here it only logs, as the Go example does. */
+/** TransOut: takes money out of a user's account (with a database in the config; otherwise it only logs, as the Go example does). */
 export class TransOutLogic {
   readonly svcCtx: ServiceContext;
   readonly call: ServerUnaryCall<AdjustInfo, Response>;
@@ -13,8 +13,7 @@ export class TransOutLogic {
     this.call = call;
   }
 
-  async transOut(in_: AdjustInfo): Promise<Response> {
-    adjust(this.call.metadata, 'TransOut', 'transfer out {amount} cents from {user}', in_);
-    return {};
+  async transOut(_in: AdjustInfo): Promise<Response> {
+    return bankBranch(this.svcCtx, this.call, 'TransOut', 'transfer out {amount} cents from {user}', 'out');
   }
 }

@@ -1,7 +1,7 @@
 import type { AdjustInfo, Response } from '@dtm-gozero/proto/trans';
 import type { ServerUnaryCall } from '@grpc/grpc-js';
 import type { ServiceContext } from '../svc/service-context.ts';
-import { adjust } from './adjust.ts';
+import { bankBranch } from './adjust.ts';
 
 /** TransOutRevert: TCC cancel / SAGA compensation of TransOut. */
 export class TransOutRevertLogic {
@@ -13,8 +13,13 @@ export class TransOutRevertLogic {
     this.call = call;
   }
 
-  async transOutRevert(in_: AdjustInfo): Promise<Response> {
-    adjust(this.call.metadata, 'TransOutRevert', 'revert transfer out {amount} cents from {user}', in_);
-    return {};
+  async transOutRevert(_in: AdjustInfo): Promise<Response> {
+    return bankBranch(
+      this.svcCtx,
+      this.call,
+      'TransOutRevert',
+      'revert transfer out {amount} cents from {user}',
+      'out',
+    );
   }
 }

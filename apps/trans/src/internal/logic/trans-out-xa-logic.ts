@@ -1,7 +1,7 @@
 import type { AdjustInfo, Response } from '@dtm-gozero/proto/trans';
 import type { ServerUnaryCall } from '@grpc/grpc-js';
 import type { ServiceContext } from '../svc/service-context.ts';
-import { xaAdjust } from './adjust.ts';
+import { xaBranch } from './adjust.ts';
 
 /** TransOutXa: an XA branch; phase 1 debits user_account in a local XA transaction, phase 2 (dtm) commits or rolls it back. */
 export class TransOutXaLogic {
@@ -13,8 +13,7 @@ export class TransOutXaLogic {
     this.call = call;
   }
 
-  async transOutXa(in_: AdjustInfo): Promise<Response> {
-    await xaAdjust(this.svcCtx.db(), this.call, 'TransOutXa', 'xa transfer out {amount} cents from {user}', in_, -1);
-    return {};
+  async transOutXa(_in: AdjustInfo): Promise<Response> {
+    return xaBranch(this.svcCtx, this.call, 'TransOutXa', 'xa transfer out {amount} cents from {user}', 'out');
   }
 }

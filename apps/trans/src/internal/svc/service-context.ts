@@ -1,24 +1,39 @@
-import { createPool, type Pool } from 'mysql2/promise';
 import type { Config } from '../config/config.ts';
+import { type Bank, openBank } from '../model/bank.ts';
 
-/** What every logic shares (go-zero's ServiceContext): the config, and the database once a mode needs it. */
+/** What every logic shares (go-zero's ServiceContext): the config, and the bank's database once it is needed. */
 export interface ServiceContext {
   readonly config: Config;
-  /** The mysql2 pool, created on first use: the seed transcript needs no database. */
-  db(): Pool;
+  /**
+   * The database, opened and migrated (idempotently) on first use. With a database in the YAML trans opens it at
+   * start; without one (the Go example's YAML) only the XA and back-check methods ever need it.
+   */
+  bank(): Promise<Bank>;
   close(): Promise<void>;
 }
 
 export function newServiceContext(config: Config): ServiceContext {
-  let pool: Pool | undefined;
+  let opened: Promise<Bank> | undefined;
+  let bank: Bank | undefined;
   return {
     config,
-    db() {
-      pool ??= createPool({ uri: config.Mysql.DataSource, connectionLimit: 5, connectTimeout: 3000 });
-      return pool;
+    bank() {
+      opened ??= (async () => {
+        const b = openBank(config.Store);
+        try {
+          await b.migrate();
+        } catch (err) {
+          opened = undefined; // the next call tries again (the database may come up later)
+          await b.close().catch(() => undefined);
+          throw err;
+        }
+        bank = b;
+        return b;
+      })();
+      return opened;
     },
     async close() {
-      await pool?.end();
+      await bank?.close();
     },
   };
 }

@@ -1,11 +1,12 @@
-// Helpers of the testkit's integration tests (not exported by the lib).
+// Helpers of the testkit's integration tests (test support: not part of the package).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { portOpen } from './ports.ts';
-import type { DtmStore, MysqlServer, RedisServer } from './stores.ts';
-import type { DtmStack } from './types.ts';
+import { eventually } from '../../../test/support/procs.ts';
+import { portOpen } from '../src/ports.ts';
+import type { DtmStore, MysqlServer, RedisServer } from '../src/stores.ts';
+import type { DtmStack } from '../src/types.ts';
 
 /** Whether a pid is a live process (a zombie counts as gone: it only waits for its parent to reap it). */
 export function alive(pid: number): boolean {
@@ -43,13 +44,9 @@ export async function openPortsAfter(stack: Pick<DtmStack, 'ports'>, ms = 3000):
   return open;
 }
 
-/** Polls `fn` until it returns true (or throws after `ms`). */
+/** Polls until `fn` is true (or throws after `ms`), on the suite's one poller. */
 export async function until(fn: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`${what} not reached within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await eventually(async () => ((await fn()) ? true : undefined), ms, what);
 }
 
 /** What a victim process reports about its stack, and the signal it died of. */
@@ -86,7 +83,7 @@ async function victim(
 ): Promise<Victim> {
   writeFileSync(
     script,
-    `import { startDtmStack } from ${JSON.stringify(join(import.meta.dirname, 'index.ts'))};
+    `import { startDtmStack } from ${JSON.stringify(join(import.meta.dirname, '..', 'src', 'index.ts'))};
 const s = await startDtmStack({ backend: 'local', store: ${JSON.stringify(store)}, ...${JSON.stringify(servers)} });
 const { pids, ports, mysqlDatabase, redisPrefix } = s;
 console.log(JSON.stringify({ pids, ports, mysqlDatabase, redisPrefix }));

@@ -1,11 +1,9 @@
 // Helpers for integration tests against the real etcd + dtm of the integration global setup
-// (test/integration/global-setup.ts: @dtm-gozero/testkit, free ports) and the databases of scripts/db.sh: start
-// the databases, and read a transaction back from dtm's HTTP query API.
-import { eventually } from '../../../../test/support/procs.ts';
-import { testStack } from '../../../../test/support/stack-context.ts';
+// (test/integration/global-setup.ts: @dtm-gozero/testkit, free ports): its addresses, and a transaction read back
+// from dtm's HTTP query API (the one dtm status query of the tests).
+import { eventually } from './procs.ts';
+import { testStack } from './stack-context.ts';
 
-export { eventually } from '../../../../test/support/procs.ts';
-export { testDatabases } from '../../../../test/support/stack-context.ts';
 /** dtm's gRPC address, `127.0.0.1:<port>` (direct). */
 export const DTM_GRPC = testStack().dtmGrpc;
 /** `etcd://127.0.0.1:<port>/dtmservice`: dtm through etcd. */
@@ -43,12 +41,18 @@ export function dtmOptions(t: DtmTrans): Record<string, unknown> {
   return JSON.parse(t.transaction?.options ?? '{}') as Record<string, unknown>;
 }
 
+/** The global transaction as dtm's HTTP query API returns it (`transaction: null` when dtm does not know it). */
 export async function dtmQuery(gid: string): Promise<DtmTrans> {
   const res = await fetch(`${DTM_HTTP}/api/dtmsvr/query?gid=${encodeURIComponent(gid)}`, {
     signal: AbortSignal.timeout(5000),
   });
   if (!res.ok) throw new Error(`dtm query ${gid}: HTTP ${res.status} ${await res.text()}`);
   return (await res.json()) as DtmTrans;
+}
+
+/** The transaction's status (`prepared`, `submitted`, `succeed`, `failed`, …), undefined when dtm does not know it. */
+export async function dtmStatus(gid: string): Promise<string | undefined> {
+  return (await dtmQuery(gid)).transaction?.status;
 }
 
 /** Waits for the global transaction to reach `succeed` or `failed` and returns it with its branches. */

@@ -1,7 +1,9 @@
-// An in-process business gRPC service for the saga/xa integration tests: one service (`busi.Busi` unless told
+// An in-process business gRPC service for the integration tests (msg, tcc, saga, xa) and `npm run bench`: one service (`busi.Busi` unless told
 // otherwise) whose methods take trans's AdjustInfo. It records every call (dtm's or the client's) with its metadata,
 // and a test decides how a method answers, per method and optionally per gid, so tests sharing the server do not
 // disturb each other.
+
+import { toGrpcStatus, type UnaryMethod } from '@dtm-gozero/dtmgrpc';
 import { AdjustInfo, Response, TransSvcService } from '@dtm-gozero/proto/trans';
 import {
   Server,
@@ -10,8 +12,7 @@ import {
   type sendUnaryData,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
-import { toGrpcStatus } from '../errors.ts';
-import type { UnaryMethod } from '../method.ts';
+import { stopGrpcServer } from './grpc.ts';
 
 export const BUSI_SERVICE = 'busi.Busi';
 
@@ -93,8 +94,8 @@ export async function startBusiServer(names: readonly string[], service = BUSI_S
         dtm: s('dtm-dtm'),
         phase2Url: s('dtm-phase2_url'),
         payloadBytes: AdjustInfo.encode(call.request).finish().length,
-        amount: call.request.Amount,
-        user: call.request.UserID,
+        amount: Number(call.request.Amount),
+        user: Number(call.request.UserID),
         headers,
       });
       const b = behaviours.get(`${gid}\u0000${name}`) ?? behaviours.get(name);
@@ -119,18 +120,7 @@ export async function startBusiServer(names: readonly string[], service = BUSI_S
     log: (gid, withBranch = false) =>
       calls.filter((c) => c.gid === gid).map((c) => `${c.method}:${c.op}${withBranch ? `:${c.branchId}` : ''}`),
     on: (name, behaviour, gid) => behaviours.set(gid === undefined ? name : `${gid}\u0000${name}`, behaviour),
-    stop: () =>
-      new Promise<void>((resolve) => {
-        const t = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, 1000);
-        t.unref();
-        server.tryShutdown(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      }),
+    stop: () => stopGrpcServer(server),
   };
 }
 

@@ -1,0 +1,77 @@
+/** Where the bank keeps its tables: a MySQL/MariaDB server or a PostgreSQL database. */
+export type DataSource =
+  | {
+      dialect: 'mysql';
+      host: string;
+      port: number;
+      user: string;
+      password: string;
+      database: string;
+      /** What to show in messages: the source with the password masked. */
+      shown: string;
+    }
+  | { dialect: 'postgres'; url: string; database: string; shown: string };
+
+const mask = (s: string): string => s.replace(/:([^:@/]*)@/, ':***@');
+
+/**
+ * Parses `Mysql.DataSource` in either form a user has: go-zero's own (Go's DSN, as a go-zero service's YAML has
+ * it: `user:pass@tcp(host:port)/db?parseTime=true`) or a `mysql://user:pass@host:port/db` URL. Throws a message
+ * naming the field and both accepted forms.
+ */
+export function parseMysqlDataSource(ds: string, where: string): DataSource {
+  const fix = `${where}: Mysql.DataSource ${JSON.stringify(mask(ds))} is not a MySQL data source; write go-zero's form user:pass@tcp(127.0.0.1:3306)/dtm_busi?parseTime=true or a URL mysql://user:pass@127.0.0.1:3306/dtm_busi`;
+  let user: string;
+  let password: string;
+  let host: string;
+  let port: number;
+  let database: string;
+  if (ds.startsWith('mysql://')) {
+    let u: URL;
+    try {
+      u = new URL(ds);
+    } catch {
+      throw new Error(fix);
+    }
+    user = decodeURIComponent(u.username);
+    password = decodeURIComponent(u.password);
+    host = u.hostname;
+    port = u.port === '' ? 3306 : Number(u.port);
+    database = decodeURIComponent(u.pathname.replace(/^\//, ''));
+  } else {
+    // Go's DSN: [user[:password]@][net[(addr)]]/dbname[?param=value]; the password may contain ':' and '@'.
+    const m = /^(?:(?<cred>.*)@)?(?<net>tcp|unix)?(?:\((?<addr>[^)]*)\))?\/(?<db>[^?]*)(?:\?.*)?$/.exec(ds);
+    if (!m?.groups || m.groups.net === 'unix') throw new Error(fix);
+    const cred = m.groups.cred ?? '';
+    const colon = cred.indexOf(':');
+    user = colon < 0 ? cred : cred.slice(0, colon);
+    password = colon < 0 ? '' : cred.slice(colon + 1);
+    const addr = m.groups.addr || '127.0.0.1:3306';
+    const c = addr.lastIndexOf(':');
+    host = c < 0 ? addr : addr.slice(0, c);
+    port = c < 0 ? 3306 : Number(addr.slice(c + 1));
+    database = m.groups.db ?? '';
+  }
+  if (!host || !Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(fix);
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(database)) {
+    throw new Error(`${fix} (the database name, after the "/", must be a plain identifier such as dtm_busi)`);
+  }
+  return { dialect: 'mysql', host, port, user, password, database, shown: mask(ds) };
+}
+
+/** Parses `Postgres.DataSource`: a `postgres://user:pass@host:port/db` URL. */
+export function parsePostgresDataSource(ds: string, where: string): DataSource {
+  const fix = `${where}: Postgres.DataSource ${JSON.stringify(mask(ds))} is not a PostgreSQL URL; write postgres://user:pass@127.0.0.1:5432/dtm_busi`;
+  let u: URL;
+  try {
+    u = new URL(ds);
+  } catch {
+    throw new Error(fix);
+  }
+  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') throw new Error(fix);
+  const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(database)) {
+    throw new Error(`${fix} (the database name, after the "/", must be a plain identifier such as dtm_busi)`);
+  }
+  return { dialect: 'postgres', url: ds, database, shown: mask(ds) };
+}

@@ -1,0 +1,455 @@
+// The chaos suite: random transfers in every mode through a dtm cluster (3 etcd members, 2 dtm instances on one
+// MySQL store) while trans is SIGKILLed and restarted, dtm instances are killed and restarted, and an etcd member
+// is down for longer than the lease TTL; then, bounded, it waits until dtm has finished every transaction and
+// checks from the database and dtm — never from its own memory — that no money was lost, doubled or overdrawn.
+//   npm run chaos -- --transfers 300 --concurrency 8 --kills 3 --dtm-restarts 1 --etcd-outage 12 --out chaos.json
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { closeConnections } from '@dtm-gozero/dtmgrpc';
+import { closeEtcdClients } from '@dtm-gozero/gozero';
+import { type Bank, openBank, parseMysqlDataSource } from '@dtm-gozero/trans/bank';
+import { TRANSFER_MODES, type Transfer, transfer } from '../apps/app/src/bank.ts';
+import { freePorts } from '../libs/testkit/src/ports.ts';
+import { Cluster, type ClusterPorts, startOwnMariadb } from './cluster.ts';
+
+const USAGE =
+  'usage: npm run chaos -- [--transfers N] [--concurrency C] [--kills K] [--dtm-restarts R] [--etcd-outage S] [--out FILE] [--keep]';
+
+/** The accounts transfers move money between, and what each starts with (cents). */
+const ACCOUNTS = [1001n, 1002n, 1003n, 1004n, 1005n];
+const START_BALANCE = 1000n;
+/** Amounts up to this: about a fifth of the transfers ask for more than the account holds, and fail. */
+const MAX_AMOUNT = 700;
+/** Bounds: how long dtm gets to finish everything after the last transfer, and each transfer's own deadline. */
+const SETTLE_MS = 180_000;
+const TRANSFER_MS = 20_000;
+
+interface Options {
+  transfers: number;
+  concurrency: number;
+  kills: number;
+  dtmRestarts: number;
+  etcdOutage: number;
+  out: string | undefined;
+  keep: boolean;
+}
+
+function parseOptions(argv: string[]): Options {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      transfers: { type: 'string', default: '300' },
+      concurrency: { type: 'string', default: '8' },
+      kills: { type: 'string', default: '3' },
+      'dtm-restarts': { type: 'string', default: '1' },
+      'etcd-outage': { type: 'string', default: '12' },
+      out: { type: 'string' },
+      keep: { type: 'boolean', default: false },
+    },
+  });
+  if (positionals.length > 0) throw new Error(`unexpected argument "${positionals[0]}"; ${USAGE}`);
+  const int = (flag: string, min: number, max: number): number => {
+    const s = values[flag as 'transfers'] as string;
+    if (!/^[0-9]+$/.test(s) || Number(s) < min || Number(s) > max) {
+      throw new Error(`--${flag} ${JSON.stringify(s)}: pass a whole number from ${min} to ${max}; ${USAGE}`);
+    }
+    return Number(s);
+  };
+  return {
+    transfers: int('transfers', 1, 100_000),
+    concurrency: int('concurrency', 1, 64),
+    kills: int('kills', 0, 200),
+    dtmRestarts: int('dtm-restarts', 0, 50),
+    etcdOutage: int('etcd-outage', 0, 120),
+    out: values.out,
+    keep: values.keep as boolean,
+  };
+}
+
+/** One line that redraws itself: done/total, the chaos so far. */
+function progress(done: number, total: number, note: string): void {
+  const width = 30;
+  const filled = Math.round((done / total) * width);
+  const bar = `${'#'.repeat(filled)}${'-'.repeat(width - filled)}`;
+  const line = `[${bar}] ${done}/${total} ${note}`;
+  if (process.stderr.isTTY) process.stderr.write(`\r${line}\x1b[K`);
+  else if (done === total || done % Math.max(1, Math.floor(total / 10)) === 0) process.stderr.write(`${line}\n`);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Races `p` against a deadline (the transfer's outcome is read from dtm afterwards either way). */
+function within<T>(p: Promise<T>, ms: number): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => {
+      t = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(t));
+}
+
+type Status = 'succeed' | 'failed' | 'prepared' | 'submitted' | 'aborting' | 'none';
+
+/** dtm's stored status of a gid (`none`: dtm never stored it), asking each instance until one answers. */
+async function dtmStatus(https: string[], gid: string): Promise<Status | undefined> {
+  for (const h of https) {
+    try {
+      const res = await fetch(`${h}/api/dtmsvr/query?gid=${encodeURIComponent(gid)}`, {
+        signal: AbortSignal.timeout(3000),
+      });
+      const body = (await res.json()) as { transaction?: { status?: string } | null };
+      return (body.transaction?.status as Status | undefined) ?? 'none';
+    } catch {
+      // that instance is down: ask the other
+    }
+  }
+  return undefined;
+}
+
+async function statuses(https: string[], gids: string[]): Promise<Map<string, Status | undefined>> {
+  const out = new Map<string, Status | undefined>();
+  let i = 0;
+  const worker = async (): Promise<void> => {
+    while (i < gids.length) {
+      const g = gids[i++] as string;
+      out.set(g, await dtmStatus(https, g));
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+  return out;
+}
+
+export interface ChaosResult {
+  ok: boolean;
+  transfers: number;
+  gids: string[];
+  succeeded: number;
+  failed: number;
+  notStarted: number;
+  lost: number;
+  doubled: number;
+  unguarded: number;
+  unfinished: number;
+  negative: number;
+  conserved: boolean;
+  totalBefore: string;
+  totalAfter: string;
+  kills: number;
+  dtmRestarts: number;
+  etcdOutageS: number;
+  dtmHttp: string;
+  dtmInstances: string[];
+  etcdMembers: string[];
+  durationS: number;
+  violations: string[];
+}
+
+/** Checks every gid against the ledger, the barrier table and dtm; balances against their starting sum. */
+async function verify(bank: Bank, https: string[], plans: Map<string, Transfer>, totalBefore: bigint) {
+  const gids = [...plans.keys()];
+  const st = await statuses(https, gids);
+  const ledger = await bank.ledger(gids);
+  const barrier = await bank.barrierRows(gids);
+  const guarded = new Set(barrier.map((b) => `${b.gid}\u0000${b.branchId}\u0000${b.op}`));
+  const byGid = new Map<string, typeof ledger>();
+  for (const r of ledger) byGid.set(r.gid, [...(byGid.get(r.gid) ?? []), r]);
+  const violations: string[] = [];
+  let lost = 0;
+  let doubled = 0;
+  let unguarded = 0;
+  let unfinished = 0;
+  let succeeded = 0;
+  let failed = 0;
+  let notStarted = 0;
+  for (const [gid, t] of plans) {
+    const s = st.get(gid);
+    const rows = byGid.get(gid) ?? [];
+    if (s === 'succeed') succeeded++;
+    else if (s === 'failed') failed++;
+    else if (s === 'none') notStarted++;
+    else {
+      unfinished++;
+      violations.push(`${gid}: dtm status ${s ?? 'unknown (no dtm answered)'}`);
+      continue;
+    }
+    // every balance change went through the barrier: its (gid, branch, op) row exists
+    for (const r of rows) {
+      const op = r.op === 'commit' ? 'action' : r.op; // XA: the ledger row is written in phase 1 (op action)
+      if (!guarded.has(`${gid}\u0000${r.branchId}\u0000${op}`)) {
+        unguarded++;
+        violations.push(`${gid}: ledger row ${r.branchId}/${r.op} has no barrier row`);
+      }
+    }
+    const net = new Map<bigint, bigint>();
+    for (const r of rows) net.set(r.user, (net.get(r.user) ?? 0n) + r.delta);
+    const want = new Map<bigint, bigint>(
+      s === 'succeed'
+        ? [
+            [t.from, -t.amount],
+            [t.to, t.amount],
+          ]
+        : [],
+    );
+    const users = new Set([...net.keys(), ...want.keys()]);
+    const same = [...users].every((u) => (net.get(u) ?? 0n) === (want.get(u) ?? 0n));
+    // A debit or credit applied twice shows as a second row of the same sign for one user and branch op.
+    const perOp = new Map<string, number>();
+    for (const r of rows) {
+      const k = `${r.user}\u0000${r.branchId}\u0000${r.op}`;
+      perOp.set(k, (perOp.get(k) ?? 0) + 1);
+    }
+    const repeated = [...perOp.values()].some((n) => n > 1);
+    if (same && !repeated) continue;
+    const sum = [...net.values()].reduce((a, b) => a + b, 0n);
+    const over = [...users].some((u) => {
+      const a = net.get(u) ?? 0n;
+      const w = want.get(u) ?? 0n;
+      return (a < 0n ? -a : a) > (w < 0n ? -w : w);
+    });
+    if (repeated || sum > 0n || (sum === 0n && over)) doubled++;
+    else lost++;
+    violations.push(
+      `${gid} (${t.mode} ${t.from}→${t.to} ${t.amount}, dtm ${s}): ledger ${JSON.stringify(rows.map((r) => `${r.user}:${r.delta}@${r.branchId}/${r.op}`))}`,
+    );
+  }
+  const balances = await bank.balances();
+  let totalAfter = 0n;
+  let negative = 0;
+  for (const u of ACCOUNTS) {
+    const b = balances.get(u) ?? 0n;
+    totalAfter += b;
+    if (b < 0n) {
+      negative++;
+      violations.push(`account ${u} is at ${b}`);
+    }
+  }
+  const conserved = totalAfter === totalBefore;
+  if (!conserved) violations.push(`balances sum to ${totalAfter}, started at ${totalBefore}`);
+  return {
+    lost,
+    doubled,
+    unguarded,
+    unfinished,
+    negative,
+    conserved,
+    totalAfter,
+    succeeded,
+    failed,
+    notStarted,
+    violations,
+    st,
+  };
+}
+
+export async function runChaos(o: Options): Promise<ChaosResult> {
+  const started = Date.now();
+  const dir = mkdtempSync(join(tmpdir(), 'dtm-gozero-chaos-'));
+  const run = randomBytes(4).toString('hex');
+  const [dbPort, transPort, ...p] = await freePorts(12);
+  const ports: ClusterPorts = {
+    etcd: [
+      [p[0] as number, p[1] as number],
+      [p[2] as number, p[3] as number],
+      [p[4] as number, p[5] as number],
+    ],
+    dtm: [
+      [p[6] as number, p[7] as number],
+      [p[8] as number, p[9] as number],
+    ],
+    trans: transPort as number,
+  };
+  process.stderr.write(`chaos: starting MariaDB, 3 etcd members, 2 dtm instances and trans (logs in ${dir})\n`);
+  const db = await startOwnMariadb(dir, dbPort as number, o.keep);
+  // dtm's shortest retry and timeout (10 s each), and a 1 s cron pass, so dtm converges soon after each kill.
+  const cluster = new Cluster({
+    dir,
+    ports,
+    mysql: db.server,
+    dtmDb: 'dtm',
+    bankDb: `chaos_${run}`,
+    detached: o.keep,
+    dtmSettings: { TransCronInterval: 1, RetryInterval: 10, TimeoutToFail: 10 },
+  });
+  const stopAll = async (): Promise<void> => {
+    await cluster.stop().catch(() => undefined);
+    await db.service.kill('SIGTERM').catch(() => undefined);
+  };
+  let bank: Bank | undefined;
+  try {
+    await cluster.start();
+    bank = openBank(parseMysqlDataSource(cluster.bankDataSource, 'chaos'));
+    await bank.migrate();
+    await bank.setBalances(ACCOUNTS.map((u) => [u, START_BALANCE]));
+    const totalBefore = START_BALANCE * BigInt(ACCOUNTS.length);
+    const busiServer = `etcd://${cluster.etcdHosts.join(',')}/trans`;
+    const ctx = { dtm: cluster.dtmTarget, busiServer, bank, options: { waitResult: false, callTimeoutMs: 5000 } };
+
+    // The plan: every transfer and when each piece of chaos fires (after how many transfers were handed out).
+    const plans = new Map<string, Transfer>();
+    const rand = (n: number): number => Math.floor(Math.random() * n);
+    for (let i = 0; i < o.transfers; i++) {
+      const from = ACCOUNTS[rand(ACCOUNTS.length)] as bigint;
+      let to = ACCOUNTS[rand(ACCOUNTS.length)] as bigint;
+      while (to === from) to = ACCOUNTS[rand(ACCOUNTS.length)] as bigint;
+      plans.set(`chaos-${run}-${i}`, {
+        from,
+        to,
+        amount: BigInt(1 + rand(MAX_AMOUNT)),
+        mode: TRANSFER_MODES[i % TRANSFER_MODES.length] as Transfer['mode'],
+      });
+    }
+    const at = (n: number, k: number): number[] =>
+      Array.from({ length: n }, (_, i) => Math.floor(((i + 1) * o.transfers) / (n + 1)) + k);
+    const events: { at: number; what: 'kill' | 'dtm' | 'etcd' }[] = [
+      ...at(o.kills, 0).map((n) => ({ at: n, what: 'kill' as const })),
+      ...at(o.dtmRestarts, 1).map((n) => ({ at: n, what: 'dtm' as const })),
+      ...(o.etcdOutage > 0 ? [{ at: Math.floor(o.transfers / 3), what: 'etcd' as const }] : []),
+    ].sort((a, b) => a.at - b.at);
+    const done = { kills: 0, dtm: 0, etcd: 0 };
+    let finished = 0;
+    const note = (): string =>
+      `kills ${done.kills}/${o.kills} dtm ${done.dtm}/${o.dtmRestarts} etcd ${done.etcd}/${o.etcdOutage > 0 ? 1 : 0}`;
+    const chaos: Promise<void>[] = [];
+    const fire = (what: 'kill' | 'dtm' | 'etcd'): Promise<void> => {
+      if (what === 'kill') {
+        return (async () => {
+          await cluster.trans.kill('SIGKILL');
+          await sleep(300 + rand(700));
+          await cluster.trans.start();
+          done.kills++;
+        })();
+      }
+      if (what === 'dtm') {
+        const d = cluster.dtm[done.dtm % cluster.dtm.length];
+        return (async () => {
+          await d?.kill('SIGKILL');
+          await sleep(1000);
+          await d?.start();
+          done.dtm++;
+        })();
+      }
+      const e = cluster.etcd[2];
+      return (async () => {
+        await e?.kill('SIGKILL'); // one member down, longer than the 10 s lease TTL; the other two keep quorum
+        await sleep(o.etcdOutage * 1000);
+        await e?.start();
+        done.etcd++;
+      })();
+    };
+
+    // The transfers: C workers; before each transfer, fire the chaos due at that point (in the background).
+    let next = 0;
+    const gids = [...plans.keys()];
+    const worker = async (): Promise<void> => {
+      while (next < gids.length) {
+        const i = next++;
+        while (events.length > 0 && (events[0] as { at: number }).at <= i)
+          chaos.push(fire((events.shift() as { what: 'kill' }).what));
+        const gid = gids[i] as string;
+        await within(transfer(ctx, gid, plans.get(gid) as Transfer), TRANSFER_MS).catch(() => undefined);
+        finished++;
+        progress(finished, gids.length, note());
+      }
+    };
+    await Promise.all(Array.from({ length: o.concurrency }, worker));
+    await Promise.all(chaos);
+    if (process.stderr.isTTY) process.stderr.write('\n');
+
+    // Settle: bounded wait until dtm holds no unfinished transaction of this run.
+    const https = cluster.dtmHttp;
+    const end = Date.now() + SETTLE_MS;
+    while (Date.now() < end) {
+      const st = await statuses(https, gids);
+      const open = [...st.values()].filter((s) => s !== 'succeed' && s !== 'failed' && s !== 'none').length;
+      process.stderr.write(`chaos: settling, ${open} transactions unfinished in dtm\n`);
+      if (open === 0) break;
+      await sleep(2000);
+    }
+    const v = await verify(bank, https, plans, totalBefore);
+    const result: ChaosResult = {
+      ok: v.lost === 0 && v.doubled === 0 && v.unguarded === 0 && v.unfinished === 0 && v.negative === 0 && v.conserved,
+      transfers: o.transfers,
+      gids,
+      succeeded: v.succeeded,
+      failed: v.failed,
+      notStarted: v.notStarted,
+      lost: v.lost,
+      doubled: v.doubled,
+      unguarded: v.unguarded,
+      unfinished: v.unfinished,
+      negative: v.negative,
+      conserved: v.conserved,
+      totalBefore: String(totalBefore),
+      totalAfter: String(v.totalAfter),
+      kills: done.kills,
+      dtmRestarts: done.dtm,
+      etcdOutageS: done.etcd > 0 ? o.etcdOutage : 0,
+      dtmHttp: https[0] as string,
+      dtmInstances: https,
+      etcdMembers: cluster.etcdHosts,
+      durationS: Math.round((Date.now() - started) / 1000),
+      violations: v.violations.slice(0, 50),
+    };
+    if (o.keep) {
+      cluster.saveState([db.service]);
+      process.stderr.write(
+        `chaos: --keep: the stack keeps running (logs and pids.json in ${dir}); stop it with: node scripts/cluster.ts down --dir ${dir}\n` +
+          `chaos: bank ${cluster.bankDataSource}; dtm ${https.join(', ')}\n`,
+      );
+    }
+    return result;
+  } finally {
+    await bank?.close().catch(() => undefined);
+    if (!o.keep) {
+      await stopAll();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
+
+function table(r: ChaosResult): string {
+  const rows: [string, string][] = [
+    ['transfers', String(r.transfers)],
+    ['succeeded / failed / never reached dtm', `${r.succeeded} / ${r.failed} / ${r.notStarted}`],
+    ['trans SIGKILLs', String(r.kills)],
+    ['dtm restarts', String(r.dtmRestarts)],
+    ['etcd member outage (s)', String(r.etcdOutageS)],
+    ['lost', String(r.lost)],
+    ['doubled', String(r.doubled)],
+    ['unguarded (no barrier row)', String(r.unguarded)],
+    ['unfinished in dtm', String(r.unfinished)],
+    ['negative balances', String(r.negative)],
+    ['Σ balances conserved', `${r.conserved} (${r.totalBefore} → ${r.totalAfter})`],
+    ['duration (s)', String(r.durationS)],
+  ];
+  const w = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');
+}
+
+async function main(): Promise<void> {
+  const o = parseOptions(process.argv.slice(2));
+  const r = await runChaos(o);
+  console.log(table(r));
+  if (o.out) writeFileSync(o.out, `${JSON.stringify(r, null, 2)}\n`);
+  if (!r.ok) {
+    console.error(`chaos: VIOLATIONS\n${r.violations.join('\n')}`);
+    process.exitCode = 1;
+  } else console.log('chaos: no money lost, doubled or overdrawn; every transaction final in dtm');
+}
+
+if (import.meta.main) {
+  main()
+    .catch((err: unknown) => {
+      console.error(`chaos: ${err instanceof Error ? err.message : String(err)}`);
+      process.exitCode = 2;
+    })
+    .finally(() => {
+      closeConnections();
+      closeEtcdClients();
+    });
+}
