@@ -17,7 +17,7 @@ beforeAll(async () => {
   pool = createPool({ uri: testDatabases().mysqlUrl, connectionLimit: 2 });
   const key = `trans-modes-${randomUUID().slice(0, 8)}`;
   // trans keeps the bank in the suite's MariaDB (Mysql.DataSource in its YAML); msg-db's local step uses the same.
-  ({ proc: trans, config: transConfig } = await startTrans(key));
+  ({ proc: trans, config: transConfig } = await startTrans(key, { bank: true }));
   await trans.waitFor(/the bank keeps its balances in/, 10_000);
   config = appConfig(key);
 }, 180_000);

@@ -126,24 +126,27 @@ const hostsYaml = (hosts: string | string[] = testStack().etcdEndpoints): string
 /** `Mysql.DataSource` of the suite's own MariaDB (the DB-backed modes), as YAML lines. */
 const mysqlYaml = (): string => `Mysql:\n  DataSource: ${testDatabases().mysqlUrl}dtm_busi\n`;
 
-/** Starts trans on a free port under a unique key in the test stack's etcd; resolves once it printed its banner. */
-export async function startTrans(key: string): Promise<{ proc: Proc; port: number; config: string }> {
+/**
+ * Starts trans on a free port under a unique key in the test stack's etcd; resolves once it printed its banner.
+ * `bank`: trans keeps the bank in the suite's MariaDB (the XA and DB modes need a database; never one on 3306).
+ */
+export async function startTrans(
+  key: string,
+  opts: { bank?: boolean } = {},
+): Promise<{ proc: Proc; port: number; config: string }> {
   const port = await freePort();
   const config = tempFile(
     'trans.yaml',
-    `Name: trans.rpc\nListenOn: 127.0.0.1:${port}\nEtcd:\n  Hosts:\n${hostsYaml()}  Key: ${key}\n${mysqlYaml()}`,
+    `Name: trans.rpc\nListenOn: 127.0.0.1:${port}\nEtcd:\n  Hosts:\n${hostsYaml()}  Key: ${key}\n${opts.bank ? mysqlYaml() : ''}`,
   );
   const proc = runNode(TRANS, ['-f', config], join(root, 'apps/trans'));
   await proc.waitFor(/Starting rpc server at/, 15_000);
   return { proc, port, config };
 }
 
-/**
- * The app config the Go example uses, with another etcd key (and the test stack's etcd unless `hosts` is given),
- * and the suite's MariaDB as `Mysql.DataSource`.
- */
+/** The app config the Go example uses, with another etcd key (and the test stack's etcd unless `hosts` is given). */
 export function appConfig(key: string, hosts?: string | string[]): string {
-  return tempFile('config.yaml', `Etcd:\n  Hosts:\n${hostsYaml(hosts)}  Key: ${key}\n${mysqlYaml()}`);
+  return tempFile('config.yaml', `Etcd:\n  Hosts:\n${hostsYaml(hosts)}  Key: ${key}\n`);
 }
 
 /**
