@@ -2,7 +2,7 @@
 # Local stack without Docker: etcd on 127.0.0.1:2379 and dtm (go-zero driver, boltdb) in the background.
 #   up      start what is not already answering, wait until both answer (and dtm is registered), print ports and logs
 #   down    stop exactly the processes `up` started (pid files in .stack/), dtm first, and take dtm's registration
-#           out of etcd before etcd stops (dtm never revokes its lease itself)
+#           out of etcd before etcd stops (dtm never revokes its lease itself); `down dtm` / `down etcd`: only that one
 #   status  show what answers
 #   etcd | dtm   run that server in the foreground (what `npm start` does)
 #   wait    wait until etcd and dtm answer and dtm is registered
@@ -191,13 +191,16 @@ stop_one() { # name
   rm -f "$f"
 }
 
-down() {
-  local ours=0
-  alive dtm && ours=1
-  stop_one dtm
-  # dtm leaves its lease to expire; take its key out now, while etcd still runs, so keys do not pile up.
-  if [ "$ours" = 1 ] && etcd_ok; then drop_stale_registrations; fi
-  stop_one etcd
+down() { # [etcd|dtm]... (default both)
+  local which=("$@") ours=0
+  [ "${#which[@]}" -gt 0 ] || which=(dtm etcd)
+  if [[ " ${which[*]} " == *" dtm "* ]]; then
+    alive dtm && ours=1
+    stop_one dtm
+    # dtm leaves its lease to expire; take its key out now, while etcd still runs, so keys do not pile up.
+    if [ "$ours" = 1 ] && etcd_ok; then drop_stale_registrations; fi
+  fi
+  if [[ " ${which[*]} " == *" etcd "* ]]; then stop_one etcd; fi
   echo "stack: down"
 }
 
@@ -208,7 +211,7 @@ status() {
 
 case "${1:-}" in
   up) up ;;
-  down) down ;;
+  down) shift; down "$@" ;;
   status) status ;;
   etcd) run_etcd ;;
   dtm) run_dtm ;;

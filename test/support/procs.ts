@@ -50,8 +50,10 @@ export function runCommand(
   cwd: string,
   env: NodeJS.ProcessEnv = {},
   script = `${command} ${args.join(' ')}`,
+  opts: { group?: boolean } = {},
 ): Proc {
-  const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: 'pipe' });
+  // group: a process group of its own, so that a test can signal it as a terminal does (`process.kill(-pid)`).
+  const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: 'pipe', detached: opts.group });
   let out = '';
   let err = '';
   let exitCode: number | null | undefined;
