@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { parseListenOn, type RpcServerConf } from '../conf/config.ts';
@@ -9,6 +10,20 @@ export function figureOutListenOn(listenOn: string): string {
   if (host !== '' && host !== '0.0.0.0') return listenOn;
   const ip = process.env.POD_IP || firstInternalIp();
   return ip ? `${ip}:${port}` : listenOn;
+}
+
+/**
+ * Whether `host:port` is taken, found by listening there for a moment: grpc-js would log its own
+ * "No address added…" line before our one-line error, so a taken port is caught before it binds.
+ */
+function portTaken(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'EADDRINUSE'));
+    probe.listen({ host: host === '' ? '0.0.0.0' : host, port, exclusive: true }, () =>
+      probe.close(() => resolve(false)),
+    );
+  });
 }
 
 function firstInternalIp(): string | undefined {
@@ -45,17 +60,17 @@ export class RpcServer {
   async start(): Promise<void> {
     const { ListenOn } = this.conf;
     const bindTo = ListenOn.startsWith(':') ? `0.0.0.0${ListenOn}` : ListenOn;
+    const inUseMessage = `ListenOn ${ListenOn}: the port is already in use; stop the other process or choose another ListenOn`;
+    const { host, port } = parseListenOn(ListenOn);
+    if (port > 0 && (await portTaken(host, port))) throw new ServerStartError(inUseMessage);
     await new Promise<number>((resolve, reject) => {
       this.server.bindAsync(bindTo, ServerCredentials.createInsecure(), (err, port) => {
         if (!err) return resolve(port);
         const inUse = /EADDRINUSE|address already in use/i.test(err.message);
         reject(
-          new ServerStartError(
-            inUse
-              ? `ListenOn ${ListenOn}: the port is already in use; stop the other process or choose another ListenOn`
-              : `ListenOn ${ListenOn}: cannot listen (${err.message})`,
-            { cause: err },
-          ),
+          new ServerStartError(inUse ? inUseMessage : `ListenOn ${ListenOn}: cannot listen (${err.message})`, {
+            cause: err,
+          }),
         );
       });
     });
