@@ -133,7 +133,7 @@ describe('app', () => {
       await fails(
         APP,
         ['-f', appConfig(key), '--dtm', `127.0.0.1:${dead}`],
-        /dtm NewGid via 127\.0\.0\.1:\d+ failed \(is dtm running/,
+        /dtm NewGid via 127\.0\.0\.1:\d+ failed \(is dtm running.*ECONNREFUSED 127\.0\.0\.1:\d+\n$/,
       );
     } finally {
       await lease.revoke();

@@ -118,6 +118,38 @@ describe('npm run stack:up / stack:down', () => {
     expect(spawnSync('curl', ['-fsS', '-m', '2', `http://127.0.0.1:${p.http}/api/ping`]).status).not.toBe(0);
   }, 60_000);
 
+  test('a frozen dtm (SIGSTOP) is reported as gone from etcd, not as never registered', async () => {
+    const p = await ownStack();
+    expect(stack('up').status).toBe(0);
+    // trans "registered", so that only dtm is in question.
+    etcdctl(p.etcd, 'put', 'trans-frozen/1', '127.0.0.1:1');
+    const dtm = pidOf('dtm');
+    process.kill(dtm, 'SIGSTOP');
+    try {
+      const app = runNode(
+        join(root, 'apps/app/src/main.ts'),
+        [
+          '-f',
+          tempFile('config.yaml', `Etcd:\n  Hosts:\n    - 127.0.0.1:${p.etcd}\n  Key: trans-frozen\n`),
+          '--dtm',
+          `etcd://localhost:${p.etcd}/dtmservice`,
+          '--dtm-http',
+          `http://127.0.0.1:${p.http}`,
+        ],
+        root,
+      );
+      expect(await app.exited(20_000)).toBe(1);
+      expect(app.stderr()).toMatch(
+        new RegExp(
+          `the instance registered in etcd under "dtmservice/" \\(localhost:${p.grpc}\\) is gone: its lease expired`,
+        ),
+      );
+      expect(app.stderr()).not.toMatch(/no instance is registered/);
+    } finally {
+      process.kill(dtm, 'SIGCONT');
+    }
+  }, 60_000);
+
   test('direct mode: MicroService.Target "" comes up without waiting for a registration; trans without Etcd serves unregistered', async () => {
     const p = await ownStack((c) => c.replace(/Target: .*/, 'Target: ""'));
     const started = Date.now();

@@ -46,6 +46,8 @@ class EtcdResolver implements experimental.Resolver {
   #starting = false;
   #destroyed = false;
   #lastFailed = false;
+  /** The addresses last seen registered: when they all go, the service was there and stopped renewing its lease. */
+  #lastSeen: string[] = [];
 
   constructor(target: GrpcUri, listener: ResolverListener, _options: ChannelOptions) {
     this.#hosts = (target.authority ?? '').split(',').filter((h) => h !== '');
@@ -122,6 +124,16 @@ class EtcdResolver implements experimental.Resolver {
     const endpoints = await toEndpoints(values);
     if (this.#destroyed) return;
     this.#lastFailed = endpoints.length === 0;
+    if (endpoints.length === 0 && values.length === 0 && this.#lastSeen.length > 0) {
+      fail(
+        this.#listener,
+        status.UNAVAILABLE,
+        `the instance registered in etcd under "${this.#key}/" (${this.#lastSeen.join(', ')}) is gone: its lease ` +
+          'expired or was revoked, so it stopped or stopped answering (e.g. frozen); restart it',
+      );
+      return;
+    }
+    if (values.length > 0) this.#lastSeen = values;
     if (endpoints.length === 0) {
       fail(
         this.#listener,
