@@ -61,6 +61,16 @@ describe('trans', () => {
     );
   });
 
+  test('Etcd.Hosts written as a single string, not a list', async () => {
+    await fails(
+      TRANS,
+      ['-f', transYaml(`Name: t\nListenOn: 127.0.0.1:1\nEtcd:\n  Hosts: ${etcdHost}\n  Key: trans\n`)],
+      new RegExp(
+        `Etcd\\.Hosts must be a list of "host:port" strings, got the single value "${etcdHost}"; write it as a YAML list, e\\.g\\. "Hosts: \\[${etcdHost}\\]"`,
+      ),
+    );
+  });
+
   test('YAML without Etcd.Key', async () => {
     await fails(
       TRANS,
