@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # Image of the TypeScript trans service and app CLI (Node 24 runs the .ts sources directly: no build step).
 #   docker build --target trans -t dtm-gozero-ts-trans .    (the default, last stage)
 #   docker build --target app -t dtm-gozero-ts-app .

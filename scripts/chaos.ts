@@ -13,18 +13,27 @@ import { closeEtcdClients } from '@dtm-gozero/gozero';
 import { type Bank, openBank, parseMysqlDataSource } from '@dtm-gozero/trans/bank';
 import { TRANSFER_MODES, type Transfer, transfer } from '../apps/app/src/bank.ts';
 import { freePorts } from '../libs/testkit/src/ports.ts';
+
+/** go-zero's lease TTL of a registration (discov.TimeToLive), in seconds. */
+const TIME_TO_LIVE_S = 10;
+
 import { Cluster, type ClusterPorts, startOwnMariadb } from './cluster.ts';
 
 const USAGE =
   'usage: npm run chaos -- [--transfers N] [--concurrency C] [--kills K] [--dtm-restarts R] [--etcd-outage S] [--out FILE] [--keep]';
 
 /** The accounts transfers move money between, and what each starts with (cents). */
-const ACCOUNTS = [1001n, 1002n, 1003n, 1004n, 1005n];
-const START_BALANCE = 1000n;
-/** Amounts up to this: about a fifth of the transfers ask for more than the account holds, and fail. */
-const MAX_AMOUNT = 700;
-/** Bounds: how long dtm gets to finish everything after the last transfer, and each transfer's own deadline. */
-const SETTLE_MS = 180_000;
+// Enough accounts that concurrent transfers rarely wait on each other's row locks (an XA branch holds its rows from
+// phase 1 until dtm's phase 2, which a trans kill delays).
+const ACCOUNTS = Array.from({ length: 100 }, (_, i) => BigInt(1001 + i));
+const START_BALANCE = 10_000n;
+/** Ordinary amounts are 1..MAX_AMOUNT; one transfer in MEANT_TO_FAIL asks for more money than exists in all. */
+const MAX_AMOUNT = 2000;
+const MEANT_TO_FAIL = 10;
+/** Bounds: how long dtm gets to finish everything after the last transfer (3 min, more for big runs: a branch that
+ * failed a few times waits dtm's doubling retry interval), and each transfer's own deadline. */
+const SETTLE_MS_MIN = 180_000;
+const SETTLE_MS_PER_TRANSFER = 50;
 const TRANSFER_MS = 20_000;
 
 interface Options {
@@ -59,12 +68,18 @@ function parseOptions(argv: string[]): Options {
     }
     return Number(s);
   };
+  const outage = int('etcd-outage', 0, 120);
+  if (outage > 0 && outage <= TIME_TO_LIVE_S) {
+    throw new Error(
+      `--etcd-outage ${outage}: an outage must outlast the ${TIME_TO_LIVE_S} s lease TTL to test anything; pass ${TIME_TO_LIVE_S + 2} or more (or 0 for none)`,
+    );
+  }
   return {
     transfers: int('transfers', 1, 100_000),
     concurrency: int('concurrency', 1, 64),
     kills: int('kills', 0, 200),
     dtmRestarts: int('dtm-restarts', 0, 50),
-    etcdOutage: int('etcd-outage', 0, 120),
+    etcdOutage: outage,
     out: values.out,
     keep: values.keep as boolean,
   };
@@ -131,6 +146,11 @@ export interface ChaosResult {
   succeeded: number;
   failed: number;
   notStarted: number;
+  /** succeeded / failed per mode, from dtm. */
+  byMode: Record<string, { succeed: number; failed: number }>;
+  /** Transfers of more money than exists (none may succeed). */
+  meantToFail: number;
+  accounts: string[];
   lost: number;
   doubled: number;
   unguarded: number;
@@ -146,15 +166,40 @@ export interface ChaosResult {
   dtmInstances: string[];
   etcdMembers: string[];
   durationS: number;
+  /** Where the stack's logs (and, with --keep, its pids.json) are; the bank's data source. */
+  stackDir: string;
+  bank: string;
   violations: string[];
 }
 
 /** Checks every gid against the ledger, the barrier table and dtm; balances against their starting sum. */
 async function verify(bank: Bank, https: string[], plans: Map<string, Transfer>, totalBefore: bigint) {
   const gids = [...plans.keys()];
-  const st = await statuses(https, gids);
-  const ledger = await bank.ledger(gids);
-  const barrier = await bank.barrierRows(gids);
+  return judge({
+    plans,
+    statuses: await statuses(https, gids),
+    ledger: await bank.ledger(gids),
+    barrier: await bank.barrierRows(gids),
+    balances: await bank.balances(),
+    accounts: ACCOUNTS,
+    totalBefore,
+  });
+}
+
+export interface Evidence {
+  plans: Map<string, Transfer>;
+  /** dtm's status of each gid (`none`: never stored; undefined: no dtm answered). */
+  statuses: Map<string, Status | undefined>;
+  ledger: Awaited<ReturnType<Bank['ledger']>>;
+  barrier: Awaited<ReturnType<Bank['barrierRows']>>;
+  balances: Map<bigint, bigint>;
+  accounts: readonly bigint[];
+  totalBefore: bigint;
+}
+
+/** The verdict from what the database and dtm hold (pure: unit-tested on crafted evidence). */
+export function judge(e: Evidence) {
+  const { plans, statuses: st, ledger, barrier, balances } = e;
   const guarded = new Set(barrier.map((b) => `${b.gid}\u0000${b.branchId}\u0000${b.op}`));
   const byGid = new Map<string, typeof ledger>();
   for (const r of ledger) byGid.set(r.gid, [...(byGid.get(r.gid) ?? []), r]);
@@ -166,9 +211,19 @@ async function verify(bank: Bank, https: string[], plans: Map<string, Transfer>,
   let succeeded = 0;
   let failed = 0;
   let notStarted = 0;
+  const byMode: Record<string, { succeed: number; failed: number }> = {};
+  let meantToFail = 0;
   for (const [gid, t] of plans) {
     const s = st.get(gid);
     const rows = byGid.get(gid) ?? [];
+    const m = byMode[t.mode] ?? { succeed: 0, failed: 0 };
+    byMode[t.mode] = m;
+    if (s === 'succeed' || s === 'failed') m[s]++;
+    if (t.amount > e.totalBefore) {
+      // more than all the money there is: it can only fail
+      meantToFail++;
+      if (s === 'succeed') violations.push(`${gid}: asked for ${t.amount}, more than exists, and succeeded`);
+    }
     if (s === 'succeed') succeeded++;
     else if (s === 'failed') failed++;
     else if (s === 'none') notStarted++;
@@ -217,10 +272,9 @@ async function verify(bank: Bank, https: string[], plans: Map<string, Transfer>,
       `${gid} (${t.mode} ${t.from}→${t.to} ${t.amount}, dtm ${s}): ledger ${JSON.stringify(rows.map((r) => `${r.user}:${r.delta}@${r.branchId}/${r.op}`))}`,
     );
   }
-  const balances = await bank.balances();
   let totalAfter = 0n;
   let negative = 0;
-  for (const u of ACCOUNTS) {
+  for (const u of e.accounts) {
     const b = balances.get(u) ?? 0n;
     totalAfter += b;
     if (b < 0n) {
@@ -228,9 +282,11 @@ async function verify(bank: Bank, https: string[], plans: Map<string, Transfer>,
       violations.push(`account ${u} is at ${b}`);
     }
   }
-  const conserved = totalAfter === totalBefore;
-  if (!conserved) violations.push(`balances sum to ${totalAfter}, started at ${totalBefore}`);
+  const conserved = totalAfter === e.totalBefore;
+  if (!conserved) violations.push(`balances sum to ${totalAfter}, started at ${e.totalBefore}`);
   return {
+    byMode,
+    meantToFail,
     lost,
     doubled,
     unguarded,
@@ -299,8 +355,8 @@ export async function runChaos(o: Options): Promise<ChaosResult> {
       plans.set(`chaos-${run}-${i}`, {
         from,
         to,
-        amount: BigInt(1 + rand(MAX_AMOUNT)),
-        mode: TRANSFER_MODES[i % TRANSFER_MODES.length] as Transfer['mode'],
+        amount: i % MEANT_TO_FAIL === MEANT_TO_FAIL - 1 ? totalBefore + 1n : BigInt(1 + rand(MAX_AMOUNT)),
+        mode: TRANSFER_MODES[rand(TRANSFER_MODES.length)] as Transfer['mode'],
       });
     }
     const at = (n: number, k: number): number[] =>
@@ -314,8 +370,14 @@ export async function runChaos(o: Options): Promise<ChaosResult> {
     let finished = 0;
     const note = (): string =>
       `kills ${done.kills}/${o.kills} dtm ${done.dtm}/${o.dtmRestarts} etcd ${done.etcd}/${o.etcdOutage > 0 ? 1 : 0}`;
-    const chaos: Promise<void>[] = [];
-    const fire = (what: 'kill' | 'dtm' | 'etcd'): Promise<void> => {
+    type Chaos = 'kill' | 'dtm' | 'etcd';
+    const chains: Record<Chaos, Promise<void>> = {
+      kill: Promise.resolve(),
+      dtm: Promise.resolve(),
+      etcd: Promise.resolve(),
+    };
+    const chaosErrors: string[] = [];
+    const fire = (what: Chaos): Promise<void> => {
       if (what === 'kill') {
         return (async () => {
           await cluster.trans.kill('SIGKILL');
@@ -348,8 +410,15 @@ export async function runChaos(o: Options): Promise<ChaosResult> {
     const worker = async (): Promise<void> => {
       while (next < gids.length) {
         const i = next++;
-        while (events.length > 0 && (events[0] as { at: number }).at <= i)
-          chaos.push(fire((events.shift() as { what: 'kill' }).what));
+        while (events.length > 0 && (events[0] as { at: number }).at <= i) {
+          const { what } = events.shift() as { what: Chaos };
+          // One chain per kind: a kill never overlaps the restart before it (two trans would race for the port).
+          chains[what] = chains[what].then(() =>
+            fire(what).catch((err: unknown) => {
+              chaosErrors.push(`${what}: ${(err as Error).message}`);
+            }),
+          );
+        }
         const gid = gids[i] as string;
         await within(transfer(ctx, gid, plans.get(gid) as Transfer), TRANSFER_MS).catch(() => undefined);
         finished++;
@@ -357,12 +426,13 @@ export async function runChaos(o: Options): Promise<ChaosResult> {
       }
     };
     await Promise.all(Array.from({ length: o.concurrency }, worker));
-    await Promise.all(chaos);
+    await Promise.all(Object.values(chains));
     if (process.stderr.isTTY) process.stderr.write('\n');
+    if (chaosErrors.length > 0) throw new Error(`the chaos itself failed: ${chaosErrors.join('; ')}`);
 
     // Settle: bounded wait until dtm holds no unfinished transaction of this run.
     const https = cluster.dtmHttp;
-    const end = Date.now() + SETTLE_MS;
+    const end = Date.now() + Math.max(SETTLE_MS_MIN, o.transfers * SETTLE_MS_PER_TRANSFER);
     while (Date.now() < end) {
       const st = await statuses(https, gids);
       const open = [...st.values()].filter((s) => s !== 'succeed' && s !== 'failed' && s !== 'none').length;
@@ -372,12 +442,15 @@ export async function runChaos(o: Options): Promise<ChaosResult> {
     }
     const v = await verify(bank, https, plans, totalBefore);
     const result: ChaosResult = {
-      ok: v.lost === 0 && v.doubled === 0 && v.unguarded === 0 && v.unfinished === 0 && v.negative === 0 && v.conserved,
+      ok: v.violations.length === 0,
       transfers: o.transfers,
       gids,
       succeeded: v.succeeded,
       failed: v.failed,
       notStarted: v.notStarted,
+      byMode: v.byMode,
+      meantToFail: v.meantToFail,
+      accounts: ACCOUNTS.map(String),
       lost: v.lost,
       doubled: v.doubled,
       unguarded: v.unguarded,
@@ -393,6 +466,8 @@ export async function runChaos(o: Options): Promise<ChaosResult> {
       dtmInstances: https,
       etcdMembers: cluster.etcdHosts,
       durationS: Math.round((Date.now() - started) / 1000),
+      stackDir: dir,
+      bank: cluster.bankDataSource,
       violations: v.violations.slice(0, 50),
     };
     if (o.keep) {
@@ -416,6 +491,11 @@ function table(r: ChaosResult): string {
   const rows: [string, string][] = [
     ['transfers', String(r.transfers)],
     ['succeeded / failed / never reached dtm', `${r.succeeded} / ${r.failed} / ${r.notStarted}`],
+    ...Object.entries(r.byMode).map(([mode, c]): [string, string] => [
+      `  ${mode}: succeeded / failed`,
+      `${c.succeed} / ${c.failed}`,
+    ]),
+    ['meant to fail (more than exists)', String(r.meantToFail)],
     ['trans SIGKILLs', String(r.kills)],
     ['dtm restarts', String(r.dtmRestarts)],
     ['etcd member outage (s)', String(r.etcdOutageS)],

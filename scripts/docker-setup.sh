@@ -17,8 +17,8 @@ COMPOSE_VERSION="v2.29.7"
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/dtm-gozero-ts"
 COMPOSE_CACHE="$CACHE/docker-compose-$COMPOSE_VERSION"
 PLUGIN_DIR="${DOCKER_CONFIG:-$HOME/.docker}/cli-plugins"
-DOCKERD_PID="/run/dtm-gozero-ts-dockerd.pid"
-DOCKERD_LOG="/var/log/dtm-gozero-ts-dockerd.log"
+DOCKERD_PID="${DOCKERD_PID_FILE:-/run/dtm-gozero-ts-dockerd.pid}"
+DOCKERD_LOG="${DOCKERD_LOG:-/var/log/dtm-gozero-ts-dockerd.log}"
 START_WAIT_S="${DOCKERD_WAIT_S:-40}"
 
 step() { printf '\n==> %s\n' "$*"; }

@@ -9,6 +9,11 @@
 # dtm's ports and registration come from its config (infra/dtm/config.yml; DTM_CONF=<file> for another). With an
 # empty MicroService.Target dtm registers nothing (direct connections only) and nobody waits for a registration.
 # STACK_DIR, STACK_ETCD_PORT and STACK_ETCD_PEER_PORT move the state folder and etcd (the tests use free ports).
+# Opt-in etcd security (docs/etcd-security.md), for `up`, `etcd` and `dtm` alike:
+#   STACK_ETCD_AUTH=1   etcd with authentication: user root, password $STACK_ETCD_PASS (default dtm-gozero);
+#                       dtm reaches it the way its go-zero driver allows, Target ...?user=root&password=...
+#   STACK_ETCD_TLS=1    etcd over TLS with client certificates, made at start into .stack/certs (never committed);
+#                       dtm's driver has no TLS setting, so dtm then registers nowhere: use --dtm localhost:36790
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 state="${STACK_DIR:-$root/.stack}"
@@ -17,9 +22,22 @@ DTM_BIN="${DTM_BIN:-$root/.cache/bin/dtm}"
 DTM_CONF="${DTM_CONF:-$root/infra/dtm/config.yml}"
 ETCD_PORT="${STACK_ETCD_PORT:-2379}"
 ETCD_PEER_PORT="${STACK_ETCD_PEER_PORT:-2380}"
-ETCD_URL="http://127.0.0.1:$ETCD_PORT"
 WAIT_S="${STACK_WAIT_S:-30}"
 export ETCDCTL_API=3
+AUTH="${STACK_ETCD_AUTH:-}"
+TLS="${STACK_ETCD_TLS:-}"
+PASS="${STACK_ETCD_PASS:-dtm-gozero}"
+CERTS="$state/certs"
+# One data dir per mode: an etcd with authentication enabled stays so, and must not be reused by the plain mode.
+ETCD_DATA="$state/etcd-data${AUTH:+-auth}${TLS:+-tls}"
+ETCD_URL="http://127.0.0.1:$ETCD_PORT"
+tls_flags=()
+if [ -n "$TLS" ]; then
+  ETCD_URL="https://127.0.0.1:$ETCD_PORT"
+  tls_flags=(--cacert "$CERTS/ca.pem" --cert "$CERTS/client.pem" --key "$CERTS/client-key.pem")
+fi
+ctl() { etcdctl --endpoints="$ETCD_URL" --command-timeout=2s "${tls_flags[@]}" "$@"; }
+ctl_auth() { if [ -n "$AUTH" ]; then ctl --user "root:$PASS" "$@"; else ctl "$@"; fi; }
 
 # One top-level key of dtm's YAML config (or of its MicroService section), quotes and trailing comment removed.
 conf() { # key
@@ -36,22 +54,47 @@ DTM_HTTP="http://127.0.0.1:$DTM_HTTP_PORT"
 REG_ETCD=""
 REG_KEY=""
 if [ -n "$DTM_TARGET" ]; then
-  [[ "$DTM_TARGET" =~ ^etcd://([^/]+)/(.+)$ ]] ||
+  [[ "$DTM_TARGET" =~ ^etcd://([^/]+)/([^?]+)(\?.*)?$ ]] ||
     { echo "stack: MicroService.Target \"$DTM_TARGET\" in $DTM_CONF is not etcd://host:port/key (or empty)" >&2; exit 1; }
   REG_ETCD="${BASH_REMATCH[1]}"
   REG_KEY="${BASH_REMATCH[2]}"
 fi
+if [ -n "$TLS" ]; then DTM_TARGET=""; fi # dtm's driver cannot reach a TLS etcd: it registers nowhere
+# dtm's go-zero driver takes the etcd account from its Target's query and registers it for exactly the hosts
+# written there; dtm's branch calls resolve etcd://<hosts>/... with it only when <hosts> are spelled the same,
+# so the Target names 127.0.0.1:<port>, the hosts of the apps' Etcd.Hosts (and so of the branch URLs).
+if [ -n "$AUTH" ] && [ -n "$DTM_TARGET" ]; then
+  REG_ETCD="127.0.0.1:$ETCD_PORT"
+  DTM_TARGET="etcd://$REG_ETCD/$REG_KEY?user=root\&password=$PASS"
+fi
+dtm_conf() {
+  if [ -z "$AUTH$TLS" ]; then echo "$DTM_CONF"; return; fi
+  sed "s|^  Target: .*|  Target: $DTM_TARGET|" "$DTM_CONF" >"$state/dtm-config.yml"
+  echo "$state/dtm-config.yml"
+}
+# The first start with STACK_ETCD_AUTH creates root and enables authentication (kept in the etcd data dir).
+enable_auth() {
+  [ -n "$AUTH" ] || return 0
+  ctl_auth auth status 2>/dev/null | grep -q 'Authentication Status: true' && return 0
+  ctl user add "root:$PASS" >/dev/null && ctl user grant-role root root >/dev/null && ctl auth enable >/dev/null
+  echo "etcd: authentication enabled (user root)"
+}
 
-etcd_ok() { curl -fsS -m 2 "$ETCD_URL/health" 2>/dev/null | grep -q '"health":"true"'; }
+etcd_ok() { curl -fsS -m 2 "${tls_flags[@]}" "$ETCD_URL/health" 2>/dev/null | grep -q '"health":"true"'; }
 dtm_ok() { curl -fsS -m 2 "$DTM_HTTP/api/ping" 2>/dev/null | grep -q pong; }
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 alive() { [ -f "$state/$1.pid" ] && kill -0 "$(cat "$state/$1.pid")" 2>/dev/null; }
 
+# etcdctl against the etcd dtm registers in (with the account when STACK_ETCD_AUTH).
+reg_ctl() {
+  if [ -n "$AUTH" ]; then etcdctl --endpoints="$REG_ETCD" --command-timeout=2s --user "root:$PASS" "$@"
+  else etcdctl --endpoints="$REG_ETCD" --command-timeout=2s "$@"; fi
+}
 # dtm's registrations as "key value" lines. Read whole before testing: a pipe into `grep -q` would stop reading
 # early, etcdctl would die of SIGPIPE, and pipefail would turn a found key into a failure.
 registrations() {
   local out
-  out="$(etcdctl --endpoints="$REG_ETCD" --dial-timeout=2s --command-timeout=2s get --prefix "$REG_KEY/" 2>/dev/null)" || return 1
+  out="$(reg_ctl --dial-timeout=2s get --prefix "$REG_KEY/" 2>/dev/null)" || return 1
   printf '%s\n' "$out" | paste -d' ' - - | grep -v '^ *$' || true
 }
 # Registered: a key under <key>/ holds dtm's EndPoint (stale ones were removed before this dtm started).
@@ -71,9 +114,9 @@ drop_stale_registrations() {
     [ -n "$key" ] && [ "$value" = "$DTM_ENDPOINT" ] || continue
     lease="${key##*/}"
     if [[ "$lease" =~ ^[0-9]+$ ]] &&
-      etcdctl --endpoints="$REG_ETCD" --command-timeout=2s lease revoke "$(printf '%x' "$lease")" >/dev/null 2>&1; then
+      reg_ctl lease revoke "$(printf '%x' "$lease")" >/dev/null 2>&1; then
       n=$((n + 1))
-    elif etcdctl --endpoints="$REG_ETCD" --command-timeout=2s del "$key" >/dev/null 2>&1; then
+    elif reg_ctl del "$key" >/dev/null 2>&1; then
       n=$((n + 1))
     fi
   done <<<"$regs"
@@ -97,8 +140,13 @@ wait_for() { # name check-fn log
 
 run_etcd() {
   [ -n "$ETCD_BIN" ] || { echo "stack: etcd is not installed; run: npm run setup" >&2; exit 1; }
-  mkdir -p "$state/etcd-data"
-  exec "$ETCD_BIN" --name dtm-gozero-ts --data-dir "$state/etcd-data" \
+  mkdir -p "$ETCD_DATA"
+  local sec=()
+  if [ -n "$TLS" ]; then
+    [ -f "$CERTS/ca.pem" ] || bash "$root/libs/testkit/scripts/etcd-certs.sh" "$CERTS"
+    sec=(--cert-file "$CERTS/server.pem" --key-file "$CERTS/server-key.pem" --trusted-ca-file "$CERTS/ca.pem" --client-cert-auth)
+  fi
+  exec "$ETCD_BIN" --name dtm-gozero-ts --data-dir "$ETCD_DATA" "${sec[@]}" \
     --listen-client-urls "$ETCD_URL" --advertise-client-urls "$ETCD_URL" \
     --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
     --initial-cluster "dtm-gozero-ts=http://127.0.0.1:$ETCD_PEER_PORT"
@@ -110,7 +158,7 @@ run_dtm() {
   cd "$state/dtm" # boltdb keeps dtm.bolt in the working directory
   # Nothing answers for this dtm yet: registrations of its EndPoint are a dead dtm's, which clients must not pick.
   if etcd_ok; then drop_stale_registrations; fi
-  exec "$DTM_BIN" -c "$DTM_CONF"
+  exec "$DTM_BIN" -c "$(dtm_conf)"
 }
 
 wait_ready() {
@@ -135,7 +183,7 @@ undo() {
 }
 
 up() {
-  mkdir -p "$state/etcd-data" "$state/dtm"
+  mkdir -p "$ETCD_DATA" "$state/dtm"
   if etcd_ok; then
     echo "etcd: already answering at $ETCD_URL (left as it is)"
   else
@@ -145,8 +193,10 @@ up() {
     echo $! >"$state/etcd.pid"
     started+=(etcd)
     wait_for etcd etcd_ok "$state/etcd.log" || { undo; exit 1; }
-    echo "etcd: started (pid $(cat "$state/etcd.pid")) at 127.0.0.1:$ETCD_PORT, log $state/etcd.log"
+    echo "etcd: started (pid $(cat "$state/etcd.pid")) at $ETCD_URL, log $state/etcd.log"
   fi
+  enable_auth
+  if [ -n "$TLS" ]; then echo "etcd: TLS; Etcd.CertFile $CERTS/client.pem, CertKeyFile $CERTS/client-key.pem, CACertFile $CERTS/ca.pem"; fi
   if dtm_ok; then
     echo "dtm: already answering at $DTM_HTTP (left as it is)"
   else
@@ -159,6 +209,10 @@ up() {
     started+=(dtm)
     wait_for dtm dtm_ok "$state/dtm.log" || { undo; exit 1; }
     echo "dtm: started (pid $(cat "$state/dtm.pid")) grpc localhost:$DTM_GRPC_PORT, http $DTM_HTTP, log $state/dtm.log"
+  fi
+  if [ -n "$TLS" ]; then
+    echo "stack: up — dtm's go-zero driver has no etcd TLS setting, so dtm is not registered; use npm run app -- --dtm localhost:$DTM_GRPC_PORT"
+    return 0
   fi
   if [ -z "$DTM_TARGET" ]; then
     echo "stack: up — etcd 127.0.0.1:$ETCD_PORT, dtm grpc localhost:$DTM_GRPC_PORT (MicroService.Target is empty: not registered, dial it directly, e.g. npm run app -- --dtm localhost:$DTM_GRPC_PORT), dtm http $DTM_HTTP"

@@ -2,7 +2,8 @@
 # The whole test suite, in one command, on a fresh machine: installs what is missing (Node 24 when the machine's is
 # older, npm ci, etcd, dtm, MariaDB/Postgres/Redis via npm run setup), then runs `npm test` (typecheck, lint, unit and
 # integration tests; the integration tests start their own etcd, dtm and databases on free ports and stop them).
-# Arguments go to vitest, e.g. `bash scripts/test.sh test/readme-zh.test.ts`. Exit status: npm test's.
+# Arguments go to vitest, e.g. `bash scripts/test.sh test/readme-zh.test.ts`; `--install-only` stops after
+# installing (CI adds Docker in between). Exit status: npm test's.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -16,6 +17,7 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund
 fi
 bash scripts/setup.sh
+if [ "${1:-}" = --install-only ]; then exit 0; fi
 
 say "npm test $*"
 npm test -- "$@"

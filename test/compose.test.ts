@@ -13,6 +13,7 @@ import { Ajv } from 'ajv';
 import { DCLinter } from 'dclint';
 import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
+import { freePorts } from './support/procs.ts';
 
 const root = join(import.meta.dirname, '..');
 const read = (path: string): string => readFileSync(join(root, path), 'utf8');
@@ -35,7 +36,7 @@ const services = compose.services;
 
 // ---------- helpers ----------
 
-/** An exact version tag (1.19.0, v3.5.33, 24.21.0-slim), optionally with a digest; never latest or a bare name. */
+/** An exact version tag (1.19.0, v3.4.23, 24.21.0-slim), optionally with a digest; never latest or a bare name. */
 const PINNED = /^(?:[a-z0-9.-]+(?::\d+)?\/)?[a-z0-9._/-]+:v?\d+\.\d+\.\d+(?:-[a-z0-9.-]+)?(?:@sha256:[0-9a-f]{64})?$/;
 
 function envOf(s: Service): Record<string, string> {
@@ -333,7 +334,7 @@ describe('docker-compose.yml', () => {
       expect(reaches(name), `${name} depends on preflight`).toBe(true);
     }
     // A one-shot on the runtime image (Node 24, no HEALTHCHECK): exits, and is not restarted.
-    expect(services.preflight?.build).toEqual({ context: '.', target: 'runtime' });
+    expect(services.preflight?.build).toEqual({ context: '.', network: 'host', target: 'runtime' });
     expect(services.preflight?.restart).toBe('no');
     expect(services.preflight?.healthcheck).toBeUndefined();
     expect(commandOf('preflight').slice(0, 2)).toEqual(['node', 'infra/docker/port-preflight.ts']);
@@ -413,10 +414,10 @@ describe('docker-compose.yml', () => {
     }
     expect(sql).not.toMatch(/\bDROP\b/i);
     // The database the schema creates is the one dtm uses and MySQL grants to dtm's user.
-    expect(envOf(services.mysql as Service).MYSQL_DATABASE).toBe('dtm');
+    expect(envOf(services.mysql as Service).MARIADB_DATABASE).toBe('dtm');
     expect(envOf(services.dtm as Service).STORE_DB ?? 'dtm').toBe('dtm');
-    expect(envOf(services.dtm as Service).STORE_USER).toBe(envOf(services.mysql as Service).MYSQL_USER);
-    expect(envOf(services.dtm as Service).STORE_PASSWORD).toBe(envOf(services.mysql as Service).MYSQL_PASSWORD);
+    expect(envOf(services.dtm as Service).STORE_USER).toBe(envOf(services.mysql as Service).MARIADB_USER);
+    expect(envOf(services.dtm as Service).STORE_PASSWORD).toBe(envOf(services.mysql as Service).MARIADB_PASSWORD);
     expect(interpolate(`--port=${envOf(services.dtm as Service).STORE_PORT}`)).toBe(
       interpolate(commandOf('mysql').find((a) => a.startsWith('--port=')) ?? ''),
     );
@@ -549,13 +550,6 @@ describe('infra/docker/port-preflight.ts', () => {
     return (server.address() as { port: number }).port;
   }
   const close = (server: Server): Promise<unknown> => new Promise((resolve) => server.close(resolve));
-  /** Ports that were free a moment ago (the kernel's ephemeral ones; never the stack's real ports). */
-  async function freePorts(n: number): Promise<number[]> {
-    const servers = Array.from({ length: n }, () => createServer());
-    const ports = await Promise.all(servers.map((s) => listen(s)));
-    await Promise.all(servers.map(close));
-    return ports;
-  }
 
   test('exits 0 when every port is free', async () => {
     const [a, b, c] = await freePorts(3);
@@ -653,7 +647,9 @@ describe('one dtm config for the compose stack and the local stack', () => {
     expect(args).toContain('-c');
     expect(bindMounts(dtm)).toContainEqual({ source: `./${CONFIG}`, target: file });
     expect(stack).toContain(CONFIG);
-    expect(stack).toMatch(/-c "\$DTM_CONF"/);
+    // dtm runs on that file (or, with etcd auth/TLS, on a copy with only its Target changed).
+    expect(stack).toMatch(/-c "\$\(dtm_conf\)"/);
+    expect(stack).toContain('echo "$DTM_CONF"');
   });
 
   test('the file has only dtm keys, spelt exactly, and no Store (which comes from the environment in compose)', () => {

@@ -11,6 +11,9 @@ const root = join(import.meta.dirname, '..');
 const SECTIONS: { en: string; zh: string }[] = [
   { en: 'Quick start (no Docker)', zh: '快速开始（不用 Docker）' },
   { en: 'Every transaction mode', zh: '所有事务模式' },
+  { en: 'The bank', zh: '银行示例' },
+  { en: 'A dtm cluster', zh: 'dtm 集群' },
+  { en: 'Chaos suite', zh: '混沌测试' },
   { en: 'Quick start with Docker', zh: '用 Docker 快速开始' },
   {
     en: "Walkthrough: dtm's go-zero guide, step by step in TypeScript",
@@ -19,7 +22,7 @@ const SECTIONS: { en: string; zh: string }[] = [
   { en: 'Tests', zh: '测试' },
 ];
 const QUICK_START = SECTIONS[0]!;
-const WALKTHROUGH = SECTIONS[3]!;
+const WALKTHROUGH = SECTIONS.find((s) => s.en.startsWith('Walkthrough'))!;
 
 interface Heading {
   level: number;

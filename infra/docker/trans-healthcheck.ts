@@ -5,7 +5,14 @@
 //   node infra/docker/trans-healthcheck.ts -f apps/trans/etc/trans.yaml
 import { connect } from 'node:net';
 import { parseArgs } from 'node:util';
-import { buildTarget, closeEtcdClients, loadServerConf, parseListenOn, resolveTarget } from '@dtm-gozero/gozero';
+import {
+  buildTarget,
+  closeEtcdClients,
+  loadServerConf,
+  parseListenOn,
+  resolveTarget,
+  useEtcdConf,
+} from '@dtm-gozero/gozero';
 
 const STEP_TIMEOUT_MS = 1500;
 
@@ -32,6 +39,7 @@ async function main(): Promise<string> {
   await canConnect(host === '' || host === '0.0.0.0' ? '127.0.0.1' : host, port);
   if (!c.Etcd) return `trans listens on ${c.ListenOn} (no Etcd in its config, nothing registered)`;
 
+  useEtcdConf(c.Etcd); // its account and TLS, as trans itself uses them
   const target = buildTarget({ Etcd: c.Etcd, NonBlock: false, Timeout: 0 });
   const published = (await resolveTarget(target, STEP_TIMEOUT_MS)).find((a) => a.endsWith(`:${port}`));
   if (!published) throw new Error(`no key under ${c.Etcd.Key}/ in etcd holds an address with port ${port} (yet)`);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Etcd3 } from 'etcd3';
 import { afterAll, expect, test } from 'vitest';
-import { dtmStatus } from '../support/dtm.ts';
+import { dtmQuery, dtmStatus } from '../support/dtm.ts';
 import { appConfig, eventually, type Proc, runApp, startTrans, tempFile } from '../support/procs.ts';
 import { testStack } from '../support/stack-context.ts';
 
@@ -78,8 +78,7 @@ test('direct connection: Endpoints instead of Etcd, dtm dialled at its gRPC addr
   expect(app.stdout()).toMatch(/^msg \S+ succeed\ntcc \S+ succeed\n$/);
   // dtm stored direct:/// branch URLs and its go-zero driver dialled them without etcd.
   const gid = app.stdout().split(' ')[1] as string;
-  const res = await fetch(`${stack.dtmHttp}/api/dtmsvr/query?gid=${gid}`);
-  const body = (await res.json()) as { branches: { url: string }[] };
+  const body = await dtmQuery(gid);
   expect(body.branches.map((b) => b.url)).toContain(`direct:///127.0.0.1:${t.port}/trans.TransSvc/TransOut`);
   expect(t.proc.stderr().trimEnd().split('\n')).toHaveLength(4);
   t.proc.kill('SIGTERM');

@@ -16,7 +16,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     stack = await startDtmStack({ store: 'boltdb' });
   } catch (err) {
     dbs.stop();
-    throw err;
+    // The library names what is missing; in this repository, setup is what installs it.
+    throw new Error(`${(err as Error).message} (in this repo: \`npm run setup\`)`, { cause: err });
   }
   project.provide('etcdEndpoints', stack.etcdEndpoints);
   project.provide('dtmTarget', stack.dtmTarget);

@@ -112,18 +112,7 @@ describe('app modes', () => {
     expect(await balances()).toEqual(before);
   });
 
-  test('msg-db: user 1 pays in the local transaction, dtm then calls TransIn', async () => {
-    const before = await balances();
-    const { lines } = await run(['msg-db'], 'succeed');
-    expect(lines).toEqual([IN]);
-    expect((await balances())[0]).toBe(before[0] - 30);
-  });
-
-  test('msg-db --fail: the local transaction rolls back, the message is aborted', async () => {
-    const before = await balances();
-    expect((await run(['msg-db', '--fail'], 'failed')).lines).toEqual([]);
-    expect((await balances())[0]).toBe(before[0]);
-  });
+  // msg-db needs trans to run the bank (a database in its YAML): test/integration/bank.int.test.ts runs it.
 
   test('an unknown mode is refused with the usage', async () => {
     const app = runApp(['-f', config, 'bogus']);

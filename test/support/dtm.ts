@@ -41,9 +41,12 @@ export function dtmOptions(t: DtmTrans): Record<string, unknown> {
   return JSON.parse(t.transaction?.options ?? '{}') as Record<string, unknown>;
 }
 
-/** The global transaction as dtm's HTTP query API returns it (`transaction: null` when dtm does not know it). */
-export async function dtmQuery(gid: string): Promise<DtmTrans> {
-  const res = await fetch(`${DTM_HTTP}/api/dtmsvr/query?gid=${encodeURIComponent(gid)}`, {
+/**
+ * The global transaction as dtm's HTTP query API returns it (`transaction: null` when dtm does not know it); from
+ * the integration stack's dtm unless another dtm's HTTP base is given.
+ */
+export async function dtmQuery(gid: string, dtmHttp = DTM_HTTP): Promise<DtmTrans> {
+  const res = await fetch(`${dtmHttp}/api/dtmsvr/query?gid=${encodeURIComponent(gid)}`, {
     signal: AbortSignal.timeout(5000),
   });
   if (!res.ok) throw new Error(`dtm query ${gid}: HTTP ${res.status} ${await res.text()}`);

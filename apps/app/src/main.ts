@@ -12,6 +12,7 @@ import {
   ResolveError,
   readYaml,
   resolveTarget,
+  useEtcdConf,
 } from '@dtm-gozero/gozero';
 import { type Bank, bankSourceOf, openBank } from '@dtm-gozero/trans/bank';
 import { parseTransfer, refusal, TRANSFER_MODES, transfer } from './bank.ts';
@@ -54,6 +55,20 @@ function userFile(f: string | undefined, repoDefault: string): string {
   return resolve((byNpm && INIT_CWD) || process.cwd(), f);
 }
 
+/** The app's YAML; a database in it is refused: the bank is named once, in trans's YAML (--bank). */
+function appYaml(file: string): Record<string, unknown> {
+  const doc = readYaml(file);
+  for (const key of ['Mysql', 'Postgres']) {
+    if (doc[key] !== undefined) {
+      throw new Error(
+        `config ${file} has a ${key} section; the app uses the bank's database from trans's YAML (--bank, default ` +
+          `${DEFAULT_BANK}), so that its local transaction and trans's back-check read one database; remove it`,
+      );
+    }
+  }
+  return doc;
+}
+
 /** Opens the bank named by trans's YAML and creates its tables if needed (as trans does at start). */
 async function openBankOf(file: string): Promise<Bank> {
   const bank = openBank(bankSourceOf(file));
@@ -73,6 +88,20 @@ async function printBalances(bank: Bank): Promise<void> {
     total += balance;
   }
   console.log(`total ${total}`);
+}
+
+/**
+ * trans's target from the YAML (go-zero v1.4's BuildTarget), after registering the YAML's etcd account and TLS
+ * files, as zrpc.NewClient does; dtm's etcd target, when it is one, gets them too (the same etcd in practice).
+ */
+function busiTargetOf(doc: Record<string, unknown>, file: string, dtm: string): string {
+  const conf = clientConfFrom(doc, file);
+  if (conf.Etcd) {
+    useEtcdConf(conf.Etcd);
+    const d = /^(?:etcd|discov):\/\/([^/]+)\//.exec(dtm);
+    if (d) useEtcdConf({ ...conf.Etcd, Hosts: (d[1] as string).split(',') });
+  }
+  return buildTarget(conf);
 }
 
 /** Resolves a target once, turning "not found" into a message that says what to start. */
@@ -126,8 +155,9 @@ async function main(): Promise<void> {
         if (!known.has(id))
           throw new Error(`account ${id} does not exist; see the accounts with npm run app -- balances`);
       }
-      const busiServer = buildTarget(clientConfFrom(readYaml(configFile), configFile));
+      const file = configFile;
       const dtm = values.dtm as string;
+      const busiServer = busiTargetOf(appYaml(file), file, dtm);
       await findOrExplain('dtm', dtm, 'start dtm with `npm run stack:up`, or pass --dtm <target>');
       await findOrExplain('trans', busiServer, 'start trans with `npm run trans -- -f apps/trans/etc/bank.yaml`');
       const gid = await genGid(dtm);
@@ -135,9 +165,17 @@ async function main(): Promise<void> {
       await transfer({ dtm, busiServer, bank }, gid, t).catch((err: unknown) => {
         failure = err;
       });
-      const status = await queryFinalStatus(values['dtm-http'] as string, gid);
+      // dtm has the last word: a Submit whose answer was lost may still have succeeded.
+      const status = await queryFinalStatus(values['dtm-http'] as string, gid, 3000);
       console.log(`transfer ${t.mode} ${gid} ${status}`);
-      if (failure !== undefined) throw new Error(`transfer ${gid} not done: ${refusal(failure)}`);
+      if (status !== 'succeed') {
+        const why = failure === undefined ? `dtm says ${status}` : refusal(failure);
+        const later =
+          status === 'succeed' || status === 'failed'
+            ? ''
+            : `; dtm keeps it (${status}) and finishes it once trans answers again — no money is lost`;
+        throw new Error(`transfer ${gid} not done: ${why}${later}`);
+      }
       return;
     } finally {
       await bank.close();
@@ -149,8 +187,10 @@ async function main(): Promise<void> {
   }
   if (values.fail && mode === undefined) throw new Error(`--fail needs a mode; ${USAGE}`);
 
+  const file = configFile;
   // trans's target as go-zero v1.4 builds it from etc/config.yaml: etcd://127.0.0.1:2379/trans.
-  const busiServer = buildTarget(clientConfFrom(readYaml(configFile), configFile));
+  const doc = appYaml(file);
+  const busiServer = busiTargetOf(doc, file, values.dtm as string);
   const ctx: ModeContext = {
     dtm: values.dtm as string,
     busiServer,

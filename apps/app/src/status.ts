@@ -1,6 +1,3 @@
-/** Final statuses of a dtm global transaction. */
-export type FinalStatus = 'succeed' | 'failed';
-
 /**
  * Asks dtm's HTTP API for a transaction's status until it is final (`succeed` or `failed`), within `ms`; returns
  * the last status seen. Throws, naming the fix, when the API does not answer or is not dtm's: the printed status is

@@ -1,4 +1,5 @@
-// Port of gozero/trans/trans.go: loads etc/trans.yaml, serves TransSvc (with reflection), registers in etcd.
+// Port of gozero/trans/trans.go: loads etc/trans.yaml, serves TransSvc (reflection in dev/test Mode, as goctl's
+// template does), registers in etcd.
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { closeEtcdClients, logPrintf, RpcServer, ServerStartError } from '@dtm-gozero/gozero';
@@ -10,7 +11,8 @@ import { newTransSvcServer } from './internal/server/trans-svc-server.ts';
 import { newServiceContext } from './internal/svc/service-context.ts';
 
 const PROTO = join(import.meta.dirname, '..', '..', '..', 'proto', 'trans.proto');
-const SHUTDOWN_WAIT_MS = 5500; // go-zero's default Shutdown.WaitTime
+// RpcServer.stop drains for go-zero's 5.5 s; this bounds the whole stop, deregistering (≤ 3 s) included.
+const SHUTDOWN_WAIT_MS = 10_000;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { f: { type: 'string', short: 'f' } } });
@@ -30,8 +32,9 @@ async function main(): Promise<void> {
 
   const s = new RpcServer(c, (server) => {
     server.addService(TransSvcService, newTransSvcServer(ctx));
-    // grpcurl and other tools list and call TransSvc through reflection, as with the Go service.
-    new ReflectionService(loadSync(PROTO)).addToServer(server);
+    // grpcurl and other tools list and call TransSvc through reflection; goctl's template enables it only
+    // in dev and test Mode, so do we.
+    if (c.Mode === 'dev' || c.Mode === 'test') new ReflectionService(loadSync(PROTO)).addToServer(server);
   });
 
   let stopping = false;

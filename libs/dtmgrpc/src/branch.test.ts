@@ -1,9 +1,10 @@
 import { AdjustInfo, TransSvcService } from '@dtm-gozero/proto/trans';
 import { describe, expect, test } from 'vitest';
-import { typedBranch, urlBranch } from './branch.ts';
+import { branchMetadata, typedBranch, urlBranch } from './branch.ts';
 import { DtmInputError } from './errors.ts';
 import type { UnaryMethod } from './method.ts';
 import { MsgGrpc } from './msg.ts';
+import { TccGrpc } from './tcc.ts';
 
 const busi = 'etcd://127.0.0.1:2379/trans';
 
@@ -60,5 +61,30 @@ describe('MsgGrpc input checks (nothing is sent)', () => {
 
   test('no branches', async () => {
     await expect(new MsgGrpc('localhost:1', 'g').submit()).rejects.toThrow(/no branches; add at least one/);
+  });
+});
+
+describe('branch metadata (one builder for msg back-checks, tcc tries, xa phase 1, nested tcc)', () => {
+  test("dtm's keys and the branch headers; a header never replaces a dtm key, whatever its case", () => {
+    const tcc = new TccGrpc('localhost:36790', 'g1');
+    tcc.options.branchHeaders = { 'x-tenant': 't1', 'dtm-gid': 'other', 'DTM-Branch_ID': '99' };
+    expect(branchMetadata(tcc, '01', 'try', `${busi}/trans.TransSvc/TransOut`)).toEqual({
+      'x-tenant': 't1',
+      'dtm-gid': 'g1',
+      'dtm-trans_type': 'tcc',
+      'dtm-branch_id': '01',
+      'dtm-op': 'try',
+      'dtm-dtm': 'localhost:36790',
+    });
+  });
+
+  test('msg carries the headers too (its QueryPrepared back-check)', () => {
+    const m = new MsgGrpc('localhost:36790', 'g2');
+    m.options.branchHeaders = { 'x-tenant': 't2' };
+    expect(branchMetadata(m, '00', 'msg', `${busi}/trans.TransSvc/QueryPrepared`)).toMatchObject({
+      'x-tenant': 't2',
+      'dtm-branch_id': '00',
+      'dtm-op': 'msg',
+    });
   });
 });

@@ -1,6 +1,8 @@
 import { parseServerMethod } from '@dtm-gozero/gozero';
-import { DtmInputError } from './errors.ts';
-import type { UnaryMethod } from './method.ts';
+import { invokeUnary } from './conn.ts';
+import { DtmInputError, fromGrpcError } from './errors.ts';
+import { rawMethod, type UnaryMethod } from './method.ts';
+import type { TransBase } from './trans-base.ts';
 
 /** A branch as dtm stores it: the URL dtm's go-zero driver splits, and the request bytes. */
 export interface BranchCall {
@@ -46,4 +48,48 @@ export function urlBranch(url: string, payload: Uint8Array): BranchCall {
   }
   if (!(payload instanceof Uint8Array)) throw new DtmInputError(`payload for ${url} must be bytes (Uint8Array)`);
   return { url, ...sm, payload: Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength) };
+}
+
+/**
+ * The gRPC metadata of a branch call the client makes itself (a TCC try, an XA phase 1, a msg's QueryPrepared
+ * back-check): dtm's keys, the transaction's BranchHeaders, and for XA the phase-2 URL (the branch's own URL).
+ * A branch header never replaces a dtm key, whatever its case: dtm's Go client appends the headers after its keys
+ * and a server reads the first value.
+ */
+export function branchMetadata(t: TransBase, branchId: string, op: string, url: string): Record<string, string> {
+  const dtmKeys: Record<string, string> = {
+    'dtm-gid': t.gid,
+    'dtm-trans_type': t.transType,
+    'dtm-branch_id': branchId,
+    'dtm-op': op,
+    'dtm-dtm': t.dtm,
+  };
+  if (t.transType === 'xa') dtmKeys['dtm-phase2_url'] = url;
+  const md: Record<string, string> = {};
+  for (const [k, v] of Object.entries(t.options.branchHeaders ?? {})) {
+    if (!Object.hasOwn(dtmKeys, k.toLowerCase())) md[k] = v;
+  }
+  return { ...md, ...dtmKeys };
+}
+
+/**
+ * Calls a branch the way dtm's Go client's `InvokeBranch` does: the payload bytes dtm stored (so later ops see
+ * exactly what this one saw), the branch metadata, the transaction's call deadline. Errors come back as the
+ * client's errors (a FAILURE answer as DtmFailure), naming the transaction, branch and URL.
+ */
+export async function invokeBranch<Res>(
+  t: TransBase,
+  b: BranchCall,
+  branchId: string,
+  op: string,
+  responseDeserialize: (bytes: Buffer) => Res,
+): Promise<Res> {
+  try {
+    return await invokeUnary(b.server, { ...rawMethod(b.method), responseDeserialize }, b.payload, {
+      metadata: branchMetadata(t, branchId, op, b.url),
+      timeoutMs: t.options.callTimeoutMs,
+    });
+  } catch (err) {
+    throw fromGrpcError(err, `${t.transType} ${t.gid} branch ${branchId} ${op} ${b.url}`);
+  }
 }

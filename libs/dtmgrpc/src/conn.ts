@@ -8,7 +8,7 @@ export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
 const clients = new Map<string, Client>();
 
 /** One cached channel per target, as dtm's Go client keeps one `grpc.Dial` per target. */
-export function clientFor(target: string): Client {
+function clientFor(target: string): Client {
   let c = clients.get(target);
   if (!c) {
     registerResolvers();

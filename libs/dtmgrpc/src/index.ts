@@ -1,6 +1,15 @@
-export * from './barrier/index.ts';
-export { type BranchCall, typedBranch, urlBranch } from './branch.ts';
-export { type CallOptions, closeConnections, DEFAULT_CALL_TIMEOUT_MS, invokeUnary } from './conn.ts';
+// The public API: what README.md's API table lists, nothing else (a test checks the two agree).
+import './internal/node-check.ts';
+
+export {
+  BranchBarrier,
+  type BranchBarrierOptions,
+  barrierFrom,
+  barrierFromGrpc,
+  barrierFromMetadata,
+} from './barrier/barrier.ts';
+export { type BarrierOutcome, setBarrierTableName } from './barrier/core.ts';
+export { closeConnections } from './conn.ts';
 export {
   DtmDuplicated,
   DtmError,
@@ -8,23 +17,13 @@ export {
   DtmInputError,
   DtmOngoing,
   fromGrpcError,
-  isServiceError,
   toGrpcStatus,
 } from './errors.ts';
 export { rawMethod, type UnaryMethod } from './method.ts';
 export { type BarrierDb, MsgGrpc } from './msg.ts';
-export { SagaGrpc, type SagaMethods, type SagaStep } from './saga.ts';
-export { type BranchInfo, branchInfoFromGrpc, branchInfoFromMetadata, dtmHandler } from './server.ts';
-export { TccGrpc, type TccMethods, tccGlobalTransaction } from './tcc.ts';
-export { genGid, TransBase, type TransOptions, type TransType } from './trans-base.ts';
-export {
-  type MysqlXaConnection,
-  type PgXaPool,
-  XA_BARRIER_ID,
-  type XaBranchInfo,
-  type XaDb,
-  XaGrpc,
-  xaBranchInfo,
-  xaGlobalTransaction,
-  xaLocalTransaction,
-} from './xa.ts';
+export { SagaGrpc, type SagaMethods } from './saga.ts';
+export { type BranchInfo, branchInfoFromGrpc, dtmHandler } from './server.ts';
+export { TccGrpc, type TccMethods, tccFromGrpc, tccGlobalTransaction } from './tcc.ts';
+export { genGid, type TransOptions } from './trans-base.ts';
+export { XaGrpc, xaGlobalTransaction } from './xa.ts';
+export { type MysqlXaConnection, type PgXaPool, type XaBranchInfo, type XaDb, xaLocalTransaction } from './xa-local.ts';

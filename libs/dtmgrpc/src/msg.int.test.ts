@@ -96,6 +96,21 @@ describe('msg', () => {
     }
   });
 
+  test("doAndSubmit's own QueryPrepared call carries the branch headers, under dtm's keys", async () => {
+    const gid = await genGid(DTM);
+    const m = newMsg(gid);
+    // A branch header may not replace a dtm key: the back-check must still name this gid and op.
+    m.options.branchHeaders = { 'x-tenant': 't1', 'dtm-gid': 'someone-else', 'Dtm-Op': 'try' };
+    await expect(
+      m.doAndSubmit(`${busi.target}${TransSvcService.queryPrepared.path}`, async () => {
+        throw new Error('connection lost');
+      }),
+    ).rejects.toThrow('connection lost');
+    const qp = busi.calls.find((c) => c.gid === gid && c.method === 'QueryPrepared');
+    expect(qp).toMatchObject({ branchId: '00', op: 'msg', dtm: DTM, headers: { 'x-tenant': 't1' } });
+    m.options.branchHeaders = {};
+  });
+
   test('a prepared message left alone is back-checked by dtm and then delivered', { timeout: 40_000 }, async () => {
     const gid = await genGid(DTM);
     const m = newMsg(gid);

@@ -2,10 +2,9 @@ import { BranchBarrier } from './barrier/barrier.ts';
 import { MSG_BRANCH_ID, OP_MSG } from './barrier/core.ts';
 import type { MysqlPool, MysqlPoolConnection } from './barrier/mysql.ts';
 import type { PgPool, PgPoolClient } from './barrier/postgres.ts';
-import { type BranchCall, typedBranch, urlBranch } from './branch.ts';
-import { invokeUnary } from './conn.ts';
-import { DtmFailure, DtmInputError, fromGrpcError } from './errors.ts';
-import { rawMethod, type UnaryMethod } from './method.ts';
+import { type BranchCall, invokeBranch, typedBranch, urlBranch } from './branch.ts';
+import { DtmFailure, DtmInputError } from './errors.ts';
+import type { UnaryMethod } from './method.ts';
 import { TransBase } from './trans-base.ts';
 
 /** The database a doAndSubmitDB local transaction runs in. */
@@ -74,7 +73,9 @@ export class MsgGrpc extends TransBase {
    * The 2-phase message with a local step: Prepare (with `queryPrepared` as the back-check), run `busi` with
    * the msg barrier (gid, branch `00`, op `msg`), then Submit. If `busi` fails with DtmFailure → Abort. If it
    * fails otherwise (the outcome of the local step is unknown) → ask `queryPrepared` now, as dtm would later:
-   * FAILURE → Abort, OK → Submit, anything else → leave it to dtm's back-check. Rethrows `busi`'s error.
+   * FAILURE → Abort, OK → Submit, anything else → leave it to dtm's back-check. Rethrows `busi`'s error; when that
+   * Abort (or Submit) fails too, its error is attached as `abortError` (`submitError`) — dtm's back-check still
+   * settles the message — instead of hiding what went wrong in the local step.
    */
   async doAndSubmit(queryPrepared: string, busi: (bb: BranchBarrier) => Promise<unknown>): Promise<void> {
     const qp = urlBranch(queryPrepared, new Uint8Array());
@@ -91,27 +92,18 @@ export class MsgGrpc extends TransBase {
       return;
     }
     if (busiErr instanceof DtmFailure) {
-      await this.abort();
+      await attachOnFailure(busiErr, 'abortError', () => this.abort());
       throw busiErr;
     }
     let verdict: 'ok' | 'failure' | 'unknown' = 'unknown';
     try {
-      await invokeUnary(qp.server, rawMethod(qp.method), new Uint8Array(), {
-        metadata: {
-          'dtm-gid': this.gid,
-          'dtm-trans_type': this.transType,
-          'dtm-branch_id': MSG_BRANCH_ID,
-          'dtm-op': OP_MSG,
-          'dtm-dtm': this.dtm,
-        },
-        timeoutMs: this.options.callTimeoutMs,
-      });
+      await invokeBranch(this, qp, MSG_BRANCH_ID, OP_MSG, (b) => b);
       verdict = 'ok';
     } catch (err) {
-      if (fromGrpcError(err, 'queryPrepared') instanceof DtmFailure) verdict = 'failure';
+      if (err instanceof DtmFailure) verdict = 'failure';
     }
-    if (verdict === 'failure') await this.abort();
-    else if (verdict === 'ok') await this.submit();
+    if (verdict === 'failure') await attachOnFailure(busiErr, 'abortError', () => this.abort());
+    else if (verdict === 'ok') await attachOnFailure(busiErr, 'submitError', () => this.submit());
     throw busiErr;
   }
 
@@ -124,5 +116,18 @@ export class MsgGrpc extends TransBase {
       if ('mysql' in db) await bb.callWithMysql(db.mysql, busi as (tx: C & MysqlPoolConnection) => Promise<unknown>);
       else await bb.callWithPostgres(db.postgres, busi as (tx: C & PgPoolClient) => Promise<unknown>);
     });
+  }
+}
+
+/** Runs `step`; if it fails, attaches its error to `err` under `key` rather than letting it replace `err`. */
+async function attachOnFailure(
+  err: unknown,
+  key: 'abortError' | 'submitError',
+  step: () => Promise<void>,
+): Promise<void> {
+  try {
+    await step();
+  } catch (stepErr) {
+    if (err !== null && typeof err === 'object') Object.assign(err, { [key]: stepErr });
   }
 }

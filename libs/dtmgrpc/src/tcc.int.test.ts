@@ -52,6 +52,23 @@ test('tries run here; dtm confirms every branch, last registered first', async (
   expect(await dtmStatus(gid)).toBe('succeed');
 });
 
+test("a try carries the branch headers, which never replace dtm's keys", async () => {
+  const gid = await genGid(DTM);
+  await tccGlobalTransaction(
+    DTM,
+    gid,
+    async (tcc) => {
+      await tcc.callBranch(busi.target, out, { Amount: 30n, UserID: 1n });
+    },
+    (tcc) => {
+      tcc.options.waitResult = true;
+      tcc.options.branchHeaders = { 'x-tenant': 't1', 'dtm-branch_id': '99', 'DTM-OP': 'cancel' };
+    },
+  );
+  const [try_] = busi.calls.filter((c) => c.gid === gid);
+  expect(try_).toMatchObject({ branchId: '01', op: 'try', dtm: DTM, headers: { 'x-tenant': 't1' } });
+});
+
 test('a failed try aborts: dtm cancels every registered branch, the failed one included', async () => {
   busi.on('TransIn', () => {
     throw new DtmFailure('account frozen');

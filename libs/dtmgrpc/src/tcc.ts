@@ -1,8 +1,7 @@
 import type { Metadata } from '@grpc/grpc-js';
-import { type BranchCall, typedBranch, urlBranch } from './branch.ts';
-import { invokeUnary } from './conn.ts';
-import { DtmInputError, fromGrpcError } from './errors.ts';
-import { rawMethod, type UnaryMethod } from './method.ts';
+import { type BranchCall, invokeBranch, typedBranch, urlBranch } from './branch.ts';
+import { DtmInputError } from './errors.ts';
+import type { UnaryMethod } from './method.ts';
 import { branchInfoFromMetadata } from './server.ts';
 import { TransBase } from './trans-base.ts';
 
@@ -27,7 +26,7 @@ export class TccGrpc extends TransBase {
     const t = typedBranch(server, methods.try, request);
     const confirm = typedBranch(server, methods.confirm, request);
     const cancel = typedBranch(server, methods.cancel, request);
-    return this.#call(t, confirm.url, cancel.url, methods.try);
+    return this.#call(t, confirm.url, cancel.url, methods.try.responseDeserialize);
   }
 
   /** Go-style: URLs for try/confirm/cancel (`busiServer + "/trans.TransSvc/TransOut"`) and encoded bytes; returns the try's reply bytes. */
@@ -35,14 +34,14 @@ export class TccGrpc extends TransBase {
     const t = urlBranch(tryUrl, payload);
     if (confirmUrl) urlBranch(confirmUrl, payload);
     if (cancelUrl) urlBranch(cancelUrl, payload);
-    return this.#call(t, confirmUrl, cancelUrl, rawMethod(t.method));
+    return this.#call(t, confirmUrl, cancelUrl, (b) => b);
   }
 
   async #call<Res>(
     t: BranchCall,
     confirmUrl: string,
     cancelUrl: string,
-    tryMethod: UnaryMethod<never, Res>,
+    responseDeserialize: (b: Buffer) => Res,
   ): Promise<Res> {
     const branchId = this.newSubBranchId();
     await this.registerBranch({
@@ -51,32 +50,7 @@ export class TccGrpc extends TransBase {
       Data: { confirm: confirmUrl, cancel: cancelUrl },
       BusiPayload: t.payload,
     });
-    try {
-      // The try goes through the same payload bytes dtm stored, so confirm/cancel see exactly what try saw.
-      return await invokeUnary(
-        t.server,
-        { ...rawMethod(t.method), responseDeserialize: tryMethod.responseDeserialize },
-        t.payload,
-        {
-          metadata: this.branchMetadata(branchId, 'try'),
-          timeoutMs: this.options.callTimeoutMs,
-        },
-      );
-    } catch (err) {
-      throw fromGrpcError(err, `tcc ${this.gid} branch ${branchId} try ${t.url}`);
-    }
-  }
-
-  /** gRPC metadata dtm's protocol puts on a branch call made by the client. */
-  branchMetadata(branchId: string, op: string): Record<string, string> {
-    return {
-      'dtm-gid': this.gid,
-      'dtm-trans_type': this.transType,
-      'dtm-branch_id': branchId,
-      'dtm-op': op,
-      'dtm-dtm': this.dtm,
-      ...this.options.branchHeaders,
-    };
+    return invokeBranch(this, t, branchId, 'try', responseDeserialize);
   }
 }
 

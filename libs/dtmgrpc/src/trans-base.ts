@@ -34,11 +34,11 @@ function toProtoOptions(o: TransOptions): DtmTransOptions {
 type DtmRpc = 'submit' | 'prepare' | 'abort';
 
 /** Explains a failed call to dtm: unreachable/unregistered dtm gets a hint, dtm's own refusals keep their words. */
-export function dtmCallError(dtm: string, rpc: string, err: unknown): Error {
+function dtmCallError(dtm: string, rpc: string, err: unknown): Error {
   if (isServiceError(err) && (err.code === status.UNAVAILABLE || err.code === status.DEADLINE_EXCEEDED)) {
     return fromGrpcError(
       err,
-      `dtm ${rpc} via ${dtm} failed (is dtm running and registered? start it with \`npm run stack:up\`, or pass its address)`,
+      `dtm ${rpc} via ${dtm} failed (is dtm running, and registered in etcd if addressed through it? or pass its direct address)`,
     );
   }
   return fromGrpcError(err, `dtm ${rpc} via ${dtm}`);

@@ -12,7 +12,8 @@ import { closeConnections } from './conn.ts';
 import { DtmFailure, DtmInputError } from './errors.ts';
 import type { UnaryMethod } from './method.ts';
 import { genGid } from './trans-base.ts';
-import { type XaBranchInfo, type XaDb, xaGlobalTransaction, xaLocalTransaction } from './xa.ts';
+import { xaGlobalTransaction } from './xa.ts';
+import { type XaBranchInfo, type XaDb, xaLocalTransaction } from './xa-local.ts';
 
 // XA against the real dtm: the in-process busi.Busi service is the resource manager; each of its XA methods runs
 // xaLocalTransaction on a real MariaDB and a real Postgres (scripts/db.sh starts it with max_prepared_transactions=10).

@@ -1,9 +1,11 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { freePort } from '../../../test/support/procs.ts';
+import { branchMetadata } from './branch.ts';
 import { closeConnections } from './conn.ts';
 import { DtmError, DtmInputError } from './errors.ts';
-import { type XaDb, XaGrpc, xaBranchInfo, xaGlobalTransaction, xaLocalTransaction } from './xa.ts';
+import { XaGrpc, xaGlobalTransaction } from './xa.ts';
+import { type XaDb, xaBranchInfo, xaLocalTransaction } from './xa-local.ts';
 
 // Unit tests: what the xa client checks before sending or touching a database, and the pure parts. What it sends to
 // dtm (Prepare → Submit, options, Abort's rollback reason, an aborted global after a refused branch) is checked
@@ -40,7 +42,7 @@ describe('xaGlobalTransaction (global side)', () => {
   test('branch metadata: dtm keys, branch headers, phase-2 URL', () => {
     const xa = new XaGrpc('localhost:36790', 'g-md');
     xa.options.branchHeaders = { 'x-tenant': 't1' };
-    expect(xa.branchMetadata('01', 'action', '127.0.0.1:1/busi.Busi/XaTransOut')).toEqual({
+    expect(branchMetadata(xa, '01', 'action', '127.0.0.1:1/busi.Busi/XaTransOut')).toEqual({
       'dtm-gid': 'g-md',
       'dtm-trans_type': 'xa',
       'dtm-branch_id': '01',

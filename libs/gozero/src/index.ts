@@ -1,4 +1,6 @@
 // The public API: what README.md documents, nothing else (the rest of src/ is internal).
+import './internal/node-check.ts';
+
 export {
   clientConfFrom,
   type EtcdConf,
@@ -11,10 +13,12 @@ export {
   serverConfFrom,
 } from './conf/config.ts';
 export { ConfigError } from './conf/errors.ts';
-export { closeEtcdClients } from './discov/clients.ts';
+export { closeEtcdClients, registerEtcdAccount, registerEtcdTls, useEtcdConf } from './discov/clients.ts';
 export { Publisher, type PublisherOptions } from './discov/publisher.ts';
+export { Subscriber, type SubscriberListener } from './discov/subscriber.ts';
 export { logPrintf, stdPrefix } from './logx/std-log.ts';
+export { newRpcClient, type RpcClientOptions } from './zrpc/client.ts';
 export { ResolveError, resolveTarget } from './zrpc/resolve.ts';
 export { registerResolvers } from './zrpc/resolver.ts';
-export { RpcServer, ServerStartError } from './zrpc/server.ts';
+export { RpcServer, type RpcServerOptions, ServerStartError } from './zrpc/server.ts';
 export { buildTarget, type ParsedTarget, parseServerMethod, parseTarget, TargetError } from './zrpc/target.ts';

@@ -1,3 +1,4 @@
+import { testcontainersDefaults } from './docker.ts';
 import { TestkitError } from './errors.ts';
 
 /** Where the stack's servers run: child processes of the test, or containers. */
@@ -38,7 +39,7 @@ export async function chooseBackend(request: BackendRequest, engine: () => Promi
   throw new TestkitError(
     `backend 'docker' was requested but no Docker engine answers (${status.reason}). ` +
       `Start Docker (or point DOCKER_HOST at a running engine), or use the local backend ` +
-      `(backend: 'local' or ${BACKEND_ENV}=local), which runs the etcd and dtm binaries that \`npm run setup\` installs.`,
+      `(backend: 'local' or ${BACKEND_ENV}=local), which runs local etcd and dtm binaries (see the testkit README, "Binaries").`,
   );
 }
 
@@ -51,6 +52,7 @@ let engineCheck: Promise<EngineStatus> | undefined;
 export function dockerEngine(timeoutMs = 5000): Promise<EngineStatus> {
   engineCheck ??= (async (): Promise<EngineStatus> => {
     let timer: NodeJS.Timeout | undefined;
+    testcontainersDefaults();
     try {
       const { getContainerRuntimeClient } = await import('testcontainers');
       const timeout = new Promise<never>((_, reject) => {

@@ -1,6 +1,6 @@
 // Last-resort cleanup: when the test process exits (normally, on an uncaught error, or on SIGINT/SIGTERM/SIGHUP)
-// while a stack is still up, its processes are killed and its temp dirs removed, synchronously. Containers are
-// left to testcontainers' reaper, which removes them when this process goes away.
+// while a stack is still up, its processes are killed and its temp dirs removed, synchronously; the docker
+// backend's containers are removed with `docker rm -f` (testcontainers' reaper is off by default: docker.ts).
 
 type SyncCleanup = () => void;
 

@@ -128,7 +128,7 @@ describe('startDocker (testcontainers stand-in)', () => {
     expect(mysql.command).toContain(`--port=${stack.ports.store}`);
     expect(mysql.copies?.[0]?.target).toBe('/docker-entrypoint-initdb.d/01-dtm-storage.sql');
     expect(dtm.env).toMatchObject({ STORE_DRIVER: 'mysql', STORE_PORT: String(stack.ports.store), STORE_DB: 'dtm' });
-    expect(dtm.env?.STORE_PASSWORD).toBe(mysql.env?.MYSQL_ROOT_PASSWORD);
+    expect(dtm.env?.STORE_PASSWORD).toBe(mysql.env?.MARIADB_ROOT_PASSWORD);
     expect(stack.mysqlDatabase).toBe('dtm');
     await stack.stop();
     expect(rec.stopOrder).toEqual([IMAGES.dtm, IMAGES.etcd, IMAGES.mysql]);

@@ -1,9 +1,14 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { type ContainerSpec, containerSpecs, type DockerPlan, DTM_CONFIG_IN_CONTAINER, IMAGES } from './docker.ts';
 import { readSharedDtmConfig } from './dtm-config.ts';
-import { COMPOSE_FILE, MYSQL_STORAGE_DDL } from './paths.ts';
+import { MYSQL_STORAGE_DDL } from './paths.ts';
+
+/** The compose file whose image tags the docker backend uses (this repository's). */
+const COMPOSE_FILE = join(import.meta.dirname, '..', '..', '..', 'docker-compose.yml');
+
 import type { DtmStore } from './stores.ts';
 
 const compose = parse(readFileSync(COMPOSE_FILE, 'utf8')) as {
@@ -110,8 +115,8 @@ describe('containerSpecs', () => {
     expect(specs.map((s) => s.role)).toEqual(['mysql', 'etcd', 'dtm']);
     const mysql = byRole(specs, 'mysql');
     expect(mysql.image).toBe(IMAGES.mysql);
-    expect(mysql.command).toEqual(['--bind-address=127.0.0.1', '--port=41005', '--mysqlx=OFF']);
-    expect(mysql.env).toEqual({ MYSQL_ROOT_PASSWORD: 'secret' });
+    expect(mysql.command).toEqual(['--bind-address=127.0.0.1', '--port=41005']);
+    expect(mysql.env).toEqual({ MARIADB_ROOT_PASSWORD: 'secret' });
     expect(mysql.files).toEqual([{ target: '/docker-entrypoint-initdb.d/01-dtm-storage.sql', content: ddl }]);
     expect(compose.services.mysql?.volumes).toContain('./infra/mysql/initdb:/docker-entrypoint-initdb.d:ro');
     expect(byRole(specs, 'dtm').env).toMatchObject({

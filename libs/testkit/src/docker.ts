@@ -1,6 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { GenericContainer, StartedTestContainer, WaitStrategy } from 'testcontainers';
+import { onProcessExit } from './cleanup.ts';
 import { type DtmConfig, dtmConfig, dtmConfigYaml, dtmEnv, type StoreSettings } from './dtm-config.ts';
 import { TestkitError } from './errors.ts';
 import { DTM_SERVICE_KEY, etcdArgs } from './local.ts';
@@ -15,10 +17,10 @@ import type { DtmStack, DtmStackPorts } from './types.ts';
  * compose has no Redis, so that one is ours.
  */
 export const IMAGES = {
-  etcd: 'gcr.io/etcd-development/etcd:v3.5.33',
+  etcd: 'gcr.io/etcd-development/etcd:v3.4.23',
   dtm: 'yedf/dtm:1.19.0',
-  mysql: 'mysql:8.4.11',
-  redis: 'redis:7.4.2-alpine',
+  mysql: 'mariadb:10.11.19',
+  redis: 'redis:7.0.15',
 } as const;
 
 /** Where the dtm image reads `-c` from (as the compose stack and dtm's chart mount it). */
@@ -74,8 +76,8 @@ export function containerSpecs(plan: DockerPlan): ContainerSpec[] {
       ...base,
       role: 'mysql',
       image: IMAGES.mysql,
-      command: ['--bind-address=127.0.0.1', `--port=${ports.store}`, '--mysqlx=OFF'],
-      env: { MYSQL_ROOT_PASSWORD: plan.mysqlPassword },
+      command: ['--bind-address=127.0.0.1', `--port=${ports.store}`],
+      env: { MARIADB_ROOT_PASSWORD: plan.mysqlPassword },
       files: [{ target: '/docker-entrypoint-initdb.d/01-dtm-storage.sql', content: plan.mysqlDdl }],
     });
   } else if (plan.store === 'redis') {
@@ -195,8 +197,33 @@ function logLines(role: string, log: (line: string) => void, tail: string[]): (s
   };
 }
 
+/**
+ * testcontainers' reaper (Ryuk) is a container of its own, from an image to pull, and needs a bridge network; the
+ * testkit removes its containers itself (stop(), and `docker rm -f` when the process exits first), so it turns
+ * Ryuk off with testcontainers' documented switch unless the caller set that switch.
+ */
+export const RYUK_SWITCH = 'TESTCONTAINERS_RYUK_DISABLED';
+
+/**
+ * Every container of the testkit uses the host's network, so the host that serves their ports is loopback.
+ * testcontainers' documented TESTCONTAINERS_HOST_OVERRIDE says so; without it, inside a container (/.dockerenv)
+ * testcontainers looks the host up from the `bridge` network, and fails where the engine runs without one
+ * (dockerd --bridge=none, as npm run docker:setup starts it).
+ */
+export function testcontainersDefaults(env: NodeJS.ProcessEnv = process.env): void {
+  env[RYUK_SWITCH] ??= 'true';
+  env.TESTCONTAINERS_HOST_OVERRIDE ??= '127.0.0.1';
+}
+
+/** Removes containers synchronously (for the process-exit path, where nothing async runs any more). */
+function removeContainersSync(ids: string[]): void {
+  if (ids.length === 0) return;
+  execFileSync('docker', ['rm', '-f', '-v', ...ids], { stdio: 'ignore', timeout: 30_000 });
+}
+
 /** Starts the stack's containers (host networking, free host ports) with testcontainers. */
 export async function startDocker(run: DockerRunPlan): Promise<DtmStack> {
+  testcontainersDefaults();
   const { GenericContainer: Container } = await import('testcontainers');
   const deadline = Date.now() + run.timeoutMs;
   const left = (): number => Math.max(1000, deadline - Date.now());
@@ -239,9 +266,11 @@ export async function startDocker(run: DockerRunPlan): Promise<DtmStack> {
   };
 
   const started: StartedTestContainer[] = [];
+  const unregister = onProcessExit(() => removeContainersSync(started.map((c) => c.getId())));
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
+      unregister();
       const errors: unknown[] = [];
       for (const c of [...started].reverse()) {
         await c.stop({ timeout: run.stopTimeoutMs, remove: true, removeVolumes: true }).catch((e) => errors.push(e));

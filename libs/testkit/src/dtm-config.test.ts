@@ -1,9 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { dtmConfig, dtmConfigYaml, dtmEnv, dtmEnvName, mysqlStorageDdl, readSharedDtmConfig } from './dtm-config.ts';
 import { childEnv, etcdArgs } from './local.ts';
-import { localBinaries, MYSQL_STORAGE_DDL } from './paths.ts';
+import { localBinaries, MYSQL_STORAGE_DDL, missingBinariesError } from './paths.ts';
 import { mysqlStore, redisStore } from './stores.ts';
 
 const addr = {
@@ -147,5 +149,43 @@ describe('local processes', () => {
     expect(localBinaries({}, { PATH: '/nonexistent', DTM_BIN: '/nonexistent/dtm' }).missing[0]).toBe(
       'etcd (not on PATH)',
     );
+  });
+
+  test('order: option, then env, then PATH, then the cache; a binary given explicitly must exist', () => {
+    const bin = mkdtempSync(join(tmpdir(), 'testkit-bin-'));
+    const cache = mkdtempSync(join(tmpdir(), 'testkit-cache-'));
+    try {
+      for (const n of ['etcd', 'dtm']) {
+        writeFileSync(join(bin, n), '#!/bin/sh\n');
+        chmodSync(join(bin, n), 0o755);
+      }
+      const env = { PATH: bin, XDG_CACHE_HOME: cache };
+      expect(localBinaries({}, env)).toEqual({ etcd: join(bin, 'etcd'), dtm: join(bin, 'dtm'), missing: [] });
+      expect(localBinaries({}, { ...env, ETCD_BIN: '/bin/sh' }).etcd).toBe('/bin/sh');
+      expect(localBinaries({ etcdBin: '/bin/true' }, { ...env, ETCD_BIN: '/bin/sh' }).etcd).toBe('/bin/true');
+      // Not on PATH: the per-user cache that `npm run setup` fills.
+      const cached = join(cache, 'dtm-gozero-ts', 'dtm-v1.19.0');
+      mkdirSync(join(cache, 'dtm-gozero-ts'));
+      writeFileSync(cached, '#!/bin/sh\n');
+      chmodSync(cached, 0o755);
+      const noPath = localBinaries({ etcdBin: '/bin/true' }, { PATH: '/nonexistent', XDG_CACHE_HOME: cache });
+      expect(noPath.dtm === cached || noPath.dtm?.endsWith('/.cache/bin/dtm')).toBe(true);
+      expect(localBinaries({}, { ...env, DTM_BIN: '/nonexistent/dtm' }).missing).toEqual([
+        'dtm (/nonexistent/dtm is not an executable)',
+      ]);
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+      rmSync(cache, { recursive: true, force: true });
+    }
+  });
+
+  test('the error names each missing binary and how to install it', () => {
+    const m = missingBinariesError(['etcd (not on PATH)']).message;
+    expect(m).toMatch(
+      /missing: etcd \(not on PATH\)\. Install etcd 3\.4\+: on Debian\/Ubuntu `sudo apt-get install etcd-server`/,
+    );
+    expect(m).not.toMatch(/dtm v1/);
+    expect(m).not.toMatch(/npm run/);
+    expect(missingBinariesError(['dtm (not on PATH)']).message).toMatch(/Install dtm v1\.19\.0: build it with Go/);
   });
 });

@@ -1,20 +1,42 @@
-import { accessSync, constants } from 'node:fs';
+// Where the testkit finds what it runs: dtm's shared config and MySQL schema (files), and the etcd and dtm binaries.
+import { accessSync, constants, existsSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { TestkitError } from './errors.ts';
 
-/** The repository root: the fixture reads the project's shared dtm config and DDL from there. */
-export const REPO_ROOT = join(import.meta.dirname, '..', '..', '..');
+/** The dtm release the fixture is written against (its config keys, its storage schema). */
+export const DTM_VERSION = 'v1.19.0';
+
+/** The package's root: src/ (this repository) or dist/ (an installed package) is one level down. */
+const PKG_ROOT = join(import.meta.dirname, '..');
+
+/** This repository's root when the testkit runs from its sources here; undefined in an installed package. */
+const REPO_ROOT = ((): string | undefined => {
+  const root = join(PKG_ROOT, '..', '..');
+  return existsSync(join(root, 'infra', 'dtm', 'config.yml')) && existsSync(join(root, 'libs', 'testkit'))
+    ? root
+    : undefined;
+})();
+
+/**
+ * A file the fixture reads: in this repository the one the other stacks use too (`infra/…`, so there is one place
+ * to change it); in an installed package the copy `npm run pack` put into its `assets/`.
+ */
+function sharedFile(repoPath: string, asset: string): string {
+  return REPO_ROOT ? join(REPO_ROOT, repoPath) : join(PKG_ROOT, 'assets', asset);
+}
 
 /** dtm settings shared by the local and compose stacks (driver, timeouts, …); the fixture overrides only addresses. */
-export const SHARED_DTM_CONFIG = join(REPO_ROOT, 'infra/dtm/config.yml');
+export const SHARED_DTM_CONFIG = sharedFile('infra/dtm/config.yml', 'dtm-config.yml');
 
 /** dtm's MySQL storage schema, as the compose stack applies it. */
-export const MYSQL_STORAGE_DDL = join(REPO_ROOT, 'infra/mysql/initdb/01-dtm-storage.sql');
+export const MYSQL_STORAGE_DDL = sharedFile('infra/mysql/initdb/01-dtm-storage.sql', 'dtm-mysql-storage.sql');
 
-/** The compose file whose image tags the docker backend uses. */
-export const COMPOSE_FILE = join(REPO_ROOT, 'docker-compose.yml');
-
-/** Where `npm run setup` puts the dtm binary. */
-export const DEFAULT_DTM_BIN = join(REPO_ROOT, '.cache/bin/dtm');
+/** Where this repository's `npm run setup` leaves dtm: `.cache/bin/dtm`, and a per-user copy. */
+export function cachedDtmBins(env: NodeJS.ProcessEnv = process.env): string[] {
+  const user = join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'dtm-gozero-ts', `dtm-${DTM_VERSION}`);
+  return [...(REPO_ROOT ? [join(REPO_ROOT, '.cache', 'bin', 'dtm')] : []), user];
+}
 
 function executable(file: string): boolean {
   try {
@@ -35,17 +57,46 @@ export function onPath(name: string, path = process.env.PATH ?? ''): string | un
   return undefined;
 }
 
-/** The etcd and dtm binaries of the local backend: explicit option, then env (ETCD_BIN, DTM_BIN), then defaults. */
+/** How to get each binary, for the error that names a missing one (the README has the same commands). */
+export const INSTALL_HINTS: Readonly<Record<'etcd' | 'dtm', string>> = {
+  etcd: 'etcd 3.4+: on Debian/Ubuntu `sudo apt-get install etcd-server`, or a release from github.com/etcd-io/etcd',
+  dtm:
+    `dtm ${DTM_VERSION}: build it with Go (see the testkit README, "Binaries"): \`go mod init b && go get ` +
+    `github.com/dtm-labs/dtm@${DTM_VERSION} && go build -ldflags=-checklinkname=0 -o ~/.local/bin/dtm github.com/dtm-labs/dtm\``,
+};
+
+/**
+ * The etcd and dtm binaries of the local backend. Each is looked for, in order: the option (`etcdBin`, `dtmBin`),
+ * the environment (`ETCD_BIN`, `DTM_BIN`), `PATH`, and for dtm this repository's cache (`npm run setup`). A binary
+ * given explicitly (option or env) must exist; there is no falling back past it.
+ */
 export function localBinaries(
   opts: { etcdBin?: string | undefined; dtmBin?: string | undefined } = {},
   env: NodeJS.ProcessEnv = process.env,
 ): { etcd: string | undefined; dtm: string | undefined; missing: string[] } {
-  const etcdWanted = opts.etcdBin ?? env.ETCD_BIN;
-  const dtmWanted = opts.dtmBin ?? env.DTM_BIN ?? DEFAULT_DTM_BIN;
-  const etcd = etcdWanted ? (executable(etcdWanted) ? etcdWanted : undefined) : onPath('etcd', env.PATH);
-  const dtm = executable(dtmWanted) ? dtmWanted : undefined;
   const missing: string[] = [];
-  if (!etcd) missing.push(etcdWanted ? `etcd (${etcdWanted} is not an executable)` : 'etcd (not on PATH)');
-  if (!dtm) missing.push(`dtm (${dtmWanted} is not an executable)`);
+  const find = (name: 'etcd' | 'dtm', wanted: string | undefined, cached: string[]): string | undefined => {
+    if (wanted) {
+      if (executable(wanted)) return wanted;
+      missing.push(`${name} (${wanted} is not an executable)`);
+      return undefined;
+    }
+    const found = onPath(name, env.PATH) ?? cached.find(executable);
+    if (!found)
+      missing.push(cached.length ? `${name} (not on PATH, nor in ${cached.join(', ')})` : `${name} (not on PATH)`);
+    return found;
+  };
+  const etcd = find('etcd', opts.etcdBin ?? env.ETCD_BIN, []);
+  const dtm = find('dtm', opts.dtmBin ?? env.DTM_BIN, cachedDtmBins(env));
   return { etcd, dtm, missing };
+}
+
+/** The error for missing binaries: which ones, why, and how to install each. */
+export function missingBinariesError(missing: string[]): TestkitError {
+  const hints = (['etcd', 'dtm'] as const).filter((n) => missing.some((m) => m.startsWith(`${n} `)));
+  return new TestkitError(
+    `the local backend needs the etcd and dtm binaries; missing: ${missing.join(', ')}. Install ${hints
+      .map((n) => INSTALL_HINTS[n])
+      .join('; ')}; or pass etcdBin / dtmBin, or set ETCD_BIN / DTM_BIN.`,
+  );
 }

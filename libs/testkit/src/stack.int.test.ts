@@ -1,6 +1,7 @@
 import { closeConnections, genGid, tccGlobalTransaction } from '@dtm-gozero/dtmgrpc';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { dtmQuery } from '../../../test/support/dtm.ts';
 import type {} from '../../../test/support/stack-context.ts';
 import { alive, openPorts, openPortsAfter, runVictim, until } from '../test/support.ts';
 import { dockerEngine } from './backend.ts';
@@ -24,10 +25,7 @@ async function dtmKeys(stack: DtmStack): Promise<Record<string, string>> {
   }
 }
 
-async function query(stack: DtmStack, gid: string): Promise<{ transaction: { status: string } | null }> {
-  const res = await fetch(`${stack.dtmHttp}/api/dtmsvr/query?gid=${gid}`, { signal: AbortSignal.timeout(5000) });
-  return (await res.json()) as { transaction: { status: string } | null };
-}
+const query = (stack: DtmStack, gid: string) => dtmQuery(gid, stack.dtmHttp);
 
 /** A TCC with no branches: prepare + submit, which dtm finishes at once (`succeed`), through its store. */
 async function trivialTcc(dtm: string): Promise<string> {
@@ -142,9 +140,9 @@ describe('errors', () => {
     expect((err as Error).message).toMatch(/no Docker engine answers .*Start Docker.*backend: 'local'/s);
   });
 
-  test('missing binaries: says to run npm run setup', async () => {
+  test('missing binaries: names the one missing and how to install it', async () => {
     await expect(startDtmStack({ backend: 'local', dtmBin: '/nonexistent/dtm' })).rejects.toThrow(
-      /missing: dtm \(\/nonexistent\/dtm is not an executable\)\. Run `npm run setup`/,
+      /missing: dtm \(\/nonexistent\/dtm is not an executable\)\. Install dtm v1\.19\.0: build it with Go/,
     );
   });
 

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { testDatabases } from '../../../test/support/stack-context.ts';
 import { alive, openPortsAfter, runVictim, until } from '../test/support.ts';
 import { startDtmStack } from './stack.ts';
-import { redisKeys } from './stores.ts';
+import { deleteRedisPrefix, redisKeys } from './stores.ts';
 
 // dtm's MySQL and Redis stores, against the integration suite's own databases (its global setup), with the local
 // backend.
@@ -58,9 +58,9 @@ describe('mysql store', () => {
     expect(await openPortsAfter(stack)).toEqual([]);
   });
 
-  test('MySQL unreachable: says to run scripts/db.sh up', async () => {
+  test('MySQL unreachable: says so and how to point the fixture elsewhere', async () => {
     await expect(startDtmStack({ backend: 'local', store: 'mysql', mysql: { ...MYSQL, port: 9 } })).rejects.toThrow(
-      /MySQL at 127\.0\.0\.1:9 does not answer as root .*bash scripts\/db\.sh up/,
+      /MySQL at 127\.0\.0\.1:9 does not answer as root .*start it, or .*options\.mysql/,
     );
   });
 });
@@ -90,10 +90,10 @@ describe('redis store', () => {
     expect([...a.pids, ...b.pids].filter(alive)).toEqual([]);
   });
 
-  test('Redis unreachable: says to run scripts/db.sh up', async () => {
+  test('Redis unreachable: says so and how to point the fixture elsewhere', async () => {
     await expect(
       startDtmStack({ backend: 'local', store: 'redis', redis: { host: '127.0.0.1', port: 9 } }),
-    ).rejects.toThrow(/Redis at 127\.0\.0\.1:9 does not answer .*bash scripts\/db\.sh up/);
+    ).rejects.toThrow(/Redis at 127\.0\.0\.1:9 does not answer .*start it, or .*options\.redis/);
   });
 });
 
@@ -112,3 +112,18 @@ describe('a test process that dies mid-suite', () => {
     expect(await redisKeys(REDIS, v.redisPrefix as string)).toEqual([]);
   });
 });
+
+test('deleteRedisPrefix removes a benchmark’s worth of keys (150 000: more than one DEL can take as arguments)', async () => {
+  const prefix = `testkit-many-${Date.now()}`;
+  const r = new Redis({ host: REDIS.host, port: REDIS.port, lazyConnect: true });
+  await r.connect();
+  try {
+    const p = r.pipeline();
+    for (let i = 0; i < 150_000; i++) p.set(`${prefix}_g_${i}`, '1');
+    await p.exec();
+    expect(await deleteRedisPrefix(REDIS, prefix)).toBe(150_000);
+    expect(await redisKeys(REDIS, prefix)).toEqual([]);
+  } finally {
+    r.disconnect();
+  }
+}, 60_000);

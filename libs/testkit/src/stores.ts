@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Redis } from 'ioredis';
-import { createConnection } from 'mysql2/promise';
+import type { Redis } from 'ioredis';
 import { mysqlStorageDdl, type StoreSettings } from './dtm-config.ts';
 import { TestkitError } from './errors.ts';
 import { MYSQL_STORAGE_DDL } from './paths.ts';
@@ -25,9 +24,9 @@ export interface RedisServer {
   password?: string | undefined;
 }
 
-/** The MariaDB that `bash scripts/db.sh up` runs. */
+/** The default MySQL/MariaDB of the mysql store (the one this repository's `scripts/db.sh up` runs). */
 export const DB_SH_MYSQL: MysqlServer = { host: '127.0.0.1', port: 3306, user: 'root', password: 'dtm-test' };
-/** The Redis that `bash scripts/db.sh up` runs. */
+/** The default Redis of the redis store (the one this repository's `scripts/db.sh up` runs). */
 export const DB_SH_REDIS: RedisServer = { host: '127.0.0.1', port: 6379 };
 
 /** Validates a store name; the error lists the valid ones. */
@@ -61,7 +60,23 @@ export function redisStore(server: RedisServer, prefix: string): StoreSettings {
 
 const CONNECT_MS = 3000;
 
+/**
+ * An optional peer dependency, loaded when a store needs it (boltdb needs neither driver): a clear error naming the
+ * package to install when it is absent.
+ */
+async function driver<T>(pkg: string, store: string, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (err) {
+    if ((err as { code?: unknown })?.code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    throw new TestkitError(`store '${store}' needs the ${pkg} package, which is not installed: npm install ${pkg}`, {
+      cause: err,
+    });
+  }
+}
+
 async function mysqlConn(server: MysqlServer, multipleStatements = false) {
+  const { createConnection } = await driver('mysql2', 'mysql', () => import('mysql2/promise'));
   return createConnection({
     host: server.host,
     port: server.port,
@@ -75,7 +90,7 @@ async function mysqlConn(server: MysqlServer, multipleStatements = false) {
 function unreachable(what: string, err: unknown): TestkitError {
   const msg = err instanceof Error ? err.message : String(err);
   return new TestkitError(
-    `${what} (${msg}); start the project's databases with \`bash scripts/db.sh up\` (MariaDB 127.0.0.1:3306, Redis 127.0.0.1:6379)`,
+    `${what} (${msg}); start it, or point the fixture at another server (options.mysql / options.redis)`,
     { cause: err },
   );
 }
@@ -118,12 +133,14 @@ export async function mysqlReady(server: MysqlServer, db: string): Promise<boole
   }
 }
 
-function redisClient(server: RedisServer): Redis {
+async function redisClient(server: RedisServer): Promise<Redis> {
+  const { Redis } = await driver('ioredis', 'redis', () => import('ioredis'));
   return new Redis({
     host: server.host,
     port: server.port,
     password: server.password,
     connectTimeout: CONNECT_MS,
+    commandTimeout: CONNECT_MS, // a command to a server that stopped answering fails instead of waiting forever
     maxRetriesPerRequest: 1,
     retryStrategy: () => null,
     lazyConnect: true,
@@ -131,7 +148,7 @@ function redisClient(server: RedisServer): Redis {
 }
 
 async function withRedis<T>(server: RedisServer, fn: (r: Redis) => Promise<T>): Promise<T> {
-  const r = redisClient(server);
+  const r = await redisClient(server);
   r.on('error', () => {}); // reported through the rejected command
   try {
     await r.connect();
@@ -141,7 +158,7 @@ async function withRedis<T>(server: RedisServer, fn: (r: Redis) => Promise<T>): 
   }
 }
 
-/** Checks that Redis answers PING (clear error naming db.sh otherwise). */
+/** Checks that Redis answers PING (a clear error otherwise). */
 export async function checkRedis(server: RedisServer): Promise<void> {
   try {
     await withRedis(server, (r) => r.ping());
@@ -162,7 +179,7 @@ export async function redisKeys(server: RedisServer, prefix: string): Promise<st
     const keys: string[] = [];
     let cursor = '0';
     do {
-      const [next, batch] = await r.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+      const [next, batch] = await r.scan(cursor, 'MATCH', pattern, 'COUNT', 5000);
       keys.push(...batch);
       cursor = next;
     } while (cursor !== '0');
@@ -173,6 +190,9 @@ export async function redisKeys(server: RedisServer, prefix: string): Promise<st
 /** Deletes every key that starts with `prefix`; returns how many there were. */
 export async function deleteRedisPrefix(server: RedisServer, prefix: string): Promise<number> {
   const keys = await redisKeys(server, prefix);
-  if (keys.length > 0) await withRedis(server, (r) => r.del(...keys));
+  // In batches: after a benchmark dtm leaves 100 000s of keys, more than one call's arguments can carry.
+  await withRedis(server, async (r) => {
+    for (let i = 0; i < keys.length; i += 1000) await r.del(...keys.slice(i, i + 1000));
+  });
   return keys.length;
 }

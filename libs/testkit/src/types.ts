@@ -11,14 +11,20 @@ export interface DtmStackOptions {
   timeoutMs?: number | undefined;
   /** Receives every line etcd, dtm (and store containers) print, prefixed `[etcd]`, `[dtm]`, …, and the fixture's own. */
   log?: ((line: string) => void) | undefined;
-  /** Local backend, store `mysql`: the server to create the database on (default: scripts/db.sh's MariaDB). */
+  /** Local backend, store `mysql`: the server to create the database on (default: 127.0.0.1:3306, root / dtm-test). */
   mysql?: MysqlServer | undefined;
-  /** Local backend, store `redis`: the server (default: scripts/db.sh's Redis). */
+  /** Local backend, store `redis`: the server (default: 127.0.0.1:6379). */
   redis?: RedisServer | undefined;
   /** Local backend: the etcd binary (default: env ETCD_BIN, else `etcd` on PATH). */
   etcdBin?: string | undefined;
   /** Local backend: the dtm binary (default: env DTM_BIN, else `<repo>/.cache/bin/dtm`). */
   dtmBin?: string | undefined;
+  /**
+   * Local backend: etcd with authentication enabled for this root account; dtm registers and resolves branch
+   * URLs with it the way its go-zero driver allows (`MicroService.Target: etcd://<hosts>/dtmservice?user=…&password=…`).
+   * Give your services `Etcd.User`/`Etcd.Pass` and `stack.etcdEndpoints` as their hosts (the same spelling).
+   */
+  etcdAuth?: { user: 'root'; password: string } | undefined;
   /** Grace period of `stop()` before SIGKILL (or the container stop timeout), in ms (default 5000). */
   stopTimeoutMs?: number | undefined;
 }

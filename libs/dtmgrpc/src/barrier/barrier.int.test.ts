@@ -19,9 +19,9 @@ import { Pool as PgPool, type PoolClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { stopGrpcServer } from '../../../../test/support/grpc.ts';
 import { testDatabases } from '../../../../test/support/stack-context.ts';
+import { DtmDuplicated, DtmFailure } from '../errors.ts';
 import { BranchBarrier, barrierFromGrpc } from './barrier.ts';
 import type { BarrierOutcome } from './core.ts';
-import { DtmDuplicated, DtmFailure } from './errors.ts';
 
 let mysqlPool: MysqlPool;
 let pgPool: PgPool;

@@ -1,8 +1,8 @@
 import { Metadata } from '@grpc/grpc-js';
 import { afterEach, describe, expect, test } from 'vitest';
+import { DtmDuplicated, DtmFailure, DtmOngoing } from '../errors.ts';
 import { BranchBarrier, barrierFrom, barrierFromGrpc, barrierFromMetadata } from './barrier.ts';
 import { decide, formatBarrierId, getBarrierTableName, originOp, setBarrierTableName } from './core.ts';
-import { DtmDuplicated, DtmFailure, DtmOngoing } from './errors.ts';
 
 function md(values: Record<string, string>): Metadata {
   const m = new Metadata();

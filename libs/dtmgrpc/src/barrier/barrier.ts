@@ -12,6 +12,7 @@ import {
   mysqlQueryPrepared,
 } from './mysql.ts';
 import {
+  type NotAPool,
   type PgPool,
   type PgPoolClient,
   type PgQueryable,
@@ -98,8 +99,11 @@ export class BranchBarrier implements BarrierCore {
     return postgresCallWithPool(this, pool, busi);
   }
 
-  /** As callWithPostgres, inside a transaction already begun (`BEGIN`) on `tx`; commits or rolls it back. */
-  callPostgres<C extends PgQueryable>(tx: C, busi: (tx: C) => unknown): Promise<BarrierOutcome> {
+  /**
+   * As callWithPostgres, inside a transaction already begun (`BEGIN`) on the client `tx`; commits or rolls it back.
+   * A pool is refused (by the type, and at run time): its statements could run on different connections.
+   */
+  callPostgres<C extends PgQueryable & NotAPool>(tx: C, busi: (tx: C) => unknown): Promise<BarrierOutcome> {
     return postgresCall(this, tx, busi);
   }
 

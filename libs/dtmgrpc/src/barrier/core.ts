@@ -1,6 +1,6 @@
 // Driver-independent pieces of the sub-transaction barrier: constants, the op pairing, the decision taken from the
 // two insert results, the barrier table name, and the SQL barrier's algorithm over a small per-driver interface.
-import { DtmDuplicated, DtmFailure } from './errors.ts';
+import { DtmDuplicated, DtmFailure } from '../errors.ts';
 
 export const OP_TRY = 'try';
 export const OP_CONFIRM = 'confirm';

@@ -42,7 +42,7 @@ function affectedRows(result: unknown): number {
 }
 
 /** The SQL barrier's database operations on mysql2: `insert ignore` (affected rows are the signal), and a select. */
-function mysqlDb(db: MysqlQueryable): SqlBarrierDb {
+export function mysqlBarrierDb(db: MysqlQueryable): SqlBarrierDb {
   return {
     async insert(table, row) {
       const sql = `insert ignore into ${table}(trans_type, gid, branch_id, op, barrier_id, reason) values(?,?,?,?,?,?)`;
@@ -64,7 +64,7 @@ export function mysqlCall<C extends MysqlTxConnection>(
   busi: (tx: C) => unknown,
   onRollbackFailed?: () => void,
 ): Promise<BarrierOutcome> {
-  return sqlBarrierCall(bb, mysqlDb(tx), tx, tx, busi, onRollbackFailed);
+  return sqlBarrierCall(bb, mysqlBarrierDb(tx), tx, tx, busi, onRollbackFailed);
 }
 
 /** Takes a connection from the pool, begins a transaction and runs mysqlCall in it; the connection goes back after. */
@@ -88,5 +88,5 @@ export async function mysqlCallWithPool<C extends MysqlPoolConnection>(
 
 /** QueryPrepared of a 2-phase message (see sqlQueryPrepared); runs outside any transaction. */
 export function mysqlQueryPrepared(bb: BarrierCore, db: MysqlQueryable): Promise<void> {
-  return sqlQueryPrepared(bb, mysqlDb(db));
+  return sqlQueryPrepared(bb, mysqlBarrierDb(db));
 }

@@ -1,5 +1,7 @@
 // The SQL barrier on PostgreSQL through node-postgres (`pg`). Nothing is imported from pg here: the shapes below
 // are what the barrier calls, so the driver stays a choice of the application.
+
+import { DtmInputError } from '../errors.ts';
 import {
   type BarrierCore,
   type BarrierOutcome,
@@ -16,6 +18,26 @@ export interface PgQueryable {
   query(text: string, values?: unknown[]): Promise<{ rowCount: number | null; rows: unknown[] }>;
 }
 
+/**
+ * What marks a pg Pool (its counters): a `tx` with these is a pool, whose `query` may run each statement on another
+ * connection — the barrier insert, the business SQL and COMMIT would not share one transaction.
+ */
+export interface NotAPool {
+  totalCount?: never;
+  idleCount?: never;
+  waitingCount?: never;
+}
+
+/** Refuses a pool where the client of one transaction is needed (the types stop it first; this is for JS callers). */
+export function refusePool(tx: object): void {
+  if ('totalCount' in tx || 'idleCount' in tx || 'waitingCount' in tx) {
+    throw new DtmInputError(
+      'callPostgres needs the client the transaction was begun on (await pool.connect(), then BEGIN), not a pool; ' +
+        'or pass the pool to callWithPostgres, which does both',
+    );
+  }
+}
+
 /** pg PoolClient. */
 export interface PgPoolClient extends PgQueryable {
   release(err?: Error | boolean): void;
@@ -30,7 +52,7 @@ export interface PgPool<C extends PgPoolClient = PgPoolClient> extends PgQueryab
 const CONSTRAINT = 'uniq_barrier';
 
 /** The SQL barrier's database operations on pg: insert with `on conflict … do nothing` (rowCount is the signal). */
-function postgresDb(db: PgQueryable): SqlBarrierDb {
+export function postgresBarrierDb(db: PgQueryable): SqlBarrierDb {
   return {
     async insert(table, row) {
       const sql =
@@ -48,14 +70,15 @@ function postgresDb(db: PgQueryable): SqlBarrierDb {
 }
 
 /** The barrier inside a transaction the caller has begun (`BEGIN`) on `tx` (see sqlBarrierCall). */
-export function postgresCall<C extends PgQueryable>(
+export async function postgresCall<C extends PgQueryable & NotAPool>(
   bb: BarrierCore,
   tx: C,
   busi: (tx: C) => unknown,
   onRollbackFailed?: (err: Error) => void,
 ): Promise<BarrierOutcome> {
+  refusePool(tx);
   const end = { commit: () => tx.query('COMMIT'), rollback: () => tx.query('ROLLBACK') };
-  return sqlBarrierCall(bb, postgresDb(tx), end, tx, busi, onRollbackFailed);
+  return await sqlBarrierCall(bb, postgresBarrierDb(tx), end, tx, busi, onRollbackFailed);
 }
 
 /** Checks a client out of the pool, `BEGIN`s and runs postgresCall; the client goes back after. */
@@ -79,5 +102,5 @@ export async function postgresCallWithPool<C extends PgPoolClient>(
 
 /** QueryPrepared of a 2-phase message (see sqlQueryPrepared); runs outside any transaction. */
 export function postgresQueryPrepared(bb: BarrierCore, db: PgQueryable): Promise<void> {
-  return sqlQueryPrepared(bb, postgresDb(db));
+  return sqlQueryPrepared(bb, postgresBarrierDb(db));
 }

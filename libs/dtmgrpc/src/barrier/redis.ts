@@ -2,8 +2,9 @@
 // Nothing is imported from ioredis: `eval(script, numKeys, ...keysAndArgs)` is all the barrier calls, so any
 // client with that shape works (ioredis Redis). Keys are plain strings; a Redis Cluster would need all three keys
 // in one hash slot, which these key names do not give (as in dtm).
+
+import { DtmDuplicated, DtmFailure } from '../errors.ts';
 import { type BarrierCore, type BarrierOutcome, MSG_BARRIER_ID, MSG_BRANCH_ID, OP_MSG, originOp } from './core.ts';
-import { DtmDuplicated, DtmFailure } from './errors.ts';
 
 /** ioredis Redis, or anything with its promise-returning `eval`. */
 export interface RedisEval {

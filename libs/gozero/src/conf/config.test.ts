@@ -20,6 +20,7 @@ describe('the Go example YAML files load unchanged', () => {
       ListenOn: '127.0.0.1:50081',
       Mode: 'pro',
       Timeout: 2000,
+      Health: true,
       Etcd: { Hosts: ['127.0.0.1:2379'], Key: 'trans', InsecureSkipVerify: false },
     });
   });
@@ -93,6 +94,20 @@ describe('bad config gets an error naming the file, the field and the fix', () =
 
   test('client config with neither Etcd nor Endpoints nor Target', () => {
     expect(() => loadClientConf(yaml('Timeout: 1000\n'))).toThrow(/Etcd is missing; add Etcd\.Hosts and Etcd\.Key/);
+  });
+
+  test('Etcd.User without Etcd.Pass, and a partial TLS setting, name the missing setting', () => {
+    const base = 'Name: a\nListenOn: :1\nEtcd:\n  Hosts: [127.0.0.1:2379]\n  Key: k\n';
+    expect(() => loadServerConf(yaml(`${base}  User: root\n`))).toThrow(
+      /Etcd\.Pass is missing; etcd authentication needs both/,
+    );
+    expect(() => loadServerConf(yaml(`${base}  CertFile: c.pem\n`))).toThrow(
+      /Etcd\.CertKeyFile is missing; etcd TLS needs CertFile, CertKeyFile and CACertFile/,
+    );
+    expect(loadServerConf(yaml(`${base}  ID: 7\nHealth: false\n`))).toMatchObject({ Health: false, Etcd: { ID: 7 } });
+    expect(() => loadServerConf(yaml(`${base}  ID: x\n`))).toThrow(
+      /Etcd\.ID must be a non-negative integer \(an integer id\)/,
+    );
   });
 
   test('wrong types', () => {

@@ -13,6 +13,8 @@ export interface EtcdConf {
   CertKeyFile?: string;
   CACertFile?: string;
   InsecureSkipVerify?: boolean;
+  /** go-zero's `Etcd.ID`: register under `<Key>/<ID>` instead of `<Key>/<lease id>` (servers only; 0 = unset). */
+  ID?: number;
 }
 
 /** go-zero's `zrpc.RpcServerConf`, the fields a TypeScript server uses. */
@@ -23,6 +25,8 @@ export interface RpcServerConf {
   Etcd?: EtcdConf;
   /** Per-call handler deadline in ms (go-zero default 2000; 0 = none). */
   Timeout: number;
+  /** Serve `grpc.health.v1.Health` (go-zero's default: true; unset = true). */
+  Health?: boolean;
 }
 
 /** go-zero's `zrpc.RpcClientConf`, the fields a TypeScript client uses. */
@@ -100,11 +104,11 @@ class Fields {
     return String(v);
   }
 
-  int(key: string, def: number): number {
+  int(key: string, def: number, what = 'milliseconds'): number {
     const v = get(this.obj, key);
     if (v === undefined || v === null) return def;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
-      this.fail(key, `must be a non-negative integer (milliseconds), got ${JSON.stringify(v)}`, 'fix its value');
+      this.fail(key, `must be a non-negative integer (${what}), got ${JSON.stringify(v)}`, 'fix its value');
     }
     return v;
   }
@@ -169,6 +173,16 @@ function etcdConf(f: Fields, required: boolean): EtcdConf | undefined {
     if (v !== undefined) conf[k] = v;
   }
   conf.InsecureSkipVerify = e.bool('InsecureSkipVerify', false);
+  const id = e.int('ID', 0, 'an integer id');
+  if (id > 0) conf.ID = id;
+  if (Boolean(conf.User) !== Boolean(conf.Pass)) {
+    e.fail(conf.User ? 'Pass' : 'User', 'is missing', 'etcd authentication needs both Etcd.User and Etcd.Pass');
+  }
+  const tls = (['CertFile', 'CertKeyFile', 'CACertFile'] as const).filter((k) => conf[k]);
+  if (tls.length > 0 && tls.length < 3) {
+    const missing = (['CertFile', 'CertKeyFile', 'CACertFile'] as const).filter((k) => !conf[k]);
+    e.fail(missing[0] as string, 'is missing', 'etcd TLS needs CertFile, CertKeyFile and CACertFile (PEM files)');
+  }
   return conf;
 }
 
@@ -198,7 +212,7 @@ export function serverConfFrom(doc: Record<string, unknown>, file: string): RpcS
   }
   const Mode = f.string('Mode') ?? 'pro';
   if (!MODES.includes(Mode)) f.fail('Mode', `"${Mode}" is not one of ${MODES.join('|')}`, 'use pro (the default)');
-  const conf: RpcServerConf = { Name, ListenOn, Mode, Timeout: f.int('Timeout', 2000) };
+  const conf: RpcServerConf = { Name, ListenOn, Mode, Timeout: f.int('Timeout', 2000), Health: f.bool('Health', true) };
   const Etcd = etcdConf(f, false);
   if (Etcd) conf.Etcd = Etcd;
   return conf;

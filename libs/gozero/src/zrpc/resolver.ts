@@ -1,16 +1,19 @@
 import { lookup } from 'node:dns/promises';
 import { type ChannelOptions, experimental, Metadata, status } from '@grpc/grpc-js';
-import type { Watcher } from 'etcd3';
-import { describeEtcdError, ETCD_WAIT_MS, etcdClient } from '../discov/clients.ts';
+import { Subscriber, type UpdateCause } from '../discov/subscriber.ts';
 import { splitHostPort } from '../internal/host-port.ts';
-import { withTimeout } from '../internal/timeout.ts';
+import { P2C, registerP2c } from './p2c.ts';
 
 type Endpoint = experimental.Endpoint;
 type GrpcUri = experimental.GrpcUri;
 type ResolverListener = experimental.ResolverListener;
 
-// Spread calls over every registered instance, as go-zero's clients do (p2c there; round_robin here).
-const SERVICE_CONFIG = { loadBalancingConfig: [{ round_robin: {} }], methodConfig: [] };
+// go-zero's clients balance with p2c; a channel given its own `grpc.service_config` (e.g. round_robin) keeps it.
+const P2C_CONFIG = { loadBalancingConfig: [{ [P2C]: {} }], methodConfig: [] };
+
+function serviceConfig(options: ChannelOptions) {
+  return options['grpc.service_config'] ? null : { ok: true as const, value: P2C_CONFIG };
+}
 
 /** Turns registered `host:port` values into grpc-js endpoints, resolving host names (e.g. dtm's `localhost`). */
 async function toEndpoints(values: string[]): Promise<Endpoint[]> {
@@ -33,26 +36,31 @@ function fail(listener: ResolverListener, code: status, details: string): void {
   listener({ ok: false, error: { code, details, metadata: new Metadata() } }, {}, null, details);
 }
 
+type Report = { values: string[] } | { error: string };
+
 /**
- * `etcd://h1,h2/key` and `discov://…`: reads every value under the prefix `key/` and watches it, so that
- * instances registering or leaving are applied live (go-zero v1.4's subscriber).
+ * `etcd://h1,h2/key` and `discov://…`: a `Subscriber` of `key/` (list, watch, re-list after a cancelled watch
+ * or a reconnect, retry every second) feeding grpc-js. Reports go out one at a time and only the newest
+ * pending one is sent, so a slow host-name lookup can never bring back an address removed after it.
  */
 class EtcdResolver implements experimental.Resolver {
   readonly #hosts: string[];
   readonly #key: string;
   readonly #listener: ResolverListener;
-  readonly #values = new Map<string, string>();
-  #watcher: Watcher | undefined;
-  #starting = false;
-  #destroyed = false;
-  #lastFailed = false;
+  readonly #options: ChannelOptions;
+  #sub: Subscriber | undefined;
+  #pending: Report | undefined;
+  #reporting = false;
+  #lastFailed = true;
+  #lastValues: string[] = [];
   /** The addresses last seen registered: when they all go, the service was there and stopped renewing its lease. */
   #lastSeen: string[] = [];
 
-  constructor(target: GrpcUri, listener: ResolverListener, _options: ChannelOptions) {
+  constructor(target: GrpcUri, listener: ResolverListener, options: ChannelOptions) {
     this.#hosts = (target.authority ?? '').split(',').filter((h) => h !== '');
     this.#key = target.path.replace(/^\/+|\/+$/g, '');
     this.#listener = listener;
+    this.#options = options;
   }
 
   static getDefaultAuthority(target: GrpcUri): string {
@@ -60,96 +68,89 @@ class EtcdResolver implements experimental.Resolver {
   }
 
   updateResolution(): void {
-    this.#destroyed = false;
-    if (this.#watcher) {
-      // The watch pushes every change; load balancers ask for re-resolution whenever a connection drops, and
+    if (this.#sub) {
+      // The subscriber pushes every change; load balancers ask again whenever a connection drops, and
       // answering each ask with the same list would spin. Only an earlier failure is worth reporting again.
-      if (this.#lastFailed) void this.#report();
+      if (this.#lastFailed && !this.#reporting)
+        this.#enqueue(this.#lastValues.length ? { values: this.#lastValues } : undefined);
       return;
     }
-    if (this.#starting) return;
-    this.#starting = true;
-    void this.#start().finally(() => {
-      this.#starting = false;
+    if (this.#hosts.length === 0 || this.#key === '') {
+      fail(
+        this.#listener,
+        status.INVALID_ARGUMENT,
+        `target etcd://${this.#hosts.join(',')}/${this.#key} is malformed; write etcd://host:port/key`,
+      );
+      return;
+    }
+    this.#sub = new Subscriber(this.#hosts, this.#key, {
+      update: (values, cause) => this.#onUpdate(values, cause),
+      error: (err) => {
+        // While etcd is away, keep the last addresses (go-zero keeps its values too); fail only with none.
+        if (this.#lastValues.length === 0)
+          this.#enqueue({ error: `etcd://${this.#hosts.join(',')}/${this.#key}: ${err.message}` });
+      },
     });
   }
 
-  async #start(): Promise<void> {
-    const where = `etcd://${this.#hosts.join(',')}/${this.#key}`;
-    if (this.#hosts.length === 0 || this.#key === '') {
-      fail(this.#listener, status.INVALID_ARGUMENT, `target ${where} is malformed; write etcd://host:port/key`);
-      return;
-    }
-    const client = etcdClient(this.#hosts);
-    const prefix = `${this.#key}/`;
-    try {
-      const res = await withTimeout(client.getAll().prefix(prefix).exec(), ETCD_WAIT_MS, 'etcd get');
-      if (this.#destroyed) return;
-      this.#values.clear();
-      for (const kv of res.kvs) this.#values.set(kv.key.toString(), kv.value.toString());
-      const watcher = await withTimeout(
-        client
-          .watch()
-          .prefix(prefix)
-          .startRevision(String(BigInt(res.header.revision) + 1n))
-          .create(),
-        ETCD_WAIT_MS,
-        'etcd watch',
-      );
-      if (this.#destroyed) {
-        await watcher.cancel();
-        return;
-      }
-      watcher.on('put', (kv) => {
-        this.#values.set(kv.key.toString(), kv.value.toString());
-        void this.#report();
-      });
-      watcher.on('delete', (kv) => {
-        this.#values.delete(kv.key.toString());
-        void this.#report();
-      });
-      watcher.on('error', () => {
-        // etcd3 re-opens the watch by itself; nothing to change in the address list meanwhile.
-      });
-      this.#watcher = watcher;
-      await this.#report();
-    } catch (err) {
-      if (this.#destroyed) return;
-      fail(this.#listener, status.UNAVAILABLE, `${where}: ${describeEtcdError(this.#hosts, err)}`);
-    }
+  #onUpdate(values: string[], cause: UpdateCause): void {
+    // An empty listing right after etcd came back (restored or restarted empty) is usually a moment before
+    // the instances register again: keep the last addresses until a watch event says otherwise.
+    if (values.length === 0 && cause === 'list' && this.#lastValues.length > 0) return;
+    this.#lastValues = values;
+    this.#enqueue({ values });
   }
 
-  async #report(): Promise<void> {
-    const values = [...new Set(this.#values.values())];
-    const endpoints = await toEndpoints(values);
-    if (this.#destroyed) return;
-    this.#lastFailed = endpoints.length === 0;
-    if (endpoints.length === 0 && values.length === 0 && this.#lastSeen.length > 0) {
-      fail(
-        this.#listener,
-        status.UNAVAILABLE,
-        `the instance registered in etcd under "${this.#key}/" (${this.#lastSeen.join(', ')}) is gone: its lease ` +
-          'expired or was revoked, so it stopped or stopped answering (e.g. frozen); restart it',
-      );
-      return;
+  #enqueue(report: Report | undefined): void {
+    if (!report) return;
+    this.#pending = report;
+    if (!this.#reporting) void this.#drain();
+  }
+
+  async #drain(): Promise<void> {
+    this.#reporting = true;
+    try {
+      while (this.#pending && this.#sub) {
+        const r = this.#pending;
+        this.#pending = undefined;
+        if ('error' in r) {
+          this.#lastFailed = true;
+          fail(this.#listener, status.UNAVAILABLE, r.error);
+          continue;
+        }
+        if (r.values.length > 0) this.#lastSeen = r.values;
+        const endpoints = await toEndpoints(r.values);
+        if (!this.#sub) return;
+        if (this.#pending) continue; // superseded while looking names up: the newer one wins
+        this.#lastFailed = endpoints.length === 0;
+        if (endpoints.length === 0 && r.values.length === 0 && this.#lastSeen.length > 0) {
+          fail(
+            this.#listener,
+            status.UNAVAILABLE,
+            `the instance registered in etcd under "${this.#key}/" (${this.#lastSeen.join(', ')}) is gone: its lease ` +
+              'expired or was revoked, so it stopped or stopped answering (e.g. frozen); restart it',
+          );
+        } else if (endpoints.length === 0) {
+          fail(
+            this.#listener,
+            status.UNAVAILABLE,
+            `no instance is registered in etcd under "${this.#key}/" (etcd ${this.#hosts.join(',')}); start the service and check its Etcd.Key`,
+          );
+        } else {
+          this.#listener({ ok: true, value: endpoints }, {}, serviceConfig(this.#options), '');
+        }
+      }
+    } finally {
+      this.#reporting = false;
     }
-    if (values.length > 0) this.#lastSeen = values;
-    if (endpoints.length === 0) {
-      fail(
-        this.#listener,
-        status.UNAVAILABLE,
-        `no instance is registered in etcd under "${this.#key}/" (etcd ${this.#hosts.join(',')}); start the service and check its Etcd.Key`,
-      );
-      return;
-    }
-    this.#listener({ ok: true, value: endpoints }, {}, { ok: true, value: SERVICE_CONFIG }, '');
   }
 
   destroy(): void {
-    this.#destroyed = true;
-    const w = this.#watcher;
-    this.#watcher = undefined;
-    if (w) void w.cancel().catch(() => undefined);
+    this.#sub?.close();
+    this.#sub = undefined;
+    this.#pending = undefined;
+    this.#lastValues = [];
+    this.#lastFailed = true;
   }
 }
 
@@ -157,10 +158,12 @@ class EtcdResolver implements experimental.Resolver {
 class DirectResolver implements experimental.Resolver {
   readonly #endpoints: string[];
   readonly #listener: ResolverListener;
+  readonly #options: ChannelOptions;
 
-  constructor(target: GrpcUri, listener: ResolverListener, _options: ChannelOptions) {
+  constructor(target: GrpcUri, listener: ResolverListener, options: ChannelOptions) {
     this.#endpoints = target.path.split(',').filter((e) => e !== '');
     this.#listener = listener;
+    this.#options = options;
   }
 
   static getDefaultAuthority(target: GrpcUri): string {
@@ -172,7 +175,7 @@ class DirectResolver implements experimental.Resolver {
       if (endpoints.length === 0) {
         fail(this.#listener, status.UNAVAILABLE, `direct:///${this.#endpoints.join(',')}: no usable endpoint`);
       } else {
-        this.#listener({ ok: true, value: endpoints }, {}, { ok: true, value: SERVICE_CONFIG }, '');
+        this.#listener({ ok: true, value: endpoints }, {}, serviceConfig(this.#options), '');
       }
     });
   }
@@ -183,12 +186,13 @@ class DirectResolver implements experimental.Resolver {
 let registered = false;
 
 /**
- * Registers the `etcd`, `discov` and `direct` schemes with @grpc/grpc-js (the analogue of go-zero's
- * `resolver.Register()`). Idempotent; call it before creating channels for such targets.
+ * Registers the `etcd`, `discov` and `direct` schemes and the `p2c_ewma` balancer with @grpc/grpc-js (the
+ * analogue of go-zero's `resolver.Register()`). Idempotent; call it before creating channels for such targets.
  */
 export function registerResolvers(): void {
   if (registered) return;
   registered = true;
+  registerP2c();
   experimental.registerResolver('etcd', EtcdResolver);
   experimental.registerResolver('discov', EtcdResolver);
   experimental.registerResolver('direct', DirectResolver);

@@ -1,15 +1,34 @@
 import { createServer } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import {
+  type handleUnaryCall,
+  Server,
+  ServerCredentials,
+  type ServerUnaryCall,
+  type ServiceDefinition,
+  type sendUnaryData,
+  status,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
 import { parseListenOn, type RpcServerConf } from '../conf/config.ts';
 import { Publisher } from '../discov/publisher.ts';
+import { HealthServer, ServingStatus } from './health.ts';
 
-/** The address go-zero publishes for a ListenOn: as is, unless the host is empty or 0.0.0.0 (then POD_IP or the first non-loopback IPv4). */
+/**
+ * The address go-zero publishes for a ListenOn: as is, unless the host is empty or 0.0.0.0 (then POD_IP or the
+ * machine's first non-loopback IPv4, go-zero's `netx.InternalIp`). Throws when there is no such address:
+ * publishing `0.0.0.0:port` would hand callers an address they cannot dial.
+ */
 export function figureOutListenOn(listenOn: string): string {
   const { host, port } = parseListenOn(listenOn);
   if (host !== '' && host !== '0.0.0.0') return listenOn;
   const ip = process.env.POD_IP || firstInternalIp();
-  return ip ? `${ip}:${port}` : listenOn;
+  if (!ip) {
+    throw new ServerStartError(
+      `ListenOn ${listenOn}: cannot publish it in etcd, the machine has no non-loopback IPv4 and POD_IP is unset; set ListenOn to an address callers can reach (e.g. 127.0.0.1:${port}) or set POD_IP`,
+    );
+  }
+  return `${ip}:${port}`;
 }
 
 /**
@@ -37,17 +56,37 @@ export class ServerStartError extends Error {
   override name = 'ServerStartError';
 }
 
+/** go-zero's `Shutdown.WaitTime` default: how long in-flight calls may finish after a stop. */
+export const DRAIN_MS = 5500;
+/** go-zero's wrapUpTime: between deregistering and refusing new calls. */
+const WRAP_UP_MS = 1000;
+
+export interface RpcServerOptions {
+  /** Lease TTL of the registration in seconds (default go-zero's 10); tests use short ones. */
+  ttlSeconds?: number | undefined;
+}
+
 /**
  * A gRPC server run the go-zero way: listens on `ListenOn`, then (when `Etcd` is set) registers its address
- * under `<Etcd.Key>/<lease>`; `stop()` revokes the registration first, then drains calls.
+ * under `<Etcd.Key>/<lease>` (or `<Etcd.Key>/<Etcd.ID>`), serves `grpc.health.v1.Health` (SERVING once
+ * registered) and ends unary handlers that outlive `Timeout` with DEADLINE_EXCEEDED; `stop()` turns health
+ * NOT_SERVING, revokes the registration, then lets in-flight calls finish for up to 5.5 s.
  */
 export class RpcServer {
   readonly server = new Server();
   readonly conf: RpcServerConf;
+  readonly health: HealthServer | undefined;
+  readonly #options: RpcServerOptions;
   #publisher: Publisher | undefined;
 
-  constructor(conf: RpcServerConf, register: (server: Server) => void) {
+  constructor(conf: RpcServerConf, register: (server: Server) => void, options: RpcServerOptions = {}) {
     this.conf = conf;
+    this.#options = options;
+    if (conf.Health !== false) {
+      this.health = new HealthServer();
+      this.health.addTo(this.server);
+    }
+    if (conf.Timeout > 0) withUnaryTimeout(this.server, conf.Timeout);
     register(this.server);
   }
 
@@ -59,6 +98,8 @@ export class RpcServer {
   /** Binds, then registers. Rejects with a clear message when the port is taken or etcd is unreachable. */
   async start(): Promise<void> {
     const { ListenOn } = this.conf;
+    // Checked before binding: nothing is half-started when the address cannot be published.
+    const published = this.conf.Etcd ? figureOutListenOn(ListenOn) : ListenOn;
     const bindTo = ListenOn.startsWith(':') ? `0.0.0.0${ListenOn}` : ListenOn;
     const inUseMessage = `ListenOn ${ListenOn}: the port is already in use; stop the other process or choose another ListenOn`;
     const { host, port } = parseListenOn(ListenOn);
@@ -75,26 +116,41 @@ export class RpcServer {
       });
     });
     if (this.conf.Etcd) {
-      this.#publisher = new Publisher(this.conf.Etcd, figureOutListenOn(ListenOn));
       try {
+        this.#publisher = new Publisher(this.conf.Etcd, published, {
+          id: this.conf.Etcd.ID,
+          ttlSeconds: this.#options.ttlSeconds,
+        });
         await this.#publisher.keepAlive();
       } catch (err) {
         this.server.forceShutdown();
         throw err;
       }
     }
+    this.health?.setServingStatus('', ServingStatus.SERVING);
   }
 
-  /** Deregisters (lease revoked: the key goes at once), then shuts down, forcing after `graceMs`. */
-  async stop(graceMs = 1000): Promise<void> {
+  /**
+   * NOT_SERVING and deregistered at once (lease revoked: the key goes), then, as go-zero's proc shutdown does,
+   * a 1 s wrap-up so that clients apply the removal before the server stops taking calls, then a drain of
+   * in-flight calls; whatever is still running at `graceMs` (go-zero's 5.5 s) is cut.
+   */
+  async stop(graceMs = DRAIN_MS): Promise<void> {
+    const deadline = Date.now() + graceMs;
+    this.health?.shutdown();
     try {
       await this.#publisher?.stop();
     } finally {
+      if (this.#publisher)
+        await new Promise((r) => setTimeout(r, Math.max(0, Math.min(WRAP_UP_MS, deadline - Date.now()))));
       await new Promise<void>((resolve) => {
-        const force = setTimeout(() => {
-          this.server.forceShutdown();
-          resolve();
-        }, graceMs);
+        const force = setTimeout(
+          () => {
+            this.server.forceShutdown();
+            resolve();
+          },
+          Math.max(0, deadline - Date.now()),
+        );
         this.server.tryShutdown(() => {
           clearTimeout(force);
           resolve();
@@ -102,4 +158,39 @@ export class RpcServer {
       });
     }
   }
+}
+
+/**
+ * go-zero's `UnaryTimeoutInterceptor`: a unary handler still running after `ms` is answered with
+ * DEADLINE_EXCEEDED (its late answer is dropped). Installed by wrapping every unary handler added later.
+ */
+function withUnaryTimeout(server: Server, ms: number): void {
+  const add = server.addService.bind(server);
+  server.addService = (service: ServiceDefinition, impl: UntypedServiceImplementation): void => {
+    const wrapped: UntypedServiceImplementation = { ...impl };
+    for (const [name, def] of Object.entries(service)) {
+      if (def.requestStream || def.responseStream) continue;
+      for (const key of [name, def.originalName]) {
+        const h = key ? (impl[key] as handleUnaryCall<unknown, unknown> | undefined) : undefined;
+        if (!key || typeof h !== 'function') continue;
+        wrapped[key] = ((call: ServerUnaryCall<unknown, unknown>, cb: sendUnaryData<unknown>) => {
+          let done = false;
+          const timer = setTimeout(() => {
+            done = true;
+            cb({
+              code: status.DEADLINE_EXCEEDED,
+              details: `handler did not finish within the server Timeout of ${ms} ms`,
+            });
+          }, ms);
+          h(call, (err, value, trailer, flags) => {
+            if (done) return;
+            done = true;
+            clearTimeout(timer);
+            cb(err, value, trailer, flags);
+          });
+        }) as handleUnaryCall<unknown, unknown>;
+      }
+    }
+    add(service, wrapped);
+  };
 }

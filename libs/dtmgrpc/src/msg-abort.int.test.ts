@@ -1,0 +1,33 @@
+import { TransSvcService } from '@dtm-gozero/proto/trans';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { type BusiServer, startTransSvc } from '../../../test/support/busi.ts';
+import { testStack } from '../../../test/support/stack-context.ts';
+import { closeConnections } from './conn.ts';
+import { DtmFailure } from './errors.ts';
+import { MsgGrpc } from './msg.ts';
+import { genGid } from './trans-base.ts';
+
+// doAndSubmit: when the local step fails and the Abort that follows fails too, the caller still gets the local
+// step's error (what went wrong in its own code), with the Abort's error attached — not the Abort's error instead.
+let busi: BusiServer;
+beforeAll(async () => {
+  busi = await startTransSvc();
+});
+afterAll(async () => {
+  await busi.stop();
+  closeConnections();
+});
+
+test('a failing abort is attached to the local step’s error, not substituted for it', async () => {
+  const dtm = testStack().dtmGrpc;
+  const m = new MsgGrpc(dtm, await genGid(dtm)).add(busi.target, TransSvcService.transIn, { Amount: 1n, UserID: 2n });
+  const local = new DtmFailure('local step: insufficient funds');
+  const err = await m
+    .doAndSubmit(`${busi.target}${TransSvcService.queryPrepared.path}`, async () => {
+      m.options.callTimeoutMs = 1; // Prepare went through; the Abort that follows cannot be answered in 1 ms
+      throw local;
+    })
+    .catch((e: unknown) => e);
+  expect(err).toBe(local);
+  expect((err as { abortError?: Error }).abortError?.message).toMatch(/abort/i);
+});

@@ -1,0 +1,149 @@
+// XA, resource-manager side (dtm's `XaLocalTransaction`): what a branch handler runs, for MySQL/MariaDB
+// (xa-mysql.ts) or PostgreSQL (xa-postgres.ts). The barrier row it writes is the barrier's own insert.
+import { Metadata } from '@grpc/grpc-js';
+import { getBarrierTableName, OP_ACTION, OP_COMMIT, OP_ROLLBACK } from './barrier/core.ts';
+import type { MysqlPool, MysqlPoolConnection } from './barrier/mysql.ts';
+import type { PgPoolClient, PgQueryable } from './barrier/postgres.ts';
+import { DtmFailure, DtmInputError } from './errors.ts';
+import { type BranchInfo, branchInfoFromMetadata } from './server.ts';
+import { XaGrpc } from './xa.ts';
+import { mysqlPhase1, mysqlPhase2 } from './xa-mysql.ts';
+import { pgPhase1, pgPhase2 } from './xa-postgres.ts';
+
+/** Barrier id of the row an XA branch writes in phase 1 (and its rollback writes if phase 1 never came). */
+export const XA_BARRIER_ID = '01';
+
+/** mysql2/promise PoolConnection: the XA branch takes one for itself and destroys it afterwards. */
+export type MysqlXaConnection = MysqlPoolConnection & { destroy(): void };
+
+/**
+ * The database of an XA branch: a mysql2/promise Pool (MySQL ≥ 5.7.7 / MariaDB ≥ 10.5, whose prepared XA
+ * transactions outlive their connection) or a pg Pool (the server needs `max_prepared_transactions` > 0).
+ */
+export type XaDb<C> = { mysql: MysqlPool<C & MysqlXaConnection> } | { postgres: PgXaPool<C & PgPoolClient> };
+
+/**
+ * A pg Pool, typed so that the client type is inferred from `connect(): Promise<C>` even though pg's Pool also has a
+ * callback overload (TypeScript infers from overloads pairwise, from the last one).
+ */
+export interface PgXaPool<C extends PgPoolClient> extends PgQueryable {
+  connect(): Promise<C>;
+  connect(callback: never): void;
+}
+
+/** What an XA branch handler is told: the dtm metadata of the call. */
+export type XaBranchInfo = BranchInfo;
+
+const XA_OPS = [OP_ACTION, OP_COMMIT, OP_ROLLBACK];
+
+/** Reads and checks the XA branch metadata of a call (gid, branch id, op; for phase 1 also dtm and phase2_url). */
+export function xaBranchInfo(call: { readonly metadata: Metadata } | Metadata): XaBranchInfo {
+  const md = call instanceof Metadata ? call : call?.metadata;
+  if (!(md instanceof Metadata)) {
+    throw new DtmInputError('xaLocalTransaction: pass the grpc-js call (ServerUnaryCall) or its Metadata');
+  }
+  const info = branchInfoFromMetadata(md, ['gid', 'branchId', 'op']);
+  if (info.transType !== 'xa') {
+    throw new DtmInputError(
+      `xaLocalTransaction: the call belongs to a ${info.transType ? `'${info.transType}'` : 'dtm'} transaction, not an xa one (dtm-trans_type=${JSON.stringify(info.transType)})`,
+    );
+  }
+  if (!XA_OPS.includes(info.op)) {
+    throw new DtmInputError(
+      `xaLocalTransaction: unknown op '${info.op}' for an xa branch (expected ${XA_OPS.join(', ')})`,
+    );
+  }
+  if (info.op === OP_ACTION) {
+    const missing = (['dtm', 'phase2Url'] as const).filter((k) => info[k] === '');
+    if (missing.length > 0) {
+      throw new DtmInputError(
+        `xaLocalTransaction: phase 1 of xa ${info.gid} branch ${info.branchId} lacks ${missing.map((k) => (k === 'dtm' ? 'dtm-dtm' : 'dtm-phase2_url')).join(', ')} (call it through XaGrpc.callBranch)`,
+      );
+    }
+  }
+  return info;
+}
+
+/** The XA transaction id of a branch, `<gid>-<branch id>`, checked for what can be spliced into SQL. */
+function xaId(info: XaBranchInfo, maxBytes: number, db: string): string {
+  const xid = `${info.gid}-${info.branchId}`;
+  if (/['\\\0]/.test(xid)) {
+    throw new DtmInputError(`xa id ${JSON.stringify(xid)} contains a quote, backslash or NUL; use dtm's gids`);
+  }
+  if (Buffer.byteLength(xid) > maxBytes) {
+    throw new DtmInputError(`xa id '${xid}' is longer than ${db}'s limit of ${maxBytes} bytes; use a shorter gid`);
+  }
+  return xid;
+}
+
+/** What the per-database phases need besides the pool: the branch, its XA id, and how to reach the barrier. */
+export interface XaBranch {
+  info: XaBranchInfo;
+  xid: string;
+  /** The xa barrier row with this reason (`action` in phase 1, `rollback` after a rollback), as the barrier writes rows. */
+  barrierRow(reason: string): [string, string, string, string, string, string];
+  /** The barrier table (setBarrierTableName's). */
+  barrierTable: string;
+  /** Tells dtm to call the phase-2 URL with commit/rollback for this branch. */
+  register(): Promise<void>;
+  /** The error of a phase 1 that finds its barrier row already there. */
+  late(): Error;
+}
+
+/**
+ * An XA branch handler's body (dtm's `XaLocalTransaction`); the same gRPC method serves all three ops:
+ * - op `action` (phase 1, called by the client): on a dedicated connection, start an XA transaction, insert the
+ *   xa barrier row, run `fn(conn)`, register the branch with dtm (phase-2 URL = this method), then prepare. Any
+ *   error rolls the XA transaction back and is rethrown (a DtmFailure makes the global transaction roll back).
+ * - op `commit` / `rollback` (phase 2, called by dtm with an empty payload): commit or roll back the prepared
+ *   transaction; an unknown XA id counts as done. After a rollback the barrier row is written, so a phase 1 that
+ *   arrives late refuses to run (it fails with DtmFailure instead of leaving a transaction nobody would finish).
+ */
+export function xaLocalTransaction<C extends MysqlXaConnection>(
+  call: { readonly metadata: Metadata } | Metadata,
+  db: { mysql: MysqlPool<C> },
+  fn: (conn: C, info: XaBranchInfo) => Promise<unknown>,
+): Promise<void>;
+export function xaLocalTransaction<C extends PgPoolClient>(
+  call: { readonly metadata: Metadata } | Metadata,
+  db: { postgres: PgXaPool<C> },
+  fn: (client: C, info: XaBranchInfo) => Promise<unknown>,
+): Promise<void>;
+export function xaLocalTransaction<C>(
+  call: { readonly metadata: Metadata } | Metadata,
+  db: XaDb<C>,
+  fn: (conn: C, info: XaBranchInfo) => Promise<unknown>,
+): Promise<void>;
+export async function xaLocalTransaction<C>(
+  call: { readonly metadata: Metadata } | Metadata,
+  db: XaDb<C>,
+  fn: (conn: C, info: XaBranchInfo) => Promise<unknown>,
+): Promise<void> {
+  const info = xaBranchInfo(call);
+  if (!db || typeof db !== 'object' || !('mysql' in db || 'postgres' in db)) {
+    throw new DtmInputError('xaLocalTransaction: db must be { mysql: mysql2/promise Pool } or { postgres: pg Pool }');
+  }
+  if (info.op === OP_ACTION && typeof fn !== 'function') {
+    throw new DtmInputError('xaLocalTransaction: pass the function that does the local work');
+  }
+  const branch = (xid: string): XaBranch => ({
+    info,
+    xid,
+    barrierRow: (reason) => ['xa', info.gid, info.branchId, OP_ACTION, XA_BARRIER_ID, reason],
+    barrierTable: getBarrierTableName(),
+    register: () => new XaGrpc(info.dtm, info.gid).registerXaBranch(info.branchId, info.phase2Url),
+    late: () =>
+      new DtmFailure(
+        `xa ${info.gid} branch ${info.branchId}: phase 1 already ran, or its rollback came first; not running it again`,
+      ),
+  });
+  if ('mysql' in db) {
+    const b = branch(xaId(info, 64, 'MySQL'));
+    if (info.op === OP_ACTION) await mysqlPhase1(db.mysql, b, fn as (c: C & MysqlXaConnection) => unknown);
+    else await mysqlPhase2(db.mysql, b);
+  } else {
+    const b = branch(xaId(info, 199, 'Postgres'));
+    if (info.op === OP_ACTION) await pgPhase1(db.postgres, b, fn as (c: C & PgPoolClient) => unknown);
+    else await pgPhase2(db.postgres, b);
+  }
+}

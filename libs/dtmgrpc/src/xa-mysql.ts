@@ -1,0 +1,86 @@
+// XA phases on MySQL / MariaDB (mysql2/promise): XA START … XA PREPARE on a connection of its own, then
+// XA COMMIT / XA ROLLBACK from any session.
+import { OP_ACTION, OP_COMMIT, OP_ROLLBACK } from './barrier/core.ts';
+import { type MysqlPool, type MysqlQueryable, mysqlBarrierDb } from './barrier/mysql.ts';
+import { DtmOngoing } from './errors.ts';
+import type { MysqlXaConnection, XaBranch, XaBranchInfo } from './xa-local.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Inserts the xa barrier row (the barrier's own `insert ignore`); 0 when it was there already. */
+const insertBarrier = (db: MysqlQueryable, b: XaBranch, reason: string): Promise<number> =>
+  mysqlBarrierDb(db).insert(b.barrierTable, b.barrierRow(reason));
+
+export async function mysqlPhase1<C extends MysqlXaConnection>(
+  pool: MysqlPool<C>,
+  b: XaBranch,
+  fn: (conn: C, info: XaBranchInfo) => unknown,
+): Promise<void> {
+  const { xid, info } = b;
+  const conn = await pool.getConnection();
+  let started = false;
+  let ended = false;
+  try {
+    await conn.query(`XA START '${xid}'`, []);
+    started = true;
+    if ((await insertBarrier(conn, b, OP_ACTION)) === 0) throw b.late();
+    await fn(conn, info);
+    await b.register();
+    await conn.query(`XA END '${xid}'`, []);
+    ended = true;
+    await conn.query(`XA PREPARE '${xid}'`, []);
+  } catch (err) {
+    if (started) {
+      try {
+        if (!ended) await conn.query(`XA END '${xid}'`, []);
+      } catch {
+        // the rollback below (or closing the connection) still undoes the work
+      }
+      try {
+        await conn.query(`XA ROLLBACK '${xid}'`, []);
+      } catch {
+        // closing the connection rolls back a transaction that is not prepared
+      }
+    }
+    throw err;
+  } finally {
+    // Never reused: a MariaDB session stays bound to its prepared XA transaction until it disconnects, and only
+    // then can another session (phase 2) commit or roll it back.
+    conn.destroy();
+  }
+}
+
+export const isUnknownXid = (err: unknown): boolean =>
+  (err as { errno?: unknown })?.errno === 1397 || /XAER_NOTA|does not exist/.test(String((err as Error)?.message));
+
+/** Whether `xid` is a prepared XA transaction on the server (XA RECOVER). */
+async function mysqlXaPrepared(db: MysqlQueryable, xid: string): Promise<boolean> {
+  const [rows] = await db.query('XA RECOVER', []);
+  return (Array.isArray(rows) ? (rows as { data?: unknown; bqual_length?: unknown }[]) : []).some(
+    (r) => String(r.data) === xid && Number(r.bqual_length) === 0,
+  );
+}
+
+export async function mysqlPhase2(pool: MysqlQueryable, b: XaBranch): Promise<void> {
+  const { xid, info } = b;
+  const sql = `XA ${info.op === OP_COMMIT ? 'COMMIT' : 'ROLLBACK'} '${xid}'`;
+  // A prepared transaction whose phase-1 connection has not quite closed yet answers "unknown XID" too; it is
+  // still listed by XA RECOVER, so wait for it rather than take it for done (≈ 2 s: within dtm's default 3 s
+  // RequestTimeout; after that, ONGOING makes dtm come back later).
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await pool.query(sql, []);
+      break;
+    } catch (err) {
+      if (!isUnknownXid(err)) throw err;
+      if (!(await mysqlXaPrepared(pool, xid))) break; // finished before (a repeated call), or never prepared
+      if (attempt >= 20) {
+        throw new DtmOngoing(`xa ${xid}: prepared, but still bound to its phase-1 session; ${info.op} later`, {
+          cause: err,
+        });
+      }
+      await sleep(100);
+    }
+  }
+  if (info.op === OP_ROLLBACK) await insertBarrier(pool, b, OP_ROLLBACK);
+}

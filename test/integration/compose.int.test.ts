@@ -1,0 +1,236 @@
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { docker, listeners, skipReason } from '../support/docker.ts';
+import { root } from '../support/procs.ts';
+
+// docker-compose.yml for real: `docker compose up --build` in a clean copy of the checkout, on this machine's Docker
+// (npm run docker:setup; images pulled or rebuilt locally). It uses the fixed host ports of the local stack, so
+// run it alone (`flock /tmp/fixed-ports.lock npx vitest run test/integration/compose.int.test.ts`).
+
+const PROJECT = 'dtm-gozero-ts';
+const PORTS = { etcd: [2379, 2380], mysql: [3307], dtm: [36789, 36790], trans: [50081] } as const;
+const ALL_PORTS = Object.values(PORTS).flat();
+const SKIP = skipReason('the compose stack tests');
+
+const work = mkdtempSync(join(tmpdir(), 'compose-checkout-'));
+let up: ChildProcess | undefined;
+let upOut = '';
+let t0 = 0;
+
+const compose = (args: string[], timeout = 120_000) => docker(['compose', ...args], { cwd: work, timeout });
+
+function projectLeftovers(): { containers: string; volumes: string } {
+  const label = `label=com.docker.compose.project=${PROJECT}`;
+  return {
+    containers: docker(['ps', '-aq', '--filter', label]).stdout.trim(),
+    volumes: docker(['volume', 'ls', '-q', '--filter', label]).stdout.trim(),
+  };
+}
+
+const busyPorts = (): number[] => ALL_PORTS.filter((p) => listeners().has(p));
+
+/** Polls `fn` every `interval` ms until it returns a value; throws with `what` and the last error after `ms`. */
+async function poll<T>(fn: () => T | undefined, ms: number, interval: number, what: string): Promise<T> {
+  const end = Date.now() + ms;
+  let last = '';
+  while (Date.now() < end) {
+    try {
+      const v = fn();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = String(err);
+    }
+    await new Promise((r) => setTimeout(r, interval));
+  }
+  throw new Error(`${what}: not reached within ${ms} ms; ${last}`);
+}
+
+beforeAll(() => {
+  if (SKIP) return;
+  const busy = busyPorts();
+  if (busy.length > 0) {
+    throw new Error(
+      `ports ${busy.join(', ')} are taken (the local stack? \`npm run stack:down\`); the compose stack needs them`,
+    );
+  }
+  // A clean checkout: the tracked and new files only (no node_modules, .cache, .stack).
+  const files = execFileSync('git', ['ls-files', '-co', '--exclude-standard'], { cwd: root, encoding: 'utf8' })
+    .split('\n')
+    .filter((f) => f !== '');
+  for (const f of files) {
+    mkdirSync(dirname(join(work, f)), { recursive: true });
+    cpSync(join(root, f), join(work, f));
+  }
+});
+
+afterAll(() => {
+  if (!SKIP) {
+    up?.kill('SIGKILL');
+    compose(['down', '-v', '--remove-orphans', '-t', '5'], 120_000);
+  }
+  rmSync(work, { recursive: true, force: true });
+});
+
+interface Event {
+  Action: string;
+  Actor: { Attributes: Record<string, string> };
+  timeNano: number;
+}
+
+/** When each compose service's container started and first became healthy (docker events since the test began). */
+function timeline(): Record<string, { start?: number; healthy?: number; die?: number }> {
+  const r = docker([
+    'events',
+    '--since',
+    String(Math.floor(t0 / 1000) - 1),
+    '--until',
+    String(Math.ceil(Date.now() / 1000)),
+    '--filter',
+    `label=com.docker.compose.project=${PROJECT}`,
+    '--filter',
+    'type=container',
+    '--format',
+    '{{json .}}',
+  ]);
+  const out: Record<string, { start?: number; healthy?: number; die?: number }> = {};
+  for (const line of r.stdout.split('\n').filter(Boolean)) {
+    const e = JSON.parse(line) as Event;
+    const svc = e.Actor.Attributes['com.docker.compose.service'] ?? '?';
+    out[svc] ??= {};
+    const t = out[svc];
+    if (e.Action === 'start') t.start ??= e.timeNano;
+    if (e.Action === 'health_status: healthy') t.healthy ??= e.timeNano;
+    if (e.Action === 'die') t.die ??= e.timeNano;
+  }
+  return out;
+}
+
+async function dtmStatus(gid: string): Promise<string | undefined> {
+  const res = await fetch(`http://127.0.0.1:36789/api/dtmsvr/query?gid=${gid}`, { signal: AbortSignal.timeout(5000) });
+  const body = (await res.json()) as { transaction?: { status?: string } };
+  return body.transaction?.status;
+}
+
+const TRANSCRIPT = [
+  'transfer out 30 cents from 1',
+  'transfer in 30 cents to 2',
+  'transfer out 30 cents from 1',
+  'transfer out 30 cents from 1',
+];
+
+describe.skipIf(SKIP)('docker compose, for real', () => {
+  test('up --build from a clean checkout: healthy in order, the app exits 0, the transcript in trans', {
+    timeout: 900_000,
+  }, async () => {
+    t0 = Date.now();
+    up = spawn('docker', ['compose', 'up', '--build'], {
+      cwd: work,
+      env: { ...process.env, DOCKER_BUILDKIT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    up.stdout?.on('data', (d: Buffer) => (upOut += d.toString()));
+    up.stderr?.on('data', (d: Buffer) => (upOut += d.toString()));
+    const exit = await poll(
+      () => {
+        const r = docker(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', `${PROJECT}-app-1`]);
+        const [status, code] = r.stdout.trim().split(' ');
+        if (up?.exitCode !== null) throw new Error(`docker compose up exited (${up?.exitCode})`);
+        return status === 'exited' ? Number(code) : undefined;
+      },
+      840_000,
+      2000,
+      `the app container exiting; compose says:\n${upOut.slice(-3000)}`,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}\n${upOut.slice(-4000)}`);
+    });
+    expect(exit, upOut.slice(-4000)).toBe(0);
+
+    // Each service started only after what it depends on was healthy (or, for preflight, completed).
+    const tl = timeline();
+    for (const svc of ['etcd', 'mysql', 'dtm', 'trans']) expect(tl[svc]?.healthy, svc).toBeDefined();
+    const after = (svc: string, dep: number | undefined) =>
+      expect(tl[svc]?.start ?? 0).toBeGreaterThan(dep ?? Infinity);
+    after('etcd', tl.preflight?.die);
+    after('mysql', tl.preflight?.die);
+    after('dtm', tl.etcd?.healthy);
+    after('dtm', tl.mysql?.healthy);
+    after('trans', tl.etcd?.healthy);
+    after('app', tl.dtm?.healthy);
+    after('app', tl.trans?.healthy);
+
+    const appLines = compose(['logs', '--no-log-prefix', 'app']).stdout.trim().split('\n');
+    const gids = appLines.map((l) => /^(msg|tcc) (\S+) succeed$/.exec(l.trim())?.[2]).filter(Boolean) as string[];
+    expect(gids, appLines.join('\n')).toHaveLength(2);
+    const trans = compose(['logs', '--no-log-prefix', 'trans']).stdout;
+    expect(trans.match(/transfer (out|in) 30 cents (from|to) \d/g)).toEqual(TRANSCRIPT);
+    // dtm (store: MariaDB) reports both transactions as finished.
+    for (const gid of gids) expect(await dtmStatus(gid)).toBe('succeed');
+  });
+
+  test('dtm serves its embedded admin UI, offline', async () => {
+    const res = await fetch('http://127.0.0.1:36789/', { signal: AbortSignal.timeout(5000) });
+    const html = await res.text();
+    expect(res.status).toBe(200);
+    expect(html).toContain('<div id="app">');
+    const asset = /src="(\/assets\/index\.[0-9a-f]+\.js)"/.exec(html)?.[1];
+    expect(asset, html).toBeDefined();
+    expect((await fetch(`http://127.0.0.1:36789${asset}`)).status).toBe(200);
+    expect(compose(['logs', 'dtm']).stdout).toContain("admin is served from dir 'admin/dist/'");
+  });
+
+  test('what listens where: every server on loopback except dtm, on all interfaces (as the compose file says)', () => {
+    const l = listeners();
+    for (const p of [...PORTS.etcd, ...PORTS.mysql, ...PORTS.trans])
+      expect(l.get(p), `port ${p}`).toEqual(['127.0.0.1']);
+    for (const p of PORTS.dtm) {
+      expect(
+        l.get(p)?.every((a) => a === '::' || a === '0.0.0.0'),
+        `port ${p}: ${l.get(p)}`,
+      ).toBe(true);
+    }
+  });
+
+  test('npm run app from the host works against the compose stack', { timeout: 120_000 }, () => {
+    const r = spawnSync('npm', ['run', '--silent', 'app'], { cwd: root, encoding: 'utf8', timeout: 100_000 });
+    expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual([
+      expect.stringMatching(/^msg \S+ succeed$/),
+      expect.stringMatching(/^tcc \S+ succeed$/),
+    ]);
+    expect(compose(['logs', 'trans']).stdout.match(/transfer (out|in) 30 cents/g)).toHaveLength(8);
+  });
+
+  test('down -v leaves no container, volume or listener behind', { timeout: 180_000 }, async () => {
+    up?.kill('SIGINT');
+    const down = compose(['down', '-v', '-t', '10'], 150_000);
+    expect(down.status, down.stderr).toBe(0);
+    expect(projectLeftovers()).toEqual({ containers: '', volumes: '' });
+    await poll(() => (busyPorts().length === 0 ? true : undefined), 10_000, 250, 'compose ports free').catch(() => {});
+    expect(busyPorts()).toEqual([]);
+  });
+
+  test('a taken port: up stops at the preflight, whose log names the fix; nothing else starts', {
+    timeout: 300_000,
+  }, async () => {
+    const server: Server = createServer();
+    await new Promise<void>((r) => server.listen(PORTS.trans[0], '127.0.0.1', r));
+    try {
+      const r = compose(['up', '-d'], 280_000);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toContain('service "preflight" didn\'t complete successfully: exit 1');
+      expect(compose(['logs', '--no-log-prefix', 'preflight']).stdout).toContain(
+        'preflight: port 50081 (trans, 127.0.0.1:50081) is already in use: stop `npm run trans` (or `npm start`)',
+      );
+      const running = docker(['ps', '-q', '--filter', `label=com.docker.compose.project=${PROJECT}`]).stdout.trim();
+      expect(running).toBe('');
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+      compose(['down', '-v', '-t', '5']);
+    }
+    expect(projectLeftovers()).toEqual({ containers: '', volumes: '' });
+  });
+});
