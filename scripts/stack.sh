@@ -229,7 +229,7 @@ up() {
     undo
     exit 1
   fi
-  echo "stack: up — etcd 127.0.0.1:$ETCD_PORT, dtm grpc localhost:$DTM_GRPC_PORT (registered as $DTM_TARGET), dtm http $DTM_HTTP"
+  echo "stack: up — etcd 127.0.0.1:$ETCD_PORT, dtm grpc localhost:$DTM_GRPC_PORT (registered as ${DTM_TARGET%%\?*}), dtm http $DTM_HTTP"
 }
 
 stop_one() { # name
