@@ -1,145 +1,771 @@
-// `npm run bench`: what a global transaction costs through the real dtm, as figures and a latency chart.
-// Starts its own etcd + dtm (the testkit fixture, free ports) and an in-process TransSvc; every loop is bounded in
-// count and time. Figures depend on the machine: compare runs on the same one.
-import { performance } from 'node:perf_hooks';
-import { closeConnections, genGid, MsgGrpc, SagaGrpc, tccGlobalTransaction } from '@dtm-gozero/dtmgrpc';
-import { closeEtcdClients } from '@dtm-gozero/gozero';
-import { TransSvcService as Svc } from '@dtm-gozero/proto/trans';
-import { startDtmStack } from '@dtm-gozero/testkit';
-import { startTransSvc } from '../test/support/busi.ts';
+// `npm run bench`: global transactions through the real dtm at several concurrency levels, for a fixed time each,
+// with throughput, latency percentiles, errors, and CPU and memory of every process from /proc.
+// `--compare` runs the same workload, interleaved round by round (ABAB…, so machine drift cancels), for the four
+// combinations {our app, the Go app} × {our trans, the go-zero trans} on one dtm, store and etcd, plus a ceiling
+// (the Go app against a bare Go server whose branches cost nothing), and prints the TS/Go ratios.
+// Writes JSON (--out), and next to it an SVG chart and a Markdown table (what the README shows). Every wait is bounded; figures depend on the machine and its load.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, freemem, loadavg, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { type DtmStack, startDtmStack } from '@dtm-gozero/testkit';
+import type { BenchMode, LevelResult } from './bench-worker.ts';
+import { markdownSummary, svgChart } from './lib/bench-chart.ts';
+import { bin, type Child, root, start } from './lib/child.ts';
+import { buildGo, startTrans, type Trans } from './lib/twins.ts';
 
-const DEADLINE_MS = 60_000; // per scenario
-const req1 = { Amount: 30n, UserID: 1n };
-const req2 = { Amount: 30n, UserID: 2n };
+const USAGE = `usage: npm run bench -- [--compare] [--levels 1,16,64] [--duration S] [--rounds N] [--mode msg|tcc|saga]
+       [--store boltdb|redis|mysql] [--out FILE.json] [--soak S] [--cpu-prof DIR]
+       [--etcd HOST:PORT --dtm TARGET [--dtm-http URL]]   (a running stack instead of one of its own)
+       npm run bench -- --render FILE.json  (its chart and table again)`;
+const MODES: BenchMode[] = ['msg', 'tcc', 'saga'];
+const STORES = ['boltdb', 'redis', 'mysql'] as const;
+type Store = (typeof STORES)[number];
+/** Branch calls trans serves per transaction: msg and saga call 2 actions; tcc 2 tries (from the app) + 2 confirms. */
+const CALLS_PER_TX: Record<BenchMode, number> = { msg: 2, saga: 2, tcc: 4 };
+const LOG_KEEP = 64 * 1024; // trans logs a line per call: keep only the tail in memory
 
-interface Result {
-  name: string;
-  count: number;
-  concurrency: number;
-  ms: number[];
-  wallMs: number;
+class UsageError extends Error {}
+
+export interface BenchOptions {
+  compare: boolean;
+  levels: number[];
+  durationS: number;
+  rounds: number;
+  mode: BenchMode;
+  store: Store;
+  out: string;
+  soakS: number;
+  cpuProf: string | undefined;
+  etcd: string[] | undefined;
+  dtm: string | undefined;
+  /** dtm's HTTP API of a running stack (to ask what became of transactions that reported an error). */
+  dtmHttp: string | undefined;
 }
 
-async function measure(name: string, count: number, concurrency: number, op: () => Promise<void>): Promise<Result> {
-  const ms: number[] = [];
-  const end = Date.now() + DEADLINE_MS;
-  let started = 0;
-  const t0 = performance.now();
-  const worker = async (): Promise<void> => {
-    while (started < count && Date.now() < end) {
-      started++;
-      const t = performance.now();
-      await op();
-      ms.push(performance.now() - t);
-    }
+export function parseOptions(argv: string[]): BenchOptions {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        compare: { type: 'boolean', default: false },
+        levels: { type: 'string', default: '1,16,64' },
+        duration: { type: 'string', default: '6' },
+        rounds: { type: 'string' },
+        mode: { type: 'string', default: 'msg' },
+        store: { type: 'string', default: 'boltdb' },
+        out: { type: 'string', default: '.cache/bench/bench.json' },
+        soak: { type: 'string', default: '0' },
+        'cpu-prof': { type: 'string' },
+        etcd: { type: 'string' },
+        dtm: { type: 'string' },
+        'dtm-http': { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\n${USAGE}`);
+  }
+  if (values.help) throw new UsageError(USAGE);
+  const num = (flag: string, v: string, min: number): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min) throw new UsageError(`--${flag} ${v}: want a number ≥ ${min}\n${USAGE}`);
+    return n;
   };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const r = { name, count: ms.length, concurrency, ms, wallMs: performance.now() - t0 };
-  process.stderr.write(`  ${name}: ${r.count} done\n`);
-  return r;
+  const levels = String(values.levels)
+    .split(',')
+    .map((s) => num('levels', s.trim(), 1))
+    .map(Math.round);
+  const mode = values.mode as BenchMode;
+  if (!MODES.includes(mode)) throw new UsageError(`--mode ${mode}: want one of ${MODES.join(', ')}\n${USAGE}`);
+  const store = values.store as Store;
+  if (!STORES.includes(store)) throw new UsageError(`--store ${store}: want one of ${STORES.join(', ')}\n${USAGE}`);
+  if (Boolean(values.etcd) !== Boolean(values.dtm))
+    throw new UsageError(`--etcd and --dtm go together (a running stack: its etcd and dtm's target)\n${USAGE}`);
+  const compare = values.compare as boolean;
+  return {
+    compare,
+    levels,
+    durationS: num('duration', String(values.duration), 0.5),
+    rounds: Math.round(num('rounds', String(values.rounds ?? (compare ? 2 : 1)), 1)),
+    mode,
+    store,
+    out: resolve(String(values.out)),
+    soakS: num('soak', String(values.soak), 0),
+    cpuProf: values['cpu-prof'] ? resolve(String(values['cpu-prof'])) : undefined,
+    etcd: values.etcd ? String(values.etcd).split(',') : undefined,
+    dtm: values.dtm ? String(values.dtm) : undefined,
+    dtmHttp: values['dtm-http'] ? String(values['dtm-http']) : undefined,
+  };
+}
+
+// ---------- /proc ----------
+
+const CLK_TCK = 100; // Linux's USER_HZ on every architecture Node supports
+
+/** CPU time (user + system) a process has used, in ms; undefined when it is gone or there is no /proc. */
+function cpuMs(pid: number | undefined): number | undefined {
+  if (!pid) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK; // fields 14 and 15 of proc(5)
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resident set size in MiB. */
+function rssMiB(pid: number | undefined): number | undefined {
+  if (!pid) return undefined;
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function comm(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+// ---------- workers ----------
+
+/** A load generator speaking scripts/bench-worker.ts's line protocol (the TS worker, or `go-app -bench-worker`). */
+class Worker {
+  readonly child: Child;
+  private readonly lines: string[] = [];
+  private wake: (() => void) | undefined;
+
+  constructor(child: Child) {
+    this.child = child;
+    createInterface({ input: child.proc.stdout as NodeJS.ReadableStream }).on('line', (l) => {
+      this.lines.push(l);
+      this.wake?.();
+    });
+  }
+
+  async next(ms: number): Promise<string> {
+    const end = Date.now() + ms;
+    while (this.lines.length === 0) {
+      if (this.child.proc.exitCode !== null || this.child.proc.signalCode !== null)
+        throw new Error(`${this.child.name} exited: ${this.child.stderr().trim()}`);
+      if (Date.now() > end)
+        throw new Error(`${this.child.name}: no answer within ${ms} ms; stderr: ${this.child.stderr()}`);
+      await new Promise<void>((r) => {
+        this.wake = r;
+        setTimeout(r, 200);
+      });
+    }
+    return this.lines.shift() as string;
+  }
+
+  async request<T>(req: object, ms: number): Promise<T> {
+    this.child.proc.stdin?.write(`${JSON.stringify(req)}\n`);
+    return JSON.parse(await this.next(ms)) as T;
+  }
+
+  async stop(): Promise<void> {
+    this.child.proc.stdin?.end();
+    try {
+      await this.child.exited(10_000);
+    } catch {
+      await this.child.stop();
+    }
+  }
+}
+
+async function startWorker(lang: 'ts' | 'go', dtm: string, cpuProf: string | undefined): Promise<Worker> {
+  const child =
+    lang === 'ts'
+      ? start(
+          'ts app (bench worker)',
+          process.execPath,
+          [
+            '--expose-gc',
+            ...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf}/app`] : []),
+            join(root, 'scripts/bench-worker.ts'),
+            '--dtm',
+            dtm,
+          ],
+          { keep: LOG_KEEP },
+        )
+      : start('go app (bench worker)', join(bin, 'go-app'), ['-bench-worker', '-dtm', dtm], { keep: LOG_KEEP });
+  const w = new Worker(child);
+  const first = await w.next(30_000);
+  if (first !== 'ready') throw new Error(`${child.name}: expected "ready", got ${first}`);
+  return w;
+}
+
+// ---------- measuring ----------
+
+/** A combination: which load generator drives which branch server. */
+interface Combo {
+  id: 'ours' | 'go' | 'tsGo' | 'goTs' | 'ceiling';
+  label: string;
+  worker: Worker;
+  busi: string;
+  server: Child;
+}
+
+export interface ComboLevel {
+  concurrency: number;
+  rounds: number[];
+  txPerSec: number;
+  ok: number;
+  errors: number;
+  errorSamples: string[];
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  /** CPU ms per transaction of the load generator (the app). */
+  appCpuMsPerTx: number | undefined;
+  /** CPU ms per branch call of the branch server (trans). */
+  transCpuMsPerCall: number | undefined;
+  dtmCpuMsPerTx: number | undefined;
+  appRssMiB: number | undefined;
+  transRssMiB: number | undefined;
+}
+
+interface Acc {
+  gids: string[];
+  lat: number[];
+  ok: number;
+  errors: number;
+  samples: string[];
+  elapsedMs: number;
+  rounds: number[];
+  appCpu: number;
+  transCpu: number;
+  dtmCpu: number;
+  appRss?: number | undefined;
+  transRss?: number | undefined;
 }
 
 const pct = (sorted: number[], p: number): number =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+  sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number);
 
-function table(results: Result[]): void {
-  const rows = results.map((r) => {
-    const s = [...r.ms].sort((a, b) => a - b);
-    return [
-      r.name,
-      String(r.count),
-      String(r.concurrency),
-      pct(s, 50).toFixed(1),
-      pct(s, 95).toFixed(1),
-      pct(s, 99).toFixed(1),
-      ((r.count / r.wallMs) * 1000).toFixed(0),
-    ];
-  });
-  const head = ['scenario', 'n', 'conc', 'p50 ms', 'p95 ms', 'p99 ms', 'per s'];
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+function summarize(c: number, a: Acc, callsPerTx: number): ComboLevel {
+  const s = a.lat.sort((x, y) => x - y);
+  const per = (cpu: number, n: number): number | undefined => (Number.isFinite(cpu) && n > 0 ? cpu / n : undefined);
+  return {
+    concurrency: c,
+    rounds: a.rounds.map((r) => Math.round(r)),
+    txPerSec: (a.ok / a.elapsedMs) * 1000,
+    ok: a.ok,
+    errors: a.errors,
+    errorSamples: a.samples,
+    p50Ms: pct(s, 50) / 1000,
+    p95Ms: pct(s, 95) / 1000,
+    p99Ms: pct(s, 99) / 1000,
+    appCpuMsPerTx: per(a.appCpu, a.ok),
+    transCpuMsPerCall: per(a.transCpu, a.ok * callsPerTx),
+    dtmCpuMsPerTx: per(a.dtmCpu, a.ok),
+    appRssMiB: a.appRss,
+    transRssMiB: a.transRss,
+  };
+}
+
+/** A progress bar on stderr, redrawn in place on a terminal; one line per step otherwise. */
+class Progress {
+  private done = 0;
+  private readonly started = Date.now();
+  private label = '';
+  private timer: NodeJS.Timeout | undefined;
+  private readonly totalMs: number;
+  constructor(totalMs: number) {
+    this.totalMs = totalMs;
+  }
+  step(label: string, ms: number): () => void {
+    this.label = label;
+    const t0 = Date.now();
+    if (process.stderr.isTTY) {
+      this.timer = setInterval(() => this.draw(Date.now() - t0), 250);
+      this.draw(0);
+    } else process.stderr.write(`bench: ${label}\n`);
+    return () => {
+      clearInterval(this.timer);
+      this.done += ms;
+      if (process.stderr.isTTY) this.draw(0);
+    };
+  }
+  private draw(inStep: number): void {
+    const f = Math.min(1, (this.done + inStep) / this.totalMs);
+    const w = 30;
+    const bar = '█'.repeat(Math.round(f * w)).padEnd(w, '░');
+    const left = Math.max(0, Math.round((this.totalMs - this.done - inStep) / 1000));
+    process.stderr.write(`\r\x1b[K[${bar}] ${(f * 100).toFixed(0).padStart(3)}%  ~${left}s left  ${this.label}`);
+  }
+  end(): void {
+    if (process.stderr.isTTY)
+      process.stderr.write(`\r\x1b[Kbench: done in ${((Date.now() - this.started) / 1000).toFixed(0)} s\n`);
+  }
+}
+
+// ---------- report ----------
+
+export interface BenchReport {
+  command: string;
+  date: string;
+  machine: { cpus: number; cpuModel: string; memGiB: number; node: string; go: string | undefined };
+  load: { before: number[]; after: number[]; note: string };
+  store: string;
+  mode: BenchMode;
+  durationS: number;
+  rounds: number;
+  combos: Record<string, string>;
+  levels: {
+    concurrency: number;
+    /** tx/s of each combination at this level. */
+    txPerSec: Partial<Record<Combo['id'], number>>;
+    /** Our stack's tx/s over the Go stack's (with --compare). */
+    ratio?: number | undefined;
+    /** Our app over the Go app, both against the go-zero trans. */
+    clientRatio?: number | undefined;
+    /** Our trans over the go-zero trans, both under the Go app. */
+    serverRatio?: number | undefined;
+    /** Our stack over the ceiling. */
+    ofCeiling?: number | undefined;
+    results: Partial<Record<Combo['id'], ComboLevel>>;
+  }[];
+  /** What dtm made of a few transactions whose Submit reported an error: their status once final (or after 60 s). */
+  errorOutcomes?: { combo: string; concurrency: number; gid: string; status: string }[];
+  soak?: { seconds: number; concurrency: number; heapStartMiB: number; heapEndMiB: number; tx: number; errors: number };
+  targets: { target: string; met: boolean | undefined; detail: string }[];
+}
+
+const f1 = (n: number | undefined, d = 1): string => (n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(d));
+
+function printTable(r: BenchReport): void {
+  const head = [
+    'combination',
+    'conc',
+    'tx/s',
+    'rounds',
+    'p50 ms',
+    'p95 ms',
+    'p99 ms',
+    'errors',
+    'app cpu/tx',
+    'trans cpu/call',
+    'app rss',
+    'trans rss',
+  ];
+  const rows: string[][] = [];
+  for (const l of r.levels)
+    for (const [id, v] of Object.entries(l.results)) {
+      if (!v) continue;
+      rows.push([
+        r.combos[id] as string,
+        String(l.concurrency),
+        v.txPerSec.toFixed(0),
+        v.rounds.join('/'),
+        f1(v.p50Ms),
+        f1(v.p95Ms),
+        f1(v.p99Ms),
+        String(v.errors),
+        `${f1(v.appCpuMsPerTx, 3)} ms`,
+        `${f1(v.transCpuMsPerCall, 3)} ms`,
+        `${f1(v.appRssMiB, 0)} MiB`,
+        `${f1(v.transRssMiB, 0)} MiB`,
+      ]);
+    }
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((x) => (x[i] as string).length)));
   const line = (cells: string[]): string =>
     cells.map((c, i) => (i === 0 ? c.padEnd(w[i] as number) : c.padStart(w[i] as number))).join('  ');
   console.log(line(head));
   console.log(w.map((n) => '-'.repeat(n)).join('  '));
-  for (const r of rows) console.log(line(r));
+  for (const x of rows) console.log(line(x));
+  if (r.levels.some((l) => l.ratio !== undefined)) {
+    console.log('\nTS / Go (tx/s):  conc  whole stack  client side  server side  ours/ceiling');
+    for (const l of r.levels)
+      console.log(
+        `                 ${String(l.concurrency).padStart(4)}  ${f1(l.ratio, 2).padStart(11)}  ${f1(l.clientRatio, 2).padStart(11)}  ${f1(l.serverRatio, 2).padStart(11)}  ${f1(l.ofCeiling, 2).padStart(12)}`,
+      );
+  }
+  for (const l of r.levels)
+    for (const [id, v] of Object.entries(l.results))
+      if (v && v.errorSamples.length > 0)
+        console.log(`errors, ${r.combos[id]} at ${l.concurrency}: ${v.errorSamples.join(' | ')}`);
+  if (r.errorOutcomes)
+    console.log(
+      `\nwhat dtm made of transactions whose Submit reported an error: ${r.errorOutcomes.map((e) => `${e.gid} (${e.combo}, ${e.concurrency}) ${e.status}`).join('; ')}`,
+    );
+  if (r.soak)
+    console.log(
+      `\nsoak: our app, ${r.soak.seconds} s at concurrency ${r.soak.concurrency}, ${r.soak.tx} tx (${r.soak.errors} errors): heap after GC ${f1(r.soak.heapStartMiB)} → ${f1(r.soak.heapEndMiB)} MiB`,
+    );
+  if (r.targets.length > 0) {
+    console.log('\ntargets:');
+    for (const t of r.targets)
+      console.log(`  ${t.met === undefined ? '?' : t.met ? '✓' : '✗'} ${t.target}: ${t.detail}`);
+  }
+  console.log(
+    `\nload average before/after: ${r.load.before.map((n) => n.toFixed(2)).join(' ')} / ${r.load.after.map((n) => n.toFixed(2)).join(' ')}`,
+  );
 }
 
-/** A text histogram of one scenario's latencies, so the shape (tail, modes) shows at a glance. */
-function chart(r: Result, buckets = 12, width = 40): void {
-  const s = [...r.ms].sort((a, b) => a - b);
-  const lo = s[0] ?? 0;
-  const hi = pct(s, 99);
-  const step = Math.max((hi - lo) / buckets, 0.01);
-  const counts = new Array<number>(buckets).fill(0);
-  for (const v of s) counts[Math.min(buckets - 1, Math.floor((v - lo) / step))]++;
-  const max = Math.max(...counts);
-  console.log(`\n${r.name}: latency histogram (ms, up to p99)`);
-  counts.forEach((c, i) => {
-    const from = (lo + i * step).toFixed(1).padStart(7);
-    console.log(`${from} │${'█'.repeat(Math.round((c / max) * width)).padEnd(width)} ${c}`);
+function targets(r: BenchReport): BenchReport['targets'] {
+  const out: BenchReport['targets'] = [];
+  const L = r.levels;
+  if (L.every((l) => l.ratio !== undefined)) {
+    out.push({
+      target: `our stack ≥ 1.0× the Go stack's tx/s at every level (${r.store})`,
+      met: L.every((l) => (l.ratio as number) >= 1),
+      detail: L.map((l) => `${l.concurrency}: ${f1(l.ratio, 2)}×`).join(', '),
+    });
+    const cpu = L.map(
+      (l) => [l.concurrency, l.results.goTs?.transCpuMsPerCall, l.results.go?.transCpuMsPerCall] as const,
+    );
+    out.push({
+      target: "our trans CPU per call ≤ 1.0× go-zero's",
+      met: cpu.every(([, a, b]) => a !== undefined && b !== undefined && a <= b),
+      detail: cpu
+        .map(([c, a, b]) => `${c}: ${f1(a, 3)} vs ${f1(b, 3)} ms (${a && b ? f1(a / b, 2) : '–'}×)`)
+        .join(', '),
+    });
+    const c1 = L.find((l) => l.concurrency === 1);
+    if (c1) {
+      const a = c1.results.tsGo?.p50Ms;
+      const b = c1.results.go?.p50Ms;
+      out.push({
+        target: "our app's p50 ≤ 1.1× the Go app's at concurrency 1",
+        met: a !== undefined && b !== undefined ? a <= 1.1 * b : undefined,
+        detail: `${f1(a, 2)} vs ${f1(b, 2)} ms (${a && b ? f1(a / b, 2) : '–'}×)`,
+      });
+    }
+    const c64 = L.find((l) => l.concurrency === 64);
+    if (c64)
+      out.push({
+        target: 'our stack ≥ 0.9× the ceiling at concurrency 64',
+        met: c64.ofCeiling !== undefined ? c64.ofCeiling >= 0.9 : undefined,
+        detail: `${f1(c64.ofCeiling, 2)}×`,
+      });
+  }
+  const failed = L.flatMap((l) =>
+    Object.entries(l.results).map(([id, v]) => [l.concurrency, id, v?.errors ?? 0] as const),
+  );
+  // Our stack's failures are the target; the other combinations' are reported beside it (go-zero's trans sheds load
+  // with "service overloaded" when the machine's CPU passes 90%, and dtm's WaitResult reports that to the app).
+  const others = failed.filter(([, id, n]) => id !== 'ours' && n > 0);
+  const ours = failed.filter(([, id, n]) => id === 'ours' && n > 0);
+  out.push({
+    target: '0 failed transactions at every level (our stack)',
+    met: ours.length === 0,
+    detail:
+      (ours.map(([c, , n]) => `our stack at ${c}: ${n}`).join(', ') || 'our stack: none') +
+      (others.length > 0
+        ? `; elsewhere: ${others.map(([c, id, n]) => `${r.combos[id]} at ${c}: ${n}`).join(', ')}`
+        : ''),
   });
+  if (r.soak)
+    out.push({
+      target: "our client's heap stays flat over the soak",
+      met: r.soak.heapEndMiB - r.soak.heapStartMiB < 2,
+      detail: `${f1(r.soak.heapStartMiB)} → ${f1(r.soak.heapEndMiB)} MiB after GC over ${r.soak.tx} tx`,
+    });
+  return out;
 }
 
-async function main(): Promise<void> {
-  process.stderr.write('bench: starting etcd + dtm (testkit, free ports) and an in-process TransSvc…\n');
-  const stack = await startDtmStack({ store: 'boltdb' });
-  const busi = await startTransSvc();
-  const memBefore = process.memoryUsage();
+// ---------- main ----------
+
+export async function runBench(o: BenchOptions, command: string): Promise<BenchReport> {
+  const load0 = loadavg();
+  if (o.compare) process.stderr.write(`bench: Go twins: ${buildGo().replace(/\n/g, '; ')}\n`);
+  let stack: DtmStack | undefined;
+  const children: { stop(): Promise<void> }[] = [];
   try {
-    const dtm = stack.dtmTarget;
-    const b = busi.target;
-    for (let i = 0; i < 5; i++) await genGid(dtm); // warm the channels
-    const results: Result[] = [];
-    process.stderr.write('bench: running (each scenario stops at its count or after 60 s)\n');
-    results.push(await measure('NewGid', 300, 1, async () => void (await genGid(dtm))));
-    const msg = async (): Promise<void> => {
-      const m = new MsgGrpc(dtm, await genGid(dtm)).add(b, Svc.transOut, req1).add(b, Svc.transIn, req2);
-      m.options.waitResult = true;
-      await m.submit();
+    let hosts: string[];
+    let dtm: string;
+    let dtmPid: number | undefined;
+    let dtmHttp = o.dtmHttp;
+    const errored: { combo: string; concurrency: number; gid: string }[] = [];
+    if (o.etcd && o.dtm) {
+      hosts = o.etcd;
+      dtm = o.dtm;
+    } else {
+      process.stderr.write(`bench: starting etcd + dtm (store ${o.store}, free ports)…\n`);
+      stack = await startDtmStack({ store: o.store });
+      hosts = stack.etcdEndpoints;
+      dtm = stack.dtmTarget;
+      dtmPid = stack.pids.find((p) => comm(p) === 'dtm');
+      dtmHttp = stack.dtmHttp;
+    }
+    const tag = Math.random().toString(36).slice(2, 8);
+    const target = (key: string): string => `etcd://${hosts.join(',')}/${key}`;
+    const startT = async (lang: 'ts' | 'go'): Promise<Trans> => {
+      // --cpu-prof profiles our trans too (written when it exits on SIGTERM).
+      const env =
+        lang === 'ts' && o.cpuProf ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${o.cpuProf}/trans` } : undefined;
+      const t = await startTrans(lang, hosts, `bench-${lang}-${tag}`, { keep: LOG_KEEP, env });
+      children.push(t.child);
+      return t;
     };
-    results.push(await measure('msg, 2 branches, waitResult', 150, 1, msg));
-    results.push(await measure('msg, 2 branches, waitResult', 300, 8, msg));
-    const tcc = async (): Promise<void> => {
-      await tccGlobalTransaction(
-        dtm,
-        await genGid(dtm),
-        async (t) => {
-          await t.callBranch(b, { try: Svc.transOut, confirm: Svc.transOutConfirm, cancel: Svc.transOutRevert }, req1);
-          await t.callBranch(b, { try: Svc.transIn, confirm: Svc.transInConfirm, cancel: Svc.transInRevert }, req2);
+    const tsTrans = await startT('ts');
+    const tsWorker = await startWorker('ts', dtm, o.cpuProf);
+    children.push(tsWorker);
+    const combos: Combo[] = [
+      {
+        id: 'ours',
+        label: 'our app → our trans',
+        worker: tsWorker,
+        busi: target(`bench-ts-${tag}`),
+        server: tsTrans.child,
+      },
+    ];
+    if (o.compare) {
+      const goTrans = await startT('go');
+      const goWorker = await startWorker('go', dtm, undefined);
+      children.push(goWorker);
+      const ceilingKey = `bench-ceiling-${tag}`;
+      const ceiling = start('go ceiling', join(bin, 'go-ceiling'), ['-etcd', hosts.join(','), '-key', ceilingKey]);
+      children.push(ceiling);
+      await ceiling.waitFor(/Starting rpc server at/, 15_000);
+      combos.push(
+        {
+          id: 'go',
+          label: 'Go app → go-zero trans',
+          worker: goWorker,
+          busi: target(`bench-go-${tag}`),
+          server: goTrans.child,
         },
-        (t) => {
-          t.options.waitResult = true;
+        {
+          id: 'tsGo',
+          label: 'our app → go-zero trans',
+          worker: tsWorker,
+          busi: target(`bench-go-${tag}`),
+          server: goTrans.child,
+        },
+        {
+          id: 'goTs',
+          label: 'Go app → our trans',
+          worker: goWorker,
+          busi: target(`bench-ts-${tag}`),
+          server: tsTrans.child,
+        },
+        {
+          id: 'ceiling',
+          label: 'ceiling: Go app → bare Go server',
+          worker: goWorker,
+          busi: target(ceilingKey),
+          server: ceiling,
         },
       );
+    }
+    const levelMs = o.durationS * 1000;
+    const warmMs = Math.min(1000, levelMs);
+    const progress = new Progress(combos.length * (warmMs + o.levels.length * o.rounds * levelMs) + o.soakS * 1000);
+    const ask = (c: Combo, concurrency: number, ms: number): Promise<LevelResult> =>
+      c.worker.request<LevelResult>({ mode: o.mode, concurrency, durationMs: ms, busi: c.busi }, ms + 120_000);
+
+    // Warm-up, not recorded: resolve every target, open the connections, let V8 and Go's GC settle.
+    for (const c of combos) {
+      const done = progress.step(`warm-up ${c.label}`, warmMs);
+      await ask(c, Math.min(8, Math.max(...o.levels)), warmMs);
+      done();
+    }
+    const report: BenchReport = {
+      command,
+      date: new Date().toISOString(),
+      machine: machine(),
+      load: { before: load0, after: [], note: '' },
+      store: stack ? o.store : `running stack (${dtm})`,
+      mode: o.mode,
+      durationS: o.durationS,
+      rounds: o.rounds,
+      combos: Object.fromEntries(combos.map((c) => [c.id, c.label])),
+      levels: [],
+      targets: [],
     };
-    results.push(await measure('tcc, 2 branches, waitResult', 150, 1, tcc));
-    results.push(
-      await measure('saga, 2 steps, waitResult', 150, 1, async () => {
-        const s = new SagaGrpc(dtm, await genGid(dtm))
-          .add(b, { action: Svc.transOut, compensate: Svc.transOutRevert }, req1)
-          .add(b, { action: Svc.transIn, compensate: Svc.transInRevert }, req2);
-        s.options.waitResult = true;
-        await s.submit();
-      }),
-    );
-    const memAfter = process.memoryUsage();
-    console.log(`\ndtm ${stack.dtmGrpc} (boltdb), etcd ${stack.etcdEndpoints.join(',')}, Node ${process.version}\n`);
-    table(results);
-    chart(results[1] as Result);
-    const mb = (n: number): string => `${(n / 2 ** 20).toFixed(1)} MiB`;
-    console.log(
-      `\nclient process: rss ${mb(memBefore.rss)} → ${mb(memAfter.rss)}, heap used ${mb(memBefore.heapUsed)} → ${mb(memAfter.heapUsed)}` +
-        ` after ${results.reduce((n, r) => n + r.count, 0)} operations`,
-    );
+    for (const concurrency of o.levels) {
+      const acc = new Map<Combo['id'], Acc>(
+        combos.map((c) => [
+          c.id,
+          {
+            gids: [],
+            lat: [],
+            ok: 0,
+            errors: 0,
+            samples: [],
+            elapsedMs: 0,
+            rounds: [],
+            appCpu: 0,
+            transCpu: 0,
+            dtmCpu: 0,
+          },
+        ]),
+      );
+      for (let round = 1; round <= o.rounds; round++)
+        for (const c of combos) {
+          const a = acc.get(c.id) as Acc;
+          const done = progress.step(`${c.label}, concurrency ${concurrency}, round ${round}/${o.rounds}`, levelMs);
+          const pids = [c.worker.child.pid, c.server.pid, dtmPid];
+          const before = pids.map(cpuMs);
+          const r = await ask(c, concurrency, levelMs);
+          const after = pids.map(cpuMs);
+          done();
+          const d = after.map((v, i) =>
+            v !== undefined && before[i] !== undefined ? v - (before[i] as number) : Number.NaN,
+          );
+          a.appCpu += d[0] as number;
+          a.transCpu += d[1] as number;
+          a.dtmCpu += d[2] as number;
+          a.ok += r.ok;
+          a.errors += r.errors;
+          a.elapsedMs += r.elapsedMs;
+          a.rounds.push((r.ok / r.elapsedMs) * 1000);
+          for (const l of r.latUs) a.lat.push(l);
+          for (const g of r.errorGids ?? []) if (a.gids.length < 5) a.gids.push(g);
+          for (const s of r.errorSamples) {
+            // One line each, distinct: dtm's error texts span lines and repeat.
+            const line = s.replace(/\s+/g, ' ').slice(0, 240);
+            if (a.samples.length < 3 && !a.samples.includes(line)) a.samples.push(line);
+          }
+          a.appRss = rssMiB(c.worker.child.pid);
+          a.transRss = rssMiB(c.server.pid);
+        }
+      for (const c of combos)
+        for (const gid of (acc.get(c.id) as Acc).gids) errored.push({ combo: c.label, concurrency, gid });
+      const results = Object.fromEntries(
+        combos.map((c) => [c.id, summarize(concurrency, acc.get(c.id) as Acc, CALLS_PER_TX[o.mode])]),
+      ) as Partial<Record<Combo['id'], ComboLevel>>;
+      const tps = (id: Combo['id']): number | undefined => results[id]?.txPerSec;
+      const ratio = (a: Combo['id'], b: Combo['id']): number | undefined => {
+        const x = tps(a);
+        const y = tps(b);
+        return x !== undefined && y ? x / y : undefined;
+      };
+      report.levels.push({
+        concurrency,
+        txPerSec: Object.fromEntries(combos.map((c) => [c.id, tps(c.id)])),
+        ratio: ratio('ours', 'go'),
+        clientRatio: ratio('tsGo', 'go'),
+        serverRatio: ratio('goTs', 'go'),
+        ofCeiling: ratio('ours', 'ceiling'),
+        results,
+      });
+    }
+    if (errored.length > 0 && dtmHttp) {
+      const done = progress.step(`asking dtm what became of ${errored.length} transactions that reported an error`, 0);
+      report.errorOutcomes = await outcomes(dtmHttp, errored.slice(0, 12), 60_000);
+      done();
+    }
+    if (o.soakS > 0) {
+      const ours = combos[0] as Combo;
+      const concurrency = 16;
+      const done = progress.step(`soak: our app, ${o.soakS} s at concurrency ${concurrency}`, o.soakS * 1000);
+      const m0 = await tsWorker.request<{ heapUsed: number }>({ mem: true }, 30_000);
+      const r = await ask(ours, concurrency, o.soakS * 1000);
+      const m1 = await tsWorker.request<{ heapUsed: number }>({ mem: true }, 30_000);
+      done();
+      report.soak = {
+        seconds: o.soakS,
+        concurrency,
+        heapStartMiB: m0.heapUsed / 2 ** 20,
+        heapEndMiB: m1.heapUsed / 2 ** 20,
+        tx: r.ok,
+        errors: r.errors,
+      };
+    }
+    progress.end();
+    report.load.after = loadavg();
+    report.load.note = `load average (1, 5, 15 min) of a ${cpus().length}-CPU machine; above ~${cpus().length} other work competed for the CPUs`;
+    report.targets = targets(report);
+    return report;
   } finally {
-    await busi.stop();
-    closeConnections();
-    closeEtcdClients();
-    await stack.stop();
+    for (const c of children.reverse()) await c.stop().catch(() => undefined);
+    // A cleanup problem (e.g. store keys left behind) must not throw away the figures: say it and go on.
+    await stack?.stop().catch((err: unknown) => {
+      process.stderr.write(`bench: warning: stopping the stack: ${err instanceof Error ? err.message : String(err)}\n`);
+    });
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(`bench: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
-});
+/** Polls dtm's HTTP API until each transaction's status is final (succeed / failed) or `ms` has passed. */
+async function outcomes(
+  dtmHttp: string,
+  txs: { combo: string; concurrency: number; gid: string }[],
+  ms: number,
+): Promise<NonNullable<BenchReport['errorOutcomes']>> {
+  const end = Date.now() + ms;
+  const status = new Map<string, string>();
+  for (;;) {
+    for (const t of txs) {
+      if (status.get(t.gid) === 'succeed' || status.get(t.gid) === 'failed') continue;
+      try {
+        const res = await fetch(`${dtmHttp}/api/dtmsvr/query?gid=${encodeURIComponent(t.gid)}`, {
+          signal: AbortSignal.timeout(5000),
+        });
+        const body = (await res.json()) as { transaction?: { status?: string } | null };
+        status.set(t.gid, body.transaction?.status ?? 'not found');
+      } catch (err) {
+        status.set(t.gid, `query failed: ${(err as Error).message}`);
+      }
+    }
+    const open = txs.filter((t) => !['succeed', 'failed'].includes(status.get(t.gid) ?? ''));
+    if (open.length === 0 || Date.now() > end) break;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  return txs.map((t) => ({ ...t, status: status.get(t.gid) ?? 'unknown' }));
+}
+
+function machine(): BenchReport['machine'] {
+  let go: string | undefined;
+  try {
+    go = execFileSync('go', ['version'], { encoding: 'utf8', timeout: 10_000 }).trim();
+  } catch {
+    go = undefined;
+  }
+  return {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    go,
+  };
+}
+
+/** Writes the SVG chart and the Markdown table next to a report's JSON. */
+function render(json: string, report: BenchReport): string[] {
+  const base = json.replace(/\.json$/, '');
+  writeFileSync(`${base}.svg`, svgChart(report));
+  writeFileSync(`${base}.md`, markdownSummary(report));
+  return [`${base}.svg`, `${base}.md`];
+}
+
+async function main(): Promise<void> {
+  // `--render FILE.json`: the chart and table of an earlier run, again (after a change to them).
+  if (process.argv[2] === '--render' && process.argv[3]) {
+    const json = resolve(process.argv[3]);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as BenchReport;
+    report.targets = targets(report);
+    writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);
+    console.log(`wrote ${[json, ...render(json, report)].join(', ')}`);
+    return;
+  }
+  const o = parseOptions(process.argv.slice(2));
+  const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
+  process.stderr.write(
+    `bench: ${command} (free memory ${(freemem() / 2 ** 30).toFixed(1)} GiB, load ${loadavg()[0]?.toFixed(2)})\n`,
+  );
+  const report = await runBench(o, command);
+  printTable(report);
+  mkdirSync(dirname(o.out), { recursive: true });
+  writeFileSync(o.out, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`\nwrote ${[o.out, ...render(o.out, report)].join(', ')}`);
+}
+
+if (import.meta.main) {
+  main().catch((err: unknown) => {
+    console.error(`bench: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(err instanceof UsageError ? 2 : 1);
+  });
+}

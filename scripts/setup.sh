@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real servers the project runs against, without Docker:
 #   etcd  — Debian package etcd-server (etcd 3.4), plus etcd-client for etcdctl;
-#   dtm   — v1.19.0 built from the Go module proxy into .cache/bin/dtm (git-ignored; skipped when present).
+#   dtm   — v1.19.0 built from the Go module proxy into .cache/bin/dtm (git-ignored; skipped when present);
+#   the Go interop binaries (interop/) into .cache/bin (skipped when up to date).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 DTM_VERSION="v1.19.0"
@@ -45,6 +46,12 @@ fi
 "$DTM_BIN" -v 2>/dev/null | head -1 || true
 # dtm's admin UI embedded into the binary, as dtm's release build does (a separate script: scripts/dtm-admin.sh).
 bash "$root/scripts/dtm-admin.sh"
+
+# The Go twins and the go-zero client of the interop tests and the benchmark (each build.sh is a no-op when its
+# binaries are newer than their sources).
+step "Go interop binaries (interop/gozero: go-trans, go-app, go-ceiling; interop/go-client)"
+bash "$root/interop/gozero/build.sh"
+bash "$root/interop/go-client/build.sh"
 step "setup done: etcd $(command -v etcd), dtm $DTM_BIN"
 
 # Databases for the barrier and XA tests (MariaDB, PostgreSQL, Redis), when that script exists.

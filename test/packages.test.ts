@@ -25,7 +25,7 @@ function importsOf(text: string): string[] {
 }
 
 /** Names a module exports, following `export … from` (the index files only re-export). */
-export function exportedNames(file: string): string[] {
+function exportedNames(file: string): string[] {
   const text = readFileSync(file, 'utf8');
   const names: string[] = [];
   for (const m of text.matchAll(/export\s+(?:type\s+)?\{([^}]*)\}\s*from\s*'([^']+)'/g)) {
@@ -49,7 +49,7 @@ export function exportedNames(file: string): string[] {
  * The names in the first column of a README's API table (header `| export |` or `| API |`): the leading identifier of
  * each code span, up to an arrow (`new RpcServer(…)` → `start()`: what follows the arrow are its methods).
  */
-export function tableNames(readme: string): string[] {
+function tableNames(readme: string): string[] {
   const lines = readme.split('\n');
   const start = lines.findIndex((l) => /^\|\s*(?:export|API)\s*\|/.test(l));
   if (start < 0) throw new Error('no "| export |" or "| API |" table');

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/zeromicro/go-zero/core/discov"
@@ -72,6 +73,8 @@ func main() {
 	user := flag.Int64("user", 1, "AdjustInfo.UserID")
 	method := flag.String("method", "TransOut", "TransOut or TransIn")
 	timeout := flag.Duration("timeout", 5*time.Second, "overall deadline")
+	calls := flag.Int("n", 1, "calls to make through the one client (go-zero's p2c balancer spreads them)")
+	parallel := flag.Int("c", 1, "calls in flight at once")
 	flag.Parse()
 
 	logx.Disable()
@@ -101,13 +104,31 @@ func main() {
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
 	req := adjustInfo(*amount, *user)
-	var resp []byte
 	fullMethod := "/trans.TransSvc/" + *method
-	if err := cli.Conn().Invoke(ctx, fullMethod, &req, &resp, grpc.ForceCodec(rawCodec{})); err != nil {
-		fail("%s: %v", fullMethod, err)
+	call := func() {
+		var resp []byte
+		if err := cli.Conn().Invoke(ctx, fullMethod, &req, &resp, grpc.ForceCodec(rawCodec{})); err != nil {
+			fail("%s: %v", fullMethod, err)
+		}
+		if len(resp) != 0 {
+			fail("%s: expected an empty Response, got %x", fullMethod, resp)
+		}
 	}
-	if len(resp) != 0 {
-		fail("%s: expected an empty Response, got %x", fullMethod, resp)
+	next := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := 0; i < *parallel; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range next {
+				call()
+			}
+		}()
 	}
+	for i := 0; i < *calls; i++ {
+		next <- struct{}{}
+	}
+	close(next)
+	wg.Wait()
 	fmt.Println("ok")
 }

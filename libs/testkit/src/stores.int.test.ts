@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ensureDatabases } from '../../../test/support/procs.ts';
 import { alive, openPortsAfter, runVictim, until } from '../test/support.ts';
 import { startDtmStack } from './stack.ts';
-import { DB_SH_MYSQL, DB_SH_REDIS, redisKeys } from './stores.ts';
+import { DB_SH_MYSQL, DB_SH_REDIS, deleteRedisPrefix, redisKeys } from './stores.ts';
 
 // dtm's MySQL and Redis stores, against the project's databases (scripts/db.sh), with the local backend.
 beforeAll(ensureDatabases, 120_000);
@@ -111,3 +111,18 @@ describe('a test process that dies mid-suite', () => {
     expect(await redisKeys(DB_SH_REDIS, v.redisPrefix as string)).toEqual([]);
   });
 });
+
+test('deleteRedisPrefix removes a benchmark’s worth of keys (150 000: more than one DEL can take as arguments)', async () => {
+  const prefix = `testkit-many-${Date.now()}`;
+  const r = new Redis({ host: DB_SH_REDIS.host, port: DB_SH_REDIS.port, lazyConnect: true });
+  await r.connect();
+  try {
+    const p = r.pipeline();
+    for (let i = 0; i < 150_000; i++) p.set(`${prefix}_g_${i}`, '1');
+    await p.exec();
+    expect(await deleteRedisPrefix(DB_SH_REDIS, prefix)).toBe(150_000);
+    expect(await redisKeys(DB_SH_REDIS, prefix)).toEqual([]);
+  } finally {
+    r.disconnect();
+  }
+}, 60_000);

@@ -1,0 +1,122 @@
+// The TypeScript load generator of `npm run bench` (its Go twin: interop/gozero/app/bench.go, `go-app
+// -bench-worker`). A long-lived process, so that /proc's CPU time around a level counts only that level's
+// transactions. Protocol, one JSON object a line: prints "ready"; then for each stdin line
+//   {"mode":"msg|tcc|saga","concurrency":16,"durationMs":5000,"busi":"etcd://…/trans"}
+// runs that many transactions at once for that long and prints {ok, errors, errorSamples, errorGids, latUs, elapsedMs};
+// {"mem":true} prints the heap after a full GC ({heapUsed, rss}); EOF ends the worker.
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { closeConnections, genGid, MsgGrpc, SagaGrpc, tccGlobalTransaction } from '@dtm-gozero/dtmgrpc';
+import { closeEtcdClients } from '@dtm-gozero/gozero';
+import { TransSvcService as Svc } from '@dtm-gozero/proto/trans';
+
+const req1 = { Amount: 30n, UserID: 1n };
+const req2 = { Amount: 30n, UserID: 2n };
+
+export const MODES = ['msg', 'tcc', 'saga'] as const;
+export type BenchMode = (typeof MODES)[number];
+
+/** One global transaction of the mode, waiting for dtm's result (WaitResult), as the Go worker does. */
+async function oneTx(mode: BenchMode, gid: string, dtm: string, busi: string): Promise<void> {
+  if (mode === 'msg') {
+    const m = new MsgGrpc(dtm, gid).add(busi, Svc.transOut, req1).add(busi, Svc.transIn, req2);
+    m.options.waitResult = true;
+    await m.submit();
+  } else if (mode === 'saga') {
+    const s = new SagaGrpc(dtm, gid)
+      .add(busi, { action: Svc.transOut, compensate: Svc.transOutRevert }, req1)
+      .add(busi, { action: Svc.transIn, compensate: Svc.transInRevert }, req2);
+    s.options.waitResult = true;
+    await s.submit();
+  } else {
+    await tccGlobalTransaction(
+      dtm,
+      gid,
+      async (t) => {
+        await t.callBranch(busi, { try: Svc.transOut, confirm: Svc.transOutConfirm, cancel: Svc.transOutRevert }, req1);
+        await t.callBranch(busi, { try: Svc.transIn, confirm: Svc.transInConfirm, cancel: Svc.transInRevert }, req2);
+      },
+      (t) => {
+        t.options.waitResult = true;
+      },
+    );
+  }
+}
+
+export interface LevelRequest {
+  mode: BenchMode;
+  concurrency: number;
+  durationMs: number;
+  busi: string;
+}
+
+export interface LevelResult {
+  ok: number;
+  errors: number;
+  errorSamples: string[];
+  /** The first few gids whose transaction reported an error (the bench asks dtm what became of them). */
+  errorGids: string[];
+  latUs: number[];
+  elapsedMs: number;
+}
+
+async function runLevel(r: LevelRequest, dtm: string): Promise<LevelResult> {
+  const res: LevelResult = { ok: 0, errors: 0, errorSamples: [], errorGids: [], latUs: [], elapsedMs: 0 };
+  const t0 = performance.now();
+  const end = t0 + r.durationMs;
+  const worker = async (): Promise<void> => {
+    while (performance.now() < end) {
+      const t = performance.now();
+      let gid = '';
+      try {
+        gid = await genGid(dtm);
+        await oneTx(r.mode, gid, dtm, r.busi);
+        res.ok++;
+        res.latUs.push(Math.round((performance.now() - t) * 1000));
+      } catch (err) {
+        res.errors++;
+        if (res.errorSamples.length < 5) res.errorSamples.push(err instanceof Error ? err.message : String(err));
+        if (gid && res.errorGids.length < 5) res.errorGids.push(gid);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: r.concurrency }, worker));
+  res.elapsedMs = performance.now() - t0;
+  return res;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { dtm: { type: 'string' } } });
+  const dtm = values.dtm;
+  if (!dtm) throw new Error('--dtm <target> is required');
+  await genGid(dtm); // resolve dtm and open the channel before "ready"
+  process.stdout.write('ready\n');
+  const lines = createInterface({ input: process.stdin });
+  for await (const line of lines) {
+    const r = JSON.parse(line) as Partial<LevelRequest> & { mem?: boolean };
+    if (r.mem) {
+      globalThis.gc?.();
+      const m = process.memoryUsage();
+      process.stdout.write(`${JSON.stringify({ heapUsed: m.heapUsed, rss: m.rss })}\n`);
+      continue;
+    }
+    if (
+      !MODES.includes(r.mode as BenchMode) ||
+      !(Number(r.concurrency) >= 1) ||
+      !(Number(r.durationMs) >= 1) ||
+      !r.busi
+    )
+      throw new Error(`bad request ${line}: want {"mode":"msg","concurrency":16,"durationMs":5000,"busi":"<target>"}`);
+    process.stdout.write(`${JSON.stringify(await runLevel(r as LevelRequest, dtm))}\n`);
+  }
+}
+
+main()
+  .then(() => {
+    closeConnections();
+    closeEtcdClients();
+  })
+  .catch((err: unknown) => {
+    console.error(`bench-worker: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  });

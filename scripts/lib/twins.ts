@@ -1,0 +1,100 @@
+// The TypeScript apps and their Go twins under interop/ (go-zero trans, dtm Go client app), started the same way.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { Etcd3 } from 'etcd3';
+import { bin, type Child, freePort, gozeroYaml, root, start, tempFile } from './child.ts';
+
+export type Lang = 'ts' | 'go';
+
+/** Builds the Go twins and the go-zero client (cached: a no-op when nothing changed); throws with the build's output. */
+export function buildGo(): string {
+  const lines: string[] = [];
+  for (const script of ['interop/gozero/build.sh', 'interop/go-client/build.sh']) {
+    const r = spawnSync('bash', [join(root, script)], { cwd: root, encoding: 'utf8', timeout: 900_000 });
+    if (r.status !== 0)
+      throw new Error(`${script} failed (status ${r.status}, ${r.error ?? r.signal ?? ''}):\n${r.stdout}\n${r.stderr}`);
+    lines.push(r.stdout.trim());
+  }
+  return lines.join('\n');
+}
+
+/** Resolves once something is registered under `key/` in etcd. */
+export async function waitRegistered(hosts: string[], key: string, ms = 10_000): Promise<string[]> {
+  const etcd = new Etcd3({ hosts: hosts.map((h) => `http://${h}`), dialTimeout: 2000 });
+  try {
+    const end = Date.now() + ms;
+    for (;;) {
+      const vals = Object.values(await etcd.getAll().prefix(`${key}/`).strings());
+      if (vals.length > 0) return vals;
+      if (Date.now() > end)
+        throw new Error(`nothing registered under ${key}/ in etcd ${hosts.join(',')} within ${ms} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } finally {
+    etcd.close();
+  }
+}
+
+export interface Trans {
+  child: Child;
+  port: number;
+  lang: Lang;
+}
+
+/** apps/trans (ts) or interop/gozero/trans (go) on a free port, registered under `key`; resolves once registered. */
+export async function startTrans(
+  lang: Lang,
+  hosts: string[],
+  key: string,
+  opts: { keep?: number | undefined; env?: NodeJS.ProcessEnv | undefined } = {},
+): Promise<Trans> {
+  const { keep, env } = opts;
+  const port = await freePort();
+  const config = tempFile('trans.yaml', gozeroYaml(hosts, key, `127.0.0.1:${port}`));
+  const child =
+    lang === 'ts'
+      ? start(`ts trans :${port}`, process.execPath, [join(root, 'apps/trans/src/trans.ts'), '-f', config], {
+          cwd: join(root, 'apps/trans'),
+          keep,
+          env,
+        })
+      : start(`go trans :${port}`, join(bin, 'go-trans'), ['-f', config], { keep });
+  await child.waitFor(/Starting rpc server at/, 20_000);
+  const deadline = Date.now() + 10_000;
+  // Both print the banner around registration (go-zero: before it): wait for this instance's address.
+  for (;;) {
+    const addrs = await waitRegistered(hosts, key, 10_000);
+    if (addrs.includes(`127.0.0.1:${port}`)) break;
+    if (Date.now() > deadline) throw new Error(`${child.name}: 127.0.0.1:${port} never registered under ${key}/`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { child, port, lang };
+}
+
+export interface DtmAddrs {
+  dtmTarget: string;
+  dtmHttp: string;
+}
+
+/** apps/app (ts) or interop/gozero/app (go), default run (msg + tcc) against trans under `key`. */
+export function runApp(lang: Lang, hosts: string[], key: string, dtm: DtmAddrs): Child {
+  const config = tempFile('config.yaml', gozeroYaml(hosts, key));
+  const args = ['-f', config, '--dtm', dtm.dtmTarget, '--dtm-http', dtm.dtmHttp];
+  return lang === 'ts'
+    ? start('ts app', process.execPath, [join(root, 'apps/app/src/main.ts'), ...args], { cwd: join(root, 'apps/app') })
+    : start('go app', join(bin, 'go-app'), args);
+}
+
+const STAMPED = /^\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2} (.*)$/;
+
+/** trans's log.Printf lines without their timestamps; throws on a line that is not one (a stray message). */
+export function transcript(stderr: string): string[] {
+  return stderr
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => {
+      const m = STAMPED.exec(l);
+      if (!m) throw new Error(`not a log.Printf line: ${JSON.stringify(l)}`);
+      return m[1] as string;
+    });
+}
