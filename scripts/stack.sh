@@ -89,7 +89,8 @@ run_dtm() {
   [ -x "$DTM_BIN" ] || { echo "stack: dtm is not built at $DTM_BIN; run: npm run setup" >&2; exit 1; }
   mkdir -p "$state/dtm"
   cd "$state/dtm" # boltdb keeps dtm.bolt in the working directory
-  exec "$DTM_BIN" -c "$(dtm_conf)"
+  DTM_CONF="$(dtm_conf)" # the shared file, or its copy with the auth/TLS Target
+  exec "$DTM_BIN" -c "$DTM_CONF"
 }
 
 wait_ready() {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { AdjustInfo } from '@dtm-gozero/proto/trans';
 import type { Bank } from '@dtm-gozero/trans/bank';
 import { Metadata } from '@grpc/grpc-js';
+import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { type BankDb, bankOf, dtmMetadata, rawCall, startBankDb, startBankTrans } from '../support/bank.ts';
 import { appConfig, freePort, type Proc, root, runApp, runNode, TRANS, tempFile } from '../support/procs.ts';
@@ -254,6 +255,37 @@ const CASES: Case[] = [
       ]),
     EXIT,
     /etcd at 127\.0\.0\.1:\d+ is unreachable/,
+  ],
+  [
+    'trans down (its key still in etcd)',
+    async () => {
+      // A SIGKILLed trans leaves its key until the lease expires: the app finds an address that refuses.
+      const etcd = new Etcd3({ hosts: testStack().etcdUrl });
+      const key = `dead-trans-${randomUUID().slice(0, 8)}`;
+      try {
+        await etcd.put(`${key}/1`).value(`127.0.0.1:${await freePort()}`);
+        return await cli([
+          'transfer',
+          '-f',
+          appConfig(key),
+          '--bank',
+          trans.config,
+          '--from',
+          '1',
+          '--to',
+          '2',
+          '--amount',
+          '5',
+          '--mode',
+          'tcc',
+        ]);
+      } finally {
+        await etcd.delete().prefix(`${key}/`);
+        etcd.close();
+      }
+    },
+    EXIT,
+    /transfer \S+ not done: .*(UNAVAILABLE|ECONNREFUSED|No connection established)/,
   ],
   [
     'trans not registered',

@@ -134,9 +134,19 @@ async function main(): Promise<void> {
       await transfer({ dtm, busiServer, bank }, gid, t).catch((err: unknown) => {
         failure = err;
       });
-      const status = await queryFinalStatus(values['dtm-http'] as string, gid);
-      console.log(`transfer ${t.mode} ${gid} ${status ?? (failure === undefined ? 'succeed' : 'failed')}`);
-      if (failure !== undefined) throw new Error(`transfer ${gid} not done: ${refusal(failure)}`);
+      // dtm has the last word: a Submit whose answer was lost may still have succeeded.
+      const status =
+        (await queryFinalStatus(values['dtm-http'] as string, gid, 3000)) ??
+        (failure === undefined ? 'succeed' : 'failed');
+      console.log(`transfer ${t.mode} ${gid} ${status}`);
+      if (status !== 'succeed') {
+        const why = failure === undefined ? `dtm says ${status}` : refusal(failure);
+        const later =
+          status === 'succeed' || status === 'failed'
+            ? ''
+            : `; dtm keeps it (${status}) and finishes it once trans answers again — no money is lost`;
+        throw new Error(`transfer ${gid} not done: ${why}${later}`);
+      }
       return;
     } finally {
       await bank.close();

@@ -114,7 +114,8 @@ function mysqlBank(source: Extract<DataSource, { dialect: 'mysql' }>): Bank {
   });
   // A lock wait ends on the server after 1 s (the default is 50 s), before dtm's request times out.
   pool.pool.on('connection', (c) => {
-    c.query('SET SESSION innodb_lock_wait_timeout = 1');
+    // with a callback: a failure here must not become an unhandled 'error' event that ends trans
+    c.query('SET SESSION innodb_lock_wait_timeout = 1', () => undefined);
   });
 
   /** A connection from the pool within DB_WAIT_MS; a late one goes straight back. */
