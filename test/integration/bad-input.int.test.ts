@@ -30,7 +30,8 @@ async function fails(script: string, args: string[], message: RegExp): Promise<s
   const started = Date.now();
   // The app gets the test stack's dtm (--dtm, --dtm-http) unless a test passes its own --dtm.
   const p = script === APP ? runApp(args) : runNode(script, args, join(root, 'apps/trans'));
-  const code = await p.exited(LIMIT_MS);
+  // A process still running past the limit is a failure; it must not outlive the test either.
+  const code = await p.exited(LIMIT_MS).finally(() => p.kill('SIGKILL'));
   expect(Date.now() - started).toBeLessThan(LIMIT_MS);
   expect(code).not.toBe(0);
   expect(p.stderr()).toMatch(message);
