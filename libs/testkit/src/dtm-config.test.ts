@@ -179,6 +179,22 @@ describe('local processes', () => {
     }
   });
 
+  test('startEtcd without etcd names what is missing and how to install it, not this repo’s scripts', async () => {
+    const { startEtcd } = await import('./etcd.ts');
+    const saved = { PATH: process.env.PATH, ETCD_BIN: process.env.ETCD_BIN };
+    process.env.PATH = '/nonexistent';
+    delete process.env.ETCD_BIN;
+    try {
+      const err = await startEtcd().catch((e: unknown) => e as Error);
+      expect(err).toBeInstanceOf(Error);
+      expect((err as Error).message).toMatch(/missing: etcd and etcdctl\. Install etcd 3\.4\+: on Debian\/Ubuntu/);
+      expect((err as Error).message).not.toMatch(/npm run/);
+    } finally {
+      process.env.PATH = saved.PATH;
+      if (saved.ETCD_BIN !== undefined) process.env.ETCD_BIN = saved.ETCD_BIN;
+    }
+  });
+
   test('the error names each missing binary and how to install it', () => {
     const m = missingBinariesError(['etcd (not on PATH)']).message;
     expect(m).toMatch(

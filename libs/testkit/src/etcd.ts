@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { onProcessExit } from './cleanup.ts';
 import { TestkitError } from './errors.ts';
 import { childEnv, etcdArgs } from './local.ts';
-import { onPath } from './paths.ts';
+import { INSTALL_HINTS, onPath } from './paths.ts';
 import { freePorts, releasePorts } from './ports.ts';
 import { waitUntil } from './probe.ts';
 
@@ -75,7 +75,10 @@ export async function startEtcd(options: EtcdOptions = {}): Promise<EtcdServer> 
   const bin = options.etcdBin ?? process.env.ETCD_BIN ?? onPath('etcd');
   const etcdctlBin = onPath('etcdctl');
   if (!bin || !etcdctlBin) {
-    throw new TestkitError('startEtcd needs etcd and etcdctl on PATH; run `npm run setup` (or set ETCD_BIN)');
+    const missing = [bin ? '' : 'etcd', etcdctlBin ? '' : 'etcdctl'].filter(Boolean).join(' and ');
+    throw new TestkitError(
+      `startEtcd needs etcd and etcdctl; missing: ${missing}. Install ${INSTALL_HINTS.etcd} (Debian's etcd-client has etcdctl), or set ETCD_BIN`,
+    );
   }
   const log = options.log ?? (() => undefined);
   const timeoutMs = options.timeoutMs ?? 20_000;
