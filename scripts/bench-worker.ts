@@ -2,7 +2,7 @@
 // -bench-worker`). A long-lived process, so that /proc's CPU time around a level counts only that level's
 // transactions. Protocol, one JSON object a line: prints "ready"; then for each stdin line
 //   {"mode":"msg|tcc|saga","concurrency":16,"durationMs":5000,"busi":"etcd://…/trans"}
-// runs that many transactions at once for that long and prints {ok, errors, errorSamples, latUs, elapsedMs};
+// runs that many transactions at once for that long and prints {ok, errors, errorSamples, errorGids, latUs, elapsedMs};
 // {"mem":true} prints the heap after a full GC ({heapUsed, rss}); EOF ends the worker.
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -17,8 +17,7 @@ export const MODES = ['msg', 'tcc', 'saga'] as const;
 export type BenchMode = (typeof MODES)[number];
 
 /** One global transaction of the mode, waiting for dtm's result (WaitResult), as the Go worker does. */
-async function oneTx(mode: BenchMode, dtm: string, busi: string): Promise<void> {
-  const gid = await genGid(dtm);
+async function oneTx(mode: BenchMode, gid: string, dtm: string, busi: string): Promise<void> {
   if (mode === 'msg') {
     const m = new MsgGrpc(dtm, gid).add(busi, Svc.transOut, req1).add(busi, Svc.transIn, req2);
     m.options.waitResult = true;
@@ -55,24 +54,29 @@ export interface LevelResult {
   ok: number;
   errors: number;
   errorSamples: string[];
+  /** The first few gids whose transaction reported an error (the bench asks dtm what became of them). */
+  errorGids: string[];
   latUs: number[];
   elapsedMs: number;
 }
 
 async function runLevel(r: LevelRequest, dtm: string): Promise<LevelResult> {
-  const res: LevelResult = { ok: 0, errors: 0, errorSamples: [], latUs: [], elapsedMs: 0 };
+  const res: LevelResult = { ok: 0, errors: 0, errorSamples: [], errorGids: [], latUs: [], elapsedMs: 0 };
   const t0 = performance.now();
   const end = t0 + r.durationMs;
   const worker = async (): Promise<void> => {
     while (performance.now() < end) {
       const t = performance.now();
+      let gid = '';
       try {
-        await oneTx(r.mode, dtm, r.busi);
+        gid = await genGid(dtm);
+        await oneTx(r.mode, gid, dtm, r.busi);
         res.ok++;
         res.latUs.push(Math.round((performance.now() - t) * 1000));
       } catch (err) {
         res.errors++;
         if (res.errorSamples.length < 5) res.errorSamples.push(err instanceof Error ? err.message : String(err));
+        if (gid && res.errorGids.length < 5) res.errorGids.push(gid);
       }
     }
   };

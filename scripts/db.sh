@@ -6,25 +6,31 @@
 # Data, logs, sockets and pid files live in .stack/db/ (git-ignored).
 #   up      start what does not already answer (a server that answers is reused as it is), wait until each
 #           answers, then create the barrier schema (libs/dtmgrpc/sql/*.sql, idempotent) in MariaDB and Postgres
+#           (the bank's database, dtm_busi, is created by trans and the app when they start)
+# The test suite runs servers of its own with: DB_STATE_DIR (instead of .stack/db), DB_MYSQL_PORT, DB_PG_PORT,
+# DB_REDIS_PORT, and DB_OWN_ONLY=1 (refuse to reuse a server that already answers on a port).
 #   down    stop exactly the servers `up` started (pid files in .stack/db/)
 #   status  show what answers
 # As root, MariaDB and Postgres run as the `mysql` / `postgres` system users (Postgres refuses root); otherwise as
 # the invoking user.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-state="$root/.stack/db"
+state="${DB_STATE_DIR:-$root/.stack/db}"
 sql_dir="$root/libs/dtmgrpc/sql"
 WAIT_S="${DB_WAIT_S:-60}"
 
-MYSQL_PORT=3306
+MYSQL_PORT="${DB_MYSQL_PORT:-3306}"
 MYSQL_PASSWORD=dtm-test
-PG_PORT=5432
+PG_PORT="${DB_PG_PORT:-5432}"
 PG_PASSWORD=dtm-test
-REDIS_PORT=6379
+REDIS_PORT="${DB_REDIS_PORT:-6379}"
+OWN_ONLY="${DB_OWN_ONLY:-}"
 
 say() { echo "db: $*"; }
 die() { echo "db: $*" >&2; exit 1; }
 is_root() { [ "$(id -u)" = 0 ]; }
+# With DB_OWN_ONLY=1 a server already answering is not ours to use (the test suite's databases are its own).
+not_ours() { [ "$OWN_ONLY" = 1 ] && die "$1 already answers on 127.0.0.1:$2, but DB_OWN_ONLY=1 wants a server of its own there"; return 0; }
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 alive() { [ -f "$state/$1.pid" ] && kill -0 "$(cat "$state/$1.pid")" 2>/dev/null; }
 first_cmd() { local c; for c in "$@"; do if command -v "$c" >/dev/null 2>&1; then command -v "$c"; return 0; fi; [ -x "$c" ] && { echo "$c"; return 0; }; done; return 1; }
@@ -65,6 +71,7 @@ mysql_ok() { [ -n "$MYSQL_CLI" ] && mysql_tcp --connect-timeout=2 -N -e 'select 
 
 mysql_up() {
   if mysql_ok; then
+    alive mariadb || not_ours mariadb "$MYSQL_PORT"
     say "mariadb: already answering at 127.0.0.1:$MYSQL_PORT$(alive mariadb && echo " (ours, pid $(cat "$state/mariadb.pid"))" || echo ' (left as it is)')"
   else
     [ -n "$MYSQLD" ] && [ -n "$MYSQL_INSTALL_DB" ] && [ -n "$MYSQL_CLI" ] || die "MariaDB is not installed; run: bash scripts/setup-db.sh"
@@ -123,6 +130,7 @@ pg_ok() { [ -n "$PSQL" ] && pg_psql -tAc 'select 1' >/dev/null 2>&1; }
 
 pg_up() {
   if pg_ok; then
+    alive postgres || not_ours postgres "$PG_PORT"
     say "postgres: already answering at 127.0.0.1:$PG_PORT$(alive postgres && echo " (ours, pid $(cat "$state/postgres.pid"))" || echo ' (left as it is)')"
   else
     [ -n "$PG_BIN" ] && [ -n "$PSQL" ] || die "PostgreSQL is not installed; run: bash scripts/setup-db.sh"
@@ -166,6 +174,7 @@ redis_ok() { [ -n "$REDIS_CLI" ] && [ "$("$REDIS_CLI" -h 127.0.0.1 -p "$REDIS_PO
 
 redis_up() {
   if redis_ok; then
+    alive redis || not_ours redis "$REDIS_PORT"
     say "redis: already answering at 127.0.0.1:$REDIS_PORT$(alive redis && echo " (ours, pid $(cat "$state/redis.pid"))" || echo ' (left as it is)')"
     return 0
   fi
@@ -197,9 +206,15 @@ stop_one() { # name
 
 up() {
   mkdir -p "$state"
-  mysql_up
-  pg_up
-  redis_up
+  # As root the servers run as mysql/postgres, who must be able to reach their folders inside $state.
+  if is_root; then chmod 755 "$state"; fi
+  # The three start in parallel (initialising a data dir takes seconds each); any failure fails `up`.
+  local pids=() failed=0 p
+  mysql_up & pids+=($!)
+  pg_up & pids+=($!)
+  redis_up & pids+=($!)
+  for p in "${pids[@]}"; do wait "$p" || failed=1; done
+  [ "$failed" = 0 ] || die "not every database is up (see above)"
   say "up — mariadb 127.0.0.1:$MYSQL_PORT (root/$MYSQL_PASSWORD), postgres 127.0.0.1:$PG_PORT (postgres/$PG_PASSWORD)," \
     "redis 127.0.0.1:$REDIS_PORT; barrier schema dtm_barrier ready"
 }

@@ -27,6 +27,8 @@ export const PACKAGES: readonly { dir: string; extra: readonly [from: string, to
     extra: [
       ['infra/dtm/config.yml', 'assets/dtm-config.yml'],
       ['infra/mysql/initdb/01-dtm-storage.sql', 'assets/dtm-mysql-storage.sql'],
+      // startEtcd's certificate generator (etcd.ts runs it from ../scripts).
+      ['libs/testkit/scripts', 'scripts'],
     ],
   },
 ];

@@ -22,10 +22,12 @@ else
   etcd --version | head -1
 fi
 
-if [ ! -x "$DTM_BIN" ] && [ -x "$USER_CACHE" ]; then
+# A binary counts only when it says it is $DTM_VERSION (builds from before the version was stamped say v0.0.0-dev).
+dtm_is_ours() { [ -x "$1" ] && [ "$("$1" -v 2>/dev/null | head -1)" = "dtm version: $DTM_VERSION" ]; }
+if ! dtm_is_ours "$DTM_BIN" && dtm_is_ours "$USER_CACHE"; then
   mkdir -p "$(dirname "$DTM_BIN")" && cp "$USER_CACHE" "$DTM_BIN"
 fi
-if [ -x "$DTM_BIN" ] && "$DTM_BIN" -v >/dev/null 2>&1; then
+if dtm_is_ours "$DTM_BIN"; then
   step "dtm: $DTM_BIN already built (delete it to rebuild)"
 else
   command -v go >/dev/null 2>&1 || { echo "setup: Go is required to build dtm; install Go >= 1.20 and re-run" >&2; exit 1; }
@@ -33,17 +35,19 @@ else
   # `go install github.com/dtm-labs/dtm@v1.19.0` would be the one-liner, but it asks the module proxy for dtm's
   # version list (to check deprecation), which the proxy refuses here (403); resolving the exact version inside a
   # throw-away module asks only for that version. -checklinkname=0: dtm's old dependencies use go:linkname in ways
-  # Go >= 1.23's linker rejects by default.
+  # Go >= 1.23's linker rejects by default. -X main.Version: dtm's release builds stamp their version this way
+  # (main.go's `Version`, "set by -ldflags"); without it `dtm -v` says v0.0.0-dev.
   build="$root/.cache/dtm-build"
   mkdir -p "$build" "$(dirname "$DTM_BIN")"
   cd "$build"
   [ -f go.mod ] || go mod init dtm-build >/dev/null 2>&1
   go get "github.com/dtm-labs/dtm@$DTM_VERSION"
-  go build -ldflags=-checklinkname=0 -o "$DTM_BIN" github.com/dtm-labs/dtm
+  go build -ldflags="-checklinkname=0 -X main.Version=$DTM_VERSION" -o "$DTM_BIN" github.com/dtm-labs/dtm
   cd "$root"
   mkdir -p "$(dirname "$USER_CACHE")" && cp "$DTM_BIN" "$USER_CACHE" || true
 fi
-"$DTM_BIN" -v 2>/dev/null | head -1 || true
+dtm_is_ours "$DTM_BIN" || { echo "setup: $DTM_BIN does not say it is dtm $DTM_VERSION ($("$DTM_BIN" -v 2>&1 | head -1))" >&2; exit 1; }
+"$DTM_BIN" -v 2>/dev/null | head -1
 # dtm's admin UI embedded into the binary, as dtm's release build does (a separate script: scripts/dtm-admin.sh).
 bash "$root/scripts/dtm-admin.sh"
 

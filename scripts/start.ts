@@ -1,74 +1,48 @@
-// `npm start`: etcd, dtm and trans in the foreground under concurrently. Ctrl-C stops trans first (it revokes
-// its etcd registration), then etcd and dtm. Servers that already answer (e.g. after `npm run stack:up`) are
-// reused, not started twice.
-import { execFileSync } from 'node:child_process';
+// `npm start`: etcd and dtm in the background (scripts/stack.sh up: their logs go to .stack/etcd.log and
+// .stack/dtm.log), trans in the foreground with its own output untouched. Arguments go to trans
+// (`npm start -- -f other.yaml`).
+//
+// Stopping: trans runs in a process group of its own, so the terminal's Ctrl-C reaches npm and this script, not
+// trans; etcd and dtm run in sessions of their own (setsid in stack.sh). On SIGINT/SIGTERM/SIGHUP this script sends
+// trans one SIGTERM, waits until it has revoked its registration and exited, then stops the etcd and dtm it started
+// (servers that already answered, e.g. after `npm run stack:up`, are left running). When trans exits by itself,
+// the same cleanup follows; the exit status is trans's.
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import {
-  type Command,
-  type ConcurrentlyCommandInput,
-  createConcurrently,
-  KillOthers,
-  LogError,
-  LogExit,
-  Logger,
-  LogOutput,
-} from 'concurrently';
 
 const root = join(import.meta.dirname, '..');
 const stack = join(root, 'scripts/stack.sh');
 
-const answers = (url: string, want: string): boolean => {
-  try {
-    const body = execFileSync('curl', ['-fsS', '-m', '2', url], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    return body.includes(want);
-  } catch {
-    return false;
-  }
+const up = spawnSync('bash', [stack, 'up'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+process.stdout.write(up.stdout);
+// Only what this `up` started is ours to stop: "etcd: started …" / "dtm: started …".
+const ours = ['dtm', 'etcd'].filter((s) => new RegExp(`^${s}: started`, 'm').test(up.stdout));
+const stopStack = (): void => {
+  if (ours.length > 0) spawnSync('bash', [stack, 'down', ...ours], { cwd: root, stdio: 'inherit' });
 };
-
-// etcd and dtm run in sessions of their own (setsid), so the terminal's Ctrl-C reaches only trans; they are
-// stopped once trans has exited, so that trans can still reach etcd to deregister.
-const inputs: ConcurrentlyCommandInput[] = [];
-if (!answers('http://127.0.0.1:2379/health', '"health":"true"')) {
-  inputs.push({ name: 'etcd', command: `setsid bash ${stack} etcd`, prefixColor: 'blue' });
+if (up.status !== 0) {
+  stopStack();
+  process.exit(1);
 }
-if (!answers('http://127.0.0.1:36789/api/ping', 'pong')) {
-  inputs.push({ name: 'dtm', command: `setsid bash ${stack} dtm`, prefixColor: 'magenta' });
-}
-// trans waits until dtm is registered, so that `npm run app` works as soon as trans prints its banner.
-inputs.push({ name: 'trans', command: `bash ${stack} wait && npm run --silent trans`, prefixColor: 'green' });
-
-/** On SIGINT/SIGTERM/SIGHUP, stop trans only; KillOthers then stops the rest when trans exits. */
-const stopTransFirst = {
-  handle(commands: Command[]) {
-    const trans = commands.find((c) => c.name === 'trans');
-    const onSignal = (): void => trans?.kill('SIGTERM');
-    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
-    return { commands };
-  },
-};
-
-const logger = new Logger({ prefixFormat: 'name' });
-const { result } = createConcurrently(inputs, {
-  cwd: root,
-  logger,
-  outputStream: process.stdout,
-  prefixColors: [],
-  controllers: [
-    new LogError({ logger }),
-    new LogOutput({ logger }),
-    new LogExit({ logger }),
-    stopTransFirst,
-    new KillOthers({ logger, conditions: ['success', 'failure'], killSignal: 'SIGTERM' }),
-  ],
-});
-result.then(
-  () => process.exit(0),
-  (closed: { name: string; exitCode: number | string }[]) => {
-    const trans = closed.find((c) => c.name === 'trans');
-    process.exit(trans?.exitCode === 0 ? 0 : 1);
-  },
+console.log(
+  `npm start: etcd's and dtm's logs are in ${join(root, '.stack')}; trans follows (Ctrl-C stops trans, then ${ours.length > 0 ? ours.join(' and ') : 'nothing else: etcd and dtm were already running'})`,
 );
+
+const trans = spawn(process.execPath, [join(root, 'apps/trans/src/trans.ts'), ...process.argv.slice(2)], {
+  cwd: process.env.INIT_CWD ?? process.cwd(), // a relative -f is the user's, as with `npm run trans`
+  stdio: 'inherit',
+  detached: true, // its own process group: the terminal's Ctrl-C does not reach it; we send one SIGTERM
+});
+
+let stopping = false;
+const stop = (): void => {
+  if (stopping) return;
+  stopping = true;
+  trans.kill('SIGTERM');
+};
+for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, stop);
+
+trans.on('exit', (code, signal) => {
+  stopStack();
+  process.exit(stopping ? 0 : (code ?? (signal ? 1 : 0)));
+});

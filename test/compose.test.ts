@@ -647,7 +647,9 @@ describe('one dtm config for the compose stack and the local stack', () => {
     expect(args).toContain('-c');
     expect(bindMounts(dtm)).toContainEqual({ source: `./${CONFIG}`, target: file });
     expect(stack).toContain(CONFIG);
-    expect(stack).toMatch(/-c "\$DTM_CONF"/);
+    // dtm runs on that file (or, with etcd auth/TLS, on a copy with only its Target changed).
+    expect(stack).toMatch(/-c "\$\(dtm_conf\)"/);
+    expect(stack).toContain('echo "$DTM_CONF"');
   });
 
   test('the file has only dtm keys, spelt exactly, and no Store (which comes from the environment in compose)', () => {
@@ -681,16 +683,18 @@ describe('one dtm config for the compose stack and the local stack', () => {
     // etcd is where both stacks run it, and where trans and the app look.
     const advertised = commandOf('etcd').find((a) => a.startsWith('--advertise-client-urls='));
     expect(hostPort(advertised?.split('=')[1] ?? '')).toBe(hostPort(etcdHost));
-    expect(hostPort(/ETCD_URL="([^"]+)"/.exec(stack)?.[1] ?? '')).toBe(hostPort(etcdHost));
+    expect(`127.0.0.1:${/STACK_ETCD_PORT:-(\d+)/.exec(stack)?.[1]}`).toBe(hostPort(etcdHost));
     for (const file of ['apps/trans/etc/trans.yaml', 'apps/app/etc/config.yaml']) {
       const { Etcd } = parse(read(file)) as { Etcd: { Hosts: string[] } };
       expect(Etcd.Hosts.map(hostPort), file).toEqual([hostPort(etcdHost)]);
     }
     // The app's default dtm address is where dtm registers itself.
     expect(read('apps/app/src/main.ts')).toContain(`'${Target}'`);
-    // The local stack waits for that registration and probes the HTTP port; compose probes the same port.
-    expect(stack).toContain(`--prefix ${key}/`);
-    expect(/DTM_HTTP="http:\/\/[^:]+:(\d+)"/.exec(stack)?.[1]).toBe(String(conf.HttpPort));
+    // The local stack reads Target (the registration it waits for) and HttpPort (the port it probes) from the same
+    // file; compose probes the same port.
+    expect(key).toBe('dtmservice');
+    expect(stack).toContain('DTM_TARGET="$(conf Target)"');
+    expect(stack).toContain('DTM_HTTP_PORT="$(conf HttpPort)"');
     expect([dtm.healthcheck?.test ?? []].flat().join(' ')).toContain(`127.0.0.1:${conf.HttpPort}/api/ping`);
   });
 });

@@ -31,6 +31,9 @@ export function svgChart(r: BenchReport): string {
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
   );
+  out.push(
+    `<title>${esc(`npm run bench: tx/s per concurrency level, ${ids.map((id) => r.combos[id]).join('; ')}`)}</title>`,
+  );
   out.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
   out.push(
     `<text x="${W / 2}" y="22" text-anchor="middle" font-size="15">${esc(`${r.mode}, 2 branches, WaitResult: transactions per second (dtm store ${r.store})`)}</text>`,
@@ -98,6 +101,11 @@ export function markdownSummary(r: BenchReport): string {
         `| ${l.concurrency} | ${n(l.ratio, 2)} | ${n(l.clientRatio, 2)} | ${n(l.serverRatio, 2)} | ${n(l.ofCeiling, 2)} |`,
       );
   }
+  if (r.errorOutcomes)
+    out.push(
+      '',
+      `What dtm made of transactions whose Submit reported an error (status once final, or after 60 s): ${r.errorOutcomes.map((e) => `${e.combo} at ${e.concurrency}: ${e.status}`).join('; ')}.`,
+    );
   if (r.soak)
     out.push(
       '',

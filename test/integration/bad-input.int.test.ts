@@ -1,9 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { afterAll, describe, expect, test } from 'vitest';
-import { APP, appConfig, freePort, root, runApp, runNode, TRANS, tempFile } from '../support/procs.ts';
+import {
+  APP,
+  appConfig,
+  freePort,
+  type Proc,
+  root,
+  runApp,
+  runCommand,
+  runNode,
+  startTrans,
+  TRANS,
+  tempFile,
+} from '../support/procs.ts';
 import { testStack } from '../support/stack-context.ts';
 
 // Every bad input ends within 10 s with a non-zero exit and a message naming the problem and the fix.
@@ -49,6 +61,16 @@ describe('trans', () => {
     );
   });
 
+  test('Etcd.Hosts written as a single string, not a list', async () => {
+    await fails(
+      TRANS,
+      ['-f', transYaml(`Name: t\nListenOn: 127.0.0.1:1\nEtcd:\n  Hosts: ${etcdHost}\n  Key: trans\n`)],
+      new RegExp(
+        `Etcd\\.Hosts must be a list of "host:port" strings, got the single value "${etcdHost}"; write it as a YAML list, e\\.g\\. "Hosts: \\[${etcdHost}\\]"`,
+      ),
+    );
+  });
+
   test('YAML without Etcd.Key', async () => {
     await fails(
       TRANS,
@@ -63,13 +85,15 @@ describe('trans', () => {
     await new Promise<void>((r) => blocker.listen(port, '127.0.0.1', r));
     const key = uniqueKey();
     try {
-      await fails(
+      const stderr = await fails(
         TRANS,
         ['-f', transYaml(`Name: t\nListenOn: 127.0.0.1:${port}\nEtcd:\n  Hosts: [${etcdHost}]\n  Key: ${key}\n`)],
         new RegExp(
           `ListenOn 127\\.0\\.0\\.1:${port}: the port is already in use; stop the other process or choose another ListenOn`,
         ),
       );
+      // Our one line only: nothing of grpc-js's own logging ("E No address added out of total 1 resolved") first.
+      expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(/^trans: ListenOn .* already in use/)]);
     } finally {
       blocker.close();
     }
@@ -119,7 +143,7 @@ describe('app', () => {
       await fails(
         APP,
         ['-f', appConfig(key), '--dtm', `127.0.0.1:${dead}`],
-        /dtm NewGid via 127\.0\.0\.1:\d+ failed \(is dtm running/,
+        /dtm NewGid via 127\.0\.0\.1:\d+ failed \(is dtm running.*ECONNREFUSED 127\.0\.0\.1:\d+\n$/,
       );
     } finally {
       await lease.revoke();
@@ -151,5 +175,52 @@ describe('app', () => {
       ['-f', tempFile('config.yaml', 'Target: "etcd://nohostport/trans"\n')],
       /etcd host "nohostport" is not host:port/,
     );
+  });
+});
+
+describe('app, as typed at the repository root', () => {
+  /** `npm run app -- <args>` from `cwd`, as a user types it. */
+  const npmApp = (args: string[], cwd = root): Proc =>
+    runCommand('npm', ['run', '--silent', 'app', '--', ...args], cwd);
+
+  test('-f takes a relative path from where the command is typed', async () => {
+    const key = uniqueKey();
+    const rel = relative(root, appConfig(key));
+    expect(rel).not.toMatch(/^\//);
+    const app = npmApp(['-f', rel, '--dtm', stack.dtmTarget, '--dtm-http', stack.dtmHttp]);
+    expect(await app.exited(LIMIT_MS)).toBe(1);
+    // It read that file: trans is looked up under the key written there.
+    expect(app.stderr()).toMatch(new RegExp(`trans not found: .*nothing is registered in etcd under "${key}/"`));
+  });
+
+  test('a missing -f file: the message shows the absolute path it tried', async () => {
+    const app = npmApp(['-f', 'apps/app/etc/nope.yaml']);
+    expect(await app.exited(LIMIT_MS)).toBe(1);
+    expect(app.stderr()).toContain(
+      `config ${join(root, 'apps/app/etc/nope.yaml')}: cannot read it (file not found); pass an existing file with -f`,
+    );
+  });
+
+  test('--help says how -f is resolved, and exits 0', async () => {
+    const app = npmApp(['--help']);
+    expect(await app.exited(LIMIT_MS)).toBe(0);
+    expect(app.stdout()).toMatch(/-f <file> .*a relative path is taken from the directory you run the command in/s);
+  });
+
+  test('--dtm-http that does not answer: no status is made up, non-zero exit', async () => {
+    const key = uniqueKey();
+    const { proc: trans } = await startTrans(key);
+    try {
+      const dead = await freePort();
+      const app = runApp(['-f', appConfig(key), 'tcc', '--dtm-http', `http://127.0.0.1:${dead}`]);
+      expect(await app.exited(LIMIT_MS)).toBe(1);
+      expect(app.stdout()).not.toMatch(/succeed/);
+      expect(app.stderr()).toMatch(
+        new RegExp(`dtm's HTTP API at http://127\\.0\\.0\\.1:${dead} does not answer .*pass --dtm-http <url>`),
+      );
+    } finally {
+      trans.kill('SIGTERM');
+      await trans.exited(6000).catch(() => undefined);
+    }
   });
 });

@@ -304,7 +304,7 @@ const CASES: Case[] = [
         '5',
       ]),
     EXIT,
-    /trans not found: .*nothing is registered in etcd under "nobody-here\/"; start trans with `npm run trans -- -f etc\/bank\.yaml`/,
+    /trans not found: .*nothing is registered in etcd under "nobody-here\/"; start trans with `npm run trans -- -f apps\/trans\/etc\/bank\.yaml`/,
   ],
   [
     'malformed dtm target',

@@ -121,3 +121,22 @@ test('a store whose driver is not installed says which package to install', () =
   expect(r.code).not.toBe(0);
   expect(r.out).toMatch(/store 'mysql' needs the mysql2 package, which is not installed: npm install mysql2/);
 }, 60_000);
+
+test('on a Node older than engines, importing a package fails with one clear message', () => {
+  // A real Node 20 from the npm registry's platform package, kept in the repo's .cache after the first run.
+  const old = join(root, '.cache', 'node20');
+  const pkg = `node-${process.platform}-${process.arch}`;
+  const node20 = join(old, 'node_modules', pkg, 'bin', 'node');
+  if (!existsSync(node20)) {
+    const install = sh('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', old, `${pkg}@20.19`]);
+    expect(install.code, install.out).toBe(0);
+  }
+  expect(sh(node20, ['--version']).stdout.trim()).toMatch(/^v20\.19\./);
+  for (const lib of ['gozero', 'dtmgrpc']) {
+    const r = sh(node20, ['--input-type=module', '-e', `await import('@dtm-gozero/${lib}');`]);
+    expect(r.code, r.out).not.toBe(0);
+    expect(r.out).toMatch(
+      new RegExp(`@dtm-gozero/${lib} needs Node\\.js >= 22\\.12, but this is Node\\.js 20\\.19\\.\\d+; upgrade Node`),
+    );
+  }
+}, 120_000);

@@ -1,21 +1,39 @@
 import { startDtmStack } from '@dtm-gozero/testkit';
 import type { TestProject } from 'vitest/node';
+import { startOwnDatabases } from '../support/databases.ts';
+import { freePort } from '../support/procs.ts';
 import type {} from '../support/stack-context.ts';
 
-// One etcd + dtm (go-zero driver, boltdb) for the whole integration run, from @dtm-gozero/testkit, on free ports:
-// the tests never use nor disturb the fixed-port stack of `npm run stack:up` (2379, 36789, 36790) or a trans a
-// developer has running. Only the README test brings up that fixed-port stack, in its own copy of the tree.
+// One etcd + dtm (go-zero driver, boltdb) for the whole integration run, from @dtm-gozero/testkit, and a MariaDB,
+// Postgres and Redis of its own (scripts/db.sh), all on free ports with their data in temp dirs: the tests never
+// use nor disturb the fixed-port stack of `npm run stack:up` (2379, 36789, 36790), the databases of
+// `bash scripts/db.sh up` (3306, 5432, 6379), whatever else answers there, or a trans a developer has running.
+// Only the README test brings up the fixed-port etcd + dtm, in its own copy of the tree.
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const stack = await startDtmStack({ store: 'boltdb' }).catch((err: unknown) => {
+  const dbs = startOwnDatabases({ mysql: await freePort(), postgres: await freePort(), redis: await freePort() });
+  let stack: Awaited<ReturnType<typeof startDtmStack>>;
+  try {
+    stack = await startDtmStack({ store: 'boltdb' });
+  } catch (err) {
+    dbs.stop();
     // The library names what is missing; in this repository, setup is what installs it.
     throw new Error(`${(err as Error).message} (in this repo: \`npm run setup\`)`, { cause: err });
-  });
+  }
   project.provide('etcdEndpoints', stack.etcdEndpoints);
   project.provide('dtmTarget', stack.dtmTarget);
   project.provide('dtmGrpc', stack.dtmGrpc);
   project.provide('dtmHttp', stack.dtmHttp);
+  project.provide('databases', dbs.databases);
+  const { mysql, postgres, redis } = dbs.databases;
   process.stdout.write(
-    `integration stack (${stack.backend}): etcd ${stack.etcdEndpoints.join(',')}, dtm ${stack.dtmTarget} (grpc ${stack.dtmGrpc}, http ${stack.dtmHttp})\n`,
+    `integration stack (${stack.backend}): etcd ${stack.etcdEndpoints.join(',')}, dtm ${stack.dtmTarget} (grpc ${stack.dtmGrpc}, http ${stack.dtmHttp}); ` +
+      `mariadb :${mysql.port}, postgres :${postgres.port}, redis :${redis.port} (data in ${dbs.dir})\n`,
   );
-  return () => stack.stop();
+  return async () => {
+    try {
+      await stack.stop();
+    } finally {
+      dbs.stop();
+    }
+  };
 }

@@ -2,26 +2,23 @@ import { randomUUID } from 'node:crypto';
 import { createPool, type Pool } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { dtmStatus } from '../support/dtm.ts';
-import { appConfig, ensureDatabases, type Proc, runApp, startTrans } from '../support/procs.ts';
+import { appConfig, type Proc, runApp, startTrans } from '../support/procs.ts';
+import { testDatabases } from '../support/stack-context.ts';
 
-// `npm run app -- <mode> [--fail]` against the real dtm and etcd (the global setup's) and MariaDB, with trans as a
-// child process:
+// `npm run app -- <mode> [--fail]` against the real dtm and etcd (the global setup's) and the suite's MariaDB, with
+// trans as a child process:
 // the app's line, trans's log, dtm's final status, and the balances where a mode touches the database.
 let trans: Proc;
 let config: string;
+let transConfig: string;
 let pool: Pool;
 
 beforeAll(async () => {
-  await ensureDatabases();
-  pool = createPool({ uri: 'mysql://root:dtm-test@127.0.0.1:3306/', connectionLimit: 2 });
-  // The same table the app creates on first use (apps/app/src/busi-db.ts), so balances can be read up front.
-  await pool.query('CREATE DATABASE IF NOT EXISTS dtm_busi');
-  await pool.query(
-    'CREATE TABLE IF NOT EXISTS dtm_busi.user_account (user_id INT PRIMARY KEY, balance BIGINT NOT NULL DEFAULT 0)',
-  );
-  await pool.query('INSERT IGNORE INTO dtm_busi.user_account (user_id, balance) VALUES (1, 10000), (2, 10000)');
+  pool = createPool({ uri: testDatabases().mysqlUrl, connectionLimit: 2 });
   const key = `trans-modes-${randomUUID().slice(0, 8)}`;
-  trans = (await startTrans(key)).proc;
+  // trans keeps the bank in the suite's MariaDB (Mysql.DataSource in its YAML); msg-db's local step uses the same.
+  ({ proc: trans, config: transConfig } = await startTrans(key, { bank: true }));
+  await trans.waitFor(/the bank keeps its balances in/, 10_000);
   config = appConfig(key);
 }, 180_000);
 
@@ -44,7 +41,7 @@ async function balances(): Promise<[number, number]> {
 /** Runs the app in one mode; returns its gid and the lines trans logged meanwhile (timestamps checked and cut). */
 async function run(args: string[], status: 'succeed' | 'failed'): Promise<{ gid: string; lines: string[] }> {
   const before = trans.stderr().length;
-  const app = runApp(['-f', config, ...args]);
+  const app = runApp(['-f', config, ...args, ...(args[0] === 'msg-db' ? ['--bank', transConfig] : [])]);
   expect(await app.exited(30_000), app.stderr()).toBe(0);
   const out = app.stdout().trim().split('\n');
   expect(out).toHaveLength(1);

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { testStack } from './stack-context.ts';
+import { testDatabases, testStack } from './stack-context.ts';
 
 export const root = join(import.meta.dirname, '..', '..');
 
@@ -49,7 +49,20 @@ export interface Proc {
 
 /** Runs `node <script> ...args` from `cwd`; output is collected for assertions. */
 export function runNode(script: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Proc {
-  const child = spawn(process.execPath, [script, ...args], { cwd, env: { ...process.env, ...env }, stdio: 'pipe' });
+  return runCommand(process.execPath, [script, ...args], cwd, env, script);
+}
+
+/** Runs a command from `cwd` (e.g. `npm run app`, as a user types it); output is collected for assertions. */
+export function runCommand(
+  command: string,
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = {},
+  script = `${command} ${args.join(' ')}`,
+  opts: { group?: boolean } = {},
+): Proc {
+  // group: a process group of its own, so that a test can signal it as a terminal does (`process.kill(-pid)`).
+  const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: 'pipe', detached: opts.group });
   let out = '';
   let err = '';
   let exitCode: number | null | undefined;
@@ -121,12 +134,21 @@ const hostsYaml = (hosts: string | string[] = testStack().etcdEndpoints): string
     .map((h) => `    - ${h}\n`)
     .join('');
 
-/** Starts trans on a free port under a unique key in the test stack's etcd; resolves once it printed its banner. */
-export async function startTrans(key: string): Promise<{ proc: Proc; port: number; config: string }> {
+/** `Mysql.DataSource` of the suite's own MariaDB (the DB-backed modes), as YAML lines. */
+const mysqlYaml = (): string => `Mysql:\n  DataSource: ${testDatabases().mysqlUrl}dtm_busi\n`;
+
+/**
+ * Starts trans on a free port under a unique key in the test stack's etcd; resolves once it printed its banner.
+ * `bank`: trans keeps the bank in the suite's MariaDB (the XA and DB modes need a database; never one on 3306).
+ */
+export async function startTrans(
+  key: string,
+  opts: { bank?: boolean } = {},
+): Promise<{ proc: Proc; port: number; config: string }> {
   const port = await freePort();
   const config = tempFile(
     'trans.yaml',
-    `Name: trans.rpc\nListenOn: 127.0.0.1:${port}\nEtcd:\n  Hosts:\n${hostsYaml()}  Key: ${key}\n`,
+    `Name: trans.rpc\nListenOn: 127.0.0.1:${port}\nEtcd:\n  Hosts:\n${hostsYaml()}  Key: ${key}\n${opts.bank ? mysqlYaml() : ''}`,
   );
   const proc = runNode(TRANS, ['-f', config], join(root, 'apps/trans'));
   await proc.waitFor(/Starting rpc server at/, 15_000);
@@ -166,13 +188,4 @@ export async function eventually<T>(fn: () => Promise<T | undefined>, ms: number
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`${what} not reached within ${ms} ms${last ? ` (last error: ${String(last)})` : ''}`);
-}
-
-/** Starts the project's MariaDB/Postgres/Redis (scripts/db.sh up, idempotent) unless MariaDB already answers. */
-export async function ensureDatabases(): Promise<void> {
-  const { execFileSync } = await import('node:child_process');
-  execFileSync('bash', [join(root, 'scripts/db.sh'), 'up'], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-    timeout: 180_000,
-  });
 }

@@ -12,7 +12,35 @@ declare module 'vitest' {
     dtmGrpc: string;
     /** dtm's HTTP API, `http://127.0.0.1:<port>`. */
     dtmHttp: string;
+    /** The suite's own MariaDB, Postgres and Redis (scripts/db.sh on free ports, data in a temp dir). */
+    databases: TestDatabases;
   }
+}
+
+/** A server of the suite's own, on loopback; user and password where it has them. */
+export interface DbServer {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+}
+
+/** The suite's databases (test/integration/global-setup.ts), never a server that merely answers on 3306. */
+export interface TestDatabases {
+  /** MariaDB, root/dtm-test: `createPool({ ...mysql })`. */
+  mysql: DbServer;
+  /** `mysql://root:dtm-test@127.0.0.1:<port>/` (append a database name). */
+  mysqlUrl: string;
+  /** Postgres, postgres/dtm-test, database `postgres`. */
+  postgres: DbServer & { database: string };
+  /** `postgres://postgres:dtm-test@127.0.0.1:<port>/postgres`. */
+  postgresUrl: string;
+  redis: { host: string; port: number };
+}
+
+/** The suite's MariaDB / Postgres / Redis (inside a test file of the `integration` project). */
+export function testDatabases(): TestDatabases {
+  return inject('databases');
 }
 
 export interface TestStack {

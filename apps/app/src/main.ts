@@ -2,6 +2,7 @@
 // `npm run app -- <mode> [--fail]` runs one mode instead: msg, tcc, saga, xa, msg-db.
 // Prints one line per global transaction: `<mode> <gid> <final status>`.
 // The bank: `npm run app -- transfer --from 1 --to 2 --amount 30 --mode saga|tcc|msg|xa`, `npm run app -- balances`.
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { closeConnections, genGid } from '@dtm-gozero/dtmgrpc';
 import {
@@ -24,12 +25,35 @@ const DEFAULT_DTM = 'etcd://localhost:2379/dtmservice';
 const DEFAULT_DTM_HTTP = 'http://localhost:36789';
 // The bank's database is read from trans's own YAML, so the app's local transaction (msg mode) and trans's
 // back-check can never look at two different databases.
-const DEFAULT_BANK = '../trans/etc/bank.yaml';
+const DEFAULT_BANK = 'apps/trans/etc/bank.yaml';
 
 const USAGE =
   `usage: npm run app -- [${MODES.join('|')}] [--fail] [-f etc/config.yaml] [--dtm <target>] [--dtm-http <url>]\n` +
   `       npm run app -- transfer --from <id> --to <id> --amount <cents> [--mode ${TRANSFER_MODES.join('|')}] [--bank ${DEFAULT_BANK}]\n` +
   `       npm run app -- balances [--bank ${DEFAULT_BANK}]`;
+
+const HELP = `${USAGE}
+
+Without a mode: the Go example's 2-phase message and TCC. With one: that mode's global transaction.
+  --fail             run the mode's rollback path (trans is asked to answer FAILURE)
+  -f <file>          the YAML config; a relative path is taken from the directory you run the command in
+                     (default: apps/app/etc/config.yaml)
+  --bank <file>      trans's YAML naming the bank's database, relative like -f (default: ${DEFAULT_BANK})
+  --dtm <target>     dtm's gRPC target (default ${DEFAULT_DTM}, or DTM_TARGET); localhost:36790 dials it directly
+  --dtm-http <url>   dtm's HTTP API, where the final status is read (default ${DEFAULT_DTM_HTTP}, or DTM_HTTP)
+Prints one line per global transaction: <mode> <gid> <final status>.`;
+
+/**
+ * A file named on the command line, as the user means it: the default is the repo's own file wherever the command
+ * runs; a relative path is taken from where the user typed the command. npm runs scripts from the package's folder,
+ * so when npm started this very script that is npm's INIT_CWD.
+ */
+function userFile(f: string | undefined, repoDefault: string): string {
+  if (f === undefined) return join(import.meta.dirname, '..', '..', '..', repoDefault);
+  const { INIT_CWD, npm_lifecycle_script } = process.env;
+  const byNpm = npm_lifecycle_script?.includes('main.ts') === true;
+  return resolve((byNpm && INIT_CWD) || process.cwd(), f);
+}
 
 /** The app's YAML; a database in it is refused: the bank is named once, in trans's YAML (--bank). */
 function appYaml(file: string): Record<string, unknown> {
@@ -95,17 +119,24 @@ async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
-      f: { type: 'string', short: 'f', default: 'etc/config.yaml' },
+      f: { type: 'string', short: 'f' },
+      help: { type: 'boolean', short: 'h', default: false },
       dtm: { type: 'string', default: process.env.DTM_TARGET || DEFAULT_DTM },
       'dtm-http': { type: 'string', default: process.env.DTM_HTTP || DEFAULT_DTM_HTTP },
       fail: { type: 'boolean', default: false },
-      bank: { type: 'string', default: DEFAULT_BANK },
+      bank: { type: 'string' },
       from: { type: 'string' },
       to: { type: 'string' },
       amount: { type: 'string' },
       mode: { type: 'string' },
     },
   });
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  const configFile = userFile(values.f, 'apps/app/etc/config.yaml');
+  const bankFile = userFile(values.bank, DEFAULT_BANK);
   const command = positionals[0];
   const transferFlags = ['from', 'to', 'amount', 'mode'].filter((k) => values[k as 'from'] !== undefined);
   if (command !== 'transfer' && transferFlags.length > 0) {
@@ -116,7 +147,7 @@ async function main(): Promise<void> {
     if (values.fail) throw new Error(`--fail is for the example modes; ${USAGE}`);
     // Checked before anything is contacted: bad flags never reach dtm or the database.
     const t = command === 'transfer' ? parseTransfer(values) : undefined;
-    const bank = await openBankOf(values.bank as string);
+    const bank = await openBankOf(bankFile);
     try {
       if (t === undefined) return await printBalances(bank);
       const known = await bank.balances();
@@ -124,20 +155,18 @@ async function main(): Promise<void> {
         if (!known.has(id))
           throw new Error(`account ${id} does not exist; see the accounts with npm run app -- balances`);
       }
-      const file = values.f as string;
+      const file = configFile;
       const dtm = values.dtm as string;
       const busiServer = busiTargetOf(appYaml(file), file, dtm);
       await findOrExplain('dtm', dtm, 'start dtm with `npm run stack:up`, or pass --dtm <target>');
-      await findOrExplain('trans', busiServer, 'start trans with `npm run trans -- -f etc/bank.yaml`');
+      await findOrExplain('trans', busiServer, 'start trans with `npm run trans -- -f apps/trans/etc/bank.yaml`');
       const gid = await genGid(dtm);
       let failure: unknown;
       await transfer({ dtm, busiServer, bank }, gid, t).catch((err: unknown) => {
         failure = err;
       });
       // dtm has the last word: a Submit whose answer was lost may still have succeeded.
-      const status =
-        (await queryFinalStatus(values['dtm-http'] as string, gid, 3000)) ??
-        (failure === undefined ? 'succeed' : 'failed');
+      const status = await queryFinalStatus(values['dtm-http'] as string, gid, 3000);
       console.log(`transfer ${t.mode} ${gid} ${status}`);
       if (status !== 'succeed') {
         const why = failure === undefined ? `dtm says ${status}` : refusal(failure);
@@ -158,7 +187,7 @@ async function main(): Promise<void> {
   }
   if (values.fail && mode === undefined) throw new Error(`--fail needs a mode; ${USAGE}`);
 
-  const file = values.f as string;
+  const file = configFile;
   // trans's target as go-zero v1.4 builds it from etc/config.yaml: etcd://127.0.0.1:2379/trans.
   const doc = appYaml(file);
   const busiServer = busiTargetOf(doc, file, values.dtm as string);
@@ -166,7 +195,7 @@ async function main(): Promise<void> {
     dtm: values.dtm as string,
     busiServer,
     fail: values.fail as boolean,
-    bankFile: values.bank as string,
+    bankFile,
   };
 
   // Fail fast, with the reason, when dtm or trans cannot be found (the Go client would block instead).
@@ -185,8 +214,8 @@ async function main(): Promise<void> {
   let unexpected = false;
   for (const [name, gid, fail] of runs) {
     // With waitResult an OK Submit already means `succeed`; dtm's HTTP API confirms it and tells the
-    // final status of a rolled-back transaction. Without the API, fall back to what Submit said.
-    const status = (await queryFinalStatus(values['dtm-http'] as string, gid)) ?? (fail ? 'failed' : 'succeed');
+    // final status of a rolled-back transaction.
+    const status = await queryFinalStatus(values['dtm-http'] as string, gid);
     console.log(`${name} ${gid} ${status}`);
     if (status !== (fail ? 'failed' : 'succeed')) unexpected = true;
   }

@@ -85,7 +85,7 @@ export async function msg(ctx: ModeContext): Promise<string> {
 
 /**
  * 2-phase message whose local step is a transaction in the bank's database with the msg barrier: user 1 pays
- * locally, then dtm calls TransIn, which credits user 2 (trans must run the bank: `-f etc/bank.yaml`).
+ * locally, then dtm calls TransIn, which credits user 2 (trans must run the bank: `-f apps/trans/etc/bank.yaml`).
  */
 export async function msgDb(ctx: ModeContext): Promise<string> {
   const bank = openBank(bankSourceOf(ctx.bankFile));
@@ -110,7 +110,7 @@ export async function msgDb(ctx: ModeContext): Promise<string> {
       if (!credited) {
         throw new Error(
           `msg-db ${gid}: user ${req2.UserID} was not credited; trans runs without the bank — start it with ` +
-            '`npm run trans -- -f etc/bank.yaml` (the same database as --bank)',
+            '`npm run trans -- -f apps/trans/etc/bank.yaml` (the same database as --bank)',
         );
       }
     }

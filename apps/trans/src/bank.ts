@@ -24,7 +24,7 @@ export function bankSourceOf(file: string): DataSource {
   if (!c.Bank) {
     throw new Error(
       `config ${file}: no Mysql or Postgres section, so a trans started with it only logs; ` +
-        'pass the YAML trans runs with, e.g. --bank ../trans/etc/bank.yaml',
+        'pass the YAML trans runs with, e.g. --bank apps/trans/etc/bank.yaml',
     );
   }
   return c.Store;

@@ -1,6 +1,6 @@
 // Port of gozero/trans/trans.go: loads etc/trans.yaml, serves TransSvc (reflection in dev/test Mode, as goctl's
 // template does), registers in etcd.
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { closeEtcdClients, logPrintf, RpcServer, ServerStartError } from '@dtm-gozero/gozero';
 import { TransSvcService } from '@dtm-gozero/proto/trans';
@@ -15,8 +15,16 @@ const PROTO = join(import.meta.dirname, '..', '..', '..', 'proto', 'trans.proto'
 const SHUTDOWN_WAIT_MS = 10_000;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { f: { type: 'string', short: 'f', default: 'etc/trans.yaml' } } });
-  const c = loadConfig(values.f as string);
+  const { values } = parseArgs({ options: { f: { type: 'string', short: 'f' } } });
+  // Default: the service's own etc/trans.yaml; a relative -f is taken from where the user typed the command
+  // (npm runs scripts from the package's folder; its INIT_CWD says where that was).
+  const { INIT_CWD, npm_lifecycle_script } = process.env;
+  const byNpm = npm_lifecycle_script?.includes('trans.ts') === true;
+  const file =
+    values.f === undefined
+      ? join(import.meta.dirname, '..', 'etc', 'trans.yaml')
+      : resolve((byNpm && INIT_CWD) || process.cwd(), values.f);
+  const c = loadConfig(file);
   const ctx = newServiceContext(c);
   // The bank creates its database, tables and barrier table before it serves (idempotent), and refuses to start
   // without its database rather than answer every branch with an error.

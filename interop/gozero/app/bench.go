@@ -31,16 +31,13 @@ type benchRes struct {
 	Ok           int      `json:"ok"`
 	Errors       int      `json:"errors"`
 	ErrorSamples []string `json:"errorSamples"`
+	ErrorGids    []string `json:"errorGids"`
 	LatUs        []int64  `json:"latUs"`
 	ElapsedMs    float64  `json:"elapsedMs"`
 }
 
 // oneTx runs one global transaction of the mode, waiting for dtm's result.
-func oneTx(mode, dtm, busi string) error {
-	gid, err := genGid(dtm)
-	if err != nil {
-		return err
-	}
+func oneTx(mode, gid, dtm, busi string) error {
 	switch mode {
 	case "msg":
 		m := dtmgrpc.NewMsgGrpc(dtm, gid).
@@ -69,19 +66,22 @@ func oneTx(mode, dtm, busi string) error {
 }
 
 // safeTx turns the client's panics (Must* helpers) into errors.
-func safeTx(mode, dtm, busi string) (err error) {
+func safeTx(mode, dtm, busi string) (gid string, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("panic: %v", r)
 		}
 	}()
-	return oneTx(mode, dtm, busi)
+	if gid, err = genGid(dtm); err != nil {
+		return "", err
+	}
+	return gid, oneTx(mode, gid, dtm, busi)
 }
 
 func runLevel(req benchReq, dtm string) benchRes {
 	busi := req.Busi
 	var mu sync.Mutex
-	res := benchRes{ErrorSamples: []string{}, LatUs: make([]int64, 0, 1<<14)}
+	res := benchRes{ErrorSamples: []string{}, ErrorGids: []string{}, LatUs: make([]int64, 0, 1<<14)}
 	var wg sync.WaitGroup
 	var stop atomic.Bool
 	started := time.Now()
@@ -92,13 +92,16 @@ func runLevel(req benchReq, dtm string) benchRes {
 			defer wg.Done()
 			for !stop.Load() {
 				t := time.Now()
-				err := safeTx(req.Mode, dtm, busi)
+				gid, err := safeTx(req.Mode, dtm, busi)
 				us := time.Since(t).Microseconds()
 				mu.Lock()
 				if err != nil {
 					res.Errors++
 					if len(res.ErrorSamples) < 5 {
 						res.ErrorSamples = append(res.ErrorSamples, err.Error())
+					}
+					if gid != "" && len(res.ErrorGids) < 5 {
+						res.ErrorGids = append(res.ErrorGids, gid)
 					}
 				} else {
 					res.Ok++

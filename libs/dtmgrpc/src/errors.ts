@@ -53,7 +53,8 @@ export function isServiceError(err: unknown): err is ServiceError {
  */
 export function fromGrpcError(err: unknown, context: string): Error {
   if (!isServiceError(err)) return err instanceof Error ? err : new DtmError(`${context}: ${String(err)}`);
-  const details = err.details || err.message;
+  // grpc-js ends an unreachable server's details with "Resolution note: " even when it has no note: cut that.
+  const details = (err.details || err.message).replace(/\.?\s*Resolution note:\s*$/, '');
   if (err.code === status.ABORTED) {
     if (details === 'ONGOING') return new DtmOngoing(`${context}: ONGOING`, { cause: err, code: err.code });
     return new DtmFailure(`${context}: ${details}`, { cause: err, code: err.code });

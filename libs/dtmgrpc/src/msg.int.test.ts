@@ -3,8 +3,8 @@ import { createPool, type Pool } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type BusiServer, startTransSvc } from '../../../test/support/busi.ts';
 import { dtmStatus } from '../../../test/support/dtm.ts';
-import { ensureDatabases, eventually } from '../../../test/support/procs.ts';
-import { testStack } from '../../../test/support/stack-context.ts';
+import { eventually } from '../../../test/support/procs.ts';
+import { testDatabases, testStack } from '../../../test/support/stack-context.ts';
 import { barrierFromGrpc } from './barrier/barrier.ts';
 import { closeConnections } from './conn.ts';
 import { DtmFailure } from './errors.ts';
@@ -130,8 +130,7 @@ describe('msg', () => {
 describe('msg with a database: doAndSubmitDB + barrier QueryPrepared (MariaDB)', () => {
   let pool: Pool;
   beforeAll(async () => {
-    await ensureDatabases();
-    pool = createPool({ uri: 'mysql://root:dtm-test@127.0.0.1:3306/', connectionLimit: 3 });
+    pool = createPool({ uri: testDatabases().mysqlUrl, connectionLimit: 3 });
     await pool.query('CREATE DATABASE IF NOT EXISTS dtm_busi');
     await pool.query('CREATE TABLE IF NOT EXISTS dtm_busi.msg_test (gid VARCHAR(128) PRIMARY KEY, amount BIGINT)');
     busi.on('QueryPrepared', async (_req, call) => barrierFromGrpc(call).queryPreparedMysql(pool));

@@ -38,7 +38,7 @@ function dtmCallError(dtm: string, rpc: string, err: unknown): Error {
   if (isServiceError(err) && (err.code === status.UNAVAILABLE || err.code === status.DEADLINE_EXCEEDED)) {
     return fromGrpcError(
       err,
-      `dtm ${rpc} via ${dtm} failed (is dtm running, and registered in etcd if addressed through it? or pass its direct address)`,
+      `dtm ${rpc} via ${dtm} failed (is dtm running and registered? or pass its direct address)`,
     );
   }
   return fromGrpcError(err, `dtm ${rpc} via ${dtm}`);

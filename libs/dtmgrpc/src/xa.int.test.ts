@@ -7,7 +7,7 @@ import { Pool as PgPool, type PoolClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, test, test as vtest } from 'vitest';
 import { type BusiServer, startBusiServer } from '../../../test/support/busi.ts';
 import { DTM_ETCD, DTM_GRPC, dtmOptions, dtmQuery, finalTrans } from '../../../test/support/dtm.ts';
-import { ensureDatabases } from '../../../test/support/procs.ts';
+import { testDatabases } from '../../../test/support/stack-context.ts';
 import { closeConnections } from './conn.ts';
 import { DtmFailure, DtmInputError } from './errors.ts';
 import type { UnaryMethod } from './method.ts';
@@ -19,7 +19,7 @@ import { type XaBranchInfo, type XaDb, xaLocalTransaction } from './xa-local.ts'
 // xaLocalTransaction on a real MariaDB and a real Postgres (scripts/db.sh starts it with max_prepared_transactions=10).
 // dtm calls the same methods back with op commit/rollback. What the client sent to dtm is read back from dtm's query
 // API.
-const PG_URL = process.env.DTM_TEST_PG_XA_URL ?? 'postgres://postgres:dtm-test@127.0.0.1:5432/postgres';
+const PG_URL = process.env.DTM_TEST_PG_XA_URL ?? testDatabases().postgresUrl;
 const sqlDir = join(import.meta.dirname, '..', 'sql');
 const r1 = { Amount: 30n, UserID: 1n };
 const r2 = { Amount: 30n, UserID: 2n };
@@ -125,9 +125,8 @@ function serveXa(db: Db, prefix: string): void {
 const failing = new Set<string>();
 
 beforeAll(async () => {
-  await ensureDatabases();
   busi = await startBusiServer(['MyXaTransOut', 'MyXaTransIn', 'PgXaTransOut', 'PgXaTransIn']);
-  mysql = createPool({ host: '127.0.0.1', port: 3306, user: 'root', password: 'dtm-test', connectionLimit: 5 });
+  mysql = createPool({ ...testDatabases().mysql, connectionLimit: 5 });
   await mysql.query('CREATE DATABASE IF NOT EXISTS dtm_xa_test');
   await mysql.query(
     'CREATE TABLE IF NOT EXISTS dtm_xa_test.xa_busi (gid VARCHAR(128), user_id INT, amount BIGINT, PRIMARY KEY (gid, user_id))',

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onProcessExit } from './cleanup.ts';
 import { type DtmConfig, dtmConfig, dtmConfigYaml, type StoreSettings } from './dtm-config.ts';
+import { TestkitError } from './errors.ts';
 import { localBinaries, missingBinariesError, onPath } from './paths.ts';
 import { freePorts, releasePorts } from './ports.ts';
 import { dtmPing, dtmRegistered, etcdHealthy, waitUntil } from './probe.ts';
@@ -35,6 +36,7 @@ export interface LocalPlan {
   redis: RedisServer;
   etcdBin?: string | undefined;
   dtmBin?: string | undefined;
+  etcdAuth?: { user: string; password: string } | undefined;
 }
 
 /** A start attempt failed because a port picked as free was taken meanwhile (by another process): retry. */
@@ -175,6 +177,23 @@ function dropStoreSync(store: StoreSettings | undefined, mysql: MysqlServer, red
   }
 }
 
+/** Creates the root user with `password` and enables authentication (etcd's v3 JSON gateway). */
+async function enableEtcdAuth(etcdUrl: string, auth: { user: string; password: string }): Promise<void> {
+  const post = async (path: string, body: object): Promise<void> => {
+    const res = await fetch(`${etcdUrl}${path}`, {
+      method: 'POST',
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(3000),
+    });
+    if (!res.ok) throw new TestkitError(`etcd ${path}: HTTP ${res.status} ${await res.text()}`);
+  };
+  if (auth.user !== 'root')
+    throw new TestkitError('etcdAuth: etcd enables authentication for root only; use user root');
+  await post('/v3/auth/user/add', { name: 'root', password: auth.password });
+  await post('/v3/auth/user/grant', { user: 'root', role: 'root' });
+  await post('/v3/auth/enable', {});
+}
+
 /** Starts etcd and dtm as child processes on free loopback ports. */
 export async function startLocal(plan: LocalPlan): Promise<DtmStack> {
   const bins = localBinaries({ etcdBin: plan.etcdBin, dtmBin: plan.dtmBin });
@@ -233,8 +252,13 @@ export async function startLocal(plan: LocalPlan): Promise<DtmStack> {
     } else {
       store = { Driver: 'boltdb' };
     }
+    // dtm's go-zero driver reads the etcd account from its Target's query, for exactly the hosts written there.
+    const auth = plan.etcdAuth;
+    const dtmTarget = auth
+      ? `${target}?user=${encodeURIComponent(auth.user)}&password=${encodeURIComponent(auth.password)}`
+      : target;
     const conf = dtmConfigYaml(
-      dtmConfig(plan.shared, { target, endPoint, httpPort: dtmHttp, grpcPort: dtmGrpc }, store),
+      dtmConfig(plan.shared, { target: dtmTarget, endPoint, httpPort: dtmHttp, grpcPort: dtmGrpc }, store),
     );
     const confFile = join(dir, 'dtm.yml');
     writeFileSync(confFile, conf);
@@ -257,6 +281,8 @@ export async function startLocal(plan: LocalPlan): Promise<DtmStack> {
       () => exitReason(etcd),
     );
 
+    if (auth) await enableEtcdAuth(etcdUrl, auth);
+
     const dtm = spawnChild('dtm', bins.dtm, ['-c', confFile], dtmDir, plan.log);
     children.push(dtm);
     plan.log(`[testkit] started dtm (pid ${dtm.proc.pid}) on http ${dtmHttp}, grpc ${dtmGrpc}`);
@@ -269,7 +295,7 @@ export async function startLocal(plan: LocalPlan): Promise<DtmStack> {
       () => exitReason(dtm),
     );
     await waitUntil(
-      () => dtmRegistered(etcdUrl, DTM_SERVICE_KEY, endPoint),
+      () => dtmRegistered(etcdUrl, DTM_SERVICE_KEY, endPoint, auth),
       left(),
       `dtm registered as ${endPoint} under ${DTM_SERVICE_KEY}/ in etcd ${etcdUrl}`,
       () => exitReason(dtm),

@@ -58,13 +58,19 @@ export async function dtmPing(dtmHttp: string): Promise<boolean> {
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 
 /** Key/value pairs under `prefix` (e.g. `dtmservice/`), read through etcd's v3 JSON gateway (etcd 3.4 and 3.5). */
-export async function etcdPrefix(etcdUrl: string, prefix: string): Promise<Record<string, string>> {
+export async function etcdPrefix(
+  etcdUrl: string,
+  prefix: string,
+  auth?: { user: string; password: string },
+): Promise<Record<string, string>> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (auth) headers.authorization = await etcdToken(etcdUrl, auth);
   // range_end = prefix with its last byte + 1: every key that starts with prefix.
   const end = Buffer.from(prefix);
   end[end.length - 1] = (end[end.length - 1] ?? 0) + 1;
   const res = await fetch(`${etcdUrl}/v3/kv/range`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers,
     body: JSON.stringify({ key: b64(prefix), range_end: end.toString('base64') }),
     signal: AbortSignal.timeout(CALL_MS),
   });
@@ -78,6 +84,22 @@ export async function etcdPrefix(etcdUrl: string, prefix: string): Promise<Recor
 }
 
 /** dtm's key `dtmservice/<lease>` is in that etcd with value `endPoint`. */
-export async function dtmRegistered(etcdUrl: string, key: string, endPoint: string): Promise<boolean> {
-  return Object.values(await etcdPrefix(etcdUrl, `${key}/`)).includes(endPoint);
+export async function dtmRegistered(
+  etcdUrl: string,
+  key: string,
+  endPoint: string,
+  auth?: { user: string; password: string },
+): Promise<boolean> {
+  return Object.values(await etcdPrefix(etcdUrl, `${key}/`, auth)).includes(endPoint);
+}
+
+/** A token of etcd's v3 gateway for an account (sent as the `authorization` header). */
+async function etcdToken(etcdUrl: string, auth: { user: string; password: string }): Promise<string> {
+  const res = await fetch(`${etcdUrl}/v3/auth/authenticate`, {
+    method: 'POST',
+    body: JSON.stringify({ name: auth.user, password: auth.password }),
+    signal: AbortSignal.timeout(CALL_MS),
+  });
+  if (!res.ok) throw new Error(`etcd authenticate: HTTP ${res.status}`);
+  return ((await res.json()) as { token: string }).token;
 }

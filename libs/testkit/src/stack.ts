@@ -1,6 +1,7 @@
 import { chooseBackend, dockerEngine, requestedBackend } from './backend.ts';
 import { startDocker } from './docker.ts';
 import { readSharedDtmConfig } from './dtm-config.ts';
+import { TestkitError } from './errors.ts';
 import { PortClash, startLocal } from './local.ts';
 import { DB_SH_MYSQL, DB_SH_REDIS, parseStore } from './stores.ts';
 import type { DtmStack, DtmStackOptions } from './types.ts';
@@ -24,6 +25,7 @@ export async function startDtmStack(options: DtmStackOptions = {}): Promise<DtmS
   const shared = readSharedDtmConfig();
   const stopTimeoutMs = options.stopTimeoutMs ?? 5000;
   if (backend === 'docker') {
+    if (options.etcdAuth) throw new TestkitError('etcdAuth needs the local backend; pass backend: "local"');
     return startDocker({ store, shared, log, stopTimeoutMs, timeoutMs: options.timeoutMs ?? DOCKER_TIMEOUT_MS });
   }
   const deadline = Date.now() + (options.timeoutMs ?? LOCAL_TIMEOUT_MS);
@@ -39,6 +41,7 @@ export async function startDtmStack(options: DtmStackOptions = {}): Promise<DtmS
         redis: options.redis ?? DB_SH_REDIS,
         etcdBin: options.etcdBin,
         dtmBin: options.dtmBin,
+        etcdAuth: options.etcdAuth,
       });
     } catch (err) {
       if (!(err instanceof PortClash) || attempt >= PORT_ATTEMPTS || Date.now() >= deadline) {

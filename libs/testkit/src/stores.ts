@@ -179,7 +179,7 @@ export async function redisKeys(server: RedisServer, prefix: string): Promise<st
     const keys: string[] = [];
     let cursor = '0';
     do {
-      const [next, batch] = await r.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+      const [next, batch] = await r.scan(cursor, 'MATCH', pattern, 'COUNT', 5000);
       keys.push(...batch);
       cursor = next;
     } while (cursor !== '0');
@@ -190,6 +190,9 @@ export async function redisKeys(server: RedisServer, prefix: string): Promise<st
 /** Deletes every key that starts with `prefix`; returns how many there were. */
 export async function deleteRedisPrefix(server: RedisServer, prefix: string): Promise<number> {
   const keys = await redisKeys(server, prefix);
-  if (keys.length > 0) await withRedis(server, (r) => r.del(...keys));
+  // In batches: after a benchmark dtm leaves 100 000s of keys, more than one call's arguments can carry.
+  await withRedis(server, async (r) => {
+    for (let i = 0; i < keys.length; i += 1000) await r.del(...keys.slice(i, i + 1000));
+  });
   return keys.length;
 }

@@ -19,6 +19,12 @@ export interface DtmStackOptions {
   etcdBin?: string | undefined;
   /** Local backend: the dtm binary (default: env DTM_BIN, else `<repo>/.cache/bin/dtm`). */
   dtmBin?: string | undefined;
+  /**
+   * Local backend: etcd with authentication enabled for this root account; dtm registers and resolves branch
+   * URLs with it the way its go-zero driver allows (`MicroService.Target: etcd://<hosts>/dtmservice?user=…&password=…`).
+   * Give your services `Etcd.User`/`Etcd.Pass` and `stack.etcdEndpoints` as their hosts (the same spelling).
+   */
+  etcdAuth?: { user: 'root'; password: string } | undefined;
   /** Grace period of `stop()` before SIGKILL (or the container stop timeout), in ms (default 5000). */
   stopTimeoutMs?: number | undefined;
 }

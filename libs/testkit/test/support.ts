@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from '../../../test/support/procs.ts';
 import { portOpen } from '../src/ports.ts';
-import type { DtmStore } from '../src/stores.ts';
+import type { DtmStore, MysqlServer, RedisServer } from '../src/stores.ts';
 import type { DtmStack } from '../src/types.ts';
 
 /** Whether a pid is a live process (a zombie counts as gone: it only waits for its parent to reap it). */
@@ -62,20 +62,29 @@ export interface Victim {
  * Runs a Node process that starts a local stack, prints it, then dies: of an uncaught exception (`throw`) or of
  * SIGTERM sent by us (`sigterm`), without calling stop().
  */
-export async function runVictim(mode: 'throw' | 'sigterm', store: DtmStore = 'boltdb'): Promise<Victim> {
+export async function runVictim(
+  mode: 'throw' | 'sigterm',
+  store: DtmStore = 'boltdb',
+  servers: { mysql?: MysqlServer; redis?: RedisServer } = {},
+): Promise<Victim> {
   const dir = mkdtempSync(join(tmpdir(), 'testkit-victim-'));
   try {
-    return await victim(join(dir, 'victim.ts'), mode, store);
+    return await victim(join(dir, 'victim.ts'), mode, store, servers);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-async function victim(script: string, mode: 'throw' | 'sigterm', store: DtmStore): Promise<Victim> {
+async function victim(
+  script: string,
+  mode: 'throw' | 'sigterm',
+  store: DtmStore,
+  servers: { mysql?: MysqlServer; redis?: RedisServer },
+): Promise<Victim> {
   writeFileSync(
     script,
     `import { startDtmStack } from ${JSON.stringify(join(import.meta.dirname, '..', 'src', 'index.ts'))};
-const s = await startDtmStack({ backend: 'local', store: ${JSON.stringify(store)} });
+const s = await startDtmStack({ backend: 'local', store: ${JSON.stringify(store)}, ...${JSON.stringify(servers)} });
 const { pids, ports, mysqlDatabase, redisPrefix } = s;
 console.log(JSON.stringify({ pids, ports, mysqlDatabase, redisPrefix }));
 if (process.argv[2] === 'throw') process.stdin.once('data', () => { throw new Error('boom'); });

@@ -1,9 +1,8 @@
-// The sub-transaction barrier against real MariaDB, PostgreSQL and Redis (scripts/db.sh; started here when they do
-// not answer). Every test uses fresh random gids. Business = a JS counter plus a ledger row written in the barrier's
-// transaction, so "ran once" is checked both in process and in the database.
-import { execFileSync } from 'node:child_process';
+// The sub-transaction barrier against real MariaDB, PostgreSQL and Redis (the integration suite's own, started by
+// its global setup with scripts/db.sh, barrier schema included). Every test uses fresh random gids. Business = a JS
+// counter plus a ledger row written in the barrier's transaction, so "ran once" is checked both in process and in the
+// database.
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import {
   Client,
   credentials,
@@ -19,30 +18,21 @@ import { createPool, type Pool as MysqlPool, type PoolConnection } from 'mysql2/
 import { Pool as PgPool, type PoolClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { stopGrpcServer } from '../../../../test/support/grpc.ts';
+import { testDatabases } from '../../../../test/support/stack-context.ts';
 import { DtmDuplicated, DtmFailure } from '../errors.ts';
 import { BranchBarrier, barrierFromGrpc } from './barrier.ts';
 import type { BarrierOutcome } from './core.ts';
 
-const root = join(import.meta.dirname, '..', '..', '..', '..');
-
 let mysqlPool: MysqlPool;
 let pgPool: PgPool;
 let redis: Redis;
-let startedDbs = false;
 
 beforeAll(() => {
-  // Idempotent: reuses servers that answer, starts the others, (re)creates the barrier schema.
-  const out = execFileSync('bash', [join(root, 'scripts/db.sh'), 'up'], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    timeout: 150_000,
-  });
-  process.stdout.write(out);
-  startedDbs = /started \(pid/.test(out);
-  mysqlPool = createPool({ host: '127.0.0.1', port: 3306, user: 'root', password: 'dtm-test', connectionLimit: 10 });
-  pgPool = new PgPool({ host: '127.0.0.1', port: 5432, user: 'postgres', password: 'dtm-test', database: 'postgres' });
-  redis = new Redis({ host: '127.0.0.1', port: 6379, maxRetriesPerRequest: 2 });
-}, 180_000);
+  const { mysql, postgres, redis: r } = testDatabases();
+  mysqlPool = createPool({ ...mysql, connectionLimit: 10 });
+  pgPool = new PgPool(postgres);
+  redis = new Redis({ ...r, maxRetriesPerRequest: 2 });
+});
 
 beforeAll(async () => {
   // the business table the tests write to, next to the barrier table
@@ -60,9 +50,6 @@ afterAll(async () => {
   await mysqlPool?.end();
   await pgPool?.end();
   redis?.disconnect();
-  if (startedDbs && process.env.KEEP_DB !== '1') {
-    execFileSync('bash', [join(root, 'scripts/db.sh'), 'down'], { stdio: 'inherit', timeout: 120_000 });
-  }
 });
 
 const newGid = () => `barrier-test-${randomUUID()}`;

@@ -123,7 +123,15 @@ class Fields {
   stringList(key: string): string[] | undefined {
     const v = get(this.obj, key);
     if (v === undefined || v === null) return undefined;
-    const list = Array.isArray(v) ? v : [v];
+    // go-zero's []string does not take a lone string (Go's loader refuses it): say so instead of guessing.
+    if (!Array.isArray(v)) {
+      this.fail(
+        key,
+        `must be a list of "host:port" strings, got the single value ${JSON.stringify(v)}`,
+        `write it as a YAML list, e.g. "${key}: [${typeof v === 'string' ? v : '127.0.0.1:2379'}]"`,
+      );
+    }
+    const list = v as unknown[];
     for (const item of list) {
       if (typeof item !== 'string' || item === '') {
         this.fail(key, `must be a list of "host:port" strings, got ${JSON.stringify(v)}`, 'fix its value');

@@ -80,7 +80,8 @@ export class Publisher {
     try {
       // Lease ids are int64: etcd3 gives them as decimal strings, which is exactly go-zero's key suffix.
       const id = await withTimeout(lease.grant(), ETCD_GRANT_WAIT_MS, 'lease grant');
-      const key = `${this.#conf.Key}/${this.#opts.id && this.#opts.id > 0 ? this.#opts.id : id}`;
+      const fixed = this.#opts.id ?? this.#conf.ID;
+      const key = `${this.#conf.Key}/${fixed && fixed > 0 ? fixed : id}`;
       await withTimeout(lease.put(key).value(this.#value).exec(), ETCD_WAIT_MS, 'etcd put');
       if (this.#stopped) {
         // stop() ran while this registration was in flight: take it back instead of leaving it behind.

@@ -216,3 +216,68 @@ test('a registration key deleted by hand is put back within 1 s', { timeout: 15_
     await s.stop(0);
   }
 });
+
+/** etcd's own count of open watchers (its /metrics gauge). */
+async function watchersOnServer(): Promise<number> {
+  const text = await (await fetch(`${etcd.url}/metrics`)).text();
+  return Number(/^etcd_debugging_mvcc_watcher_total (\d+)/m.exec(text)?.[1] ?? Number.NaN);
+}
+
+test('first resolution while etcd is unreachable: a clear error, then calls succeed about 1 s after etcd answers', {
+  timeout: 30_000,
+}, async () => {
+  const key = newKey();
+  const s = instance('a', await freePort(), { Hosts: etcd.endpoints, Key: key });
+  await s.start();
+  const proxy = await cuttableProxy(Number(etcd.endpoints[0]?.split(':')[1]));
+  proxy.cut();
+  // grpc-js retries a failed resolution on its reconnect backoff (here 10 s, as it is after a few failures by
+  // default); the resolver must not wait for it, it retries on go-zero's 1 s cadence by itself.
+  const client = new Client(`etcd://127.0.0.1:${proxy.port}/${key}`, credentials.createInsecure(), {
+    'grpc.initial_reconnect_backoff_ms': 10_000,
+  });
+  try {
+    await expect(callOnce(client)).rejects.toThrow(/etcd at 127\.0\.0\.1:\d+ is unreachable or refused the request/);
+    await new Promise((r) => setTimeout(r, 3000));
+    proxy.restore();
+    // Nobody calls meanwhile: the channel becomes ready by the resolver's own retry alone.
+    const start = Date.now();
+    await new Promise<void>((resolve, reject) =>
+      client.waitForReady(Date.now() + 2500, (err) => (err ? reject(err) : resolve())),
+    );
+    expect(Date.now() - start).toBeLessThan(2500);
+    expect(await callOnce(client)).toBe('a');
+  } finally {
+    client.close();
+    proxy.close();
+    await s.stop(0);
+  }
+});
+
+test('no leaked watchers: reconnects replace the watch, closing the client removes it', {
+  timeout: 30_000,
+}, async () => {
+  const key = newKey();
+  const s = instance('a', await freePort(), { Hosts: etcd.endpoints, Key: key });
+  await s.start();
+  const base = await watchersOnServer(); // the publisher's own watch of its key is in here
+  const proxy = await cuttableProxy(Number(etcd.endpoints[0]?.split(':')[1]));
+  const client = dial(key, [`127.0.0.1:${proxy.port}`]);
+  try {
+    expect(await callOnce(client)).toBe('a');
+    await until(async () => (await watchersOnServer()) === base + 1, 3000, 'one watcher for the client');
+    for (let i = 0; i < 4; i++) {
+      proxy.cut();
+      await new Promise((r) => setTimeout(r, 300));
+      proxy.restore();
+      await until(async () => (await watchersOnServer()) === base + 1, 5000, `one watcher after reconnect ${i + 1}`);
+    }
+    expect(await callOnce(client)).toBe('a');
+    client.close(); // the resolver is destroyed: its watch is cancelled in etcd
+    await until(async () => (await watchersOnServer()) <= base, 5000, 'no watcher left for the client');
+  } finally {
+    client.close();
+    proxy.close();
+    await s.stop(0);
+  }
+});

@@ -118,3 +118,39 @@ test('direct:///a,b resolves a fixed list', async () => {
     await s.stop();
   }
 });
+
+test('updates apply in order, the newest wins: rapid flips between two instances end on the last one', {
+  timeout: 20_000,
+}, async () => {
+  registerResolvers();
+  const { Etcd3 } = await import('etcd3');
+  const { callOnce, instance } = await import('../../../../test/support/gozero.ts');
+  const kv = new Etcd3({ hosts: `http://${etcdHost}` });
+  const key = `res-order-${randomUUID().slice(0, 8)}`;
+  const [pa, pb] = [await freePort(), await freePort()];
+  const a = instance('a', pa, undefined);
+  const b = instance('b', pb, undefined);
+  await a.start();
+  await b.start();
+  // Host names (not IPs) make every report wait for a lookup, so that reports overlap.
+  await kv.put(`${key}/a`).value(`localhost:${pa}`);
+  const client = new Client(`etcd://${etcdHost}/${key}`, credentials.createInsecure());
+  try {
+    expect(await callOnce(client)).toBe('a');
+    for (let i = 0; i < 15; i++) {
+      await Promise.all([kv.delete().key(`${key}/a`), kv.put(`${key}/b`).value(`localhost:${pb}`)]);
+      await Promise.all([kv.delete().key(`${key}/b`), kv.put(`${key}/a`).value(`localhost:${pa}`)]);
+    }
+    await kv.delete().key(`${key}/a`);
+    await kv.put(`${key}/b`).value(`localhost:${pb}`);
+    await new Promise((r) => setTimeout(r, 1000));
+    const hits = [];
+    for (let i = 0; i < 10; i++) hits.push(await callOnce(client));
+    expect(new Set(hits)).toEqual(new Set(['b']));
+  } finally {
+    client.close();
+    kv.close();
+    await a.stop(0);
+    await b.stop(0);
+  }
+});

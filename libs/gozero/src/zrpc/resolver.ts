@@ -53,6 +53,8 @@ class EtcdResolver implements experimental.Resolver {
   #reporting = false;
   #lastFailed = true;
   #lastValues: string[] = [];
+  /** The addresses last seen registered: when they all go, the service was there and stopped renewing its lease. */
+  #lastSeen: string[] = [];
 
   constructor(target: GrpcUri, listener: ResolverListener, options: ChannelOptions) {
     this.#hosts = (target.authority ?? '').split(',').filter((h) => h !== '');
@@ -116,11 +118,19 @@ class EtcdResolver implements experimental.Resolver {
           fail(this.#listener, status.UNAVAILABLE, r.error);
           continue;
         }
+        if (r.values.length > 0) this.#lastSeen = r.values;
         const endpoints = await toEndpoints(r.values);
         if (!this.#sub) return;
         if (this.#pending) continue; // superseded while looking names up: the newer one wins
         this.#lastFailed = endpoints.length === 0;
-        if (endpoints.length === 0) {
+        if (endpoints.length === 0 && r.values.length === 0 && this.#lastSeen.length > 0) {
+          fail(
+            this.#listener,
+            status.UNAVAILABLE,
+            `the instance registered in etcd under "${this.#key}/" (${this.#lastSeen.join(', ')}) is gone: its lease ` +
+              'expired or was revoked, so it stopped or stopped answering (e.g. frozen); restart it',
+          );
+        } else if (endpoints.length === 0) {
           fail(
             this.#listener,
             status.UNAVAILABLE,

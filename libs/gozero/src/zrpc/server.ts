@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import {
   type handleUnaryCall,
@@ -28,6 +29,20 @@ export function figureOutListenOn(listenOn: string): string {
     );
   }
   return `${ip}:${port}`;
+}
+
+/**
+ * Whether `host:port` is taken, found by listening there for a moment: grpc-js would log its own
+ * "No address added…" line before our one-line error, so a taken port is caught before it binds.
+ */
+function portTaken(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'EADDRINUSE'));
+    probe.listen({ host: host === '' ? '0.0.0.0' : host, port, exclusive: true }, () =>
+      probe.close(() => resolve(false)),
+    );
+  });
 }
 
 function firstInternalIp(): string | undefined {
@@ -86,17 +101,17 @@ export class RpcServer {
     // Checked before binding: nothing is half-started when the address cannot be published.
     const published = this.conf.Etcd ? figureOutListenOn(ListenOn) : ListenOn;
     const bindTo = ListenOn.startsWith(':') ? `0.0.0.0${ListenOn}` : ListenOn;
+    const inUseMessage = `ListenOn ${ListenOn}: the port is already in use; stop the other process or choose another ListenOn`;
+    const { host, port } = parseListenOn(ListenOn);
+    if (port > 0 && (await portTaken(host, port))) throw new ServerStartError(inUseMessage);
     await new Promise<number>((resolve, reject) => {
       this.server.bindAsync(bindTo, ServerCredentials.createInsecure(), (err, port) => {
         if (!err) return resolve(port);
         const inUse = /EADDRINUSE|address already in use/i.test(err.message);
         reject(
-          new ServerStartError(
-            inUse
-              ? `ListenOn ${ListenOn}: the port is already in use; stop the other process or choose another ListenOn`
-              : `ListenOn ${ListenOn}: cannot listen (${err.message})`,
-            { cause: err },
-          ),
+          new ServerStartError(inUse ? inUseMessage : `ListenOn ${ListenOn}: cannot listen (${err.message})`, {
+            cause: err,
+          }),
         );
       });
     });

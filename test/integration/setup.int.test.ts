@@ -1,0 +1,15 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { expect, test } from 'vitest';
+import { root } from '../support/procs.ts';
+
+// `npm run setup` names the dtm it installed, and it is the version the README promises.
+test('npm run setup reports dtm v1.19.0, and the binary says so itself', () => {
+  const out = execFileSync('bash', [join(root, 'scripts/setup.sh')], {
+    env: { ...process.env, SETUP_SKIP_DB: '1' },
+    encoding: 'utf8',
+    timeout: 600_000,
+  });
+  expect(out).toMatch(/^dtm version: v1\.19\.0$/m);
+  expect(execFileSync(join(root, '.cache/bin/dtm'), ['-v'], { encoding: 'utf8' })).toMatch(/^dtm version: v1\.19\.0$/m);
+}, 600_000);
