@@ -13,7 +13,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const dbs = startOwnDatabases({ mysql: await freePort(), postgres: await freePort(), redis: await freePort() });
   let stack: Awaited<ReturnType<typeof startDtmStack>>;
   try {
-    stack = await startDtmStack({ store: 'boltdb' });
+    // Local binaries unless DTM_TESTKIT_BACKEND asks otherwise: the Docker backend has tests of its own, and the
+    // shared stack must not depend on an engine that the Docker tests exercise (and CI stops) around it.
+    stack = await startDtmStack({ store: 'boltdb', backend: process.env.DTM_TESTKIT_BACKEND ? undefined : 'local' });
   } catch (err) {
     dbs.stop();
     // The library names what is missing; in this repository, setup is what installs it.
