@@ -35,7 +35,7 @@ async function xaAgainst(mysqlUrl: string): Promise<string> {
   );
   try {
     await trans.waitFor(/Starting rpc server at/, 15_000);
-    const app = runApp(['-f', tempFile('config.yaml', `Etcd:\n  Hosts:\n${hosts}  Key: ${key}\n${ds}`), 'xa']);
+    const app = runApp(['-f', tempFile('config.yaml', `Etcd:\n  Hosts:\n${hosts}  Key: ${key}\n`), 'xa']);
     expect(await app.exited(30_000), app.stderr()).toBe(0);
     return app.stdout().trim();
   } finally {
