@@ -31,19 +31,28 @@ export async function startBankDb(): Promise<BankDb> {
   };
 }
 
-/** trans as the bank: its YAML names `dsn`; resolves once it serves (it has created its tables by then). */
-export async function startBankTrans(key: string, dsn: string): Promise<{ proc: Proc; port: number; config: string }> {
+/** trans as the bank: its YAML names `dsn` under `section`; resolves once it serves (its tables exist by then). */
+async function startTransOn(
+  key: string,
+  section: 'Mysql' | 'Postgres',
+  dsn: string,
+): Promise<{ proc: Proc; port: number; config: string }> {
   const port = await freePort();
   const hosts = testStack()
     .etcdEndpoints.map((h) => `    - ${h}\n`)
     .join('');
   const config = tempFile(
     'trans.yaml',
-    `Name: trans.rpc\nListenOn: 127.0.0.1:${port}\nEtcd:\n  Hosts:\n${hosts}  Key: ${key}\nMysql:\n  DataSource: ${dsn}\n`,
+    `Name: trans.rpc\nListenOn: 127.0.0.1:${port}\nEtcd:\n  Hosts:\n${hosts}  Key: ${key}\n${section}:\n  DataSource: ${dsn}\n`,
   );
   const proc = runNode(TRANS, ['-f', config], join(root, 'apps/trans'));
   await proc.waitFor(/Starting rpc server at/, 30_000);
   return { proc, port, config };
+}
+
+/** trans as the bank on MySQL/MariaDB. */
+export function startBankTrans(key: string, dsn: string): Promise<{ proc: Proc; port: number; config: string }> {
+  return startTransOn(key, 'Mysql', dsn);
 }
 
 export function bankOf(dsn: string): Bank {
@@ -138,19 +147,9 @@ export async function startBankPostgres(): Promise<{ url(db: string): string; st
 }
 
 /** trans as the bank on PostgreSQL. */
-export async function startPostgresBankTrans(
+export function startPostgresBankTrans(
   key: string,
   url: string,
 ): Promise<{ proc: Proc; port: number; config: string }> {
-  const port = await freePort();
-  const hosts = testStack()
-    .etcdEndpoints.map((h) => `    - ${h}\n`)
-    .join('');
-  const config = tempFile(
-    'trans.yaml',
-    `Name: trans.rpc\nListenOn: 127.0.0.1:${port}\nEtcd:\n  Hosts:\n${hosts}  Key: ${key}\nPostgres:\n  DataSource: ${url}\n`,
-  );
-  const proc = runNode(TRANS, ['-f', config], join(root, 'apps/trans'));
-  await proc.waitFor(/Starting rpc server at/, 30_000);
-  return { proc, port, config };
+  return startTransOn(key, 'Postgres', url);
 }
