@@ -20,7 +20,7 @@ const TIME_TO_LIVE_S = 10;
 import { Cluster, type ClusterPorts, startOwnMariadb } from './cluster.ts';
 
 const USAGE =
-  'usage: npm run chaos -- [--transfers N] [--concurrency C] [--kills K] [--dtm-restarts R] [--etcd-outage S] [--out FILE] [--keep]';
+  'usage: npm run chaos -- [--transfers N] [--concurrency C] [--kills K] [--dtm-restarts R] [--etcd-outage S] [--no-reset-cron] [--out FILE] [--keep]';
 
 /** The accounts transfers move money between, and what each starts with (cents). */
 // Enough accounts that concurrent transfers rarely wait on each other's row locks (an XA branch holds its rows from
@@ -35,6 +35,13 @@ const MEANT_TO_FAIL = 10;
 const SETTLE_MS_MIN = 180_000;
 const SETTLE_MS_PER_TRANSFER = 50;
 const TRANSFER_MS = 20_000;
+/** dtm's RetryInterval here (its smallest allowed value), in seconds. */
+const RETRY_INTERVAL_S = 10;
+/** How often the settle asks dtm to make long-postponed retries due again (see resetCronTime). */
+const RESET_EVERY_MS = 15_000;
+/** One resetCronTime call moves at most this many transactions, and one round makes at most this many calls. */
+const RESET_LIMIT = 500;
+const RESET_CALLS_MAX = 40;
 
 interface Options {
   transfers: number;
@@ -42,6 +49,8 @@ interface Options {
   kills: number;
   dtmRestarts: number;
   etcdOutage: number;
+  /** Call dtm's resetCronTime once the chaos is over and during the settle (`--no-reset-cron` measures without). */
+  resetCron: boolean;
   out: string | undefined;
   keep: boolean;
 }
@@ -50,12 +59,14 @@ function parseOptions(argv: string[]): Options {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
+    allowNegative: true,
     options: {
       transfers: { type: 'string', default: '300' },
       concurrency: { type: 'string', default: '8' },
       kills: { type: 'string', default: '3' },
       'dtm-restarts': { type: 'string', default: '1' },
       'etcd-outage': { type: 'string', default: '12' },
+      'reset-cron': { type: 'boolean', default: true },
       out: { type: 'string' },
       keep: { type: 'boolean', default: false },
     },
@@ -80,6 +91,7 @@ function parseOptions(argv: string[]): Options {
     kills: int('kills', 0, 200),
     dtmRestarts: int('dtm-restarts', 0, 50),
     etcdOutage: outage,
+    resetCron: values['reset-cron'] as boolean,
     out: values.out,
     keep: values.keep as boolean,
   };
@@ -139,6 +151,87 @@ async function statuses(https: string[], gids: string[]): Promise<Map<string, St
   return out;
 }
 
+/**
+ * The gids whose dtm status is not final yet (succeed/failed never change again), and how many of them dtm holds as
+ * unfinished: the others it never stored (a transfer that did not reach it) or no dtm answered for; they stay in
+ * the set, as a late submit could still store them.
+ */
+async function notFinal(https: string[], gids: string[]): Promise<{ gids: string[]; unfinished: number }> {
+  const st = await statuses(https, gids);
+  const open = [...st].filter(([, s]) => s !== 'succeed' && s !== 'failed');
+  return { gids: open.map(([g]) => g), unfinished: open.filter(([, s]) => s !== 'none').length };
+}
+
+/**
+ * dtm's own admin step after business downtime (GET /api/dtmsvr/resetCronTime, since dtm v1.14): every unfinished
+ * transaction whose next retry is more than `aheadS` seconds away becomes due now. Each failed branch call doubles a
+ * transaction's retry interval, so after a few trans kills many wait minutes although trans is long back; an operator
+ * calls this once the outage is over. One call moves at most `limit` rows and says whether more remain; this loops
+ * (bounded) until none do. Returns how many it moved, or undefined when no dtm instance answered.
+ */
+async function resetCronTime(https: string[], aheadS: number): Promise<number | undefined> {
+  let moved = 0;
+  for (let call = 0; call < RESET_CALLS_MAX; call++) {
+    const r = await firstAnswer(https, `/api/dtmsvr/resetCronTime?timeout=${aheadS}&limit=${RESET_LIMIT}`);
+    if (r === undefined) return call === 0 ? undefined : moved;
+    const { succeed_count: n, has_remaining: more } = r as { succeed_count?: number; has_remaining?: boolean };
+    if (typeof n !== 'number') throw new Error(`dtm's resetCronTime answered ${JSON.stringify(r)}`);
+    moved += n;
+    if (!more) break;
+  }
+  return moved;
+}
+
+/** The JSON answer of the first dtm instance that gives one (each asked with a timeout), or undefined. */
+async function firstAnswer(https: string[], path: string): Promise<unknown> {
+  for (const h of https) {
+    try {
+      const res = await fetch(`${h}${path}`, { signal: AbortSignal.timeout(10_000) });
+      if (res.ok) return await res.json();
+    } catch {
+      // that instance is down or slow: ask the other
+    }
+  }
+  return undefined;
+}
+
+interface Settled {
+  /** Seconds from the end of the chaos until dtm held no unfinished transaction (or the bound ran out). */
+  settleS: number;
+  /** Transactions dtm's resetCronTime made due again, summed over every call; undefined with --no-reset-cron. */
+  cronResets: number | undefined;
+}
+
+/**
+ * Bounded wait until dtm holds no unfinished transaction of this run. Final statuses never change, so each pass asks
+ * dtm only about the gids still open: asking about all of them every pass loads dtm and its store, which are busy
+ * with the recovery being waited for.
+ */
+async function settle(https: string[], gids: string[], o: Options): Promise<Settled> {
+  const started = Date.now();
+  const end = started + Math.max(SETTLE_MS_MIN, o.transfers * SETTLE_MS_PER_TRANSFER);
+  let cronResets: number | undefined = o.resetCron ? 0 : undefined;
+  let nextReset = started;
+  let open = gids;
+  while (Date.now() < end) {
+    if (o.resetCron && Date.now() >= nextReset) {
+      // Retries due within one RetryInterval are left alone: among them are the ones a cron pass is working on now.
+      const n = await resetCronTime(https, RETRY_INTERVAL_S);
+      process.stderr.write(
+        `chaos: dtm resetCronTime made ${n ?? '? (no dtm answered)'} postponed transactions due now\n`,
+      );
+      cronResets = (cronResets ?? 0) + (n ?? 0);
+      nextReset = Date.now() + RESET_EVERY_MS;
+    }
+    const left = await notFinal(https, open);
+    open = left.gids;
+    process.stderr.write(`chaos: settling, ${left.unfinished} transactions unfinished in dtm\n`);
+    if (left.unfinished === 0) break;
+    await sleep(2000);
+  }
+  return { settleS: Math.round((Date.now() - started) / 1000), cronResets };
+}
+
 export interface ChaosResult {
   ok: boolean;
   transfers: number;
@@ -162,6 +255,10 @@ export interface ChaosResult {
   kills: number;
   dtmRestarts: number;
   etcdOutageS: number;
+  /** Seconds the settle took (bounded by 3 min, or 50 ms per transfer when longer). */
+  settleS: number;
+  /** Transactions dtm's resetCronTime made due again; null with --no-reset-cron. */
+  cronResets: number | null;
   dtmHttp: string;
   dtmInstances: string[];
   etcdMembers: string[];
@@ -329,7 +426,7 @@ export async function runChaos(o: Options): Promise<ChaosResult> {
     dtmDb: 'dtm',
     bankDb: `chaos_${run}`,
     detached: o.keep,
-    dtmSettings: { TransCronInterval: 1, RetryInterval: 10, TimeoutToFail: 10 },
+    dtmSettings: { TransCronInterval: 1, RetryInterval: RETRY_INTERVAL_S, TimeoutToFail: RETRY_INTERVAL_S },
   });
   const stopAll = async (): Promise<void> => {
     await cluster.stop().catch(() => undefined);
@@ -430,16 +527,9 @@ export async function runChaos(o: Options): Promise<ChaosResult> {
     if (process.stderr.isTTY) process.stderr.write('\n');
     if (chaosErrors.length > 0) throw new Error(`the chaos itself failed: ${chaosErrors.join('; ')}`);
 
-    // Settle: bounded wait until dtm holds no unfinished transaction of this run.
+    // All chaos is over and trans is back: wait (bounded) for dtm to finish, then judge every gid afresh.
     const https = cluster.dtmHttp;
-    const end = Date.now() + Math.max(SETTLE_MS_MIN, o.transfers * SETTLE_MS_PER_TRANSFER);
-    while (Date.now() < end) {
-      const st = await statuses(https, gids);
-      const open = [...st.values()].filter((s) => s !== 'succeed' && s !== 'failed' && s !== 'none').length;
-      process.stderr.write(`chaos: settling, ${open} transactions unfinished in dtm\n`);
-      if (open === 0) break;
-      await sleep(2000);
-    }
+    const settled = await settle(https, gids, o);
     const v = await verify(bank, https, plans, totalBefore);
     const result: ChaosResult = {
       ok: v.violations.length === 0,
@@ -462,6 +552,8 @@ export async function runChaos(o: Options): Promise<ChaosResult> {
       kills: done.kills,
       dtmRestarts: done.dtm,
       etcdOutageS: done.etcd > 0 ? o.etcdOutage : 0,
+      settleS: settled.settleS,
+      cronResets: settled.cronResets ?? null,
       dtmHttp: https[0] as string,
       dtmInstances: https,
       etcdMembers: cluster.etcdHosts,
@@ -505,6 +597,8 @@ function table(r: ChaosResult): string {
     ['unfinished in dtm', String(r.unfinished)],
     ['negative balances', String(r.negative)],
     ['Σ balances conserved', `${r.conserved} (${r.totalBefore} → ${r.totalAfter})`],
+    ['settle (s)', String(r.settleS)],
+    ['cron resets (dtm resetCronTime)', r.cronResets === null ? 'off (--no-reset-cron)' : String(r.cronResets)],
     ['duration (s)', String(r.durationS)],
   ];
   const w = Math.max(...rows.map(([k]) => k.length));
