@@ -454,6 +454,8 @@ export async function runChaos(o: Options): Promise<ChaosResult> {
   process.stderr.write(`chaos: starting MariaDB, 3 etcd members, 2 dtm instances and trans (logs in ${dir})\n`);
   const db = await startOwnMariadb(dir, dbPort as number, o.keep);
   // dtm's shortest retry and timeout (10 s each), and a 1 s cron pass, so dtm converges soon after each kill.
+  // No per-transfer RetryInterval/TimeoutToFail: a smaller RetryInterval would only lower the base that failed
+  // retries double from (and slip past dtm's own floor of 10 s), a TimeoutToFail would abort slow transfers.
   const cluster = new Cluster({
     dir,
     ports,
