@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { Transfer } from '../apps/app/src/bank.ts';
-import { type Evidence, judge } from './chaos.ts';
+import { type Evidence, judge, parseOptions } from './chaos.ts';
 
 // The chaos suite's verdict on crafted evidence: each kind of violation is counted, a clean run has none.
 const t: Transfer = { from: 1n, to: 2n, amount: 30n, mode: 'saga' };
@@ -78,5 +78,16 @@ describe('chaos verdict', () => {
     const v = judge(e);
     expect(v.negative).toBe(1);
     expect(v.conserved).toBe(false);
+  });
+});
+
+describe('chaos flags', () => {
+  test("dtm's resetCronTime is on unless --no-reset-cron", () => {
+    expect(parseOptions([]).resetCron).toBe(true);
+    expect(parseOptions(['--no-reset-cron']).resetCron).toBe(false);
+  });
+
+  test('a bad number names the flag', () => {
+    expect(() => parseOptions(['--transfers', 'many'])).toThrow(/--transfers "many"/);
   });
 });

@@ -20,7 +20,7 @@ const TIME_TO_LIVE_S = 10;
 import { Cluster, type ClusterPorts, startOwnMariadb } from './cluster.ts';
 
 const USAGE =
-  'usage: npm run chaos -- [--transfers N] [--concurrency C] [--kills K] [--dtm-restarts R] [--etcd-outage S] [--out FILE] [--keep]';
+  'usage: npm run chaos -- [--transfers N] [--concurrency C] [--kills K] [--dtm-restarts R] [--etcd-outage S] [--no-reset-cron] [--out FILE] [--keep]';
 
 /** The accounts transfers move money between, and what each starts with (cents). */
 // Enough accounts that concurrent transfers rarely wait on each other's row locks (an XA branch holds its rows from
@@ -30,11 +30,19 @@ const START_BALANCE = 10_000n;
 /** Ordinary amounts are 1..MAX_AMOUNT; one transfer in MEANT_TO_FAIL asks for more money than exists in all. */
 const MAX_AMOUNT = 2000;
 const MEANT_TO_FAIL = 10;
-/** Bounds: how long dtm gets to finish everything after the last transfer (3 min, more for big runs: a branch that
- * failed a few times waits dtm's doubling retry interval), and each transfer's own deadline. */
+/** Bounds: how long dtm gets to finish everything after the last transfer, and each transfer's own deadline. dtm
+ * recovers one transaction at a time per instance (a few to a few dozen a second on a busy 2-core machine), and a
+ * 10,000-transfer run ends with thousands waiting for it: 3 min, or 100 ms per transfer when that is longer. */
 const SETTLE_MS_MIN = 180_000;
-const SETTLE_MS_PER_TRANSFER = 50;
+const SETTLE_MS_PER_TRANSFER = 100;
 const TRANSFER_MS = 20_000;
+/** dtm's RetryInterval here (its smallest allowed value), in seconds. */
+const RETRY_INTERVAL_S = 10;
+/** How often the settle asks dtm to make long-postponed retries due again (see resetCronTime). */
+const RESET_EVERY_MS = 15_000;
+/** One resetCronTime call moves at most this many transactions, and one round makes at most this many calls. */
+const RESET_LIMIT = 500;
+const RESET_CALLS_MAX = 40;
 
 interface Options {
   transfers: number;
@@ -42,20 +50,24 @@ interface Options {
   kills: number;
   dtmRestarts: number;
   etcdOutage: number;
+  /** Call dtm's resetCronTime once the chaos is over and during the settle (`--no-reset-cron` measures without). */
+  resetCron: boolean;
   out: string | undefined;
   keep: boolean;
 }
 
-function parseOptions(argv: string[]): Options {
+export function parseOptions(argv: string[]): Options {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
+    allowNegative: true,
     options: {
       transfers: { type: 'string', default: '300' },
       concurrency: { type: 'string', default: '8' },
       kills: { type: 'string', default: '3' },
       'dtm-restarts': { type: 'string', default: '1' },
       'etcd-outage': { type: 'string', default: '12' },
+      'reset-cron': { type: 'boolean', default: true },
       out: { type: 'string' },
       keep: { type: 'boolean', default: false },
     },
@@ -80,6 +92,7 @@ function parseOptions(argv: string[]): Options {
     kills: int('kills', 0, 200),
     dtmRestarts: int('dtm-restarts', 0, 50),
     etcdOutage: outage,
+    resetCron: values['reset-cron'] as boolean,
     out: values.out,
     keep: values.keep as boolean,
   };
@@ -139,6 +152,121 @@ async function statuses(https: string[], gids: string[]): Promise<Map<string, St
   return out;
 }
 
+/**
+ * The gids whose dtm status is not final yet (succeed/failed never change again), and how many of them dtm holds as
+ * unfinished: the others it never stored (a transfer that did not reach it) or no dtm answered for; they stay in
+ * the set, as a late submit could still store them.
+ */
+async function notFinal(https: string[], gids: string[]): Promise<{ gids: string[]; unfinished: number }> {
+  const st = await statuses(https, gids);
+  const open = [...st].filter(([, s]) => s !== 'succeed' && s !== 'failed');
+  return { gids: open.map(([g]) => g), unfinished: open.filter(([, s]) => s !== 'none').length };
+}
+
+/** dtm's statuses of a transaction that is not final yet, in the order a transaction can move through them. */
+const OPEN_STATUSES = ['prepared', 'submitted', 'aborting'] as const;
+/** Rows per page of dtm's /api/dtmsvr/all. */
+const SCAN_PAGE = 1000;
+
+/**
+ * How many of this run's transactions dtm holds unfinished, from dtm's own list by status (/api/dtmsvr/all, paged):
+ * a few requests however many transactions there are, where asking gid by gid costs one request each. Undefined when
+ * no dtm instance answered. A transaction that changes status mid-scan can be missed, so a 0 here is confirmed gid by
+ * gid before the settle ends.
+ */
+async function openInDtm(https: string[], gidPrefix: string, transfers: number): Promise<number | undefined> {
+  let open = 0;
+  for (const status of OPEN_STATUSES) {
+    let position = '';
+    for (let page = 0; page <= Math.ceil(transfers / SCAN_PAGE); page++) {
+      const r = (await firstAnswer(
+        https,
+        `/api/dtmsvr/all?status=${status}&limit=${SCAN_PAGE}&position=${encodeURIComponent(position)}`,
+      )) as { transactions?: { gid?: string }[] | null; next_position?: string } | undefined;
+      if (r === undefined) return undefined;
+      open += (r.transactions ?? []).filter((t) => t.gid?.startsWith(gidPrefix)).length;
+      position = r.next_position ?? '';
+      if (position === '') break;
+    }
+  }
+  return open;
+}
+
+/**
+ * dtm's own admin step after business downtime (GET /api/dtmsvr/resetCronTime, since dtm v1.14): every unfinished
+ * transaction whose next retry is more than `aheadS` seconds away becomes due now. Each failed branch call doubles a
+ * transaction's retry interval, so after a few trans kills many wait minutes although trans is long back; an operator
+ * calls this once the outage is over. One call moves at most `limit` rows and says whether more remain; this loops
+ * (bounded) until none do. Returns how many it moved, or undefined when no dtm instance answered.
+ */
+async function resetCronTime(https: string[], aheadS: number): Promise<number | undefined> {
+  let moved = 0;
+  for (let call = 0; call < RESET_CALLS_MAX; call++) {
+    const r = await firstAnswer(https, `/api/dtmsvr/resetCronTime?timeout=${aheadS}&limit=${RESET_LIMIT}`);
+    if (r === undefined) return call === 0 ? undefined : moved;
+    const { succeed_count: n, has_remaining: more } = r as { succeed_count?: number; has_remaining?: boolean };
+    if (typeof n !== 'number') throw new Error(`dtm's resetCronTime answered ${JSON.stringify(r)}`);
+    moved += n;
+    if (!more) break;
+  }
+  return moved;
+}
+
+/** The JSON answer of the first dtm instance that gives one (each asked with a timeout), or undefined. */
+async function firstAnswer(https: string[], path: string): Promise<unknown> {
+  for (const h of https) {
+    try {
+      const res = await fetch(`${h}${path}`, { signal: AbortSignal.timeout(10_000) });
+      if (res.ok) return await res.json();
+    } catch {
+      // that instance is down or slow: ask the other
+    }
+  }
+  return undefined;
+}
+
+interface Settled {
+  /** Seconds from the end of the chaos until dtm held no unfinished transaction (or the bound ran out). */
+  settleS: number;
+  /** Transactions dtm's resetCronTime made due again, summed over every call; undefined with --no-reset-cron. */
+  cronResets: number | undefined;
+}
+
+/**
+ * Bounded wait until dtm holds no unfinished transaction of this run. Each pass counts them from dtm's list by status
+ * (openInDtm); only when that says none does it ask gid by gid, and then only about the gids not yet seen final
+ * (succeed/failed never change). Asking about every gid every pass loaded dtm and its store, which are busy with
+ * the very recovery being waited for.
+ */
+async function settle(https: string[], gids: string[], gidPrefix: string, o: Options): Promise<Settled> {
+  const started = Date.now();
+  const end = started + Math.max(SETTLE_MS_MIN, o.transfers * SETTLE_MS_PER_TRANSFER);
+  let cronResets: number | undefined = o.resetCron ? 0 : undefined;
+  let nextReset = started;
+  let open = gids;
+  while (Date.now() < end) {
+    if (o.resetCron && Date.now() >= nextReset) {
+      // Retries due within one RetryInterval are left alone: among them are the ones a cron pass is working on now.
+      const n = await resetCronTime(https, RETRY_INTERVAL_S);
+      process.stderr.write(
+        `chaos: dtm resetCronTime made ${n ?? '? (no dtm answered)'} postponed transactions due now\n`,
+      );
+      cronResets = (cronResets ?? 0) + (n ?? 0);
+      nextReset = Date.now() + RESET_EVERY_MS;
+    }
+    let unfinished = await openInDtm(https, gidPrefix, o.transfers);
+    if (unfinished === 0) {
+      const left = await notFinal(https, open);
+      open = left.gids;
+      unfinished = left.unfinished;
+    }
+    process.stderr.write(`chaos: settling, ${unfinished ?? '? (no dtm answered)'} transactions unfinished in dtm\n`);
+    if (unfinished === 0) break;
+    await sleep(2000);
+  }
+  return { settleS: Math.round((Date.now() - started) / 1000), cronResets };
+}
+
 export interface ChaosResult {
   ok: boolean;
   transfers: number;
@@ -162,6 +290,10 @@ export interface ChaosResult {
   kills: number;
   dtmRestarts: number;
   etcdOutageS: number;
+  /** Seconds the settle took (bounded by 3 min, or 100 ms per transfer when longer). */
+  settleS: number;
+  /** Transactions dtm's resetCronTime made due again; null with --no-reset-cron. */
+  cronResets: number | null;
   dtmHttp: string;
   dtmInstances: string[];
   etcdMembers: string[];
@@ -322,6 +454,8 @@ export async function runChaos(o: Options): Promise<ChaosResult> {
   process.stderr.write(`chaos: starting MariaDB, 3 etcd members, 2 dtm instances and trans (logs in ${dir})\n`);
   const db = await startOwnMariadb(dir, dbPort as number, o.keep);
   // dtm's shortest retry and timeout (10 s each), and a 1 s cron pass, so dtm converges soon after each kill.
+  // No per-transfer RetryInterval/TimeoutToFail: a smaller RetryInterval would only lower the base that failed
+  // retries double from (and slip past dtm's own floor of 10 s), a TimeoutToFail would abort slow transfers.
   const cluster = new Cluster({
     dir,
     ports,
@@ -329,7 +463,7 @@ export async function runChaos(o: Options): Promise<ChaosResult> {
     dtmDb: 'dtm',
     bankDb: `chaos_${run}`,
     detached: o.keep,
-    dtmSettings: { TransCronInterval: 1, RetryInterval: 10, TimeoutToFail: 10 },
+    dtmSettings: { TransCronInterval: 1, RetryInterval: RETRY_INTERVAL_S, TimeoutToFail: RETRY_INTERVAL_S },
   });
   const stopAll = async (): Promise<void> => {
     await cluster.stop().catch(() => undefined);
@@ -347,12 +481,13 @@ export async function runChaos(o: Options): Promise<ChaosResult> {
 
     // The plan: every transfer and when each piece of chaos fires (after how many transfers were handed out).
     const plans = new Map<string, Transfer>();
+    const gidPrefix = `chaos-${run}-`;
     const rand = (n: number): number => Math.floor(Math.random() * n);
     for (let i = 0; i < o.transfers; i++) {
       const from = ACCOUNTS[rand(ACCOUNTS.length)] as bigint;
       let to = ACCOUNTS[rand(ACCOUNTS.length)] as bigint;
       while (to === from) to = ACCOUNTS[rand(ACCOUNTS.length)] as bigint;
-      plans.set(`chaos-${run}-${i}`, {
+      plans.set(`${gidPrefix}${i}`, {
         from,
         to,
         amount: i % MEANT_TO_FAIL === MEANT_TO_FAIL - 1 ? totalBefore + 1n : BigInt(1 + rand(MAX_AMOUNT)),
@@ -430,16 +565,9 @@ export async function runChaos(o: Options): Promise<ChaosResult> {
     if (process.stderr.isTTY) process.stderr.write('\n');
     if (chaosErrors.length > 0) throw new Error(`the chaos itself failed: ${chaosErrors.join('; ')}`);
 
-    // Settle: bounded wait until dtm holds no unfinished transaction of this run.
+    // All chaos is over and trans is back: wait (bounded) for dtm to finish, then judge every gid afresh.
     const https = cluster.dtmHttp;
-    const end = Date.now() + Math.max(SETTLE_MS_MIN, o.transfers * SETTLE_MS_PER_TRANSFER);
-    while (Date.now() < end) {
-      const st = await statuses(https, gids);
-      const open = [...st.values()].filter((s) => s !== 'succeed' && s !== 'failed' && s !== 'none').length;
-      process.stderr.write(`chaos: settling, ${open} transactions unfinished in dtm\n`);
-      if (open === 0) break;
-      await sleep(2000);
-    }
+    const settled = await settle(https, gids, gidPrefix, o);
     const v = await verify(bank, https, plans, totalBefore);
     const result: ChaosResult = {
       ok: v.violations.length === 0,
@@ -462,6 +590,8 @@ export async function runChaos(o: Options): Promise<ChaosResult> {
       kills: done.kills,
       dtmRestarts: done.dtm,
       etcdOutageS: done.etcd > 0 ? o.etcdOutage : 0,
+      settleS: settled.settleS,
+      cronResets: settled.cronResets ?? null,
       dtmHttp: https[0] as string,
       dtmInstances: https,
       etcdMembers: cluster.etcdHosts,
@@ -505,6 +635,8 @@ function table(r: ChaosResult): string {
     ['unfinished in dtm', String(r.unfinished)],
     ['negative balances', String(r.negative)],
     ['Σ balances conserved', `${r.conserved} (${r.totalBefore} → ${r.totalAfter})`],
+    ['settle (s)', String(r.settleS)],
+    ['cron resets (dtm resetCronTime)', r.cronResets === null ? 'off (--no-reset-cron)' : String(r.cronResets)],
     ['duration (s)', String(r.durationS)],
   ];
   const w = Math.max(...rows.map(([k]) => k.length));

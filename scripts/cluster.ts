@@ -390,7 +390,7 @@ async function cli(): Promise<void> {
     `cluster: etcd ${c.etcdHosts.join(',')}; dtm ${c.dtmHttp.join(', ')} (both under dtmservice/, store mysql ${mysql.host}:${mysql.port}/dtm); trans 127.0.0.1:${FIXED_PORTS.trans} (bank dtm_busi)`,
   );
   console.log(
-    `cluster: npm run app -- transfer --from 1 --to 2 --amount 30 -f ${join(dir, 'app.yaml')} --bank ${join(dir, 'trans.yaml')} --dtm '${c.dtmTarget}'`,
+    `cluster: npm run app -- transfer --from 1 --to 2 --amount 30 -f ${join(dir, 'app.yaml')} --bank ${join(dir, 'trans.yaml')} --dtm '${c.dtmTarget}' --dtm-http ${c.dtmHttp.join(',')}`,
   );
   console.log(`cluster: logs in ${dir}; npm run cluster:down stops it`);
 }

@@ -219,6 +219,10 @@ describe('app, as typed at the repository root', () => {
       expect(app.stderr()).toMatch(
         new RegExp(`dtm's HTTP API at http://127\\.0\\.0\\.1:${dead} does not answer .*pass --dtm-http <url>`),
       );
+      // a cluster's list: the dead instance is skipped, the live one answers for the gid
+      const listed = runApp(['-f', appConfig(key), 'tcc', '--dtm-http', `http://127.0.0.1:${dead},${stack.dtmHttp}`]);
+      expect(await listed.exited(LIMIT_MS)).toBe(0);
+      expect(listed.stdout()).toMatch(/^tcc \S+ succeed$/m);
     } finally {
       trans.kill('SIGTERM');
       await trans.exited(6000).catch(() => undefined);

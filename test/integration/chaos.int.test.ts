@@ -44,6 +44,9 @@ test('npm run chaos at the CI setting: nothing lost, doubled, overdrawn or unfin
     dtmRestarts: 1,
   });
   expect(r.etcdOutageS).toBe(12);
+  // resetCronTime was on (a count; null only with --no-reset-cron), and the settle time is reported
+  expect(r.cronResets).toEqual(expect.any(Number));
+  expect(r.settleS).toEqual(expect.any(Number));
   expect((r.dtmInstances as string[]).length).toBe(2);
   expect(r.gids).toHaveLength(300);
   expect(p.stdout()).toMatch(/lost\s+0/);

@@ -40,7 +40,8 @@ Without a mode: the Go example's 2-phase message and TCC. With one: that mode's 
                      (default: apps/app/etc/config.yaml)
   --bank <file>      trans's YAML naming the bank's database, relative like -f (default: ${DEFAULT_BANK})
   --dtm <target>     dtm's gRPC target (default ${DEFAULT_DTM}, or DTM_TARGET); localhost:36790 dials it directly
-  --dtm-http <url>   dtm's HTTP API, where the final status is read (default ${DEFAULT_DTM_HTTP}, or DTM_HTTP)
+  --dtm-http <url>   dtm's HTTP API, where the final status is read (default ${DEFAULT_DTM_HTTP}, or DTM_HTTP);
+                     a cluster's instances comma-separated, tried in turn
 Prints one line per global transaction: <mode> <gid> <final status>.`;
 
 /**

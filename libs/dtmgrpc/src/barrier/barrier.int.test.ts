@@ -2,6 +2,7 @@
 // its global setup with scripts/db.sh, barrier schema included). Every test uses fresh random gids. Business = a JS
 // counter plus a ledger row written in the barrier's transaction, so "ran once" is checked both in process and in the
 // database.
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import {
   Client,
@@ -18,6 +19,7 @@ import { createPool, type Pool as MysqlPool, type PoolConnection } from 'mysql2/
 import { Pool as PgPool, type PoolClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { stopGrpcServer } from '../../../../test/support/grpc.ts';
+import { eventually, freePort } from '../../../../test/support/procs.ts';
 import { testDatabases } from '../../../../test/support/stack-context.ts';
 import { DtmDuplicated, DtmFailure } from '../errors.ts';
 import { BranchBarrier, barrierFromGrpc } from './barrier.ts';
@@ -417,6 +419,47 @@ describe('Redis barrier', () => {
     await expect(bb.redisCheckAdjustAmount(redis, key, 1.5, 30)).rejects.toThrow(RangeError);
     await expect(bb.redisCheckAdjustAmount(redis, key, 1, 0)).rejects.toThrow(RangeError);
     await expect(bb.queryPreparedRedis(redis, -1)).rejects.toThrow(RangeError);
+    expect(() => new BranchBarrier('tcc', gid, '02', 'try', { redisWaitMs: 0 })).toThrow(/redisWaitMs/);
+  });
+
+  test('a hung Redis fails the call within redisWaitMs; the late script still moves the amount once', async () => {
+    // A Redis of this test's own, frozen with SIGSTOP (the suite's Redis is shared with other tests).
+    const port = await freePort();
+    const server = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore' },
+    );
+    const own = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 1, retryStrategy: () => 200 });
+    own.on('error', () => undefined); // refused until the server listens; eventually() below waits for it
+    try {
+      await eventually(
+        async () => ((await own.ping().catch(() => '')) === 'PONG' ? true : undefined),
+        10_000,
+        'own Redis',
+      );
+      const key = `barrier-test-account-${randomUUID()}`;
+      await own.set(key, 100, 'EX', EXPIRE);
+      const gid = newGid();
+      const tryOnce = () =>
+        new BranchBarrier('saga', gid, '01', 'action', { redisWaitMs: 300 }).redisCheckAdjustAmount(
+          own,
+          key,
+          -30,
+          EXPIRE,
+        );
+      server.kill('SIGSTOP');
+      const started = Date.now();
+      await expect(tryOnce()).rejects.toThrow(/Redis did not answer within 300 ms/);
+      expect(Date.now() - started).toBeLessThan(2000);
+      server.kill('SIGCONT'); // the queued script now runs: dtm's retry must see it as done
+      expect(await tryOnce()).toBe('duplicate');
+      expect(Number(await own.get(key))).toBe(70);
+    } finally {
+      own.disconnect();
+      server.kill('SIGCONT');
+      server.kill('SIGKILL');
+    }
   });
 });
 

@@ -20,11 +20,16 @@ import {
   postgresCallWithPool,
   postgresQueryPrepared,
 } from './postgres.ts';
-import { type RedisEval, redisCheckAdjustAmount, redisQueryPrepared } from './redis.ts';
+import { checkWaitMs, REDIS_WAIT_MS, type RedisEval, redisCheckAdjustAmount, redisQueryPrepared } from './redis.ts';
 
 export interface BranchBarrierOptions {
   /** Barrier table for this barrier only (`[schema.]table`); default: setBarrierTableName's, `dtm_barrier.barrier`. */
   barrierTableName?: string;
+  /**
+   * How long a Redis barrier call waits for Redis (default 2000 ms, under dtm's 3 s RequestTimeout): a hung or
+   * unreachable Redis then fails the branch with a retriable error instead of holding dtm's call open.
+   */
+  redisWaitMs?: number;
 }
 
 export class BranchBarrier implements BarrierCore {
@@ -33,6 +38,7 @@ export class BranchBarrier implements BarrierCore {
   readonly branchId: string;
   readonly op: string;
   readonly barrierTableName: string | undefined;
+  readonly redisWaitMs: number;
   #barrierId = 0;
 
   constructor(transType: string, gid: string, branchId: string, op: string, options: BranchBarrierOptions = {}) {
@@ -55,6 +61,7 @@ export class BranchBarrier implements BarrierCore {
     this.op = op;
     this.barrierTableName =
       options.barrierTableName === undefined ? undefined : checkTableName(options.barrierTableName);
+    this.redisWaitMs = checkWaitMs(options.redisWaitMs ?? REDIS_WAIT_MS);
   }
 
   /** How many barrier calls this object has made; the last barrier id used is this number, `%02d`. */
@@ -117,7 +124,7 @@ export class BranchBarrier implements BarrierCore {
     amount: number,
     expireSeconds: number,
   ): Promise<BarrierOutcome> {
-    return redisCheckAdjustAmount(this, redis, key, amount, expireSeconds);
+    return redisCheckAdjustAmount(this, redis, key, amount, expireSeconds, this.redisWaitMs);
   }
 
   /**
@@ -135,7 +142,7 @@ export class BranchBarrier implements BarrierCore {
 
   /** QueryPrepared on Redis (for a msg whose local step used redisCheckAdjustAmount); see queryPreparedMysql. */
   queryPreparedRedis(redis: RedisEval, expireSeconds: number): Promise<void> {
-    return redisQueryPrepared(this, redis, expireSeconds);
+    return redisQueryPrepared(this, redis, expireSeconds, this.redisWaitMs);
   }
 }
 

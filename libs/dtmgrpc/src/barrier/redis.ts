@@ -50,6 +50,44 @@ function barrierKey(gid: string, branchId: string, op: string, barrierId: string
   return `${gid}-${branchId}-${op}-${barrierId}`;
 }
 
+/** Default bound of one Redis barrier call: under dtm's default RequestTimeout (3 s) of the branch call. */
+export const REDIS_WAIT_MS = 2000;
+
+export function checkWaitMs(ms: number): number {
+  if (!Number.isSafeInteger(ms) || ms <= 0)
+    throw new RangeError(`barrier: redisWaitMs must be a positive integer (milliseconds), got ${ms}`);
+  return ms;
+}
+
+// The script is atomic, so a call that timed out either ran entirely or not at all; if it runs late, dtm's retry
+// of the branch meets its barrier key and answers 'duplicate': the amount still moves once.
+async function evalWithin(
+  redis: RedisEval,
+  waitMs: number,
+  script: string,
+  numKeys: number,
+  ...keysAndArgs: (string | number)[]
+): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `barrier: Redis did not answer within ${waitMs} ms (server down, paused or overloaded?); ` +
+              'the branch fails with a retriable error and dtm retries it (raise redisWaitMs if Redis is slow)',
+          ),
+        ),
+      waitMs,
+    );
+  });
+  try {
+    return await Promise.race([redis.eval(script, numKeys, ...keysAndArgs), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function checkExpire(expireSeconds: number): void {
   if (!Number.isSafeInteger(expireSeconds) || expireSeconds <= 0)
     throw new RangeError(`barrier: expireSeconds must be a positive integer, got ${expireSeconds}`);
@@ -70,6 +108,7 @@ export async function redisCheckAdjustAmount(
   key: string,
   amount: number,
   expireSeconds: number,
+  waitMs: number = REDIS_WAIT_MS,
 ): Promise<BarrierOutcome> {
   if (!Number.isSafeInteger(amount)) throw new RangeError(`barrier: amount must be an integer, got ${amount}`);
   checkExpire(expireSeconds);
@@ -77,7 +116,18 @@ export async function redisCheckAdjustAmount(
   const origin = originOp(bb.op);
   const current = barrierKey(bb.gid, bb.branchId, bb.op, bid);
   const originKey = barrierKey(bb.gid, bb.branchId, origin, bid);
-  const result = await redis.eval(CHECK_ADJUST_AMOUNT, 3, key, current, originKey, amount, origin, expireSeconds);
+  const result = await evalWithin(
+    redis,
+    waitMs,
+    CHECK_ADJUST_AMOUNT,
+    3,
+    key,
+    current,
+    originKey,
+    amount,
+    origin,
+    expireSeconds,
+  );
   switch (result) {
     case 'OK':
       return 'executed';
@@ -94,10 +144,15 @@ export async function redisCheckAdjustAmount(
 }
 
 /** QueryPrepared of a 2-phase message on Redis: resolves when its local step committed, else throws DtmFailure. */
-export async function redisQueryPrepared(bb: BarrierCore, redis: RedisEval, expireSeconds: number): Promise<void> {
+export async function redisQueryPrepared(
+  bb: BarrierCore,
+  redis: RedisEval,
+  expireSeconds: number,
+  waitMs: number = REDIS_WAIT_MS,
+): Promise<void> {
   checkExpire(expireSeconds);
   const key = barrierKey(bb.gid, MSG_BRANCH_ID, OP_MSG, MSG_BARRIER_ID);
-  const result = await redis.eval(QUERY_PREPARED, 1, key, expireSeconds);
+  const result = await evalWithin(redis, waitMs, QUERY_PREPARED, 1, key, expireSeconds);
   if (result === 'FAILURE') throw new DtmFailure();
   if (result !== 'OK') throw new Error(`barrier: unexpected answer from the Redis script: ${String(result)}`);
 }
