@@ -4,9 +4,11 @@
 //   {"mode":"msg|tcc|saga","concurrency":16,"durationMs":5000,"busi":"etcd://…/trans"}
 // runs that many transactions at once for that long and prints {ok, errors, errorSamples, errorGids, latUs, elapsedMs};
 // {"mem":true} prints the heap after a full GC ({heapUsed, rss}); EOF ends the worker.
+// `--gid local` (the default) makes each transaction's gid here (localGid: one call to dtm per msg, Submit);
+// `--gid dtm` asks dtm for it first (NewGid, then Submit: the two calls dtm's Go client and the Go worker make).
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { closeConnections, genGid, MsgGrpc, SagaGrpc, tccGlobalTransaction } from '@dtm-gozero/dtmgrpc';
+import { closeConnections, genGid, localGid, MsgGrpc, SagaGrpc, tccGlobalTransaction } from '@dtm-gozero/dtmgrpc';
 import { closeEtcdClients } from '@dtm-gozero/gozero';
 import { TransSvcService as Svc } from '@dtm-gozero/proto/trans';
 
@@ -15,6 +17,8 @@ const req2 = { Amount: 30n, UserID: 2n };
 
 export const MODES = ['msg', 'tcc', 'saga'] as const;
 export type BenchMode = (typeof MODES)[number];
+export const GID_SOURCES = ['local', 'dtm'] as const;
+export type GidSource = (typeof GID_SOURCES)[number];
 
 /** One global transaction of the mode, waiting for dtm's result (WaitResult), as the Go worker does. */
 async function oneTx(mode: BenchMode, gid: string, dtm: string, busi: string): Promise<void> {
@@ -60,7 +64,7 @@ export interface LevelResult {
   elapsedMs: number;
 }
 
-async function runLevel(r: LevelRequest, dtm: string): Promise<LevelResult> {
+async function runLevel(r: LevelRequest, dtm: string, gidFrom: GidSource): Promise<LevelResult> {
   const res: LevelResult = { ok: 0, errors: 0, errorSamples: [], errorGids: [], latUs: [], elapsedMs: 0 };
   const t0 = performance.now();
   const end = t0 + r.durationMs;
@@ -69,7 +73,7 @@ async function runLevel(r: LevelRequest, dtm: string): Promise<LevelResult> {
       const t = performance.now();
       let gid = '';
       try {
-        gid = await genGid(dtm);
+        gid = gidFrom === 'local' ? localGid() : await genGid(dtm);
         await oneTx(r.mode, gid, dtm, r.busi);
         res.ok++;
         res.latUs.push(Math.round((performance.now() - t) * 1000));
@@ -86,9 +90,11 @@ async function runLevel(r: LevelRequest, dtm: string): Promise<LevelResult> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { dtm: { type: 'string' } } });
+  const { values } = parseArgs({ options: { dtm: { type: 'string' }, gid: { type: 'string', default: 'local' } } });
   const dtm = values.dtm;
   if (!dtm) throw new Error('--dtm <target> is required');
+  const gidFrom = values.gid as GidSource;
+  if (!GID_SOURCES.includes(gidFrom)) throw new Error(`--gid ${gidFrom}: want local or dtm`);
   await genGid(dtm); // resolve dtm and open the channel before "ready"
   process.stdout.write('ready\n');
   const lines = createInterface({ input: process.stdin });
@@ -107,16 +113,17 @@ async function main(): Promise<void> {
       !r.busi
     )
       throw new Error(`bad request ${line}: want {"mode":"msg","concurrency":16,"durationMs":5000,"busi":"<target>"}`);
-    process.stdout.write(`${JSON.stringify(await runLevel(r as LevelRequest, dtm))}\n`);
+    process.stdout.write(`${JSON.stringify(await runLevel(r as LevelRequest, dtm, gidFrom))}\n`);
   }
 }
 
-main()
-  .then(() => {
-    closeConnections();
-    closeEtcdClients();
-  })
-  .catch((err: unknown) => {
-    console.error(`bench-worker: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
-  });
+if (import.meta.main)
+  main()
+    .then(() => {
+      closeConnections();
+      closeEtcdClients();
+    })
+    .catch((err: unknown) => {
+      console.error(`bench-worker: ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(1);
+    });

@@ -10,7 +10,10 @@ test('bench options: defaults, and bad input named with the fix', () => {
     rounds: 1,
     mode: 'msg',
     store: 'boltdb',
+    gid: 'local',
   });
+  expect(parseOptions(['--gid', 'dtm']).gid).toBe('dtm');
+  expect(() => parseOptions(['--gid', 'uuid'])).toThrow(/--gid uuid: want local or dtm/);
   expect(parseOptions(['--compare']).rounds).toBe(2);
   expect(() => parseOptions(['--store', 'sqlite'])).toThrow(/--store sqlite: want one of boltdb, redis, mysql/);
   expect(() => parseOptions(['--levels', '1,x'])).toThrow(/--levels x: want a number ≥ 1/);

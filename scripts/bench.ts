@@ -11,13 +11,13 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { type DtmStack, startDtmStack } from '@dtm-gozero/testkit';
-import type { BenchMode, LevelResult } from './bench-worker.ts';
+import { type BenchMode, GID_SOURCES, type GidSource, type LevelResult } from './bench-worker.ts';
 import { markdownSummary, svgChart } from './lib/bench-chart.ts';
 import { bin, type Child, root, start } from './lib/child.ts';
 import { buildGo, startTrans, type Trans } from './lib/twins.ts';
 
 const USAGE = `usage: npm run bench -- [--compare] [--levels 1,16,64] [--duration S] [--rounds N] [--mode msg|tcc|saga]
-       [--store boltdb|redis|mysql] [--out FILE.json] [--soak S] [--cpu-prof DIR]
+       [--store boltdb|redis|mysql] [--out FILE.json] [--soak S] [--cpu-prof DIR] [--gid local|dtm]
        [--etcd HOST:PORT --dtm TARGET [--dtm-http URL]]   (a running stack instead of one of its own)
        npm run bench -- --render FILE.json  (its chart and table again)`;
 const MODES: BenchMode[] = ['msg', 'tcc', 'saga'];
@@ -39,6 +39,8 @@ export interface BenchOptions {
   out: string;
   soakS: number;
   cpuProf: string | undefined;
+  /** Where our app takes each gid: made locally (one call to dtm per msg) or from dtm's NewGid (two, as Go's). */
+  gid: GidSource;
   etcd: string[] | undefined;
   dtm: string | undefined;
   /** dtm's HTTP API of a running stack (to ask what became of transactions that reported an error). */
@@ -60,6 +62,7 @@ export function parseOptions(argv: string[]): BenchOptions {
         out: { type: 'string', default: '.cache/bench/bench.json' },
         soak: { type: 'string', default: '0' },
         'cpu-prof': { type: 'string' },
+        gid: { type: 'string', default: 'local' },
         etcd: { type: 'string' },
         dtm: { type: 'string' },
         'dtm-http': { type: 'string' },
@@ -83,6 +86,8 @@ export function parseOptions(argv: string[]): BenchOptions {
   if (!MODES.includes(mode)) throw new UsageError(`--mode ${mode}: want one of ${MODES.join(', ')}\n${USAGE}`);
   const store = values.store as Store;
   if (!STORES.includes(store)) throw new UsageError(`--store ${store}: want one of ${STORES.join(', ')}\n${USAGE}`);
+  const gid = values.gid as GidSource;
+  if (!GID_SOURCES.includes(gid)) throw new UsageError(`--gid ${gid}: want local or dtm\n${USAGE}`);
   if (Boolean(values.etcd) !== Boolean(values.dtm))
     throw new UsageError(`--etcd and --dtm go together (a running stack: its etcd and dtm's target)\n${USAGE}`);
   const compare = values.compare as boolean;
@@ -96,6 +101,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     out: resolve(String(values.out)),
     soakS: num('soak', String(values.soak), 0),
     cpuProf: values['cpu-prof'] ? resolve(String(values['cpu-prof'])) : undefined,
+    gid,
     etcd: values.etcd ? String(values.etcd).split(',') : undefined,
     dtm: values.dtm ? String(values.dtm) : undefined,
     dtmHttp: values['dtm-http'] ? String(values['dtm-http']) : undefined,
@@ -183,7 +189,12 @@ class Worker {
   }
 }
 
-async function startWorker(lang: 'ts' | 'go', dtm: string, cpuProf: string | undefined): Promise<Worker> {
+async function startWorker(
+  lang: 'ts' | 'go',
+  dtm: string,
+  cpuProf: string | undefined,
+  gid: GidSource = 'local',
+): Promise<Worker> {
   const child =
     lang === 'ts'
       ? start(
@@ -195,6 +206,8 @@ async function startWorker(lang: 'ts' | 'go', dtm: string, cpuProf: string | und
             join(root, 'scripts/bench-worker.ts'),
             '--dtm',
             dtm,
+            '--gid',
+            gid,
           ],
           { keep: LOG_KEEP },
         )
@@ -319,6 +332,8 @@ export interface BenchReport {
   load: { before: number[]; after: number[]; note: string };
   store: string;
   mode: BenchMode;
+  /** Where our app took its gids (absent in reports from before the option: dtm). */
+  gid?: GidSource;
   durationS: number;
   rounds: number;
   combos: Record<string, string>;
@@ -510,7 +525,7 @@ export async function runBench(o: BenchOptions, command: string): Promise<BenchR
       return t;
     };
     const tsTrans = await startT('ts');
-    const tsWorker = await startWorker('ts', dtm, o.cpuProf);
+    const tsWorker = await startWorker('ts', dtm, o.cpuProf, o.gid);
     children.push(tsWorker);
     const combos: Combo[] = [
       {
@@ -579,6 +594,7 @@ export async function runBench(o: BenchOptions, command: string): Promise<BenchR
       load: { before: load0, after: [], note: '' },
       store: stack ? o.store : `running stack (${dtm})`,
       mode: o.mode,
+      gid: o.gid,
       durationS: o.durationS,
       rounds: o.rounds,
       combos: Object.fromEntries(combos.map((c) => [c.id, c.label])),

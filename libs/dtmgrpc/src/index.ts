@@ -24,6 +24,6 @@ export { type BarrierDb, MsgGrpc } from './msg.ts';
 export { SagaGrpc, type SagaMethods } from './saga.ts';
 export { type BranchInfo, branchInfoFromGrpc, dtmHandler } from './server.ts';
 export { TccGrpc, type TccMethods, tccFromGrpc, tccGlobalTransaction } from './tcc.ts';
-export { genGid, type TransOptions } from './trans-base.ts';
+export { genGid, localGid, type TransOptions } from './trans-base.ts';
 export { XaGrpc, xaGlobalTransaction } from './xa.ts';
 export { type MysqlXaConnection, type PgXaPool, type XaBranchInfo, type XaDb, xaLocalTransaction } from './xa-local.ts';

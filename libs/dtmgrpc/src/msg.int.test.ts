@@ -9,7 +9,7 @@ import { barrierFromGrpc } from './barrier/barrier.ts';
 import { closeConnections } from './conn.ts';
 import { DtmFailure } from './errors.ts';
 import { MsgGrpc } from './msg.ts';
-import { genGid } from './trans-base.ts';
+import { genGid, localGid } from './trans-base.ts';
 
 // Against the real dtm of the integration global setup (free ports), reached directly and through etcd.
 const DTM = testStack().dtmGrpc;
@@ -52,6 +52,19 @@ describe('msg', () => {
     expect(out).toMatchObject({ branchId: '01', amount: 30, user: 1, dtm: '', headers: { 'dtm-trans_type': 'msg' } });
     expect(in_).toMatchObject({ branchId: '02', amount: 30, user: 2 });
     expect(await dtmStatus(gid)).toBe('succeed');
+  });
+
+  test('a gid made locally (localGid, no NewGid call) is taken by dtm like its own, and a second submit with it is refused', async () => {
+    const gid = localGid();
+    const m = newMsg(gid, DTM_ETCD);
+    m.options.waitResult = true;
+    await m.submit();
+    expect(busi.log(gid)).toEqual(['TransOut:action', 'TransIn:action']);
+    expect(await dtmStatus(gid)).toBe('succeed');
+    // dtm keys transactions by gid: the same gid with another payload is not a new transaction.
+    const again = new MsgGrpc(DTM_ETCD, gid).add(busi.target, TransSvcService.transOut, { Amount: 1n, UserID: 1n });
+    await again.submit().catch(() => undefined);
+    expect(busi.log(gid)).toEqual(['TransOut:action', 'TransIn:action']);
   });
 
   test('doAndSubmit: prepare, local step, submit', async () => {
