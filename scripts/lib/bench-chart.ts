@@ -78,7 +78,7 @@ const n = (v: number | undefined, d = 0): string => (v === undefined || !Number.
 export function markdownSummary(r: BenchReport): string {
   const out: string[] = [];
   out.push(
-    `\`${r.command}\` — ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memGiB} GiB, Node ${r.machine.node}, ${r.machine.go ?? 'Go ?'}; dtm v1.19.0, store ${r.store}; ${r.mode}, ${r.durationS} s per point; our app's gids: ${r.gid === 'local' ? 'made locally (`localGid`: 1 call to dtm per msg; the Go app makes 2, NewGid + Submit)' : "from dtm's NewGid (2 calls per msg, as the Go app)"}, ${r.rounds} interleaved round(s); load average before/after ${r.load.before.map((x) => x.toFixed(1)).join(' ')} / ${r.load.after.map((x) => x.toFixed(1)).join(' ')}.`,
+    `\`${r.command}\` — ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memGiB} GiB, Node ${r.machine.node}, ${r.machine.go ?? 'Go ?'}; dtm v1.19.0, store ${r.store}; ${r.mode}, ${r.durationS} s per point, ${r.rounds} interleaved round(s); our app's gids ${r.gid === 'local' ? 'made locally (`localGid`: 1 call to dtm per msg, where the Go app makes 2, NewGid + Submit)' : "from dtm's NewGid (2 calls per msg, as the Go app)"}; load average before/after ${r.load.before.map((x) => x.toFixed(1)).join(' ')} / ${r.load.after.map((x) => x.toFixed(1)).join(' ')}.`,
     '',
     '| concurrency | combination | tx/s (per round) | p50 / p95 / p99 ms | errors | app CPU ms/tx | trans CPU ms/call | app / trans RSS MiB |',
     '|---:|---|---:|---:|---:|---:|---:|---:|',
