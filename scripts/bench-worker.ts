@@ -1,28 +1,61 @@
 // The TypeScript load generator of `npm run bench` (its Go twin: interop/gozero/app/bench.go, `go-app
 // -bench-worker`). A long-lived process, so that /proc's CPU time around a level counts only that level's
 // transactions. Protocol, one JSON object a line: prints "ready"; then for each stdin line
-//   {"mode":"msg|tcc|saga","concurrency":16,"durationMs":5000,"busi":"etcd://…/trans"}
+//   {"mode":"msg|tcc|saga|xa","concurrency":16,"durationMs":5000,"busi":"etcd://…/trans"}
 // runs that many transactions at once for that long and prints {ok, errors, errorSamples, errorGids, latUs, elapsedMs};
 // {"mem":true} prints the heap after a full GC ({heapUsed, rss}); EOF ends the worker.
 // `--gid local` (the default) makes each transaction's gid here (localGid: one call to dtm per msg, Submit);
 // `--gid dtm` asks dtm for it first (NewGid, then Submit: the two calls dtm's Go client and the Go worker make).
+// xa needs trans with the bank (a database in its YAML; the bench starts one): each of the `concurrency` loops moves
+// money between its own two accounts (xaUsers), so the loops do not queue on one row's lock.
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { closeConnections, genGid, localGid, MsgGrpc, SagaGrpc, tccGlobalTransaction } from '@dtm-gozero/dtmgrpc';
+import {
+  closeConnections,
+  genGid,
+  localGid,
+  MsgGrpc,
+  SagaGrpc,
+  tccGlobalTransaction,
+  xaGlobalTransaction,
+} from '@dtm-gozero/dtmgrpc';
 import { closeEtcdClients } from '@dtm-gozero/gozero';
 import { TransSvcService as Svc } from '@dtm-gozero/proto/trans';
 
 const req1 = { Amount: 30n, UserID: 1n };
 const req2 = { Amount: 30n, UserID: 2n };
 
-export const MODES = ['msg', 'tcc', 'saga'] as const;
+export const MODES = ['msg', 'tcc', 'saga', 'xa'] as const;
 export type BenchMode = (typeof MODES)[number];
 export const GID_SOURCES = ['local', 'dtm'] as const;
 export type GidSource = (typeof GID_SOURCES)[number];
 
+/** The accounts loop `slot` (0, 1, …) of an xa level moves money between: from 2·slot+1 to 2·slot+2. */
+export function xaUsers(slot: number): [bigint, bigint] {
+  return [BigInt(2 * slot + 1), BigInt(2 * slot + 2)];
+}
+
+/** XA: TransOutXa and TransInXa as two XA branches (phase 1 from here), dtm commits both (phase 2). */
+async function xaTx(gid: string, dtm: string, busi: string, slot: number): Promise<void> {
+  const [from, to] = xaUsers(slot);
+  await xaGlobalTransaction(
+    dtm,
+    gid,
+    async (x) => {
+      await x.callBranch(busi, Svc.transOutXa, { Amount: req1.Amount, UserID: from });
+      await x.callBranch(busi, Svc.transInXa, { Amount: req2.Amount, UserID: to });
+    },
+    (x) => {
+      x.options.waitResult = true;
+    },
+  );
+}
+
 /** One global transaction of the mode, waiting for dtm's result (WaitResult), as the Go worker does. */
-async function oneTx(mode: BenchMode, gid: string, dtm: string, busi: string): Promise<void> {
-  if (mode === 'msg') {
+async function oneTx(mode: BenchMode, gid: string, dtm: string, busi: string, slot: number): Promise<void> {
+  if (mode === 'xa') {
+    await xaTx(gid, dtm, busi, slot);
+  } else if (mode === 'msg') {
     const m = new MsgGrpc(dtm, gid).add(busi, Svc.transOut, req1).add(busi, Svc.transIn, req2);
     m.options.waitResult = true;
     await m.submit();
@@ -68,13 +101,13 @@ async function runLevel(r: LevelRequest, dtm: string, gidFrom: GidSource): Promi
   const res: LevelResult = { ok: 0, errors: 0, errorSamples: [], errorGids: [], latUs: [], elapsedMs: 0 };
   const t0 = performance.now();
   const end = t0 + r.durationMs;
-  const worker = async (): Promise<void> => {
+  const worker = async (_: unknown, slot: number): Promise<void> => {
     while (performance.now() < end) {
       const t = performance.now();
       let gid = '';
       try {
         gid = gidFrom === 'local' ? localGid() : await genGid(dtm);
-        await oneTx(r.mode, gid, dtm, r.busi);
+        await oneTx(r.mode, gid, dtm, r.busi, slot);
         res.ok++;
         res.latUs.push(Math.round((performance.now() - t) * 1000));
       } catch (err) {

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { parseOptions } from './bench.ts';
 
@@ -17,8 +19,34 @@ test('bench options: defaults, and bad input named with the fix', () => {
   expect(parseOptions(['--compare']).rounds).toBe(2);
   expect(() => parseOptions(['--store', 'sqlite'])).toThrow(/--store sqlite: want one of boltdb, redis, mysql/);
   expect(() => parseOptions(['--levels', '1,x'])).toThrow(/--levels x: want a number ≥ 1/);
-  expect(() => parseOptions(['--mode', 'xa'])).toThrow(/--mode xa: want one of msg, tcc, saga/);
+  expect(() => parseOptions(['--mode', 'at'])).toThrow(/--mode at: want one of msg, tcc, saga, xa/);
+  expect(parseOptions(['--mode', 'xa', '--levels', '1,4'])).toMatchObject({
+    mode: 'xa',
+    compare: false,
+    levels: [1, 4],
+  });
   expect(() => parseOptions(['--duration', '0'])).toThrow(/--duration 0/);
   expect(() => parseOptions(['--etcd', '127.0.0.1:2379'])).toThrow(/--etcd and --dtm go together/);
   expect(() => parseOptions(['--nope'])).toThrow(/Unknown option '--nope'[\s\S]*usage: npm run bench/);
+});
+
+test('--compare --mode xa is refused: the Go twins have no XA branches', () => {
+  for (const args of [
+    ['--compare', '--mode', 'xa'],
+    ['--mode', 'xa', '--compare'],
+  ])
+    expect(() => parseOptions(args)).toThrow(
+      /--compare --mode xa: the Go twins .* have no XA branches.*run --mode xa without --compare/,
+    );
+  // The command itself: at once (before any stack, database or Go build), a clear message, exit status 2.
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, [join(import.meta.dirname, 'bench.ts'), '--compare', '--mode', 'xa'], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  expect(r.status, r.stderr).toBe(2);
+  expect(r.stderr).toMatch(/^bench: --compare --mode xa: the Go twins \(interop\/gozero\) have no XA branches/);
+  expect(r.stderr).not.toMatch(/starting etcd|MariaDB of its own at/);
+  expect(r.stdout).toBe('');
+  expect(Date.now() - t0).toBeLessThan(20_000);
 });

@@ -4,27 +4,33 @@
 // combinations {our app, the Go app} × {our trans, the go-zero trans} on one dtm, store and etcd, plus a ceiling
 // (the Go app against a bare Go server whose branches cost nothing), and prints the TS/Go ratios.
 // Writes JSON (--out), and next to it an SVG chart and a Markdown table (what the README shows). Every wait is bounded; figures depend on the machine and its load.
+// `--mode xa` (our stack only: the Go twins have no XA branches) starts a MariaDB of its own for trans's bank.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, freemem, loadavg, totalmem } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { type DtmStack, startDtmStack } from '@dtm-gozero/testkit';
-import { type BenchMode, GID_SOURCES, type GidSource, type LevelResult } from './bench-worker.ts';
+import { openBank, parseMysqlDataSource } from '@dtm-gozero/trans/bank';
+import { type BenchMode, GID_SOURCES, type GidSource, type LevelResult, MODES, xaUsers } from './bench-worker.ts';
+import { startOwnMariadb } from './cluster.ts';
 import { markdownSummary, svgChart } from './lib/bench-chart.ts';
-import { bin, type Child, root, start } from './lib/child.ts';
+import { bin, type Child, freePort, root, start } from './lib/child.ts';
 import { buildGo, startTrans, type Trans } from './lib/twins.ts';
 
-const USAGE = `usage: npm run bench -- [--compare] [--levels 1,16,64] [--duration S] [--rounds N] [--mode msg|tcc|saga]
+const USAGE = `usage: npm run bench -- [--compare] [--levels 1,16,64] [--duration S] [--rounds N] [--mode msg|tcc|saga|xa]
        [--store boltdb|redis|mysql] [--out FILE.json] [--soak S] [--cpu-prof DIR] [--gid local|dtm]
        [--etcd HOST:PORT --dtm TARGET [--dtm-http URL]]   (a running stack instead of one of its own)
-       npm run bench -- --render FILE.json  (its chart and table again)`;
-const MODES: BenchMode[] = ['msg', 'tcc', 'saga'];
+       npm run bench -- --render FILE.json  (its chart and table again)
+--mode xa runs our stack only (the Go twins have no XA branches), with a MariaDB of its own for trans's bank.`;
 const STORES = ['boltdb', 'redis', 'mysql'] as const;
 type Store = (typeof STORES)[number];
-/** Branch calls trans serves per transaction: msg and saga call 2 actions; tcc 2 tries (from the app) + 2 confirms. */
-const CALLS_PER_TX: Record<BenchMode, number> = { msg: 2, saga: 2, tcc: 4 };
+/**
+ * Branch calls trans serves per transaction: msg and saga call 2 actions; tcc 2 tries (from the app) + 2 confirms;
+ * xa 2 phase-1 calls (from the app) + 2 phase-2 commits (from dtm: one per branch's "commit" op).
+ */
+const CALLS_PER_TX: Record<BenchMode, number> = { msg: 2, saga: 2, tcc: 4, xa: 4 };
 const LOG_KEEP = 64 * 1024; // trans logs a line per call: keep only the tail in memory
 
 class UsageError extends Error {}
@@ -84,6 +90,10 @@ export function parseOptions(argv: string[]): BenchOptions {
     .map(Math.round);
   const mode = values.mode as BenchMode;
   if (!MODES.includes(mode)) throw new UsageError(`--mode ${mode}: want one of ${MODES.join(', ')}\n${USAGE}`);
+  if (mode === 'xa' && values.compare)
+    throw new UsageError(
+      `--compare --mode xa: the Go twins (interop/gozero) have no XA branches, so there is nothing to compare; run --mode xa without --compare\n${USAGE}`,
+    );
   const store = values.store as Store;
   if (!STORES.includes(store)) throw new UsageError(`--store ${store}: want one of ${STORES.join(', ')}\n${USAGE}`);
   const gid = values.gid as GidSource;
@@ -490,6 +500,69 @@ function targets(r: BenchReport): BenchReport['targets'] {
   return out;
 }
 
+// ---------- xa's bank ----------
+
+/** Each xa loop's two accounts start with this many cents: far more than any run moves (30 per transaction). */
+const XA_BALANCE = 10n ** 15n;
+
+/** trans's bank for --mode xa: a MariaDB of its own on a free port, its data in a temp dir removed on stop. */
+interface XaBank {
+  /** trans's YAML naming the bank's database (trans creates it, its tables and the seed accounts at start). */
+  yaml: string;
+  /** Sets the balances of the accounts of loops 0 … slots-1 (once trans has created the tables). */
+  fund(slots: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function startXaBank(): Promise<XaBank> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-xa-db-'));
+  let db: Awaited<ReturnType<typeof startOwnMariadb>>;
+  try {
+    db = await startOwnMariadb(dir, await freePort());
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(
+      `--mode xa: MariaDB did not start in ${dir} (bash scripts/setup-db.sh installs it): ${(err as Error).message}`,
+    );
+  }
+  const { host, port, user, password } = db.server;
+  const dataSource = `${user}:${password}@tcp(${host}:${port})/bench_bank?parseTime=true`;
+  // The server runs in a process group of its own: a Ctrl-C or a SIGTERM to the bench would not reach it.
+  const onSignal = (sig: NodeJS.Signals): void => {
+    const pid = db.service.pid;
+    if (pid) process.kill(pid, 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    process.kill(process.pid, sig); // the default action, now that the listeners are gone
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  process.stderr.write(`bench: xa: MariaDB of its own at ${host}:${port} (data in ${dir})\n`);
+  return {
+    yaml: `Mysql:\n  DataSource: ${dataSource}\n`,
+    async fund(slots) {
+      const bank = openBank(parseMysqlDataSource(dataSource, 'bench --mode xa'));
+      try {
+        await bank.setBalances(
+          Array.from({ length: slots }, (_, i) => xaUsers(i)).flatMap((us) =>
+            us.map((u) => [u, XA_BALANCE] as [bigint, bigint]),
+          ),
+        );
+      } finally {
+        await bank.close();
+      }
+    },
+    async stop() {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      try {
+        await db.service.kill('SIGTERM', 20_000);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
 // ---------- main ----------
 
 export async function runBench(o: BenchOptions, command: string): Promise<BenchReport> {
@@ -514,17 +587,22 @@ export async function runBench(o: BenchOptions, command: string): Promise<BenchR
       dtmPid = stack.pids.find((p) => comm(p) === 'dtm');
       dtmHttp = stack.dtmHttp;
     }
+    const xaBank = o.mode === 'xa' ? await startXaBank() : undefined;
+    if (xaBank) children.push(xaBank); // stopped after trans (children stop in reverse)
     const tag = Math.random().toString(36).slice(2, 8);
     const target = (key: string): string => `etcd://${hosts.join(',')}/${key}`;
     const startT = async (lang: 'ts' | 'go'): Promise<Trans> => {
       // --cpu-prof profiles our trans too (written when it exits on SIGTERM).
       const env =
         lang === 'ts' && o.cpuProf ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${o.cpuProf}/trans` } : undefined;
-      const t = await startTrans(lang, hosts, `bench-${lang}-${tag}`, { keep: LOG_KEEP, env });
+      const yaml = lang === 'ts' ? xaBank?.yaml : undefined;
+      const t = await startTrans(lang, hosts, `bench-${lang}-${tag}`, { keep: LOG_KEEP, env, yaml });
       children.push(t.child);
       return t;
     };
     const tsTrans = await startT('ts');
+    // Every loop of every level, the warm-up's (≤ 8) and the soak's (16) gets its two funded accounts.
+    await xaBank?.fund(Math.max(...o.levels, o.soakS > 0 ? 16 : 1));
     const tsWorker = await startWorker('ts', dtm, o.cpuProf, o.gid);
     children.push(tsWorker);
     const combos: Combo[] = [

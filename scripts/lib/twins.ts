@@ -46,11 +46,16 @@ export async function startTrans(
   lang: Lang,
   hosts: string[],
   key: string,
-  opts: { keep?: number | undefined; env?: NodeJS.ProcessEnv | undefined } = {},
+  opts: {
+    keep?: number | undefined;
+    env?: NodeJS.ProcessEnv | undefined;
+    /** More YAML for the config (e.g. the bank's `Mysql:\n  DataSource: …`). */
+    yaml?: string | undefined;
+  } = {},
 ): Promise<Trans> {
   const { keep, env } = opts;
   const port = await freePort();
-  const config = tempFile('trans.yaml', gozeroYaml(hosts, key, `127.0.0.1:${port}`));
+  const config = tempFile('trans.yaml', gozeroYaml(hosts, key, `127.0.0.1:${port}`) + (opts.yaml ?? ''));
   const child =
     lang === 'ts'
       ? start(`ts trans :${port}`, process.execPath, [join(root, 'apps/trans/src/trans.ts'), '-f', config], {

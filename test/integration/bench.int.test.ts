@@ -41,3 +41,32 @@ test('npm run bench -- --compare runs all four combinations and the ceiling, wri
   expect(chart.match(/<rect x=/g)?.length).toBeGreaterThanOrEqual(10); // 5 bars × 2 levels
   expect(r.stdout).toMatch(/TS \/ Go \(tx\/s\)/);
 }, 180_000);
+
+// `--mode xa` (our stack only): the bench starts a MariaDB of its own for trans's bank, funds each loop's accounts,
+// and every XA transfer (TransOutXa + TransInXa, committed by dtm) completes.
+test('npm run bench -- --mode xa runs XA transfers against our trans with a bank of its own, 0 errors', () => {
+  const { etcdEndpoints, dtmTarget } = testStack();
+  const out = join(mkdtempSync(join(tmpdir(), 'bench-xa-')), 'bench.json');
+  const args = ['--mode', 'xa', '--duration', '1', '--levels', '1,4', '--out', out];
+  const r = spawnSync(
+    process.execPath,
+    ['scripts/bench.ts', ...args, '--etcd', etcdEndpoints.join(','), '--dtm', dtmTarget],
+    { cwd: root, encoding: 'utf8', timeout: 110_000 },
+  );
+  expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+  expect(r.stderr).toMatch(/xa: MariaDB of its own at 127\.0\.0\.1:\d+/);
+  const report = JSON.parse(readFileSync(out, 'utf8')) as BenchReport;
+  expect(report.mode).toBe('xa');
+  expect(Object.keys(report.combos)).toEqual(['ours']);
+  expect(report.levels.map((l) => l.concurrency)).toEqual([1, 4]);
+  for (const l of report.levels) {
+    const v = l.results.ours;
+    expect(v?.ok, `at ${l.concurrency}: ${JSON.stringify(v)}`).toBeGreaterThan(0);
+    expect(v?.txPerSec).toBeGreaterThan(0);
+    expect(v?.errors, JSON.stringify(v?.errorSamples)).toBe(0);
+    expect(v?.transCpuMsPerCall).toBeGreaterThan(0);
+  }
+  // The bench's database is gone with it (its data dir removed, its server stopped).
+  const dir = /data in (\S+)\)/.exec(r.stderr)?.[1] as string;
+  expect(existsSync(dir)).toBe(false);
+}, 120_000);
