@@ -563,12 +563,33 @@ async function startXaBank(): Promise<XaBank> {
   };
 }
 
+/**
+ * --store redis: a redis-server of the bench's own on a free port, without persistence — a run needs no `db.sh up`,
+ * never touches a Redis of the user's, and its keys vanish with it.
+ */
+async function startOwnRedis(): Promise<{ server: { host: string; port: number }; child: Child }> {
+  const port = await freePort();
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  const child = start(`redis :${port}`, 'redis-server', args, { keep: LOG_KEEP });
+  try {
+    await child.waitFor(/Ready to accept connections/, 15_000);
+  } catch (err) {
+    await child.stop(1000).catch(() => undefined);
+    throw new Error(
+      `--store redis: redis-server did not start on 127.0.0.1:${port} (bash scripts/setup-db.sh installs it): ${(err as Error).message}`,
+    );
+  }
+  process.stderr.write(`bench: redis of its own at 127.0.0.1:${port}\n`);
+  return { server: { host: '127.0.0.1', port }, child };
+}
+
 // ---------- main ----------
 
 export async function runBench(o: BenchOptions, command: string): Promise<BenchReport> {
   const load0 = loadavg();
   if (o.compare) process.stderr.write(`bench: Go twins: ${buildGo().replace(/\n/g, '; ')}\n`);
   let stack: DtmStack | undefined;
+  let ownRedis: Awaited<ReturnType<typeof startOwnRedis>> | undefined;
   const children: { stop(): Promise<void> }[] = [];
   try {
     let hosts: string[];
@@ -581,7 +602,14 @@ export async function runBench(o: BenchOptions, command: string): Promise<BenchR
       dtm = o.dtm;
     } else {
       process.stderr.write(`bench: starting etcd + dtm (store ${o.store}, free ports)…\n`);
-      stack = await startDtmStack({ store: o.store });
+      ownRedis = o.store === 'redis' ? await startOwnRedis() : undefined;
+      // Local binaries unless DTM_TESTKIT_BACKEND asks otherwise: the figures are of this machine's dtm, and an
+      // answering Docker engine (the testkit's default choice) has no images to pull here.
+      stack = await startDtmStack({
+        store: o.store,
+        redis: ownRedis?.server,
+        backend: process.env.DTM_TESTKIT_BACKEND ? undefined : 'local',
+      });
       hosts = stack.etcdEndpoints;
       dtm = stack.dtmTarget;
       dtmPid = stack.pids.find((p) => comm(p) === 'dtm');
@@ -780,6 +808,7 @@ export async function runBench(o: BenchOptions, command: string): Promise<BenchR
     await stack?.stop().catch((err: unknown) => {
       process.stderr.write(`bench: warning: stopping the stack: ${err instanceof Error ? err.message : String(err)}\n`);
     });
+    await ownRedis?.child.stop().catch(() => undefined); // after dtm, whose store it is
   }
 }
 
