@@ -125,18 +125,9 @@ type Status = 'succeed' | 'failed' | 'prepared' | 'submitted' | 'aborting' | 'no
 
 /** dtm's stored status of a gid (`none`: dtm never stored it), asking each instance until one answers. */
 async function dtmStatus(https: string[], gid: string): Promise<Status | undefined> {
-  for (const h of https) {
-    try {
-      const res = await fetch(`${h}/api/dtmsvr/query?gid=${encodeURIComponent(gid)}`, {
-        signal: AbortSignal.timeout(3000),
-      });
-      const body = (await res.json()) as { transaction?: { status?: string } | null };
-      return (body.transaction?.status as Status | undefined) ?? 'none';
-    } catch {
-      // that instance is down: ask the other
-    }
-  }
-  return undefined;
+  const r = await firstAnswer(https, `/api/dtmsvr/query?gid=${encodeURIComponent(gid)}`, 3000);
+  if (r === undefined) return undefined;
+  return ((r as { transaction?: { status?: string } | null }).transaction?.status as Status | undefined) ?? 'none';
 }
 
 async function statuses(https: string[], gids: string[]): Promise<Map<string, Status | undefined>> {
@@ -212,11 +203,11 @@ async function resetCronTime(https: string[], aheadS: number): Promise<number | 
   return moved;
 }
 
-/** The JSON answer of the first dtm instance that gives one (each asked with a timeout), or undefined. */
-async function firstAnswer(https: string[], path: string): Promise<unknown> {
+/** The JSON answer of the first dtm instance that gives one (each asked within `ms`), or undefined. */
+async function firstAnswer(https: string[], path: string, ms = 10_000): Promise<unknown> {
   for (const h of https) {
     try {
-      const res = await fetch(`${h}${path}`, { signal: AbortSignal.timeout(10_000) });
+      const res = await fetch(`${h}${path}`, { signal: AbortSignal.timeout(ms) });
       if (res.ok) return await res.json();
     } catch {
       // that instance is down or slow: ask the other

@@ -6,16 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { reapOrphanedDatabases } from '../support/databases.ts';
-import { eventually, freePort } from '../support/procs.ts';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { eventually, freePort, pidAlive } from '../support/procs.ts';
 
 test('the servers of a run whose owner died are stopped and their dir removed; a live owner keeps its own', async () => {
   const deadOwner = spawnSync('true').pid as number; // exited: its pid names no process now
@@ -39,12 +30,12 @@ test('the servers of a run whose owner died are stopped and their dir removed; a
   const owned = await server(ownedDir, await freePort());
   try {
     expect(reapOrphanedDatabases()).toBeGreaterThanOrEqual(1);
-    await eventually(async () => (alive(orphan) ? undefined : true), 10_000, 'orphaned redis stopped');
+    await eventually(async () => (pidAlive(orphan) ? undefined : true), 10_000, 'orphaned redis stopped');
     expect(existsSync(orphanDir)).toBe(false);
-    expect(alive(owned)).toBe(true);
+    expect(pidAlive(owned)).toBe(true);
     expect(existsSync(ownedDir)).toBe(true);
   } finally {
-    for (const pid of [orphan, owned]) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    for (const pid of [orphan, owned]) if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
     spawnSync('rm', ['-rf', orphanDir, ownedDir]);
   }
 });

@@ -4,20 +4,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pidAlive } from './procs.ts';
 import type { TestDatabases } from './stack-context.ts';
 
 const DB_SH = join(import.meta.dirname, '..', '..', 'scripts', 'db.sh');
 const PASSWORD = 'dtm-test'; // what scripts/db.sh gives root and postgres
 const PREFIX = 'dtm-gozero-test-db-';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function stopIn(dir: string): void {
   try {
@@ -43,7 +35,7 @@ export function reapOrphanedDatabases(): number {
     const ownerFile = join(dir, 'owner.pid');
     if (!existsSync(ownerFile)) continue; // being created, or not ours to judge
     const owner = Number(readFileSync(ownerFile, 'utf8'));
-    if (Number.isSafeInteger(owner) && owner > 0 && alive(owner)) continue;
+    if (Number.isSafeInteger(owner) && owner > 0 && pidAlive(owner)) continue;
     stopIn(dir);
     reaped++;
   }
