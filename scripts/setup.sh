@@ -19,7 +19,7 @@ else
   step "etcd: installing Debian packages etcd-server etcd-client"
   as_root apt-get update -qq
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq etcd-server etcd-client >/dev/null
-  etcd --version | head -1
+  etcd --version | sed -n 1p
 fi
 
 # A binary counts only when it says it is $DTM_VERSION (builds from before the version was stamped say v0.0.0-dev).
@@ -47,7 +47,7 @@ else
   mkdir -p "$(dirname "$USER_CACHE")" && cp "$DTM_BIN" "$USER_CACHE" || true
 fi
 dtm_is_ours "$DTM_BIN" || { echo "setup: $DTM_BIN does not say it is dtm $DTM_VERSION ($("$DTM_BIN" -v 2>&1 | head -1))" >&2; exit 1; }
-"$DTM_BIN" -v 2>/dev/null | head -1
+"$DTM_BIN" -v 2>/dev/null | sed -n 1p
 # dtm's admin UI embedded into the binary, as dtm's release build does (a separate script: scripts/dtm-admin.sh).
 bash "$root/scripts/dtm-admin.sh"
 
