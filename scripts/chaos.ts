@@ -2,11 +2,11 @@
 // MySQL store) while trans is SIGKILLed and restarted, dtm instances are killed and restarted, and an etcd member
 // is down for longer than the lease TTL; then, bounded, it waits until dtm has finished every transaction and
 // checks from the database and dtm — never from its own memory — that no money was lost, doubled or overdrawn.
-//   npm run chaos -- --transfers 300 --concurrency 8 --kills 3 --dtm-restarts 1 --etcd-outage 12 --out chaos.json
+//   npm run chaos -- --transfers 300 --concurrency 8 --kills 3 --dtm-restarts 1 --etcd-outage 12 --out .cache/chaos/chaos.json
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { closeConnections } from '@dtm-gozero/dtmgrpc';
 import { closeEtcdClients } from '@dtm-gozero/gozero';
@@ -636,6 +636,8 @@ function table(r: ChaosResult): string {
 
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
+  // Made before the run, so that a path that cannot be written fails now, not after minutes of chaos.
+  if (o.out) mkdirSync(dirname(resolve(o.out)), { recursive: true });
   const r = await runChaos(o);
   console.log(table(r));
   if (o.out) writeFileSync(o.out, `${JSON.stringify(r, null, 2)}\n`);
