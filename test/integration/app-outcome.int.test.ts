@@ -43,6 +43,10 @@ async function app(args: string[]): Promise<{ code: number | null; out: string; 
   return { code, out: p.stdout(), err: p.stderr() };
 }
 
+/** `transfer` of `amount` from 1 to 2 through the trans `appYaml` finds, with the bank of `bankTrans`. */
+const transfer = (appYaml: string, amount: string, ...more: string[]) =>
+  app(['transfer', '-f', appYaml, '--bank', bankTrans.config, '--from', '1', '--to', '2', '--amount', amount, ...more]);
+
 test('msg-db against a trans that only logs is refused before user 1 pays', async () => {
   const before = await balances();
   const r = await app(['msg-db', '-f', logOnlyApp, '--bank', bankTrans.config]);
@@ -58,21 +62,7 @@ test.each(['saga', 'msg', 'tcc'])(
   'transfer --mode %s through a trans that only logs is refused, nothing moves',
   async (mode) => {
     const before = await balances();
-    const r = await app([
-      'transfer',
-      '-f',
-      logOnlyApp,
-      '--bank',
-      bankTrans.config,
-      '--from',
-      '1',
-      '--to',
-      '2',
-      '--amount',
-      '30',
-      '--mode',
-      mode,
-    ]);
+    const r = await transfer(logOnlyApp, '30', '--mode', mode);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/keeps no balances/);
     expect(await balances()).toEqual(before);
@@ -89,21 +79,7 @@ test('msg-db through the bank still moves the money (the probe lets it through)'
 test('a transfer that went through exits 0 although --dtm-http does not answer, and says why the status is Submit’s', async () => {
   const before = await balances();
   const port = await freePort(); // nothing listens there: a real ECONNREFUSED
-  const r = await app([
-    'transfer',
-    '-f',
-    bankApp,
-    '--bank',
-    bankTrans.config,
-    '--dtm-http',
-    `http://127.0.0.1:${port}`,
-    '--from',
-    '1',
-    '--to',
-    '2',
-    '--amount',
-    '30',
-  ]);
+  const r = await transfer(bankApp, '30', '--dtm-http', `http://127.0.0.1:${port}`);
   expect(r.code, r.err).toBe(0);
   const gid = /^transfer saga (\S+) succeed$/m.exec(r.out)?.[1];
   expect(gid, r.out).toBeDefined();
@@ -123,19 +99,7 @@ test('an example mode that succeeded exits 0 without dtm’s HTTP API; with --fa
 });
 
 test('a transfer refused for funds names the amount, without dtm’s stray FAILURE word', async () => {
-  const r = await app([
-    'transfer',
-    '-f',
-    bankApp,
-    '--bank',
-    bankTrans.config,
-    '--from',
-    '1',
-    '--to',
-    '2',
-    '--amount',
-    '100000000',
-  ]);
+  const r = await transfer(bankApp, '100000000');
   expect(r.code).toBe(1);
   expect(r.err).toMatch(/insufficient funds: account 1 holds \d+, the transfer needs 100000000$/m);
 });
