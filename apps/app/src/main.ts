@@ -42,7 +42,9 @@ Without a mode: the Go example's 2-phase message and TCC. With one: that mode's 
   --dtm <target>     dtm's gRPC target (default ${DEFAULT_DTM}, or DTM_TARGET); localhost:36790 dials it directly
   --dtm-http <url>   dtm's HTTP API, where the final status is read (default ${DEFAULT_DTM_HTTP}, or DTM_HTTP);
                      a cluster's instances comma-separated, tried in turn
-Prints one line per global transaction: <mode> <gid> <final status>.`;
+Prints one line per global transaction: <mode> <gid> <final status>.
+Exit status: 0 when every transaction ended as expected (a transfer: the money moved), 1 when one did not or the
+input is bad (the message says what dtm keeps), 3 when dtm told neither way (its HTTP API and gRPC answer failed).`;
 
 /**
  * A file named on the command line, as the user means it: the default is the repo's own file wherever the command
