@@ -26,7 +26,7 @@ import { buildGo, startTrans, type Trans } from './lib/twins.ts';
 
 const USAGE = `usage: npm run bench -- [--compare] [--levels 1,16,64] [--duration S] [--rounds N] [--mode msg|tcc|saga|xa]
        [--store boltdb|redis|mysql] [--out FILE.json] [--soak S] [--cpu-prof DIR] [--gid local|dtm]
-       [--trans dist|src] [--trans-node-options "FLAGS"]
+       [--trans dist|src] [--trans-node-options="FLAGS"]
        [--etcd HOST:PORT --dtm TARGET [--dtm-http URL]]   (a running stack instead of one of its own)
        npm run bench -- --render FILE.json  (its chart and table again)
 --mode xa runs our stack only (the Go twins have no XA branches), with a MariaDB of its own for trans's bank.
