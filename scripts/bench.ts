@@ -279,7 +279,7 @@ async function startWorker(
  * Our trans's runtime figures (scripts/lib/bench-probe.ts, loaded with --import): SIGUSR2 asks for the figures since
  * the last ask (and a full GC), the probe writes them to a file with a higher sequence number.
  */
-class TransProbe {
+export class TransProbe {
   private seq = 0;
   readonly pid: number;
   readonly file: string;
@@ -316,7 +316,7 @@ function buildDist(): void {
 }
 
 /** The probe as JavaScript in a temp dir: a trans run from dist/ must not load type stripping for it. */
-function probeScript(): string {
+export function probeScript(): string {
   const ts = readFileSync(join(root, 'scripts/lib/bench-probe.ts'), 'utf8');
   // Node 24 calls stripTypeScriptTypes experimental and says so on stderr, in the middle of the progress bar.
   const warn = process.emitWarning;
@@ -603,7 +603,7 @@ export function printTable(r: BenchReport): void {
   );
 }
 
-function targets(r: BenchReport): BenchReport['targets'] {
+export function targets(r: BenchReport): BenchReport['targets'] {
   const out: BenchReport['targets'] = [];
   const L = r.levels;
   if (L.every((l) => l.ratio !== undefined)) {
