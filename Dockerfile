@@ -32,7 +32,7 @@ COPY proto/ proto/
 COPY libs/ libs/
 COPY apps/ apps/
 RUN npm ci --ignore-scripts --no-audit --no-fund \
-  && npx tsc -b apps/trans/tsconfig.build.json apps/app/tsconfig.build.json
+  && npm exec --offline -- tsc -b apps/trans/tsconfig.build.json apps/app/tsconfig.build.json
 
 # ---- runtime: the installed dependencies, the sources and their dist/, run as the unprivileged `node` user ----
 # The packages resolve to dist/ under the `dtm-gozero-dist` export condition (node --conditions=dtm-gozero-dist).
