@@ -19,7 +19,7 @@ import { type DtmStack, startDtmStack } from '@dtm-gozero/testkit';
 import { openBank, parseMysqlDataSource } from '@dtm-gozero/trans/bank';
 import { type BenchMode, GID_SOURCES, type GidSource, type LevelResult, MODES, xaUsers } from './bench-worker.ts';
 import { startOwnMariadb } from './cluster.ts';
-import { markdownSummary, RUNTIME_NOTE, runtimeRows, svgChart } from './lib/bench-chart.ts';
+import { comboRows, markdownSummary, RUNTIME_NOTE, runtimeRows, svgChart } from './lib/bench-chart.ts';
 import type { ProbeSnapshot, RuntimeStats } from './lib/bench-probe.ts';
 import { bin, type Child, freePort, root, start, tempFile } from './lib/child.ts';
 import { buildGo, startTrans, type Trans } from './lib/twins.ts';
@@ -519,6 +519,16 @@ export interface BenchReport {
 
 const f1 = (n: number | undefined, d = 1): string => (n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(d));
 
+/** A table in columns: the first left-aligned, the others right-aligned, a rule under the header. */
+function printAligned(head: string[], rows: string[][]): void {
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((x) => (x[i] as string).length)));
+  const line = (cells: string[]): string =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(w[i] as number) : c.padStart(w[i] as number))).join('  ');
+  console.log(line(head));
+  console.log(w.map((n) => '-'.repeat(n)).join('  '));
+  for (const x of rows) console.log(line(x));
+}
+
 export function printTable(r: BenchReport): void {
   const head = [
     'combination',
@@ -534,39 +544,22 @@ export function printTable(r: BenchReport): void {
     'app rss',
     'trans rss',
   ];
-  const rows: string[][] = [];
-  for (const l of r.levels)
-    for (const [id, v] of Object.entries(l.results)) {
-      if (!v) continue;
-      rows.push([
-        r.combos[id] as string,
-        String(l.concurrency),
-        v.txPerSec.toFixed(0),
-        v.rounds.join('/'),
-        f1(v.p50Ms),
-        f1(v.p95Ms),
-        f1(v.p99Ms),
-        String(v.errors),
-        `${f1(v.appCpuMsPerTx, 3)} ms`,
-        `${f1(v.transCpuMsPerCall, 3)} ms`,
-        `${f1(v.appRssMiB, 0)} MiB`,
-        `${f1(v.transRssMiB, 0)} MiB`,
-      ]);
-    }
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((x) => (x[i] as string).length)));
-  const line = (cells: string[]): string =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(w[i] as number) : c.padStart(w[i] as number))).join('  ');
-  console.log(line(head));
-  console.log(w.map((n) => '-'.repeat(n)).join('  '));
-  for (const x of rows) console.log(line(x));
+  const rows = comboRows(r, (v) => [
+    v.txPerSec.toFixed(0),
+    v.rounds.join('/'),
+    f1(v.p50Ms),
+    f1(v.p95Ms),
+    f1(v.p99Ms),
+    String(v.errors),
+    `${f1(v.appCpuMsPerTx, 3)} ms`,
+    `${f1(v.transCpuMsPerCall, 3)} ms`,
+    `${f1(v.appRssMiB, 0)} MiB`,
+    `${f1(v.transRssMiB, 0)} MiB`,
+  ]);
+  printAligned(head, rows);
   console.log(`\nwhere the tail goes, and memory (${RUNTIME_NOTE}):`);
   const rt = runtimeRows(r);
-  const w2 = rt.head.map((h, i) => Math.max(h.length, ...rt.rows.map((x) => (x[i] as string).length)));
-  const line2 = (cells: string[]): string =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(w2[i] as number) : c.padStart(w2[i] as number))).join('  ');
-  console.log(line2(rt.head));
-  console.log(w2.map((n) => '-'.repeat(n)).join('  '));
-  for (const x of rt.rows) console.log(line2(x));
+  printAligned(rt.head, rt.rows);
   if (r.transIdleRssMiB)
     console.log(
       `trans RSS idle (before any load): ours ${f1(r.transIdleRssMiB.ts, 0)} MiB${r.transIdleRssMiB.go === undefined ? '' : `, go-zero's ${f1(r.transIdleRssMiB.go, 0)} MiB`}`,

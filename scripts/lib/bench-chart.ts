@@ -1,5 +1,5 @@
 // The SVG chart of `npm run bench`: tx/s per concurrency level, one bar per combination (and the ceiling).
-import type { BenchReport } from '../bench.ts';
+import type { BenchReport, ComboLevel } from '../bench.ts';
 import type { RuntimeStats } from './bench-probe.ts';
 
 const COLORS: Record<string, string> = {
@@ -83,6 +83,15 @@ const loop = (x: RuntimeStats | undefined): string => (x ? `${n(x.loopP99Ms, 1)}
 const gc = (x: RuntimeStats | undefined): string =>
   x ? `${x.gcCount}× ${n(x.gcTotalMs)} ms (${n(x.gcMaxMs, 1)})` : '–';
 
+/** One row per level and combination: its label, its concurrency, then `cells` of its result. */
+export function comboRows(r: BenchReport, cells: (v: ComboLevel) => string[]): string[][] {
+  return r.levels.flatMap((l) =>
+    Object.entries(l.results).flatMap(([id, v]) =>
+      v ? [[r.combos[id] as string, String(l.concurrency), ...cells(v)]] : [],
+    ),
+  );
+}
+
 /** Beside each p99: where our processes' tail goes (event-loop delay, GC pauses) and the memory of both. */
 export function runtimeRows(r: BenchReport): { head: string[]; rows: string[][] } {
   const head = [
@@ -98,24 +107,17 @@ export function runtimeRows(r: BenchReport): { head: string[]; rows: string[][] 
     'app heap',
     'trans heap',
   ];
-  const rows: string[][] = [];
-  for (const l of r.levels)
-    for (const [id, v] of Object.entries(l.results)) {
-      if (!v) continue;
-      rows.push([
-        r.combos[id] as string,
-        String(l.concurrency),
-        n(v.p99Ms, 1),
-        loop(v.appRuntime),
-        gc(v.appRuntime),
-        loop(v.transRuntime),
-        gc(v.transRuntime),
-        n(v.appRssPeakMiB),
-        n(v.transRssPeakMiB),
-        n(v.appHeapMiB, 1),
-        n(v.transHeapMiB, 1),
-      ]);
-    }
+  const rows = comboRows(r, (v) => [
+    n(v.p99Ms, 1),
+    loop(v.appRuntime),
+    gc(v.appRuntime),
+    loop(v.transRuntime),
+    gc(v.transRuntime),
+    n(v.appRssPeakMiB),
+    n(v.transRssPeakMiB),
+    n(v.appHeapMiB, 1),
+    n(v.transHeapMiB, 1),
+  ]);
   return { head, rows };
 }
 
