@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { activeTraceHeaders, TransMeter } from '@dtm-gozero/gozero';
+import { activeTraceHeaders, annotateActiveSpan, TransMeter } from '@dtm-gozero/gozero';
 import { status } from '@grpc/grpc-js';
 import { type CallOptions, invokeUnary } from './conn.ts';
 import { DtmError, DtmInputError, fromGrpcError, isServiceError } from './errors.ts';
@@ -147,6 +147,8 @@ export class TransBase {
 
   protected async call(rpc: DtmRpc, req: DtmRequest): Promise<void> {
     if (rpc !== 'abort') this.#meter.begin();
+    // The caller's span names the transaction (find its trace by dtm.gid in Jaeger).
+    annotateActiveSpan({ 'dtm.gid': this.gid, 'dtm.trans_type': this.transType });
     try {
       await invokeUnary(this.dtm, DtmService[rpc], req, { timeoutMs: this.options.callTimeoutMs });
       if (rpc !== 'prepare') this.#meter.end(rpc === 'submit' ? 'submitted' : 'aborted');

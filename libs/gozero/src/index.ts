@@ -32,8 +32,10 @@ export { enableMetrics, metricsEnabled, registry as metricsRegistry } from './me
 export {
   activeTraceHeaders,
   agentRunning,
+  annotateActiveSpan,
   currentTraceIds,
   flushAgent,
+  inSpan,
   installPropagation,
   startAgent,
   stopAgent,

@@ -1,6 +1,6 @@
 import { appendFileSync } from 'node:fs';
 import { Metadata } from '@grpc/grpc-js';
-import { context, propagation, trace } from '@opentelemetry/api';
+import { context, propagation, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
   CompositePropagator,
@@ -213,4 +213,27 @@ export function activeTraceHeaders(): Record<string, string> {
   const sc = trace.getActiveSpan()?.spanContext();
   if (sc && trace.isSpanContextValid(sc)) propagation.inject(context.active(), headers);
   return headers;
+}
+
+/**
+ * Runs `fn` in a new span (active for everything it calls: its calls to dtm and the branches then join this trace),
+ * ended when `fn` settles, ERROR when it throws. For code that starts work outside a gRPC handler (a CLI, a job).
+ */
+export async function inSpan<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  installPropagation();
+  return trace.getTracer(TRACE_NAME).startActiveSpan(name, async (span) => {
+    try {
+      return await fn();
+    } catch (err) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+      throw err;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+/** Adds attributes to the active span, if any (dtmgrpc tags the caller's span with the transaction's gid). */
+export function annotateActiveSpan(attributes: Record<string, string>): void {
+  trace.getActiveSpan()?.setAttributes(attributes);
 }
