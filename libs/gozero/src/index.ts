@@ -27,21 +27,18 @@ export { closeEtcdClients, registerEtcdAccount, registerEtcdTls, useEtcdConf } f
 export { Publisher, type PublisherOptions } from './discov/publisher.ts';
 export { Subscriber, type SubscriberListener } from './discov/subscriber.ts';
 export { logPrintf, stdPrefix } from './logx/std-log.ts';
-export { TransMeter, type TransOutcome } from './metrics/dtm.ts';
-export { enableMetrics, metricsEnabled, registry as metricsRegistry } from './metrics/rpc.ts';
+export { TransMeter } from './metrics/dtm.ts';
+export { enableMetrics, registry as metricsRegistry } from './metrics/rpc.ts';
 export {
   activeTraceHeaders,
-  agentRunning,
   annotateActiveSpan,
   currentTraceIds,
   flushAgent,
   inSpan,
-  installPropagation,
   startAgent,
   stopAgent,
-  TRACE_NAME,
 } from './trace/agent.ts';
-export { clientObserveInterceptor, type ObserveToggles, observeClientCall } from './trace/interceptors.ts';
+export { observeClientCall } from './trace/interceptors.ts';
 export { newRpcClient, type RpcClientOptions } from './zrpc/client.ts';
 export { ResolveError, resolveTarget } from './zrpc/resolve.ts';
 export { registerResolvers } from './zrpc/resolver.ts';
