@@ -122,6 +122,9 @@ export interface JaegerSpan {
   references: { refType: string; traceID: string; spanID: string }[];
   tags: { key: string; value: unknown }[];
   processID: string;
+  /** µs since the epoch, and µs. */
+  startTime: number;
+  duration: number;
 }
 
 export interface JaegerTrace {
@@ -133,7 +136,15 @@ export interface JaegerTrace {
 /** `GET /api/traces` with these parameters (e.g. service, tags). */
 export async function findTraces(queryUrl: string, params: Record<string, string>): Promise<JaegerTrace[]> {
   const qs = new URLSearchParams({ limit: '50', lookback: '1h', ...params });
-  const r = await fetch(`${queryUrl}/api/traces?${qs}`, { signal: AbortSignal.timeout(5000) });
+  let r: Response;
+  try {
+    r = await fetch(`${queryUrl}/api/traces?${qs}`, { signal: AbortSignal.timeout(5000) });
+  } catch (err) {
+    const why = (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message;
+    throw new Error(
+      `Jaeger's query API at ${queryUrl} does not answer (${why}); is Jaeger running (npm start -- --observe)?`,
+    );
+  }
   if (r.status !== 200) throw new Error(`jaeger /api/traces?${qs}: HTTP ${r.status} ${await r.text()}`);
   return ((await r.json()) as { data: JaegerTrace[] | null }).data ?? [];
 }

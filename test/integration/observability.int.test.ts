@@ -3,7 +3,9 @@
 // the app's span and the server span of every branch dtm (or the app) called, in TypeScript and in Go. Debian's
 // Prometheus scrapes our trans's DevServer and the go-zero trans's Prometheus agent; one PromQL finds both.
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type Child, gozeroYaml, root, start, tempFile } from '../../scripts/lib/child.ts';
 import {
@@ -15,7 +17,9 @@ import {
   startJaeger,
   startPrometheus,
 } from '../../scripts/lib/observability.ts';
+import { traceHtml } from '../../scripts/lib/trace-html.ts';
 import { buildGo, startTrans, type Trans } from '../../scripts/lib/twins.ts';
+import { CHROMIUM, chromium } from '../support/chromium.ts';
 import { eventually, freePort } from '../support/procs.ts';
 import { testDatabases, testStack } from '../support/stack-context.ts';
 
@@ -24,6 +28,8 @@ const hosts = stack.etcdEndpoints;
 let jaeger: Jaeger;
 let prometheus: Prometheus | undefined;
 const trans: Partial<Record<'ts' | 'go', Trans & { key: string; metrics: string }>> = {};
+/** One cross-dtm trace per language (the saga's), for the picture. */
+const sagaTraces: Partial<Record<'ts' | 'go', JaegerTrace>> = {};
 
 const telemetry = (name: string): string =>
   `Telemetry:\n  Name: ${name}\n  Endpoint: ${jaeger.otlpGrpc}\n  Batcher: otlpgrpc\n  Sampler: 1.0\n`;
@@ -162,3 +168,34 @@ test('Prometheus: the same PromQL returns series for our trans and the go-zero t
   const buckets = await promQuery(url, 'count by (job) (rpc_server_requests_duration_ms_bucket)');
   expect(buckets.map((s) => s.metric.job).sort()).toEqual(['trans-go', 'trans-ts']);
 }, 120_000);
+
+// docs/img/jaeger-trace.png (the docs' picture) with OBSERVABILITY_SCREENSHOT=docs, else a temp dir.
+test.skipIf(!CHROMIUM && !process.env.CI)(
+  'a saga across dtm into the go-zero trans, drawn from Jaeger in headless Chromium',
+  { timeout: 120_000 },
+  () => {
+    expect(CHROMIUM, 'Chromium is needed for this test: apt-get install chromium (.ci/run installs it)').toBeDefined();
+    const tr = sagaTraces.go;
+    if (!tr) throw new Error('the go saga trace was not found (see the Jaeger tests above)');
+    const dir = mkdtempSync(join(tmpdir(), 'trace-shot-'));
+    const shot =
+      process.env.OBSERVABILITY_SCREENSHOT === 'docs'
+        ? join(root, 'docs/img/jaeger-trace.png')
+        : join(dir, 'trace.png');
+    const page = join(dir, 'trace.html');
+    writeFileSync(page, traceHtml(tr));
+    try {
+      const dom = chromium(join(dir, 'profile'), ['--dump-dom', `file://${page}`]);
+      expect(dom.status, dom.stderr.slice(-2000)).toBe(0);
+      for (const svc of ['app', 'trans-go']) expect(dom.stdout).toContain(`data-service="${svc}"`);
+      expect(dom.stdout).toContain('trans.TransSvc/TransIn');
+      mkdirSync(dirname(shot), { recursive: true });
+      const r = chromium(join(dir, 'profile'), [`--screenshot=${shot}`, `file://${page}`], '1280,460');
+      expect(r.status, r.stderr.slice(-2000)).toBe(0);
+      const png = readFileSync(shot);
+      expect(png.subarray(1, 4).toString()).toBe('PNG');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
