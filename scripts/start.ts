@@ -2,7 +2,7 @@
 // .stack/dtm.log), trans in the foreground with its own output untouched. Arguments go to trans
 // (`npm start -- -f other.yaml`).
 //
-// `npm start -- --observe` also runs Jaeger (OTLP gRPC 127.0.0.1:4317, UI http://localhost:16686) and Prometheus
+// `npm start -- --observe` also runs Jaeger (OTLP gRPC 127.0.0.1:4317, query API :16686) and Prometheus
 // (http://localhost:9090, scraping trans's DevServer on 6060), and trans with apps/trans/etc/trans-observe.yaml
 // unless -f names another file (docs/observability.md).
 //
@@ -39,7 +39,9 @@ if (observe) {
     observers.push(jaeger.child);
     const prom = await startPrometheus([{ job: 'trans', target: '127.0.0.1:6060' }], { port: 9090 });
     observers.push(prom.child);
-    console.log(`npm start: Jaeger UI ${jaeger.queryUrl} (OTLP ${jaeger.otlpGrpc}), Prometheus ${prom.url}`);
+    console.log(
+      `npm start: Jaeger's query API ${jaeger.queryUrl} (OTLP ${jaeger.otlpGrpc}; see a transaction with npm run trace -- <gid>), Prometheus ${prom.url}`,
+    );
   } catch (err) {
     console.error(`npm start --observe: ${(err as Error).message}`);
     await Promise.all(observers.map((c) => c.stop()));
