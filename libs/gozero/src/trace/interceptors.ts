@@ -133,7 +133,8 @@ export function observeServerHandler(
   toggles: ObserveToggles = {},
 ): handleUnaryCall<unknown, unknown> {
   return (call: ServerUnaryCall<unknown, unknown>, cb: sendUnaryData<unknown>) => {
-    const traced = toggles.Trace !== false;
+    // No provider and no caller's trace: nothing to record or pass on (keeps the untraced path as it was).
+    const traced = toggles.Trace !== false && (agentRunning() || call.metadata.get('traceparent').length > 0);
     const metered = toggles.Prometheus !== false && metricsEnabled();
     if (!traced && !metered) return h(call, cb);
     const start = performance.now();
