@@ -59,7 +59,11 @@ afterAll(async () => {
 /** Runs `npm run app -- <mode>` against the trans under `key`, with Telemetry on; returns the gid it printed. */
 async function runApp(mode: string, key: string): Promise<string> {
   const config = tempFile('config.yaml', gozeroYaml(hosts, key) + telemetry('app'));
-  const bank = tempFile('bank.yaml', `Mysql:\n  DataSource: ${testDatabases().mysqlUrl}dtm_busi\n`);
+  // msg-db's local step: the bank named by a trans YAML (the same database as the ts trans's).
+  const bank = tempFile(
+    'bank.yaml',
+    `Name: trans.rpc\nListenOn: 127.0.0.1:1\nMysql:\n  DataSource: ${testDatabases().mysqlUrl}dtm_busi\n`,
+  );
   const app: Child = start(
     `app ${mode}`,
     process.execPath,
@@ -136,6 +140,7 @@ describe.each([
       expect(new Set(tr.spans.map((s) => s.traceID))).toEqual(new Set([tr.traceID]));
       // Our client's spans for the calls to dtm are in it too.
       expect(tr.spans.map((s) => s.operationName)).toContain('dtmgimp.Dtm/Submit');
+      if (mode === 'saga') sagaTraces[lang] = tr;
     },
     120_000,
   );

@@ -1,7 +1,15 @@
 // The trace across dtm, against the real dtm: the caller's W3C trace context goes into a transaction's branch
 // headers, dtm passes them on every branch call, so each branch joins the caller's trace; `traceBranches: false`
 // turns it off; the dtm client metrics count the transactions.
-import { currentTraceIds, enableMetrics, inSpan, metricsRegistry, startAgent, stopAgent } from '@dtm-gozero/gozero';
+import {
+  currentTraceIds,
+  enableMetrics,
+  inSpan,
+  metricsRegistry,
+  startAgent,
+  stopAgent,
+  telemetryConf,
+} from '@dtm-gozero/gozero';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { type BusiServer, startBusiServer } from '../../../test/support/busi.ts';
 import { DTM_ETCD } from '../../../test/support/dtm.ts';
@@ -18,16 +26,7 @@ const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/;
 
 beforeAll(async () => {
   busi = await startBusiServer(['TransOut', 'TransOutRevert', 'TransIn', 'TransInRevert', 'Confirm', 'Cancel']);
-  startAgent({
-    Name: 'dtmgrpc-test',
-    Endpoint: tempFile('spans.jsonl', ''),
-    Sampler: 1,
-    Batcher: 'file',
-    OtlpHeaders: {},
-    OtlpHttpPath: '',
-    OtlpHttpSecure: false,
-    Disabled: false,
-  });
+  startAgent(telemetryConf({ Name: 'dtmgrpc-test', Endpoint: tempFile('spans.jsonl', ''), Batcher: 'file' }));
   enableMetrics();
 });
 afterAll(async () => {

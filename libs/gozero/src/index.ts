@@ -21,6 +21,7 @@ export {
   type PrometheusConf,
   type TelemetryBatcher,
   type TelemetryConf,
+  telemetryConf,
 } from './conf/observability.ts';
 export { DevServer, DevServerError, PrometheusAgent } from './devserver/server.ts';
 export { closeEtcdClients, registerEtcdAccount, registerEtcdTls, useEtcdConf } from './discov/clients.ts';

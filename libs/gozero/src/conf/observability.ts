@@ -53,6 +53,20 @@ export interface ObservabilityConf {
   Middlewares: ObservabilityMiddlewares;
 }
 
+/** A TelemetryConf with go-zero's defaults for what `c` leaves out (for code that calls startAgent itself). */
+export function telemetryConf(c: Partial<TelemetryConf> & { Name: string }): TelemetryConf {
+  return {
+    Endpoint: '',
+    Sampler: 1,
+    Batcher: 'otlpgrpc',
+    OtlpHeaders: {},
+    OtlpHttpPath: '',
+    OtlpHttpSecure: false,
+    Disabled: false,
+    ...c,
+  };
+}
+
 function port(f: Fields, key: string, def: number): number {
   const p = f.int(key, def, 'a TCP port');
   if (p > 65535) f.fail(key, `must be a TCP port (0..65535), got ${p}`, 'fix its value');

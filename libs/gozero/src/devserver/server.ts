@@ -56,7 +56,7 @@ export class DevServerError extends Error {
 }
 
 /** An HTTP listener with fixed routes; `key` names the config section in errors (DevServer, Prometheus). */
-class RouteServer {
+export class RouteServer {
   readonly #routes = new Map<string, Handler>();
   readonly #key: string;
   readonly #host: string;
@@ -69,7 +69,7 @@ class RouteServer {
     this.#port = port;
   }
 
-  route(path: string, h: Handler): void {
+  protected route(path: string, h: Handler): void {
     this.#routes.set(path, h);
   }
 
@@ -130,61 +130,32 @@ class RouteServer {
  * go-zero's `prometheus.Enable()`), and with `EnablePprof` `/debug/pprof/heap` and `/debug/pprof/profile` give
  * V8's heap snapshot and CPU profile — Node's equivalents of Go's pprof.
  */
-export class DevServer {
-  readonly #http: RouteServer;
-
+export class DevServer extends RouteServer {
   constructor(conf: DevServerConf, ready: () => boolean) {
-    const http = new RouteServer('DevServer', conf.Host, conf.Port);
-    http.route('/', (_req, res) => {
-      res.writeHead(200, { 'Content-Type': 'application/json' }).end(`${JSON.stringify(http.routes)}\n`);
+    super('DevServer', conf.Host, conf.Port);
+    this.route('/', (_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(`${JSON.stringify(this.routes)}\n`);
     });
-    http.route(conf.HealthPath, (_req, res) => {
+    this.route(conf.HealthPath, (_req, res) => {
       if (ready()) res.writeHead(200).end(conf.HealthResponse);
       else res.writeHead(503).end('Service Unavailable\n');
     });
     if (conf.EnableMetrics) {
       enableMetrics();
-      http.route(conf.MetricsPath, metrics);
+      this.route(conf.MetricsPath, metrics);
     }
     if (conf.EnablePprof) {
-      http.route('/debug/pprof/heap', heap);
-      http.route('/debug/pprof/profile', profile);
+      this.route('/debug/pprof/heap', heap);
+      this.route('/debug/pprof/profile', profile);
     }
-    this.#http = http;
-  }
-
-  get port(): number {
-    return this.#http.port;
-  }
-
-  start(): Promise<void> {
-    return this.#http.start();
-  }
-
-  stop(): Promise<void> {
-    return this.#http.stop();
   }
 }
 
 /** go-zero's `prometheus.StartAgent`: when `Host` is set, `Host:Port` serves the registry at `Path`. */
-export class PrometheusAgent {
-  readonly #http: RouteServer;
-
+export class PrometheusAgent extends RouteServer {
   constructor(conf: PrometheusConf) {
+    super('Prometheus', conf.Host, conf.Port);
     enableMetrics();
-    this.#http = new RouteServer('Prometheus', conf.Host, conf.Port);
-    this.#http.route(conf.Path, metrics);
-  }
-
-  get port(): number {
-    return this.#http.port;
-  }
-
-  start(): Promise<void> {
-    return this.#http.start();
-  }
-
-  stop(): Promise<void> {
-    return this.#http.stop();
+    this.route(conf.Path, metrics);
   }
 }

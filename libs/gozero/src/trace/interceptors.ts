@@ -5,11 +5,9 @@ import {
   type Metadata,
   type Server,
   type ServerUnaryCall,
-  type ServiceDefinition,
   type ServiceError,
   type sendUnaryData,
   status,
-  type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import {
   type Attributes,
@@ -24,6 +22,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { metricsEnabled, observeRpc } from '../metrics/rpc.ts';
+import { wrapUnaryHandlers } from '../zrpc/unary-wrap.ts';
 import { agentRunning, installPropagation, TRACE_NAME } from './agent.ts';
 
 /** Which of go-zero's `Middlewares` run (unset = on, go-zero's default). */
@@ -166,16 +165,5 @@ export function observeServerHandler(
 /** Wraps every unary handler added to `server` from now on with observeServerHandler. */
 export function observeServer(server: Server, toggles: ObserveToggles = {}): void {
   installPropagation();
-  const add = server.addService.bind(server);
-  server.addService = (service: ServiceDefinition, impl: UntypedServiceImplementation): void => {
-    const wrapped: UntypedServiceImplementation = { ...impl };
-    for (const [name, def] of Object.entries(service)) {
-      if (def.requestStream || def.responseStream) continue;
-      for (const key of [name, def.originalName]) {
-        const h = key ? (impl[key] as handleUnaryCall<unknown, unknown> | undefined) : undefined;
-        if (key && typeof h === 'function') wrapped[key] = observeServerHandler(def.path, h, toggles);
-      }
-    }
-    add(service, wrapped);
-  };
+  wrapUnaryHandlers(server, (path, h) => observeServerHandler(path, h, toggles));
 }

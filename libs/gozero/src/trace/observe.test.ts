@@ -10,6 +10,7 @@ import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterAll, expect, test } from 'vitest';
 import { freePort, tempFile } from '../../../../test/support/procs.ts';
 import type { RpcServerConf } from '../conf/config.ts';
+import { telemetryConf } from '../conf/observability.ts';
 import { DevServerError } from '../devserver/server.ts';
 import { newRpcClient } from '../zrpc/client.ts';
 import { RpcServer } from '../zrpc/server.ts';
@@ -32,16 +33,7 @@ function conf(port: number, devPort: number): RpcServerConf {
     ListenOn: `127.0.0.1:${port}`,
     Mode: 'test',
     Timeout: 2000,
-    Telemetry: {
-      Name: 'trans.rpc',
-      Endpoint: spansFile,
-      Sampler: 1,
-      Batcher: 'file',
-      OtlpHeaders: {},
-      OtlpHttpPath: '',
-      OtlpHttpSecure: false,
-      Disabled: false,
-    },
+    Telemetry: telemetryConf({ Name: 'trans.rpc', Endpoint: spansFile, Batcher: 'file' }),
     DevServer: {
       Enabled: true,
       Host: '127.0.0.1',
@@ -182,16 +174,7 @@ test('an unreachable collector: one warning naming Batcher and Endpoint, then at
   const closed = await freePort();
   const lines: string[] = [];
   const exporter = new WarningExporter(
-    createExporter({
-      Name: 'x',
-      Endpoint: `127.0.0.1:${closed}`,
-      Sampler: 1,
-      Batcher: 'otlpgrpc',
-      OtlpHeaders: {},
-      OtlpHttpPath: '',
-      OtlpHttpSecure: false,
-      Disabled: false,
-    }),
+    createExporter(telemetryConf({ Name: 'x', Endpoint: `127.0.0.1:${closed}` })),
     `otlpgrpc 127.0.0.1:${closed}`,
     (l) => lines.push(l),
   );
