@@ -195,7 +195,7 @@ test.skipIf(!CHROMIUM && !process.env.CI)(
       for (const svc of ['app', 'trans-go']) expect(dom.stdout).toContain(`data-service="${svc}"`);
       expect(dom.stdout).toContain('trans.TransSvc/TransIn');
       mkdirSync(dirname(shot), { recursive: true });
-      const r = chromium(join(dir, 'profile'), [`--screenshot=${shot}`, `file://${page}`], '1280,460');
+      const r = chromium(join(dir, 'profile'), [`--screenshot=${shot}`, `file://${page}`], '1280,250');
       expect(r.status, r.stderr.slice(-2000)).toBe(0);
       const png = readFileSync(shot);
       expect(png.subarray(1, 4).toString()).toBe('PNG');
