@@ -42,23 +42,26 @@ export interface Jaeger {
   /** `127.0.0.1:<port>`: Telemetry.Endpoint for `Batcher: otlpgrpc`. */
   otlpGrpc: string;
   otlpHttp: string;
+  /** `http://127.0.0.1:<port>/api/v2/spans`: Telemetry.Endpoint for `Batcher: zipkin`. */
+  zipkin: string;
   /** `http://127.0.0.1:<port>`: the query API (`/api/traces`) and the UI. */
   queryUrl: string;
 }
 
 /**
- * Jaeger's all-in-one (in-memory storage) with OTLP gRPC/HTTP receivers and the query API on the given (default
+ * Jaeger's all-in-one (in-memory storage) with OTLP gRPC/HTTP and Zipkin receivers and the query API on the given (default
  * free) ports; its own telemetry off, so it opens no other port.
  */
 export async function startJaeger(
-  ports: { otlpGrpc?: number; otlpHttp?: number; query?: number; host?: string } = {},
+  ports: { otlpGrpc?: number; otlpHttp?: number; query?: number; zipkin?: number; host?: string } = {},
 ): Promise<Jaeger> {
   const host = ports.host ?? '127.0.0.1';
-  const [otlpGrpc, otlpHttp, query, queryGrpc] = [
+  const [otlpGrpc, otlpHttp, query, queryGrpc, zipkin] = [
     ports.otlpGrpc ?? (await freePort()),
     ports.otlpHttp ?? (await freePort()),
     ports.query ?? (await freePort()),
     await freePort(),
+    ports.zipkin ?? (await freePort()),
   ];
   const config = join(mkdtempSync(join(tmpdir(), 'jaeger-')), 'jaeger.yaml');
   writeFileSync(
@@ -67,7 +70,7 @@ export async function startJaeger(
   extensions: [jaeger_storage, jaeger_query]
   pipelines:
     traces:
-      receivers: [otlp]
+      receivers: [otlp, zipkin]
       processors: [batch]
       exporters: [jaeger_storage_exporter]
   telemetry:
@@ -95,6 +98,8 @@ receivers:
         endpoint: ${host}:${otlpGrpc}
       http:
         endpoint: ${host}:${otlpHttp}
+  zipkin:
+    endpoint: ${host}:${zipkin}
 processors:
   batch:
     timeout: 200ms
@@ -111,7 +116,13 @@ exporters:
     await child.stop(2000);
     throw err;
   }
-  return { child, otlpGrpc: `${host}:${otlpGrpc}`, otlpHttp: `${host}:${otlpHttp}`, queryUrl };
+  return {
+    child,
+    otlpGrpc: `${host}:${otlpGrpc}`,
+    otlpHttp: `${host}:${otlpHttp}`,
+    zipkin: `http://${host}:${zipkin}/api/v2/spans`,
+    queryUrl,
+  };
 }
 
 /** A span as Jaeger's query API returns it. */

@@ -6,7 +6,12 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { telemetryConf } from '@dtm-gozero/gozero';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+// The exporter factory is internal to the library (startAgent uses it): reached by path.
+import { createExporter, TRACE_NAME } from '../../libs/gozero/src/trace/agent.ts';
 import { type Child, gozeroYaml, root, start, tempFile } from '../../scripts/lib/child.ts';
 import {
   findTraces,
@@ -173,6 +178,34 @@ test('Prometheus: the same PromQL returns series for our trans and the go-zero t
   const buckets = await promQuery(url, 'count by (job) (rpc_server_requests_duration_ms_bucket)');
   expect(buckets.map((s) => s.metric.job).sort()).toEqual(['trans-go', 'trans-ts']);
 }, 120_000);
+
+test.each([
+  ['otlpgrpc', () => jaeger.otlpGrpc],
+  ['otlphttp', () => jaeger.otlpHttp],
+  ['zipkin', () => jaeger.zipkin],
+] as const)(
+  'Telemetry.Batcher %s: the exporter go-zero offers delivers to Jaeger',
+  async (batcher, endpoint) => {
+    const name = `exporter-${batcher}-${randomUUID().slice(0, 6)}`;
+    const exporter = createExporter(telemetryConf({ Name: name, Endpoint: endpoint(), Batcher: batcher }));
+    const provider = new TracerProvider({
+      resource: resourceFromAttributes({ 'service.name': name }),
+      spanProcessors: [new SimpleSpanProcessor({ exporter })],
+    });
+    provider.getTracer(TRACE_NAME).startSpan('trans.TransSvc/TransOut').end();
+    await provider.shutdown();
+    const [t] = await eventually(
+      async () => {
+        const found = await findTraces(jaeger.queryUrl, { service: name });
+        return found.length > 0 ? found : undefined;
+      },
+      20_000,
+      `a ${batcher} span of ${name} in Jaeger`,
+    );
+    expect(t?.spans.map((s) => s.operationName)).toEqual(['trans.TransSvc/TransOut']);
+  },
+  60_000,
+);
 
 // docs/img/jaeger-trace.png (the docs' picture) with OBSERVABILITY_SCREENSHOT=docs, else a temp dir.
 test.skipIf(!CHROMIUM && !process.env.CI)(
