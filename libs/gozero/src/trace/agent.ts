@@ -172,7 +172,7 @@ export function startAgent(c: TelemetryConf): void {
 }
 
 /** go-zero's `trace.StopAgent`: sends the spans still batched (bounded), then shuts the provider down. */
-export async function stopAgent(timeoutMs = 5000): Promise<void> {
+export async function stopAgent(timeoutMs = 3000): Promise<void> {
   const p = provider;
   if (!p) return;
   provider = undefined;
