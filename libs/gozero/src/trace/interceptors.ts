@@ -165,5 +165,5 @@ export function observeServerHandler(
 /** Wraps every unary handler added to `server` from now on with observeServerHandler. */
 export function observeServer(server: Server, toggles: ObserveToggles = {}): void {
   installPropagation();
-  wrapUnaryHandlers(server, (path, h) => observeServerHandler(path, h, toggles));
+  wrapUnaryHandlers(server, (h, path) => observeServerHandler(path, h, toggles));
 }
