@@ -1,4 +1,4 @@
-import type { Backend, BackendRequest } from './backend.ts';
+import type { Backend, BackendRequest } from './backend-types.ts';
 import type { DtmStore, MysqlServer, RedisServer } from './stores.ts';
 
 /** Options of `startDtmStack`. */
