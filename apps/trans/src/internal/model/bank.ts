@@ -3,6 +3,7 @@
 // a lock wait ends in an error dtm retries later instead of piling calls up on a drained pool.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   type BranchBarrier,
   DtmFailure,
@@ -23,7 +24,7 @@ export const SEED_ACCOUNTS: readonly [bigint, bigint][] = [
   [2n, 10_000n],
 ];
 
-const SQL_DIR = join(import.meta.dirname, '..', '..', '..', '..', '..', 'libs', 'dtmgrpc', 'sql');
+const SQL_DIR = fileURLToPath(new URL('.', import.meta.resolve('@dtm-gozero/dtmgrpc/sql/barrier.mysql.sql')));
 
 /** One balance change, as the ledger records it. */
 export interface LedgerKey {
