@@ -1,0 +1,43 @@
+// startDatabases beyond the README's example: PostgreSQL with the barrier table made twice (idempotent), its stop()
+// taking the servers and the data away, and bad input refused before anything starts.
+import { existsSync } from 'node:fs';
+import pg from 'pg';
+import { expect, test } from 'vitest';
+import { ensureBarrierTable } from './barrier.ts';
+import { startDatabases } from './databases.ts';
+import { TestkitError } from './errors.ts';
+import { portOpen } from './ports.ts';
+
+test('a PostgreSQL of its own: the barrier table is made (twice without harm); stop() removes server and data', async () => {
+  const dbs = await startDatabases({ servers: ['postgres'] });
+  try {
+    expect(Object.keys(dbs).sort()).toEqual(['dir', 'postgres', 'stop']);
+    const pool = new pg.Pool({ connectionString: dbs.postgres.url, connectionTimeoutMillis: 5000 });
+    try {
+      await ensureBarrierTable({ postgres: pool });
+      await pool.query(
+        "INSERT INTO dtm_barrier.barrier (gid, branch_id, op, barrier_id) VALUES ('g', '01', 'action', '01')",
+      );
+      await ensureBarrierTable({ postgres: pool });
+      const { rows } = await pool.query('SELECT gid, op FROM dtm_barrier.barrier');
+      expect(rows).toEqual([{ gid: 'g', op: 'action' }]);
+      expect((await pool.query('SHOW max_prepared_transactions')).rows).toEqual([{ max_prepared_transactions: '10' }]);
+    } finally {
+      await pool.end();
+    }
+  } finally {
+    await dbs.stop();
+    await dbs.stop(); // idempotent
+  }
+  expect(existsSync(dbs.dir)).toBe(false);
+  expect(await portOpen(dbs.postgres.port)).toBe(false);
+}, 180_000);
+
+test('bad input is refused before anything starts', async () => {
+  await expect(startDatabases({ servers: ['oracle' as 'mysql'] })).rejects.toThrow(
+    new TestkitError('unknown server "oracle"; valid: mysql, postgres, redis'),
+  );
+  await expect(startDatabases({ servers: [] })).rejects.toThrow(
+    'servers is empty; name at least one of mysql, postgres, redis',
+  );
+});
