@@ -10,6 +10,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { allSnippetFiles } from '../consumer/snippets.ts';
 import { root } from '../support/procs.ts';
@@ -230,5 +231,5 @@ test("every README's TypeScript example type-checks against the packed packages;
     { env: { DTM_BIN: join(root, '.cache/bin/dtm'), DTM_TESTKIT_BACKEND: 'local', CI: '1' }, timeout: 400_000 },
   );
   expect(vitest.code, vitest.out).toBe(0);
-  expect(vitest.out).toMatch(new RegExp(`Test Files\\s+${runnable.length} passed`));
+  expect(stripVTControlCharacters(vitest.out)).toMatch(new RegExp(`Test Files\\s+${runnable.length} passed`));
 }, 600_000);
