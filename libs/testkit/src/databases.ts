@@ -124,7 +124,8 @@ function dbSh(command: 'up' | 'down', env: NodeJS.ProcessEnv, timeoutMs: number)
       clearTimeout(timer);
       reject(err);
     });
-    child.once('exit', (code, signal) => {
+    // 'close', not 'exit': stderr is read to its end first
+    child.once('close', (code, signal) => {
       clearTimeout(timer);
       if (code === 0) resolve();
       else if (signal) reject(new Error(`db.sh ${command} did not finish within ${timeoutMs} ms\n${stderr.trim()}`));
@@ -133,11 +134,16 @@ function dbSh(command: 'up' | 'down', env: NodeJS.ProcessEnv, timeoutMs: number)
   });
 }
 
+// What the servers say when a port picked as free was taken meanwhile by another process (db.sh prints the last
+// lines of a server that exited during start-up): the start is tried again on other ports.
+const PORT_TAKEN = /address already in use|already in use|answers but not as|is taken by|already answers on/i;
+const ATTEMPTS = 3;
+
 /**
  * Starts a MariaDB, a PostgreSQL and a Redis of the caller's own (or those named in `servers`) on free loopback
  * ports, with their data in a temp dir, and resolves once each answers (and `initSql` is applied). The servers are
  * the ones installed on this machine (`mariadbd`, PostgreSQL's `initdb`/`pg_ctl`, `redis-server`); a missing one is
- * a `TestkitError` naming it and how to install it.
+ * a `TestkitError` naming it and how to install it. A port taken by another process meanwhile is retried on others.
  */
 export async function startDatabases<K extends DatabaseKind = DatabaseKind>(
   options: DatabasesOptions<K> = {},
@@ -149,6 +155,22 @@ export async function startDatabases<K extends DatabaseKind = DatabaseKind>(
   }
   if (servers.length === 0) throw new TestkitError('servers is empty; name at least one of mysql, postgres, redis');
   reapOrphanedDatabases();
+  const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(servers, options, Math.max(1000, deadline - Date.now()));
+    } catch (err) {
+      const taken = PORT_TAKEN.test(String((err as Error).cause ?? ''));
+      if (!taken || attempt >= ATTEMPTS || Date.now() >= deadline) throw err;
+    }
+  }
+}
+
+async function startOnce<K extends DatabaseKind>(
+  servers: K[],
+  options: DatabasesOptions<K>,
+  timeoutMs: number,
+): Promise<TestDatabases<K>> {
   const ports = await freePorts(servers.length);
   const port = (k: DatabaseKind): number => ports[servers.indexOf(k as K)] ?? 0;
   const dir = mkdtempSync(join(tmpdir(), DATABASES_DIR_PREFIX));
@@ -177,7 +199,7 @@ export async function startDatabases<K extends DatabaseKind = DatabaseKind>(
       }
     })());
   try {
-    await dbSh('up', env, options.timeoutMs ?? 120_000);
+    await dbSh('up', env, timeoutMs);
   } catch (err) {
     await stop().catch(() => {});
     throw new TestkitError(`the databases did not start (data in ${dir}, removed again): ${(err as Error).message}`, {
