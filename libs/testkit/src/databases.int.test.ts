@@ -1,12 +1,14 @@
 // startDatabases beyond the README's example: PostgreSQL with the barrier table made twice (idempotent), its stop()
 // taking the servers and the data away, and bad input refused before anything starts.
 import { existsSync } from 'node:fs';
+import { createConnection } from 'mysql2/promise';
 import pg from 'pg';
 import { expect, test } from 'vitest';
 import { ensureBarrierTable } from './barrier.ts';
 import { startDatabases } from './databases.ts';
 import { TestkitError } from './errors.ts';
 import { portOpen } from './ports.ts';
+import { startDtmStack } from './stack.ts';
 
 test('a PostgreSQL of its own: the barrier table is made (twice without harm); stop() removes server and data', async () => {
   const dbs = await startDatabases({ servers: ['postgres'] });
@@ -31,6 +33,26 @@ test('a PostgreSQL of its own: the barrier table is made (twice without harm); s
   }
   expect(existsSync(dbs.dir)).toBe(false);
   expect(await portOpen(dbs.postgres.port)).toBe(false);
+}, 180_000);
+
+test("dtm's mysql store on the test's own MariaDB: startDtmStack({ store: 'mysql', mysql: dbs.mysql })", async () => {
+  const dbs = await startDatabases({ servers: ['mysql'] });
+  try {
+    const stack = await startDtmStack({ backend: 'local', store: 'mysql', mysql: dbs.mysql });
+    try {
+      const conn = await createConnection({ uri: dbs.mysql.url, connectTimeout: 5000 });
+      try {
+        const [rows] = await conn.query('SHOW DATABASES LIKE ?', [stack.mysqlDatabase]);
+        expect(rows).toHaveLength(1);
+      } finally {
+        await conn.end();
+      }
+    } finally {
+      await stack.stop();
+    }
+  } finally {
+    await dbs.stop();
+  }
 }, 180_000);
 
 test('bad input is refused before anything starts', async () => {
