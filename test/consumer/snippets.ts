@@ -3,6 +3,7 @@
 // block without one continues the README's previous file. Lines after the path inside the comment are a hidden
 // prelude (imports and declarations a fragment assumes), put before the block. A file named `*.test.ts` is a vitest
 // test: it is run, the others are type-checked only (they need servers on fixed ports, as the README describes).
+// `<!-- snippet: skip -->` leaves out a block that is not code to compile (an API listing of signatures).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -20,6 +21,7 @@ export const READMES: readonly { id: string; file: string }[] = [
   { id: 'gozero', file: 'libs/gozero/README.md' },
   { id: 'dtmgrpc', file: 'libs/dtmgrpc/README.md' },
   { id: 'testkit', file: 'libs/testkit/README.md' },
+  { id: 'barrier', file: 'libs/dtmgrpc/BARRIER.md' },
 ];
 
 const FENCE = /^```ts\n([\s\S]*?)^```$/gm;
@@ -32,6 +34,7 @@ export function snippetFiles(markdown: string, id: string): SnippetFile[] {
     const marker = MARKER.exec(markdown.slice(Math.max(0, (m.index ?? 0) - 2000), m.index));
     const code = m[1] as string;
     const last = files.at(-1);
+    if (marker?.[1] === 'skip') continue;
     if (marker) {
       const path = `${id}/${marker[1]}`;
       if (files.some((f) => f.path === path)) throw new Error(`${id}: two snippets start ${marker[1]}`);
