@@ -86,10 +86,20 @@ mysql_up() {
     if is_root; then owner=mysql; u=(--user=mysql); fi
     if [ ! -d "$my_dir/mysql" ]; then
       say "mariadb: initialising $my_dir"
-      rm -rf "$my_dir" && mkdir -p "$my_dir"
-      chown "$owner" "$my_dir"
-      "$MYSQL_INSTALL_DB" --no-defaults --datadir="$my_dir" "${u[@]}" --auth-root-authentication-method=normal \
-        --skip-test-db >"$state/mariadb-init.log" 2>&1 || { tail -n 25 "$state/mariadb-init.log" >&2; die "mariadb-install-db failed"; }
+      # Twice at most: on a machine under heavy load its bootstrap server has been seen to fail once.
+      local try
+      for try in 1 2; do
+        rm -rf "$my_dir" && mkdir -p "$my_dir"
+        chown "$owner" "$my_dir"
+        if "$MYSQL_INSTALL_DB" --no-defaults --datadir="$my_dir" "${u[@]}" --auth-root-authentication-method=normal \
+          --skip-test-db >"$state/mariadb-init.log" 2>&1; then break; fi
+        if [ "$try" = 2 ]; then
+          grep -iE 'error|fail' "$state/mariadb-init.log" | head -n 10 >&2 || true
+          tail -n 25 "$state/mariadb-init.log" >&2
+          die "mariadb-install-db failed twice (log: $state/mariadb-init.log)"
+        fi
+        say "mariadb: mariadb-install-db failed; trying once more"
+      done
     fi
     rm -f "$my_sock"
     setsid "$MYSQLD" --no-defaults --datadir="$my_dir" "${u[@]}" --bind-address=127.0.0.1 --port="$MYSQL_PORT" \

@@ -1,12 +1,15 @@
 // startDatabases beyond the README's example: PostgreSQL with the barrier table made twice (idempotent), its stop()
 // taking the servers and the data away, and bad input refused before anything starts.
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import pg from 'pg';
 import { expect, test } from 'vitest';
 import { ensureBarrierTable } from './barrier.ts';
 import { startDatabases } from './databases.ts';
 import { TestkitError } from './errors.ts';
+import { onPath } from './paths.ts';
 import { portOpen } from './ports.ts';
 import { startDtmStack } from './stack.ts';
 
@@ -52,6 +55,33 @@ test("dtm's mysql store on the test's own MariaDB: startDtmStack({ store: 'mysql
     }
   } finally {
     await dbs.stop();
+  }
+}, 180_000);
+
+test("MariaDB's data dir initialisation failing once (as under heavy load) is tried again", async () => {
+  // The real mariadb-install-db behind a wrapper on PATH that fails its first run.
+  const real = onPath('mariadb-install-db');
+  expect(real, 'mariadb-install-db on PATH').toBeDefined();
+  const bin = mkdtempSync(join(tmpdir(), 'testkit-install-db-'));
+  writeFileSync(
+    join(bin, 'mariadb-install-db'),
+    `#!/usr/bin/env bash\nif [ ! -e '${bin}/failed' ]; then : >'${bin}/failed'; echo 'injected failure' >&2; exit 1; fi\nexec '${real}' "$@"\n`,
+  );
+  chmodSync(join(bin, 'mariadb-install-db'), 0o755);
+  const path = process.env.PATH;
+  process.env.PATH = `${bin}:${path}`;
+  try {
+    const dbs = await startDatabases({ servers: ['mysql'] });
+    try {
+      expect(existsSync(join(bin, 'failed'))).toBe(true);
+      const conn = await createConnection({ uri: dbs.mysql.url, connectTimeout: 5000 });
+      await conn.end();
+    } finally {
+      await dbs.stop();
+    }
+  } finally {
+    process.env.PATH = path;
+    rmSync(bin, { recursive: true, force: true });
   }
 }, 180_000);
 
