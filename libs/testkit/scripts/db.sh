@@ -33,7 +33,9 @@ die() { echo "db: $*" >&2; exit 1; }
 is_root() { [ "$(id -u)" = 0 ]; }
 # With DB_OWN_ONLY=1 a server already answering is not ours to use (the test suite's databases are its own).
 not_ours() { [ "$OWN_ONLY" = 1 ] && die "$1 already answers on 127.0.0.1:$2, but DB_OWN_ONLY=1 wants a server of its own there"; return 0; }
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+port_busy() { timeout 5 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"' _ "$1" 2>/dev/null; }
+# Every probe has a bound: something else on the port may accept a connection and never answer.
+probe() { timeout 5 "$@"; }
 alive() { [ -f "$state/$1.pid" ] && kill -0 "$(cat "$state/$1.pid")" 2>/dev/null; }
 first_cmd() { local c; for c in "$@"; do if command -v "$c" >/dev/null 2>&1; then command -v "$c"; return 0; fi; [ -x "$c" ] && { echo "$c"; return 0; }; done; return 1; }
 
@@ -68,8 +70,8 @@ my_sock="$my_dir/mysqld.sock" # inside the data dir: owned by the server's user
 
 mysql_tcp() { "$MYSQL_CLI" --no-defaults --protocol=TCP -h 127.0.0.1 -P "$MYSQL_PORT" -uroot "-p$MYSQL_PASSWORD" "$@"; }
 # "alive" even when the credentials are refused: that only says something listens and speaks MySQL.
-mysql_alive() { [ -n "$MYSQL_ADMIN" ] && "$MYSQL_ADMIN" --no-defaults --protocol=TCP -h 127.0.0.1 -P "$MYSQL_PORT" -uroot --connect-timeout=2 ping >/dev/null 2>&1; }
-mysql_ok() { [ -n "$MYSQL_CLI" ] && mysql_tcp --connect-timeout=2 -N -e 'select 1' >/dev/null 2>&1; }
+mysql_alive() { [ -n "$MYSQL_ADMIN" ] && probe "$MYSQL_ADMIN" --no-defaults --protocol=TCP -h 127.0.0.1 -P "$MYSQL_PORT" -uroot --connect-timeout=2 ping >/dev/null 2>&1; }
+mysql_ok() { [ -n "$MYSQL_CLI" ] && probe "$MYSQL_CLI" --no-defaults --protocol=TCP -h 127.0.0.1 -P "$MYSQL_PORT" -uroot "-p$MYSQL_PASSWORD" --connect-timeout=2 -N -e 'select 1' >/dev/null 2>&1; }
 
 mysql_up() {
   if mysql_ok; then
@@ -137,8 +139,8 @@ pg_run="$state/postgres-run"
 PSQL="$(first_cmd psql "$PG_BIN/psql" || true)"
 
 pg_psql() { PGPASSWORD="$PG_PASSWORD" PGCONNECT_TIMEOUT=2 PGOPTIONS="-c client_min_messages=warning" "$PSQL" -X -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres "$@"; }
-pg_alive() { port_busy "$PG_PORT" && { [ -z "$PG_BIN" ] || "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" -t 2 >/dev/null 2>&1; }; }
-pg_ok() { [ -n "$PSQL" ] && pg_psql -tAc 'select 1' >/dev/null 2>&1; }
+pg_alive() { port_busy "$PG_PORT" && { [ -z "$PG_BIN" ] || probe "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" -t 2 >/dev/null 2>&1; }; }
+pg_ok() { [ -n "$PSQL" ] && PGPASSWORD="$PG_PASSWORD" PGCONNECT_TIMEOUT=2 probe "$PSQL" -X -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -tAc 'select 1' >/dev/null 2>&1; }
 
 pg_up() {
   if pg_ok; then
@@ -182,7 +184,7 @@ pg_up() {
 REDIS_SERVER="$(first_cmd redis-server || true)"
 REDIS_CLI="$(first_cmd redis-cli || true)"
 redis_dir="$state/redis"
-redis_ok() { [ -n "$REDIS_CLI" ] && [ "$("$REDIS_CLI" -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; }
+redis_ok() { [ -n "$REDIS_CLI" ] && [ "$(probe "$REDIS_CLI" -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; }
 
 redis_up() {
   if redis_ok; then

@@ -111,24 +111,34 @@ export function reapOrphanedDatabases(): number {
   return reaped;
 }
 
-/** Runs db.sh with a deadline; rejects with its stderr. */
+/**
+ * Runs db.sh with a deadline; rejects with its stderr. At the deadline its whole process group is killed (a client
+ * stuck on a port could otherwise keep it, and its stderr, open); the servers it started run in sessions of their
+ * own and are stopped by `db.sh down` from their pid files.
+ */
 function dbSh(command: 'up' | 'down', env: NodeJS.ProcessEnv, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', [DB_SH, command], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('bash', [DB_SH, command], { env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-4000);
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const timer = setTimeout(() => {
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      reject(new Error(`db.sh ${command} did not finish within ${timeoutMs} ms\n${stderr.trim()}`));
+    }, timeoutMs);
     child.once('error', (err) => {
       clearTimeout(timer);
       reject(err);
     });
     // 'close', not 'exit': stderr is read to its end first
-    child.once('close', (code, signal) => {
+    child.once('close', (code) => {
       clearTimeout(timer);
       if (code === 0) resolve();
-      else if (signal) reject(new Error(`db.sh ${command} did not finish within ${timeoutMs} ms\n${stderr.trim()}`));
       else reject(new Error(`db.sh ${command} exited with code ${code}:\n${stderr.trim()}`));
     });
   });
