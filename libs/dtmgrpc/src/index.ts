@@ -27,6 +27,7 @@ export { TccGrpc, type TccMethods, tccFromGrpc, tccGlobalTransaction } from './t
 export { DtmTopicError, deleteTopic, subscribe, unsubscribe } from './topics.ts';
 export { genGid, localGid, type TransOptions } from './trans-base.ts';
 export {
+  type ExecuteOptions,
   WorkflowDataError,
   type WorkflowDataType,
   type WorkflowHandler,

@@ -22,6 +22,17 @@ export class WorkflowDataError extends DtmInputError {
   override name = 'WorkflowDataError';
 }
 
+/** Per-run settings of `execute`. */
+export interface ExecuteOptions {
+  /** Aborts the run between steps; the workflow is then left for dtm to resume. */
+  signal?: AbortSignal;
+  /**
+   * Options for this run only, set after the registered `custom`. A run resumed by dtm does not have them: put what
+   * a resume must keep in `register`'s `custom`.
+   */
+  custom?: (wf: Workflow) => void;
+}
+
 interface Entry {
   handler: WorkflowHandler<unknown>;
   custom: ((wf: Workflow) => void) | undefined;
@@ -96,12 +107,7 @@ export class WorkflowRegistry {
    * Resolves with the handler's result. Rejects with DtmFailure when it rolled back; any other error leaves the
    * workflow to dtm, which resumes it through the callback service.
    */
-  async execute(
-    name: string,
-    gid: string,
-    data: Uint8Array | unknown,
-    opts: { signal?: AbortSignal } = {},
-  ): Promise<Buffer> {
+  async execute(name: string, gid: string, data: Uint8Array | unknown, opts: ExecuteOptions = {}): Promise<Buffer> {
     const entry = this.#entries.get(name);
     if (!entry) {
       throw new DtmInputError(
@@ -126,6 +132,7 @@ export class WorkflowRegistry {
     this.#running.add(key);
     try {
       return await this.#run(
+        opts.custom,
         entry,
         name,
         gid,
@@ -137,7 +144,14 @@ export class WorkflowRegistry {
     }
   }
 
-  async #run(entry: Entry, name: string, gid: string, data: Buffer, signal: AbortSignal | undefined): Promise<Buffer> {
+  async #run(
+    custom: ExecuteOptions['custom'],
+    entry: Entry,
+    name: string,
+    gid: string,
+    data: Buffer,
+    signal: AbortSignal | undefined,
+  ): Promise<Buffer> {
     let arg: unknown = data;
     if (entry.dataType) {
       try {
@@ -151,6 +165,7 @@ export class WorkflowRegistry {
     }
     const wf = new Workflow(this.dtm, name, gid, signal);
     entry.custom?.(wf);
+    custom?.(wf);
     // Submit carries them too, as the Go client's: dtm stores the submitted request over the prepared one.
     const stored = {
       QueryPrepared: this.callbackUrl,
