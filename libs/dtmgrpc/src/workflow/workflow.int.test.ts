@@ -5,12 +5,12 @@ import { createPool, type Pool as MysqlPool } from 'mysql2/promise';
 import { Pool as PgPool } from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type BusiServer, startTransSvc } from '../../../../test/support/busi.ts';
-import { DTM_GRPC, dtmQuery, dtmStatus, finalTrans } from '../../../../test/support/dtm.ts';
+import { DTM_GRPC, dtmOptions, dtmQuery, dtmStatus, finalTrans } from '../../../../test/support/dtm.ts';
 import { stopGrpcServer } from '../../../../test/support/grpc.ts';
 import { freePort, type Proc, root, runNode } from '../../../../test/support/procs.ts';
 import { testDatabases } from '../../../../test/support/stack-context.ts';
 import { closeConnections, invokeUnary } from '../conn.ts';
-import { DtmError, DtmFailure, DtmInputError, toGrpcStatus } from '../errors.ts';
+import { DtmError, DtmFailure, DtmInputError, DtmOngoing, toGrpcStatus } from '../errors.ts';
 import { WorkflowService } from '../gen/workflow.ts';
 import { localGid } from '../trans-base.ts';
 import type { XaDb } from '../xa-local.ts';
@@ -205,6 +205,92 @@ describe('workflow against the real dtm', () => {
     const [prepared] = await mysql.query('XA RECOVER');
     expect((prepared as { data: unknown }[]).map((r) => String(r.data))).not.toContain(`${gid}-04`);
   }, 150_000);
+});
+
+describe('workflow options and guards', () => {
+  test('compensateErrorBranch, a gRPC-error mapping of its own, and the transaction options reach dtm', async () => {
+    const gid = localGid();
+    // TransIn answers INVALID_ARGUMENT: by default a plain error (left for dtm); mapped here to FAILURE
+    busi.on('TransIn', () => Promise.reject(Object.assign(new Error('bad'), { code: 3, details: 'bad account' })), gid);
+    const r = new WorkflowRegistry(DTM_GRPC, registry.callbackUrl.replace('/workflow.Workflow/Execute', ''));
+    let stored: Record<string, unknown> = {};
+    r.register(
+      'opts',
+      async (wf) => {
+        wf.newBranch().onRollback(() => wf.callBranch(busi.target, Svc.transOutRevert, req));
+        await wf.callBranch(busi.target, Svc.transOut, req);
+        // read while prepared: dtm's boltdb store keeps only what the final Submit carries, options not among them
+        stored = dtmOptions(await dtmQuery(wf.gid));
+        wf.newBranch().onRollback(() => wf.callBranch(busi.target, Svc.transInRevert, req));
+        await wf.callBranch(busi.target, Svc.transIn, req);
+      },
+      (wf) => {
+        wf.options.compensateErrorBranch = true;
+        wf.options.grpcErrorToDtmError = (err, context) =>
+          (err as { code?: number }).code === 3 ? new DtmFailure(`${context}: refused for good`) : err;
+        wf.options.timeoutToFail = 60;
+        wf.options.retryInterval = 7;
+      },
+    );
+    const err = await r.execute('opts', gid, Buffer.alloc(0)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DtmFailure);
+    expect((err as Error).message).toMatch(/branch 02 action .*TransIn: refused for good/);
+    // the failed branch is compensated too (compensateErrorBranch), last first
+    expect(busi.log(gid, true)).toEqual([
+      'TransOut:action:01',
+      'TransIn:action:02',
+      'TransInRevert:rollback:02',
+      'TransOutRevert:rollback:01',
+    ]);
+    const t = await dtmQuery(gid);
+    expect(t.transaction?.status).toBe('failed');
+    expect(stored).toMatchObject({ timeout_to_fail: 60, retry_interval: 7 });
+  });
+
+  test('the same gid running in this process is answered ONGOING (dtm calling back early retries later)', async () => {
+    const gid = localGid();
+    let release: () => void = () => undefined;
+    let reached: () => void = () => undefined;
+    const atGate = new Promise<void>((res) => {
+      reached = res;
+    });
+    const r = new WorkflowRegistry(DTM_GRPC, '127.0.0.1:1');
+    r.register('gate', async (wf) => {
+      await wf.newBranch().do(async () => {
+        reached();
+        await new Promise<void>((res) => {
+          release = res;
+        });
+      });
+    });
+    const first = r.execute('gate', gid, Buffer.alloc(0));
+    await atGate;
+    await expect(r.execute('gate', gid, Buffer.alloc(0))).rejects.toBeInstanceOf(DtmOngoing);
+    release();
+    await first;
+    expect(await dtmStatus(gid)).toBe('succeed');
+  });
+
+  test('an AbortSignal stops the run before the next step; the workflow stays for dtm', async () => {
+    const gid = localGid();
+    const ac = new AbortController();
+    const r = new WorkflowRegistry(DTM_GRPC, '127.0.0.1:1');
+    const ran: string[] = [];
+    r.register('abortable', async (wf) => {
+      await wf.newBranch().do(async () => {
+        ran.push('01');
+        ac.abort();
+      });
+      await wf.newBranch().do(async () => {
+        ran.push('02');
+      });
+    });
+    const err = await r.execute('abortable', gid, Buffer.alloc(0), { signal: ac.signal }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DtmError);
+    expect((err as Error).message).toMatch(/AbortError.*left unfinished and dtm resumes it/);
+    expect(ran).toEqual(['01']);
+    expect(await dtmStatus(gid)).toBe('prepared');
+  });
 });
 
 describe('workflow bad input: typed errors, nothing sent to dtm', () => {
