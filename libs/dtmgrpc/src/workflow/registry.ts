@@ -6,6 +6,7 @@ import { DtmError, DtmFailure, DtmInputError, DtmOngoing, isServiceError, toGrpc
 import { type DtmProgressesReply, DtmService } from '../gen/dtmgimp.ts';
 import type { Empty } from '../gen/google/protobuf/empty.ts';
 import { type WorkflowData, WorkflowService } from '../gen/workflow.ts';
+import { dtmCallError } from '../trans-base.ts';
 import { Workflow } from './workflow.ts';
 
 /** A workflow's body: steps on `wf`, then its result (stored by dtm with the outcome). */
@@ -176,7 +177,7 @@ export class WorkflowRegistry {
     try {
       reply = await invokeUnary(this.dtm, DtmService.prepareWorkflow, prepare, { timeoutMs: wf.options.callTimeoutMs });
     } catch (err) {
-      throw wf.mapError(err, `dtm PrepareWorkflow via ${this.dtm} (workflow '${name}' ${gid})`) as Error;
+      throw dtmCallError(this.dtm, `PrepareWorkflow (workflow '${name}' ${gid})`, err);
     }
     const st = reply.Transaction?.Status;
     if (st === 'succeed') return Buffer.from(reply.Transaction?.Result ?? '', 'base64');

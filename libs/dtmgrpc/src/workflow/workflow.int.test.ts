@@ -302,6 +302,24 @@ describe('workflow bad input: typed errors, nothing sent to dtm', () => {
     expect(await dtmStatus(gid)).toBeUndefined();
   });
 
+  test('dtm down: a DtmError that names dtm and the fix, within the call deadline', async () => {
+    const r = new WorkflowRegistry('127.0.0.1:1', '127.0.0.1:1');
+    r.register(
+      'down',
+      async () => undefined,
+      (wf) => {
+        wf.options.callTimeoutMs = 3000;
+      },
+    );
+    const started = Date.now();
+    const err = await r.execute('down', localGid(), Buffer.alloc(0)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DtmError);
+    expect((err as Error).message).toMatch(
+      /dtm PrepareWorkflow \(workflow 'down' \S+\) via 127\.0\.0\.1:1 failed \(is dtm running and registered\? or pass its direct address\)/,
+    );
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
   test('a name registered twice', () => {
     expect(() => registry.register('transfer', async () => undefined)).toThrow(
       /workflow 'transfer' is registered already/,
