@@ -186,13 +186,19 @@ export class WorkflowRegistry {
 
     let result: Buffer = Buffer.alloc(0);
     let failure: DtmFailure | undefined;
+    let badInput: DtmInputError | undefined;
     try {
       const r = await entry.handler(wf, arg);
       if (r instanceof Uint8Array) result = Buffer.from(r.buffer, r.byteOffset, r.byteLength);
     } catch (err) {
       const mapped = wf.mapError(err, `workflow '${name}' ${gid}`);
-      if (!(mapped instanceof DtmFailure)) throw handlerError(name, gid, mapped);
-      failure = mapped;
+      if (mapped instanceof DtmInputError) {
+        // The handler misuses the API (a streaming descriptor, a step without newBranch…): every resume would stop
+        // at the same place, so roll back what was done and end the workflow instead of leaving it to dtm.
+        badInput = mapped;
+        failure = new DtmFailure(mapped.message, { cause: mapped });
+      } else if (mapped instanceof DtmFailure) failure = mapped;
+      else throw handlerError(name, gid, mapped);
     }
     await wf.runPhase2(failure !== undefined);
     await wf.callDtm(
@@ -206,6 +212,7 @@ export class WorkflowRegistry {
         },
       }),
     );
+    if (badInput) throw badInput;
     if (failure) throw failure;
     return result;
   }

@@ -337,6 +337,10 @@ describe('workflow bad input: typed errors, nothing sent to dtm', () => {
     expect(err).toBeInstanceOf(DtmInputError);
     expect((err as Error).message).toMatch(/streaming method; dtm can only call unary methods/);
     expect(busi.log(gid)).toEqual([]);
+    // a handler that misuses the API would stop there on every resume: the workflow ends, failed, with the reason
+    const t = await dtmQuery(gid);
+    expect(t.transaction?.status).toBe('failed');
+    expect(t.transaction?.rollback_reason).toMatch(/streaming method/);
   });
 
   test('a step without newBranch(), and two actions in one branch', async () => {
@@ -352,7 +356,9 @@ describe('workflow bad input: typed errors, nothing sent to dtm', () => {
     await expect(r.execute('no-branch', localGid(), Buffer.alloc(0))).rejects.toThrow(
       /call newBranch\(\) before each step/,
     );
-    await expect(r.execute('two-actions', localGid(), Buffer.alloc(0))).rejects.toThrow(/one action per branch/);
+    const gid = localGid();
+    await expect(r.execute('two-actions', gid, Buffer.alloc(0))).rejects.toThrow(/one action per branch/);
+    expect(await dtmStatus(gid)).toBe('failed');
   });
 
   test('resuming a workflow whose stored data no longer decodes: WorkflowDataError, INVALID_ARGUMENT to dtm', async () => {
