@@ -1,14 +1,15 @@
 import { join } from 'node:path';
+import { RpcServer } from '@dtm-gozero/gozero';
 import { AdjustInfo, TransSvcService as Svc } from '@dtm-gozero/proto/trans';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { createPool, type Pool as MysqlPool } from 'mysql2/promise';
 import { Pool as PgPool } from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type BusiServer, startTransSvc } from '../../../../test/support/busi.ts';
-import { DTM_GRPC, dtmOptions, dtmQuery, dtmStatus, finalTrans } from '../../../../test/support/dtm.ts';
+import { DTM_ETCD, DTM_GRPC, dtmOptions, dtmQuery, dtmStatus, finalTrans } from '../../../../test/support/dtm.ts';
 import { stopGrpcServer } from '../../../../test/support/grpc.ts';
 import { freePort, type Proc, root, runNode } from '../../../../test/support/procs.ts';
-import { testDatabases } from '../../../../test/support/stack-context.ts';
+import { testDatabases, testStack } from '../../../../test/support/stack-context.ts';
 import { closeConnections, invokeUnary } from '../conn.ts';
 import { DtmError, DtmFailure, DtmInputError, DtmOngoing, toGrpcStatus } from '../errors.ts';
 import { WorkflowService } from '../gen/workflow.ts';
@@ -205,6 +206,47 @@ describe('workflow against the real dtm', () => {
     const [prepared] = await mysql.query('XA RECOVER');
     expect((prepared as { data: unknown }[]).map((r) => String(r.data))).not.toContain(`${gid}-04`);
   }, 150_000);
+});
+
+describe('the callback service on RpcServer, registered in etcd', () => {
+  test('dtm finds the service through etcd and resumes the workflow there; finished steps are not run again', async () => {
+    const etcd = { Hosts: testStack().etcdEndpoints, Key: `wf-rpc-${localGid()}` };
+    const r = new WorkflowRegistry(DTM_ETCD, `etcd://${etcd.Hosts.join(',')}/${etcd.Key}`);
+    const ran: string[] = [];
+    let crash = true;
+    r.register(
+      'rpc-wf',
+      async (wf) => {
+        await wf.newBranch().do(async () => {
+          ran.push('01');
+        });
+        if (crash) {
+          crash = false;
+          throw new TypeError('first run dies here');
+        }
+        await wf.newBranch().do(async () => {
+          ran.push('02');
+        });
+      },
+      (wf) => {
+        wf.options.retryInterval = 1;
+      },
+    );
+    const server = new RpcServer(
+      { Name: 'wf.rpc', ListenOn: `127.0.0.1:${await freePort()}`, Mode: 'pro', Timeout: 5000, Etcd: etcd },
+      (s) => r.addTo(s),
+    );
+    await server.start();
+    try {
+      const gid = localGid();
+      await expect(r.execute('rpc-wf', gid, Buffer.alloc(0))).rejects.toThrow(/first run dies here/);
+      expect(await dtmStatus(gid)).toBe('prepared');
+      expect((await finalTrans(gid, 60_000)).transaction?.status).toBe('succeed');
+      expect(ran).toEqual(['01', '02']);
+    } finally {
+      await server.stop(1000);
+    }
+  }, 90_000);
 });
 
 describe('workflow options and guards', () => {
