@@ -9,7 +9,7 @@ import { type WorkflowData, WorkflowService } from '../gen/workflow.ts';
 import { dtmCallError } from '../trans-base.ts';
 import { Workflow } from './workflow.ts';
 
-/** A workflow's body: steps on `wf`, then its result (stored by dtm with the outcome). */
+/** A workflow's body: steps on `wf`, then its result, bytes (stored by dtm with the outcome; anything else: none). */
 export type WorkflowHandler<D = Buffer> = (wf: Workflow, data: D) => Promise<unknown>;
 
 /** A message type of ts-proto's output (`AdjustInfo`): how a workflow's data is written and read back. */

@@ -118,7 +118,10 @@ export class Workflow extends TransBase {
     return this.onCommit((bb) => fn(bb, false)).onRollback((bb) => fn(bb, true));
   }
 
-  /** A recorded local step: `fn`'s result is stored in dtm and returned again, without running it, on a resume. */
+  /**
+   * A recorded local step: `fn`'s result (bytes; anything else counts as none) is stored in dtm and returned again,
+   * without running `fn`, on a resume.
+   */
   async do(fn: (bb: BranchBarrier) => Promise<unknown>): Promise<Buffer> {
     const r = await this.#recorded(async (bb) => {
       try {
