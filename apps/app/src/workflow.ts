@@ -6,8 +6,10 @@ import { DtmInputError, WorkflowRegistry } from '@dtm-gozero/dtmgrpc';
 import { AdjustInfo, TransSvcService as Svc } from '@dtm-gozero/proto/trans';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 
-/** The example's workflow: a saga step (TransOut, rolled back by TransOutRevert), a TCC step (TransIn, confirmed by
- * TransInConfirm, cancelled by TransInRevert) and a local step. */
+/**
+ * The example's workflow: a saga step (TransOut, rolled back by TransOutRevert), a TCC step (TransIn, confirmed by
+ * TransInConfirm, cancelled by TransInRevert) and a local step.
+ */
 export const EXAMPLE_WORKFLOW = 'app-example';
 /** A bank transfer: TransOut from one account, then TransIn to the other; a refusal rolls the debit back. */
 export const TRANSFER_WORKFLOW = 'bank-transfer';
