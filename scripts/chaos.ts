@@ -653,7 +653,7 @@ if (import.meta.main) {
       process.exitCode = 2;
     })
     .finally(() => {
-      stopAppWorkflows(); // the callback server of the workflow transfers
+      void stopAppWorkflows(); // the callback server of the workflow transfers
       closeConnections();
       closeEtcdClients();
     });

@@ -226,13 +226,13 @@ async function main(): Promise<void> {
 
 main()
   .then(() => {
-    stopAppWorkflows();
+    void stopAppWorkflows();
     closeConnections();
     closeEtcdClients();
   })
   .catch((err: unknown) => {
     console.error(`app: ${err instanceof Error ? err.message : String(err)}`);
-    stopAppWorkflows();
+    void stopAppWorkflows();
     closeConnections();
     closeEtcdClients();
     process.exit(1);

@@ -39,17 +39,22 @@ const transferData = {
 interface Running {
   registry: WorkflowRegistry;
   server: Server;
-  key: string;
 }
-let running: Running | undefined;
+// The one registry of this process, as a promise: concurrent transfers (the chaos suite runs 8 at once) must share
+// the server that the first of them starts, not each start one that nothing would stop.
+let running: { key: string; started: Promise<Running> } | undefined;
 
 /** The registry of this process for dtm `dtm` and trans at `busiServer`, its callback server started on first use. */
 export async function appWorkflows(dtm: string, busiServer: string): Promise<WorkflowRegistry> {
   const key = `${dtm}\n${busiServer}`;
-  if (running) {
-    if (running.key !== key) throw new DtmInputError('the app runs workflows against one dtm and one trans at a time');
-    return running.registry;
+  if (running && running.key !== key) {
+    throw new DtmInputError('the app runs workflows against one dtm and one trans at a time');
   }
+  running ??= { key, started: startRegistry(dtm, busiServer) };
+  return (await running.started).registry;
+}
+
+async function startRegistry(dtm: string, busiServer: string): Promise<Running> {
   const server = new Server();
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
@@ -57,14 +62,14 @@ export async function appWorkflows(dtm: string, busiServer: string): Promise<Wor
   const registry = new WorkflowRegistry(dtm, `127.0.0.1:${port}`);
   register(registry, busiServer);
   registry.addTo(server);
-  running = { registry, server, key };
-  return registry;
+  return { registry, server };
 }
 
 /** Stops the callback server (the CLI's last step, so that the process can exit). */
-export function stopAppWorkflows(): void {
-  running?.server.forceShutdown();
+export async function stopAppWorkflows(): Promise<void> {
+  const r = running;
   running = undefined;
+  (await r?.started.catch(() => undefined))?.server.forceShutdown();
 }
 
 function register(registry: WorkflowRegistry, s: string): void {
