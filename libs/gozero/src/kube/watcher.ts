@@ -14,6 +14,8 @@ export interface SliceWatchOptions {
   /** First retry delay after a failure, doubled up to `maxRetryMs` (defaults 1 s and 5 s). */
   retryMs?: number | undefined;
   maxRetryMs?: number | undefined;
+  /** Where the configuration is read from (default process.env: KUBERNETES_SERVICE_*, KUBECONFIG, HOME). */
+  env?: NodeJS.ProcessEnv | undefined;
 }
 
 /**
@@ -30,6 +32,7 @@ export class EndpointSliceWatcher {
   readonly #events: SliceWatchEvents;
   readonly #retryMs: number;
   readonly #maxRetryMs: number;
+  readonly #env: NodeJS.ProcessEnv | undefined;
   #delay: number;
   #lw: K8s.ListWatch<K8s.V1EndpointSlice> | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -42,6 +45,7 @@ export class EndpointSliceWatcher {
     this.#events = events;
     this.#retryMs = options.retryMs ?? 1000;
     this.#maxRetryMs = options.maxRetryMs ?? 5000;
+    this.#env = options.env;
     this.#delay = this.#retryMs;
   }
 
@@ -64,7 +68,7 @@ export class EndpointSliceWatcher {
     let cfg: ReturnType<typeof loadKubeConfig>;
     try {
       k8s = await clientNode();
-      cfg = loadKubeConfig(k8s);
+      cfg = loadKubeConfig(k8s, this.#env);
     } catch (err) {
       this.#fail(err instanceof KubeError ? err : new KubeError((err as Error).message, undefined, { cause: err }));
       return;
