@@ -400,6 +400,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
         Secret: 'secrets',
         Deployment: 'deployments',
         StatefulSet: 'statefulsets',
+        Job: 'jobs',
         Role: 'roles',
         RoleBinding: 'rolebindings',
         ClusterRole: 'clusterroles',
