@@ -29,7 +29,9 @@ const kinds = (k: string[]) => manifests.filter((m) => k.includes(m.kind));
 
 test('the manifests are what the docs say: dtm without a registry, trans and app through k8s://, probes, POD_IP', () => {
   const text = (name: string) => readFileSync(join(DIR, name), 'utf8');
-  const dtmCm = kinds(['ConfigMap']).find((m) => m.metadata.name === 'dtm-config') as { data: Record<string, string> };
+  const dtmCm = kinds(['ConfigMap']).find((m) => m.metadata.name === 'dtm-config') as unknown as {
+    data: Record<string, string>;
+  };
   const dtmConf = dtmCm.data['config.yaml'];
   expect(dtmConf).toMatch(/Target: ""/);
   expect(text('40-app.yaml')).toMatch(/Target: k8s:\/\/dtm-gozero\/trans:50081/);
