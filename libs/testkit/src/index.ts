@@ -5,6 +5,7 @@ export type { Backend, BackendRequest } from './backend.ts';
 export { TestkitError } from './errors.ts';
 export { type EtcdOptions, type EtcdServer, type EtcdTlsFiles, startEtcd } from './etcd.ts';
 export {
+  inClusterCommand,
   KUBE_VERSION,
   type KubeApiServer,
   type KubeApiServerOptions,

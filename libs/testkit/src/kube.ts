@@ -588,3 +588,29 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     throw err;
   }
 }
+
+/**
+ * The command that runs `argv` as a process in a pod of `sa` would see the cluster: client-go (go-zero, dtm's
+ * go-zero driver) reads its in-cluster token and CA only from the fixed /var/run/secrets/kubernetes.io/serviceaccount,
+ * so `argv` runs in a private mount namespace (`unshare -m`, as root) with a tmpfs on /run (/var/run) holding that
+ * directory; nothing outside the namespace sees it. Pass `env` (KUBERNETES_SERVICE_HOST/PORT) to the process too.
+ */
+export function inClusterCommand(
+  sa: KubeServiceAccount,
+  argv: string[],
+): { command: string; args: string[]; env: Record<string, string> } {
+  if (process.getuid?.() !== 0)
+    throw new TestkitError(
+      'inClusterCommand needs root (a mount namespace with a tmpfs on /run); run the test as root',
+    );
+  const unshare = onPath('unshare');
+  if (!unshare) throw new TestkitError('inClusterCommand needs unshare (util-linux); install it');
+  const script =
+    'set -e; mount -t tmpfs tmpfs /run; d=/run/secrets/kubernetes.io/serviceaccount; mkdir -p "$d"; ' +
+    'cp "$SA_DIR/token" "$SA_DIR/ca.crt" "$SA_DIR/namespace" "$d/"; exec "$@"';
+  return {
+    command: unshare,
+    args: ['--mount', '--propagation', 'private', 'sh', '-c', script, 'in-cluster', ...argv],
+    env: { ...sa.inCluster.env, SA_DIR: sa.inCluster.dir },
+  };
+}
