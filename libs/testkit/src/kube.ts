@@ -3,9 +3,9 @@
 // one under a prefix of its own, else one started here), with certificates made by openssl and RBAC on. There is
 // no controller manager: a test publishes a service's pods itself (`publishService`), as the endpoint and
 // endpoint-slice controllers would.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { homedir, networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,10 +13,10 @@ import { promisify } from 'node:util';
 import { onProcessExit } from './cleanup.ts';
 import { TestkitError } from './errors.ts';
 import { type EtcdServer, startEtcd } from './etcd.ts';
-import { childEnv } from './local.ts';
-import { onPath } from './paths.ts';
+import { executable, onPath } from './paths.ts';
 import { freePorts, releasePorts } from './ports.ts';
 import { waitUntil } from './probe.ts';
+import { spawnLogged } from './spawn-logged.ts';
 
 const run = promisify(execFile);
 
@@ -105,15 +105,6 @@ export interface KubeApiServer {
   restart(): Promise<void>;
   /** Stops it (and an etcd of its own) and removes its files; safe to call more than once. */
   stop(): Promise<void>;
-}
-
-function executable(f: string): boolean {
-  try {
-    accessSync(f, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Where this repository's setup leaves kube-apiserver: .cache/bin, and a per-user copy. */
@@ -344,19 +335,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     ];
     mkdirSync(join(dir, 'certs'), { recursive: true });
     const spawnServer = (): void => {
-      const p = spawn(bin, args, { cwd: dir, env: childEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
-      proc = p;
-      exited = new Promise((resolve) => p.once('exit', () => resolve()));
-      let partial = '';
-      p.stderr?.on('data', (d: Buffer) => {
-        const lines = (partial + d.toString()).split('\n');
-        partial = lines.pop() ?? '';
-        for (const line of lines) {
-          tail.push(line);
-          if (tail.length > 40) tail.shift();
-          log(`[kube-apiserver] ${line}`);
-        }
-      });
+      ({ proc, exited } = spawnLogged(bin, args, { cwd: dir, name: 'kube-apiserver', tail, keep: 40, log }));
     };
     const waitReady = (): Promise<void> =>
       waitUntil(
