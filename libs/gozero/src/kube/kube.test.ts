@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -165,4 +166,29 @@ describe('configuration: in-cluster, else kubeconfig, else one clear error', () 
     );
     expect(down.message).toBe('cannot reach the Kubernetes API server at https://x:6443 for watch: ECONNREFUSED');
   });
+});
+
+test('without the optional peer @kubernetes/client-node, a k8s:// target says what to install', () => {
+  // A resolve hook hides the package, as in an install without it.
+  const dir = mkdtempSync(join(tmpdir(), 'kube-nolib-'));
+  const hide = join(dir, 'hide.mjs');
+  writeFileSync(
+    hide,
+    `import { registerHooks } from 'node:module';
+registerHooks({ resolve(spec, ctx, next) {
+  if (spec === '@kubernetes/client-node')
+    throw Object.assign(new Error("Cannot find package '@kubernetes/client-node'"), { code: 'ERR_MODULE_NOT_FOUND' });
+  return next(spec, ctx);
+} });`,
+  );
+  const script = join(dir, 'run.mjs');
+  writeFileSync(
+    script,
+    `import { resolveTarget } from ${JSON.stringify(join(import.meta.dirname, '..', 'zrpc', 'resolve.ts'))};
+await resolveTarget('k8s://prod/trans:8080').catch((e) => console.log(e.reason + ': ' + e.message));`,
+  );
+  const r = spawnSync(process.execPath, ['--import', hide, script], { encoding: 'utf8', timeout: 30_000 });
+  expect(r.stdout.trim(), r.stderr).toBe(
+    'kube-unreachable: k8s://prod/trans:8080: k8s:// targets need the optional peer dependency @kubernetes/client-node: npm install @kubernetes/client-node',
+  );
 });
