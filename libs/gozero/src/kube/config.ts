@@ -134,7 +134,7 @@ export function describeKubeError(err: unknown, what: string, server: string): K
   if (status === 403) {
     return new KubeError(
       `the API server at ${server} forbids ${what}${said}: grant get, list and watch on endpointslices ` +
-        '(apiGroups: ["discovery.k8s.io"]) to this service account with a Role and RoleBinding, as deploy/k8s/rbac.yaml does',
+        '(apiGroups: ["discovery.k8s.io"]) to this service account with a Role and RoleBinding, as deploy/k8s/10-rbac.yaml does',
       403,
       { cause: err },
     );

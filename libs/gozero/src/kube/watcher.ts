@@ -77,9 +77,14 @@ export class EndpointSliceWatcher {
     const api = cfg.kc.makeApiClient(k8s.DiscoveryV1Api);
     const { namespace, service } = this.#t;
     const selector = `kubernetes.io/service-name=${service}`;
+    // After every full list (the first, after a 410), report once even when nothing changed or nothing is there:
+    // the ListWatch applies the items synchronously once this resolves, so a report scheduled now sees them all.
+    // (Not after `start()`: that waits for the watch's response headers, which a server may hold back.)
     const list = async (): Promise<K8s.V1EndpointSliceList> => {
       const l = await api.listNamespacedEndpointSlice({ namespace, labelSelector: selector });
       this.lists++;
+      this.#delay = this.#retryMs;
+      this.#scheduleEmit(lw, true);
       return l;
     };
     const lw = new k8s.ListWatch<K8s.V1EndpointSlice>(
@@ -101,11 +106,6 @@ export class EndpointSliceWatcher {
     });
     this.#lw = lw;
     await lw.start();
-    // Listed and watching (an error would have cleared #lw): report even an empty list, once.
-    if (this.#lw === lw) {
-      this.#delay = this.#retryMs;
-      this.#scheduleEmit(lw, true);
-    }
   }
 
   /** One report per burst: a list fires a callback per slice, and only the whole picture is worth sending. */

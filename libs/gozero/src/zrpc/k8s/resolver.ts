@@ -27,8 +27,11 @@ export class KubeResolver implements experimental.Resolver {
     this.#options = options;
   }
 
+  /** The :authority of calls: `service.namespace[:port]` (a port *name* is no port to grpc-js's URL parsing). */
   static getDefaultAuthority(target: GrpcUri): string {
-    return target.path.replace(/^\/+|\/+$/g, '');
+    const t = parseKubeTarget(target.authority ?? '', target.path);
+    if (typeof t === 'string') return target.path.replace(/^\/+|\/+$/g, '').replace(/:.*$/, '');
+    return `${t.service}.${t.namespace}${typeof t.port === 'number' ? `:${t.port}` : ''}`;
   }
 
   updateResolution(): void {
