@@ -5,7 +5,7 @@
 //     resolves the k8s:// branch URLs the app sends; the app (our client) finds trans through `Target: k8s://…`;
 //   - a real go-zero v1.4.4 client (interop/go-client) calls trans through k8s:// the same way.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -30,6 +30,8 @@ let transPort: number;
 let trans: Proc;
 let dtmGrpc: number;
 let dtmHttp: number;
+/** dtm's working directory (its boltdb file). */
+const dtmDir = mkdtempSync(join(tmpdir(), 'kube-dtm-'));
 
 /** Runs `argv` as in a pod of `sa`. */
 function inCluster(argv: string[], cwd: string): Proc {
@@ -77,7 +79,7 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
-  const dtm = inCluster([DTM, '-c', dtmConf], mkdtempSync(join(tmpdir(), 'kube-dtm-')));
+  const dtm = inCluster([DTM, '-c', dtmConf], dtmDir);
   await eventually(
     async () => ((await fetch(`http://127.0.0.1:${dtmHttp}/api/ping`)).ok ? true : undefined),
     30_000,
@@ -88,6 +90,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const p of procs) p.kill('SIGKILL');
   await kube?.stop();
+  rmSync(dtmDir, { recursive: true, force: true });
 });
 
 test('the app reaches trans through Target: k8s://…, and dtm resolves the k8s:// branch URLs: a msg and a TCC succeed', async () => {

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import { buildTarget, parseServerMethod, parseTarget } from '../zrpc/target.ts';
 import { describeKubeError, KubeError, loadKubeConfig } from './config.ts';
 import { readyAddresses, type SliceLike, whyNoAddress } from './endpoints.ts';
@@ -98,6 +98,7 @@ describe('readyAddresses: the pods to dial', () => {
 
 describe('configuration: in-cluster, else kubeconfig, else one clear error', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kube-test-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   test('nothing at all', () => {
     const err = (() => {
@@ -188,6 +189,7 @@ registerHooks({ resolve(spec, ctx, next) {
 await resolveTarget('k8s://prod/trans:8080').catch((e) => console.log(e.reason + ': ' + e.message));`,
   );
   const r = spawnSync(process.execPath, ['--import', hide, script], { encoding: 'utf8', timeout: 30_000 });
+  rmSync(dir, { recursive: true, force: true });
   expect(r.stdout.trim(), r.stderr).toBe(
     'kube-unreachable: k8s://prod/trans:8080: k8s:// targets need the optional peer dependency @kubernetes/client-node: npm install @kubernetes/client-node',
   );

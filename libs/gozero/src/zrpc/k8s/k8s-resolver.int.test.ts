@@ -1,7 +1,7 @@
 // The k8s:// resolver against a real kube-apiserver (@dtm-gozero/testkit's startKubeApiServer, storing in the
 // suite's etcd): the pods of a service published as the endpoint-slice controller would, and TransSvc instances
 // listening on this machine's non-loopback address (the API server refuses loopback pod IPs) as the pods.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type KubeApiServer, type KubeServiceAccount, podIp, startEtcd, startKubeApiServer } from '@dtm-gozero/testkit';
@@ -25,6 +25,8 @@ let sa: KubeServiceAccount;
 const servers: RpcServer[] = [];
 const ports: number[] = [];
 const clients: Client[] = [];
+/** A HOME without ~/.kube/config. */
+const emptyHome = mkdtempSync(join(tmpdir(), 'k8s-home-'));
 const saved = { KUBECONFIG: process.env.KUBECONFIG, HOST: process.env.KUBERNETES_SERVICE_HOST };
 
 beforeAll(async () => {
@@ -46,6 +48,7 @@ afterAll(async () => {
   for (const c of clients) c.close();
   await Promise.all(servers.map((s) => s.stop()));
   await kube?.stop();
+  rmSync(emptyHome, { recursive: true, force: true });
   process.env.KUBECONFIG = saved.KUBECONFIG;
   if (saved.HOST !== undefined) process.env.KUBERNETES_SERVICE_HOST = saved.HOST;
 });
@@ -174,7 +177,7 @@ describe('API-server outages and watch expiry', () => {
       const w = new EndpointSliceWatcher(
         { namespace: 'shop', service: 'trans', port: 'grpc' },
         { update: (a) => updates.push(a), error: (e) => errors.push(e.message) },
-        { env: { KUBECONFIG: own.kubeconfig, HOME: mkdtempSync(join(tmpdir(), 'k8s-home-')) } },
+        { env: { KUBECONFIG: own.kubeconfig, HOME: emptyHome } },
       );
       w.start();
       try {
@@ -254,7 +257,7 @@ describe('bad input: one clear message each, no hang', () => {
   test('no in-cluster config and no kubeconfig', async () => {
     const home = process.env.HOME;
     process.env.KUBECONFIG = '';
-    process.env.HOME = mkdtempSync(join(tmpdir(), 'k8s-home-'));
+    process.env.HOME = emptyHome;
     try {
       const f = await failure(client('k8s://shop/config-less:grpc'));
       expect(f.details).toMatch(/no Kubernetes configuration for k8s:\/\/ targets: not in a pod .* and no kubeconfig/);
