@@ -136,3 +136,14 @@ test("go-zero's answer to a service that does not exist: the dial fails at once 
   expect(await go.exited(30_000)).not.toBe(0);
   expect(go.stderr()).toMatch(/endpoints "nosuch" not found/);
 }, 60_000);
+
+test("our resolver in a pod: the service account's in-cluster config (no kubeconfig), as go-zero's", async () => {
+  const script = tempFile(
+    'resolve.ts',
+    `import { resolveTarget } from ${JSON.stringify(join(root, 'libs/gozero/src/zrpc/resolve.ts'))};
+console.log((await resolveTarget('k8s://shop/trans:${transPort}')).join(','));`,
+  );
+  const p = inCluster([process.execPath, script], root);
+  expect(await p.exited(30_000), p.stderr()).toBe(0);
+  expect(p.stdout().trim()).toBe(`${ip}:${transPort}`);
+}, 60_000);
