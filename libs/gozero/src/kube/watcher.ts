@@ -98,14 +98,16 @@ export class EndpointSliceWatcher {
     lw.on('add', changed);
     lw.on('update', changed);
     lw.on('delete', changed);
-    lw.on('error', (err: unknown) => {
+    const broken = (err: unknown): void => {
       if (this.#lw !== lw) return;
       this.#lw = undefined;
       void lw.stop();
       this.#fail(describeKubeError(err, what, cfg.server));
-    });
+    };
+    lw.on('error', broken);
     this.#lw = lw;
-    await lw.start();
+    // Failures inside list and watch arrive as 'error' events; the catch is for anything thrown before them.
+    await lw.start().catch(broken);
   }
 
   /** One report per burst: a list fires a callback per slice, and only the whole picture is worth sending. */
