@@ -9,9 +9,13 @@ import {
   buildTarget,
   clientConfFrom,
   closeEtcdClients,
+  inSpan,
+  observabilityFrom,
   ResolveError,
   readYaml,
   resolveTarget,
+  startAgent,
+  stopAgent,
   useEtcdConf,
 } from '@dtm-gozero/gozero';
 import { type Bank, openBank } from '@dtm-gozero/trans/bank';
@@ -202,6 +206,9 @@ async function main(): Promise<void> {
   // trans's target as go-zero v1.4 builds it from etc/config.yaml: etcd://127.0.0.1:2379/trans.
   const doc = appYaml(file);
   const busiServer = busiTargetOf(doc, file, values.dtm as string);
+  // go-zero's Telemetry key: each global transaction runs in a span `app <mode>`, which its branches join.
+  const { Telemetry } = observabilityFrom(doc, file, 'app');
+  if (Telemetry) startAgent(Telemetry);
   const ctx: ModeContext = {
     dtm: values.dtm as string,
     busiServer,
@@ -218,11 +225,11 @@ async function main(): Promise<void> {
 
   const runs: [string, string, boolean][] = [];
   if (mode === undefined) {
-    const gids = await seed(ctx);
+    const gids = await inSpan('app seed', () => seed(ctx));
     runs.push(['msg', gids.msg, false], ['tcc', gids.tcc, false]);
   } else {
     const run = { msg, tcc, saga, xa, 'msg-db': msgDb }[mode];
-    runs.push([mode, await run(ctx), ctx.fail]);
+    runs.push([mode, await inSpan(`app ${mode}`, () => run(ctx)), ctx.fail]);
   }
 
   let unexpected = false;
@@ -237,15 +244,17 @@ async function main(): Promise<void> {
 }
 
 main()
-  .then(() => {
+  .then(async () => {
+    await stopAgent(); // sends the spans still batched (bounded)
     closeConnections();
     closeEtcdClients();
   })
-  .catch((err: unknown) => {
+  .catch(async (err: unknown) => {
     let m = err instanceof Error ? err.message : String(err);
     // The same hint trans gives: in this repo etcd comes from the stack scripts.
     if (/\betcd at \S+ is unreachable/.test(m)) m += ' (in this repo: `npm run stack:up` starts etcd and dtm)';
     console.error(`app: ${m}`);
+    await stopAgent();
     closeConnections();
     closeEtcdClients();
     // 3: dtm did not tell how the transaction ended, so the app cannot say whether money moved.

@@ -11,6 +11,7 @@ import {
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { parseListenOn, type RpcServerConf } from '../conf/config.ts';
+import { ServiceObservers } from '../devserver/observe.ts';
 import { Publisher } from '../discov/publisher.ts';
 import { HealthServer, ServingStatus } from './health.ts';
 
@@ -77,6 +78,9 @@ export class RpcServer {
   readonly conf: RpcServerConf;
   readonly health: HealthServer | undefined;
   readonly #options: RpcServerOptions;
+  /** Telemetry, DevServer, Prometheus and their interceptors (devserver/observe.ts). */
+  readonly observers: ServiceObservers;
+  #ready = false;
   #publisher: Publisher | undefined;
 
   constructor(conf: RpcServerConf, register: (server: Server) => void, options: RpcServerOptions = {}) {
@@ -86,6 +90,8 @@ export class RpcServer {
       this.health = new HealthServer();
       this.health.addTo(this.server);
     }
+    // Installed first, so it runs outermost (go-zero: tracing and metrics before the timeout interceptor).
+    this.observers = new ServiceObservers(conf, this.server, () => this.#ready);
     if (conf.Timeout > 0) withUnaryTimeout(this.server, conf.Timeout);
     register(this.server);
   }
@@ -104,6 +110,7 @@ export class RpcServer {
     const inUseMessage = `ListenOn ${ListenOn}: the port is already in use; stop the other process or choose another ListenOn`;
     const { host, port } = parseListenOn(ListenOn);
     if (port > 0 && (await portTaken(host, port))) throw new ServerStartError(inUseMessage);
+    await this.observers.start();
     await new Promise<number>((resolve, reject) => {
       this.server.bindAsync(bindTo, ServerCredentials.createInsecure(), (err, port) => {
         if (!err) return resolve(port);
@@ -114,6 +121,9 @@ export class RpcServer {
           }),
         );
       });
+    }).catch(async (err) => {
+      await this.observers.stop();
+      throw err;
     });
     if (this.conf.Etcd) {
       try {
@@ -124,10 +134,12 @@ export class RpcServer {
         await this.#publisher.keepAlive();
       } catch (err) {
         this.server.forceShutdown();
+        await this.observers.stop();
         throw err;
       }
     }
     this.health?.setServingStatus('', ServingStatus.SERVING);
+    this.#ready = true;
   }
 
   /**
@@ -137,6 +149,7 @@ export class RpcServer {
    */
   async stop(graceMs = DRAIN_MS): Promise<void> {
     const deadline = Date.now() + graceMs;
+    this.#ready = false;
     this.health?.shutdown();
     try {
       await this.#publisher?.stop();
@@ -156,6 +169,7 @@ export class RpcServer {
           resolve();
         });
       });
+      await this.observers.stop();
     }
   }
 }
