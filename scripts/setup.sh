@@ -3,7 +3,7 @@
 #   etcd  — Debian package etcd-server (etcd 3.4), plus etcd-client for etcdctl;
 #   dtm   — v1.19.0 built from the Go module proxy into .cache/bin/dtm (git-ignored; skipped when present);
 #   the Go interop binaries (interop/) into .cache/bin (skipped when up to date);
-#   kube-apiserver v1.37.2 for the Kubernetes tests (scripts/setup-kube.sh; cached, first build about 5 minutes).
+#   kube-apiserver v1.37.2 for the Kubernetes tests (scripts/setup-kube.sh; cached; the first build takes long: 31 min on a busy 2-core machine).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 DTM_VERSION="v1.19.0"
