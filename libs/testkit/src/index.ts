@@ -17,6 +17,16 @@ export { type WaitForStatusOptions, waitForStatus } from './dtm-status.ts';
 export { TestkitError } from './errors.ts';
 export { type EtcdOptions, type EtcdServer, type EtcdTlsFiles, startEtcd } from './etcd.ts';
 export { DTM_SERVICE_KEY } from './etcd-args.ts';
+export {
+  inClusterCommand,
+  KUBE_VERSION,
+  type KubeApiServer,
+  type KubeApiServerOptions,
+  type KubePod,
+  type KubeServiceAccount,
+  podIp,
+  startKubeApiServer,
+} from './kube.ts';
 export { freePort } from './ports.ts';
 export { etcdPrefix } from './probe.ts';
 export { startDtmStack } from './stack.ts';
