@@ -177,9 +177,24 @@ function mysqlBank(source: Extract<DataSource, { dialect: 'mysql' }>): Bank {
     deadline(pool.getConnection(), DB_WAIT_MS, `database ${source.shown}: waiting for a pooled connection`, (c) =>
       c.release(),
     );
-  /** Every statement carries mysql2's client-side timeout. */
-  const q = (c: mysql.Pool | mysql.PoolConnection, sql: string, values: unknown[] = []) =>
-    c.query({ sql, timeout: DB_WAIT_MS }, values);
+  /**
+   * Every statement carries mysql2's client-side timeout. mysql2 only stops waiting: the statement goes on running
+   * on the server (a metadata-lock wait has no server-side bound), holding what it locked, so a timed-out one is
+   * killed from another session (KILL QUERY, bounded too) before its error goes up.
+   */
+  const q = async (c: mysql.Pool | mysql.PoolConnection, sql: string, values: unknown[] = []) => {
+    try {
+      return await c.query({ sql, timeout: DB_WAIT_MS }, values);
+    } catch (err) {
+      const threadId = (c as { threadId?: unknown }).threadId; // a pooled connection's; a pool query has none
+      if ((err as { code?: string }).code === 'PROTOCOL_SEQUENCE_TIMEOUT' && typeof threadId === 'number') {
+        await deadline(pool.query({ sql: 'KILL QUERY ?', timeout: 1000 }, [threadId]), 1000, 'KILL QUERY').catch(
+          () => undefined,
+        );
+      }
+      throw err;
+    }
+  };
   const affected = (r: unknown): number => {
     const n = (r as { affectedRows?: unknown }).affectedRows;
     if (typeof n !== 'number') throw new Error('bank: MySQL returned no affectedRows');
@@ -290,12 +305,23 @@ function mysqlBank(source: Extract<DataSource, { dialect: 'mysql' }>): Bank {
       await bb.queryPreparedMysql({ query: (sql, values) => q(pool, sql, values) as Promise<[unknown, unknown]> });
     },
     async xa(call, busi) {
-      await xaLocalTransaction(
-        call,
-        {
-          mysql: pool as unknown as mysql.Pool & { getConnection(): Promise<MysqlXaConnection & mysql.PoolConnection> },
+      // Phase 1's connection comes bounded (acquire) and with its own lock wait: a pooled session keeps whatever
+      // innodb_lock_wait_timeout its last barrier call set (0 for dtm's calls), which phase 1 must not inherit.
+      const xaPool = {
+        query: (sql: string, values: unknown[]) => q(pool, sql, values) as Promise<[unknown, unknown]>,
+        getConnection: async () => {
+          const c = await acquire();
+          try {
+            await q(c, 'SET SESSION innodb_lock_wait_timeout = 1');
+          } catch (err) {
+            c.destroy();
+            throw err;
+          }
+          return c as unknown as MysqlXaConnection & mysql.PoolConnection;
         },
-        (conn, info) => busi(onConn(conn as unknown as mysql.PoolConnection), info),
+      };
+      await xaLocalTransaction(call, { mysql: xaPool }, (conn, info) =>
+        busi(onConn(conn as unknown as mysql.PoolConnection), info),
       );
     },
     async balances() {
