@@ -574,7 +574,7 @@ test('a mysql2 callback pool is refused with a message naming what to pass (mysq
   expect(await bb.callWithMysql(mysqlPool, async () => ran.push('busi'))).toBe('executed');
 });
 
-test('XA phase 2 by a user with rights on the barrier table only: an unknown XID is done (MariaDB lets it list XA RECOVER; MySQL 8 refuses, and then Go'''s rule applies)', async () => {
+test('XA phase 2 by a user with rights on the barrier table only: an unknown XID is done (MariaDB lets it list XA RECOVER; MySQL 8 refuses, then the Go rule applies)', async () => {
   const { mysql } = testDatabases();
   const user = `xa_${randomUUID().slice(0, 6)}`;
   await mysqlPool.query(`CREATE USER '${user}'@'%' IDENTIFIED BY 'pw'`);
