@@ -21,7 +21,7 @@ import { Client, credentials, Metadata, type ServiceError, status } from '@grpc/
 import { createConnection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { bankOf, startBankTrans } from '../support/bank.ts';
-import { DTM_GRPC, DTM_HTTP, dtmQuery, dtmStatus } from '../support/dtm.ts';
+import { DTM_GRPC, dtmForceStop, dtmQuery, dtmStatus } from '../support/dtm.ts';
 import {
   appConfig,
   eventually,
@@ -220,12 +220,7 @@ test('msg branch that can never apply: trans answers a retriable error, logs one
   );
   // Not FAILURE: dtm keeps it (a msg branch is retried until it succeeds); the operator ends it.
   expect(await dtmStatus(gid)).toBe('submitted');
-  const res = await fetch(`${DTM_HTTP}/api/dtmsvr/forceStop`, {
-    method: 'POST',
-    body: JSON.stringify({ gid }),
-    signal: AbortSignal.timeout(5000),
-  });
-  expect(res.ok, await res.text()).toBe(true);
+  await dtmForceStop(gid);
   expect(await dtmStatus(gid)).toBe('failed');
   expect(await balanceOf(payee)).toBe(1000n);
 });
@@ -369,11 +364,7 @@ describe("a global transaction's error says what happened, with its gid", () => 
       expect((err as Error).message).toMatch(new RegExp(`saga ${gid} not finished: dtm keeps it`));
       expect(await dtmStatus(gid)).toBe('submitted');
     } finally {
-      await fetch(`${DTM_HTTP}/api/dtmsvr/forceStop`, {
-        method: 'POST',
-        body: JSON.stringify({ gid }),
-        signal: AbortSignal.timeout(5000),
-      });
+      await dtmForceStop(gid);
     }
   });
 
