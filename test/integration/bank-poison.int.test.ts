@@ -266,7 +266,7 @@ test('health: a body of one byte 0x80 (a truncated varint) is refused at once, a
   expect(await raw(trans.port, '/grpc.health.v1.Health/Check', Buffer.alloc(0))).toBe(null);
 });
 
-test('trans with `MySQL:` (any key case) is the bank: a transfer moves money', { timeout: 60_000 }, async () => {
+test('trans with `MySQL:` / `datasource:` (keys in any case) is the bank: a transfer moves money', { timeout: 60_000 }, async () => {
   const port = await freePort();
   const key = `trans-case-${randomUUID().slice(0, 8)}`;
   const hosts = testStack()
@@ -274,7 +274,7 @@ test('trans with `MySQL:` (any key case) is the bank: a transfer moves money', {
     .join('');
   const config = tempFile(
     'trans.yaml',
-    `Name: trans.rpc\nListenOn: 127.0.0.1:${port}\nEtcd:\n  Hosts:\n${hosts}  Key: ${key}\nMySQL:\n  DataSource: ${dsn}\n`,
+    `Name: trans.rpc\nListenOn: 127.0.0.1:${port}\nEtcd:\n  Hosts:\n${hosts}  Key: ${key}\nMySQL:\n  datasource: ${dsn}\n`,
   );
   const p = runNode(TRANS, ['-f', config], join(root, 'apps/trans'));
   try {
