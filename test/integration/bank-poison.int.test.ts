@@ -266,7 +266,9 @@ test('health: a body of one byte 0x80 (a truncated varint) is refused at once, a
   expect(await raw(trans.port, '/grpc.health.v1.Health/Check', Buffer.alloc(0))).toBe(null);
 });
 
-test('trans with `MySQL:` / `datasource:` (keys in any case) is the bank: a transfer moves money', { timeout: 60_000 }, async () => {
+test('trans with `MySQL:` / `datasource:` (keys in any case) is the bank: a transfer moves money', {
+  timeout: 60_000,
+}, async () => {
   const port = await freePort();
   const key = `trans-case-${randomUUID().slice(0, 8)}`;
   const hosts = testStack()
@@ -412,4 +414,38 @@ test('a statement that outlives its timeout is killed on the server, not left ho
     await c.end();
   }
   expect(await balanceOf(payer)).toBe(1000n);
+});
+
+test('XA phase 1 waits its own 1 s for a row lock, whatever the pooled session it gets was last set to', {
+  timeout: 60_000,
+}, async () => {
+  const { mysql } = testDatabases();
+  const db = /\/(poison_\w+)/.exec(dsn)?.[1] as string;
+  const payer = await account(1000n);
+  // A dtm-called barrier op sets its session's lock wait to 0; the pool hands that session out next (LIFO).
+  const md = new Metadata();
+  for (const [k, v] of Object.entries({
+    trans_type: 'saga',
+    gid: `lw-${randomUUID()}`,
+    branch_id: '01',
+    op: 'compensate',
+  }))
+    md.set(`dtm-${k}`, v);
+  expect(await raw(trans.port, '/trans.TransSvc/TransOutRevert', Buffer.from(adjustBytes(5n, payer)), md)).toBe(null);
+  const c = await createConnection({ ...mysql });
+  try {
+    await c.query('START TRANSACTION');
+    await c.query(`SELECT balance FROM ${db}.user_account WHERE user_id = ? FOR UPDATE`, [String(payer)]);
+    const released = new Promise((r) => setTimeout(r, 300)).then(() => c.query('ROLLBACK'));
+    const gid = await genGid(DTM_GRPC);
+    await xaGlobalTransaction(DTM_GRPC, gid, async (x) => {
+      x.options.waitResult = true;
+      await x.callBranch(busi, Svc.transOutXa, { Amount: 5n, UserID: payer });
+    });
+    await released;
+    expect(await finalStatus(gid)).toBe('succeed');
+    expect(await balanceOf(payer)).toBe(995n);
+  } finally {
+    await c.end();
+  }
 });
