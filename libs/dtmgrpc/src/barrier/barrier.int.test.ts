@@ -628,3 +628,43 @@ test.each(['mysql', 'postgres'] as const)(
     }
   },
 );
+
+test('XA phase 2 whose XA COMMIT cannot get the commit lock: a retriable error within 2.5 s; the retry commits', {
+  timeout: 30_000,
+}, async () => {
+  const gid = `xc-${randomUUID()}`;
+  const xid = `${gid}-01`;
+  // a prepared XA transaction with one barrier row in it, left by a session that is gone
+  const c1 = await mysqlPool.getConnection();
+  await c1.query(`XA START '${xid}'`);
+  await c1.query(
+    "insert ignore into dtm_barrier.barrier(trans_type, gid, branch_id, op, barrier_id, reason) values('xa', ?, '01', 'action', '01', 'action')",
+    [gid],
+  );
+  await c1.query(`XA END '${xid}'`);
+  await c1.query(`XA PREPARE '${xid}'`);
+  c1.destroy();
+  const md = new Metadata();
+  for (const [k, v] of Object.entries({ gid, trans_type: 'xa', branch_id: '01', op: 'commit' })) md.set(`dtm-${k}`, v);
+  const locker = await mysqlPool.getConnection();
+  try {
+    await locker.query('FLUSH TABLES WITH READ LOCK'); // every COMMIT now waits, with no server-side bound
+    const started = Date.now();
+    const err = await xaLocalTransaction(md, { mysql: mysqlPool }, async () => undefined).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((err as Error)?.message).toMatch(/no answer within 2500 ms; dtm retries the branch/);
+    expect(Date.now() - started).toBeLessThan(6000);
+  } finally {
+    await locker.query('UNLOCK TABLES');
+    locker.release();
+  }
+  await eventually(
+    async () => (await xaLocalTransaction(md, { mysql: mysqlPool }, async () => undefined)) ?? true,
+    10_000,
+    'phase 2 done once the lock is gone',
+  );
+  const [rows] = await mysqlPool.query('select count(*) as n from dtm_barrier.barrier where gid = ?', [gid]);
+  expect(Number((rows as { n: number }[])[0]?.n)).toBe(1); // committed
+});
