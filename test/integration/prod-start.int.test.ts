@@ -46,8 +46,10 @@ const unwanted = (mods: string[]): string[] =>
   mods.filter(
     (u) =>
       /\/node_modules\/@grpc\/reflection\//.test(u) ||
-      // etcd3 (the etcd client) loads a proto-loader of its own, nested under node_modules/etcd3/: not this one
-      (/\/node_modules\/@grpc\/proto-loader\//.test(u) && !u.includes('/node_modules/etcd3/node_modules/')) ||
+      // trans's own proto-loader (for reflection); the etcd client (etcd3) and the health service (grpc-health-check)
+      // load copies of their own, nested under their node_modules/: not those
+      (/\/node_modules\/@grpc\/proto-loader\//.test(u) &&
+        !/\/node_modules\/.+\/node_modules\/@grpc\/proto-loader\//.test(u)) ||
       /\/node_modules\/(mysql2|pg)\//.test(u),
   );
 
