@@ -1,5 +1,5 @@
 # Image of the TypeScript trans service and app CLI, run from compiled JavaScript (dist/, built in the `build` stage):
-# Node's type stripping and the sources' extra modules cost trans ~30 MiB of RSS (README, Performance).
+# running the .ts sources (Node's type stripping) costs trans ~27 MiB of RSS (docs/performance-memory.md).
 #   docker build --target trans -t dtm-gozero-ts-trans .    (the default, last stage)
 #   docker build --target app -t dtm-gozero-ts-app .
 # docker-compose.yml builds both, and `runtime` for its port preflight (infra/docker/port-preflight.ts). The build

@@ -19,7 +19,7 @@ export function newServiceContext(config: Config): ServiceContext {
     config,
     bank() {
       opened ??= (async () => {
-        // Imported on first use: the database drivers (mysql2, pg) cost a log-only trans ~30 MiB it never needs.
+        // Imported on first use: the database drivers (mysql2, pg) cost a log-only trans 8–10 MiB of RSS it never needs.
         const { openBank } = await import('../model/bank.ts');
         const b = openBank(config.Store);
         try {
