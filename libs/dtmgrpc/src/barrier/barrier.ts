@@ -116,7 +116,7 @@ export class BranchBarrier implements BarrierCore {
 
   /**
    * Adjusts the integer at `key` by `amount` through the barrier, atomically in Redis; throws DtmFailure when the key
-   * is missing or the result would be negative. Barrier keys expire after `expireSeconds`.
+   * is missing or the result would be negative or past int64 (never for a null compensation). Barrier keys expire after `expireSeconds`.
    */
   redisCheckAdjustAmount(
     redis: RedisEval,
