@@ -103,19 +103,18 @@ describe('the Redis barrier: any delivery of a transfer keeps the money whole', 
   });
   afterAll(() => redis?.disconnect());
 
-  // What each op adds to its account: the bank's effects (TransOut debits on try/action, TransIn credits on
-  // confirm/action; the undo of each is the opposite), through redisCheckAdjustAmount.
-  const effect = (mode: Mode, branch: 0 | 1, phase: Delivery['phase'], a: bigint): bigint => {
+  // What each op adds to its account through redisCheckAdjustAmount: TransOut takes, TransIn gives, on the try or
+  // action; cancel/compensate gives back; confirm changes nothing (through the barrier all the same), so no
+  // second-phase op can be refused for the amount.
+  const effect = (branch: 0 | 1, phase: Delivery['phase'], a: bigint): bigint => {
     const sign = branch === 0 ? -1n : 1n;
-    if (mode === 'saga') return phase === 'first' ? sign * a : -sign * a;
-    if (branch === 0) return phase === 'first' ? -a : phase === 'rollback' ? a : 0n;
-    return phase === 'commit' ? a : 0n;
+    return phase === 'first' ? sign * a : phase === 'rollback' ? -sign * a : 0n;
   };
   const key = (u: bigint) => `prop-bank:${u}`;
   const backend = (): Backend => ({
     async deliver(mode, gid, d, amount, users) {
       const bb = new BranchBarrier(mode, gid, branchId(d.branch), OPS[mode][d.phase]);
-      const delta = Number(effect(mode, d.branch, d.phase, amount));
+      const delta = Number(effect(d.branch, d.phase, amount));
       try {
         await bb.redisCheckAdjustAmount(redis, key(users[d.branch]), delta, 600);
         // the script is atomic: a crash here loses only the answer, and dtm retries
