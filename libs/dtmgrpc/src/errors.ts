@@ -68,6 +68,8 @@ export function fromGrpcError(err: unknown, context: string): Error {
 export function toGrpcStatus(err: unknown): { code: status; details: string } {
   if (err instanceof DtmFailure) return { code: status.ABORTED, details: err.message || 'FAILURE' };
   if (err instanceof DtmOngoing) return { code: status.FAILED_PRECONDITION, details: err.message || 'ONGOING' };
+  // a call dtm did not make (no dtm metadata, a payload no branch could take): not UNKNOWN, which dtm retries
+  if (err instanceof DtmInputError) return { code: status.INVALID_ARGUMENT, details: err.message };
   if (isServiceError(err)) return { code: err.code, details: err.details };
   return { code: status.UNKNOWN, details: err instanceof Error ? err.message : String(err) };
 }

@@ -1,4 +1,4 @@
-import { type RpcServerConf, readYaml, serverConfFrom } from '@dtm-gozero/gozero';
+import { confValue, type RpcServerConf, readYaml, serverConfFrom } from '@dtm-gozero/gozero';
 import { type DataSource, parseMysqlDataSource, parsePostgresDataSource } from './datasource.ts';
 
 /** The project's local MariaDB (scripts/db.sh), used when the YAML names no database. */
@@ -23,7 +23,8 @@ export function loadConfig(file: string): Config {
   const base = serverConfFrom(raw, file);
   const where = `config ${file}`;
   const dsOf = (key: string): string | undefined => {
-    const v = raw[key] as unknown;
+    // Case-insensitive, as go-zero reads keys: `MySQL:` must not leave trans a bank that moves no money.
+    const v = confValue(raw, key);
     if (v === undefined || v === null) return undefined;
     const ds = (v as { DataSource?: unknown }).DataSource;
     if (typeof ds !== 'string' || ds === '') {

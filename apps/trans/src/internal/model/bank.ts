@@ -36,10 +36,13 @@ export interface LedgerKey {
 export interface Accounts {
   /** Takes `amount` from `user`; DtmFailure when the account does not exist or holds less. */
   debit(user: bigint, amount: bigint, key: LedgerKey): Promise<void>;
-  /** Gives `amount` to `user`; DtmFailure when the account does not exist. */
+  /** Gives `amount` to `user`; DtmFailure when the account does not exist or the balance would pass 2^63-1. */
   credit(user: bigint, amount: bigint, key: LedgerKey): Promise<void>;
-  /** DtmFailure when the account does not exist. */
-  mustExist(user: bigint): Promise<void>;
+  /**
+   * DtmFailure unless `user` exists and can take `amount` now (the balance stays ≤ 2^63-1): what a first phase
+   * checks when the credit itself comes in a later phase that must not fail (TCC confirm, a msg branch).
+   */
+  canCredit(user: bigint, amount: bigint): Promise<void>;
 }
 
 export interface Bank {
@@ -91,8 +94,15 @@ function deadline<T>(p: Promise<T>, ms: number, what: string, onLate?: (v: T) =>
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
+/** The largest balance a BIGINT column holds. */
+export const MAX_BALANCE = 2n ** 63n - 1n;
+
 const notFound = (user: bigint): DtmFailure =>
   new DtmFailure(`account ${user} does not exist; transfer between existing accounts (npm run app -- balances)`);
+const overflow = (user: bigint, has: unknown, amount: bigint): DtmFailure =>
+  new DtmFailure(
+    `account ${user} holds ${has}; crediting ${amount} would pass the largest balance 2^63-1; transfer less`,
+  );
 const insufficient = (user: bigint, has: unknown, amount: bigint): DtmFailure =>
   new DtmFailure(`insufficient funds: account ${user} holds ${has}, the transfer needs ${amount}`);
 
@@ -159,16 +169,22 @@ function mysqlBank(source: Extract<DataSource, { dialect: 'mysql' }>): Bank {
         await addLedger(user, -amount, k);
       },
       async credit(user, amount, k) {
+        // The headroom test in the WHERE keeps BIGINT arithmetic from overflowing (a database error dtm would retry).
         const [r] = await q(
           c,
-          `UPDATE ${accounts} SET balance = balance + CAST(? AS SIGNED) WHERE user_id = CAST(? AS SIGNED)`,
-          [String(amount), String(user)],
+          `UPDATE ${accounts} SET balance = balance + CAST(? AS SIGNED) WHERE user_id = CAST(? AS SIGNED) AND balance <= CAST(? AS SIGNED)`,
+          [String(amount), String(user), String(MAX_BALANCE - amount)],
         );
-        if (affected(r) !== 1) throw notFound(user);
+        if (affected(r) !== 1) {
+          const has = await balanceOf(user);
+          throw has === undefined ? notFound(user) : overflow(user, has, amount);
+        }
         await addLedger(user, amount, k);
       },
-      async mustExist(user) {
-        if ((await balanceOf(user)) === undefined) throw notFound(user);
+      async canCredit(user, amount) {
+        const has = await balanceOf(user);
+        if (has === undefined) throw notFound(user);
+        if (BigInt(has) > MAX_BALANCE - amount) throw overflow(user, has, amount);
       },
     };
   };
@@ -316,15 +332,21 @@ function postgresBank(source: Extract<DataSource, { dialect: 'postgres' }>): Ban
         await addLedger(user, -amount, k);
       },
       async credit(user, amount, k) {
-        const r = await c.query(`UPDATE ${accounts} SET balance = balance + $1::bigint WHERE user_id = $2::bigint`, [
-          String(amount),
-          String(user),
-        ]);
-        if (r.rowCount !== 1) throw notFound(user);
+        // The headroom test in the WHERE keeps bigint arithmetic from overflowing (a database error dtm would retry).
+        const r = await c.query(
+          `UPDATE ${accounts} SET balance = balance + $1::bigint WHERE user_id = $2::bigint AND balance <= $3::bigint`,
+          [String(amount), String(user), String(MAX_BALANCE - amount)],
+        );
+        if (r.rowCount !== 1) {
+          const has = await balanceOf(user);
+          throw has === undefined ? notFound(user) : overflow(user, has, amount);
+        }
         await addLedger(user, amount, k);
       },
-      async mustExist(user) {
-        if ((await balanceOf(user)) === undefined) throw notFound(user);
+      async canCredit(user, amount) {
+        const has = await balanceOf(user);
+        if (has === undefined) throw notFound(user);
+        if (BigInt(has) > MAX_BALANCE - amount) throw overflow(user, has, amount);
       },
     };
   };
