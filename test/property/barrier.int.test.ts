@@ -11,16 +11,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { dtmMetadata, rawCall } from '../support/bank.ts';
 import { testDatabases } from '../support/stack-context.ts';
-import {
-  type Answer,
-  type Backend,
-  type Delivery,
-  freshUsers,
-  INT64_MAX,
-  type Mode,
-  play,
-  scenarioArb,
-} from './delivery.ts';
+import { type Backend, type Delivery, freshUsers, INT64_MAX, type Mode, play, scenarioArb } from './delivery.ts';
 import { budgetMs, fuzzParams } from './params.ts';
 import { type InProcessTrans, startInProcessTrans } from './trans-server.ts';
 
@@ -59,7 +50,11 @@ function checkRun(run: Awaited<ReturnType<typeof play>>): void {
   if (run.violations.length > 0) throw new Error(`${run.violations.join('; ')}\ncalls: ${run.log.join(' | ')}`);
 }
 
-async function property(backend: () => Backend, modes: Mode[], arbs: Parameters<typeof scenarioArb>[0]): Promise<void> {
+async function property(
+  backend: () => Backend,
+  modes: Mode[],
+  arbs: Omit<Parameters<typeof scenarioArb>[0], 'modes'>,
+): Promise<void> {
   await fc.assert(
     fc.asyncProperty(scenarioArb({ ...arbs, modes }), async (s) => {
       const users = freshUsers();
@@ -90,10 +85,36 @@ describe.each([
   afterAll(() => trans?.stop());
 
   test(
-    `saga and tcc, ${RUNS} random deliveries`,
+    'saga and tcc, random deliveries',
     () => property(() => transBackend(trans), ['saga', 'tcc'], {}),
     budgetMs(RUNS, 120_000),
   );
+
+  test('the crash is real: the crashed call answers a transient error, its retry moves the money once', async () => {
+    const users = freshUsers();
+    const backend = transBackend(trans);
+    await backend.setBalances([
+      [users[0], 50n],
+      [users[1], 0n],
+    ]);
+    const s = { mode: 'tcc' as const, balances: [50n, 0n] as [bigint, bigint], amount: 20n, abortAfter: 2 as const };
+    const run = await play(
+      backend,
+      { ...s, copies: [1, 1, 1, 1], crashes: [0, 3], noise: [] },
+      `prop-${randomUUID()}`,
+      users,
+    );
+    expect(run.log).toEqual([
+      'first 0 (crash): transient',
+      'first 0: ok',
+      'first 1: ok',
+      'commit 1 (crash): transient',
+      'commit 1: ok',
+      'commit 0: ok',
+    ]);
+    expect(run.violations).toEqual([]);
+    expect(await backend.balances(users)).toEqual([30n, 20n]);
+  });
 });
 
 describe('the Redis barrier: any delivery of a transfer keeps the money whole', () => {
@@ -132,7 +153,7 @@ describe('the Redis barrier: any delivery of a transfer keeps the money whole', 
   });
 
   test(
-    `saga and tcc, ${RUNS} random deliveries (amounts up to 2^53-1: the barrier takes a safe integer)`,
+    'saga and tcc, random deliveries (amounts up to 2^53-1: the barrier takes a safe integer)',
     () =>
       property(backend, ['saga', 'tcc'], {
         amount: fc.oneof(
