@@ -70,7 +70,10 @@ export function dtmMetadata(transType: string, gid: string, branchId: string, op
   return md;
 }
 
-/** Calls `/trans.TransSvc/<method>` on 127.0.0.1:port with raw bytes, as dtm does; resolves with the status code. */
+/**
+ * Calls `/trans.TransSvc/<method>` (or the full path given, `/pkg.Svc/Method`) on 127.0.0.1:port with raw bytes, as
+ * dtm does; resolves with the status code.
+ */
 export function rawCall(
   port: number,
   method: string,
@@ -82,7 +85,7 @@ export function rawCall(
   const started = Date.now();
   return new Promise((resolve) => {
     client.makeUnaryRequest(
-      `/trans.TransSvc/${method}`,
+      method.startsWith('/') ? method : `/trans.TransSvc/${method}`,
       (b: Buffer) => b,
       (b: Buffer) => b,
       Buffer.from(bytes),
