@@ -4,7 +4,17 @@
 // checks would have refused included.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { DtmError, genGid, MsgGrpc, SagaGrpc, tccGlobalTransaction, xaGlobalTransaction } from '@dtm-gozero/dtmgrpc';
+import {
+  DtmError,
+  DtmFailure,
+  DtmRolledBack,
+  DtmUnfinished,
+  genGid,
+  MsgGrpc,
+  SagaGrpc,
+  tccGlobalTransaction,
+  xaGlobalTransaction,
+} from '@dtm-gozero/dtmgrpc';
 import { type AdjustInfo, TransSvcService as Svc } from '@dtm-gozero/proto/trans';
 import type { Bank } from '@dtm-gozero/trans/bank';
 import { Client, credentials, Metadata, type ServiceError, status } from '@grpc/grpc-js';
@@ -291,4 +301,88 @@ test('trans with `MySQL:` (any key case) is the bank: a transfer moves money', {
     p.kill('SIGTERM');
     await p.exited(10_000).catch(() => undefined);
   }
+});
+
+describe("a global transaction's error says what happened, with its gid", () => {
+  test('saga refused by a branch: DtmRolledBack (a DtmFailure) carrying the gid; dtm ends it failed', {
+    timeout: 60_000,
+  }, async () => {
+    const payer = await account(1000n);
+    const gid = await genGid(DTM_GRPC);
+    const s = new SagaGrpc(DTM_GRPC, gid)
+      .add(busi, { action: Svc.transOut, compensate: Svc.transOutRevert }, { Amount: 30n, UserID: payer })
+      .add(busi, { action: Svc.transIn, compensate: Svc.transInRevert }, { Amount: 30n, UserID: 987_654_321n });
+    s.options.waitResult = true;
+    const err = await s.submit().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(DtmRolledBack);
+    expect(err).toBeInstanceOf(DtmFailure);
+    expect((err as DtmRolledBack).gid).toBe(gid);
+    expect((err as Error).message).toContain(gid);
+    expect(await finalStatus(gid)).toBe('failed');
+  });
+
+  test('tcc whose try is refused: DtmRolledBack carrying the gid', { timeout: 60_000 }, async () => {
+    const payer = await account(1000n);
+    const gid = await genGid(DTM_GRPC);
+    const err = await tccGlobalTransaction(DTM_GRPC, gid, async (t) => {
+      await t.callBranch(
+        busi,
+        { try: Svc.transOut, confirm: Svc.transOutConfirm, cancel: Svc.transOutRevert },
+        {
+          Amount: 5000n,
+          UserID: payer,
+        },
+      );
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(DtmRolledBack);
+    expect((err as DtmRolledBack).gid).toBe(gid);
+    expect((err as Error).message).toMatch(/insufficient funds/);
+  });
+
+  test('saga whose branch cannot be reached yet: DtmUnfinished (not a DtmFailure) with the gid and what dtm said', {
+    timeout: 60_000,
+  }, async () => {
+    const payer = await account(1000n);
+    const gid = await genGid(DTM_GRPC);
+    const dead = `127.0.0.1:${await freePort()}`;
+    const s = new SagaGrpc(DTM_GRPC, gid)
+      .add(busi, { action: Svc.transOut, compensate: Svc.transOutRevert }, { Amount: 30n, UserID: payer })
+      .add(dead, { action: Svc.transIn, compensate: Svc.transInRevert }, { Amount: 30n, UserID: payer });
+    s.options.waitResult = true;
+    try {
+      const err = await s.submit().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(DtmUnfinished);
+      expect(err).not.toBeInstanceOf(DtmFailure);
+      expect((err as DtmUnfinished).gid).toBe(gid);
+      expect((err as DtmUnfinished).dtmSaid).not.toBe('');
+      expect((err as Error).message).toMatch(new RegExp(`saga ${gid} not finished: dtm keeps it`));
+      expect(await dtmStatus(gid)).toBe('submitted');
+    } finally {
+      await fetch(`${DTM_HTTP}/api/dtmsvr/forceStop`, {
+        method: 'POST',
+        body: JSON.stringify({ gid }),
+        signal: AbortSignal.timeout(5000),
+      });
+    }
+  });
+
+  test('a call without dtm metadata: INVALID_ARGUMENT, and trans logs it before answering', async () => {
+    const err = await raw(trans.port, '/trans.TransSvc/TransOut', Buffer.alloc(0));
+    expect(err?.code).toBe(status.INVALID_ARGUMENT);
+    await eventually(
+      async () =>
+        /dtm branch error: gid=- branch=- op=- .*invalid trans info/.test(trans.proc.stderr()) ? true : undefined,
+      5000,
+      'the log line',
+    );
+  });
 });

@@ -20,6 +20,38 @@ export class DtmFailure extends DtmError {
   }
 }
 
+/**
+ * A global transaction dtm rolled back (saga: an action refused, its compensations done or — retried by dtm until
+ * done — decided; TCC/XA: a try or phase 1 refused and the abort accepted). Nothing of it stays applied. Still a
+ * DtmFailure, so `instanceof DtmFailure` keeps working.
+ */
+export class DtmRolledBack extends DtmFailure {
+  override name = 'DtmRolledBack';
+  readonly gid: string;
+
+  constructor(gid: string, message: string, options: { cause?: unknown; code?: status } = {}) {
+    super(message, options);
+    this.gid = gid;
+  }
+}
+
+/**
+ * A global transaction that was not finished when the call returned: dtm keeps it and retries its branches until
+ * it ends (a branch unreachable, a confirm/commit failing, a msg branch not yet done). Its outcome is still open —
+ * neither refund nor retry on it; ask dtm for the gid's final status. `dtmSaid` is dtm's own answer.
+ */
+export class DtmUnfinished extends DtmError {
+  override name = 'DtmUnfinished';
+  readonly gid: string;
+  readonly dtmSaid: string;
+
+  constructor(gid: string, message: string, dtmSaid: string, options: { cause?: unknown; code?: status } = {}) {
+    super(message, options);
+    this.gid = gid;
+    this.dtmSaid = dtmSaid;
+  }
+}
+
 /** dtm's ONGOING: not finished yet, try again later (dtm retries at the same interval). */
 export class DtmOngoing extends DtmError {
   override name = 'DtmOngoing';

@@ -16,6 +16,8 @@ export {
   DtmFailure,
   DtmInputError,
   DtmOngoing,
+  DtmRolledBack,
+  DtmUnfinished,
   fromGrpcError,
   toGrpcStatus,
 } from './errors.ts';

@@ -21,7 +21,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { stopGrpcServer } from '../../../../test/support/grpc.ts';
 import { eventually, freePort } from '../../../../test/support/procs.ts';
 import { testDatabases } from '../../../../test/support/stack-context.ts';
-import { DtmDuplicated, DtmFailure } from '../errors.ts';
+import { DtmDuplicated, DtmFailure, DtmInputError } from '../errors.ts';
+import { xaLocalTransaction } from '../xa-local.ts';
 import { BranchBarrier, barrierFromGrpc } from './barrier.ts';
 import type { BarrierOutcome } from './core.ts';
 
@@ -575,4 +576,24 @@ describe('QueryPrepared over gRPC, called the way dtm calls it', () => {
     expect(await queryPrepared(method, committed)).toBe(status.OK);
     expect(await queryPrepared(method, undefined)).toBe(status.INTERNAL);
   });
+});
+
+test('a mysql2 callback pool is refused with a message naming what to pass (mysql2 would crash the process)', async () => {
+  // mysql2/promise's pool wraps a callback pool: the shape a user passes by mistake
+  const callbackPool = (mysqlPool as unknown as { pool: unknown }).pool as MysqlPool;
+  const bb = new BranchBarrier('saga', `cb-${randomUUID()}`, '01', 'action');
+  const ran: string[] = [];
+  await expect(bb.callWithMysql(callbackPool, async () => ran.push('busi'))).rejects.toThrow(
+    /callWithMysql: pool is a mysql2 callback pool or connection; pass its promise API instead: `pool\.promise\(\)`/,
+  );
+  await expect(bb.queryPreparedMysql(callbackPool)).rejects.toBeInstanceOf(DtmInputError);
+  const md = new Metadata();
+  for (const [k, v] of Object.entries({ gid: `cb-${randomUUID()}`, trans_type: 'xa', branch_id: '01', op: 'commit' }))
+    md.set(`dtm-${k}`, v);
+  await expect(xaLocalTransaction(md, { mysql: callbackPool as never }, async () => undefined)).rejects.toThrow(
+    /xaLocalTransaction: db\.mysql is a mysql2 callback pool/,
+  );
+  expect(ran).toEqual([]);
+  // the process is still here to run this, and the pool still works
+  expect(await bb.callWithMysql(mysqlPool, async () => ran.push('busi'))).toBe('executed');
 });
