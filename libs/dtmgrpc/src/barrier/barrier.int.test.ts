@@ -313,6 +313,22 @@ describe.each([
   });
 });
 
+test('a gid past the barrier column is refused, not truncated into another gid’s rows (MariaDB insert ignore)', async () => {
+  // Found by test/hostile: MySQL's insert ignore cut such gids to 128 characters, so the second of two gids sharing
+  // those was skipped as a duplicate — success with its business never run.
+  const prefix = newGid().padEnd(128, 'x');
+  let runs = 0;
+  const call = async (gid: string) =>
+    new BranchBarrier('saga', gid, '01', 'action').callWithMysql(mysqlPool, () => {
+      runs += 1;
+    });
+  await expect(call(`${prefix}A`)).rejects.toThrow(/gid of 129 characters \(at most 128\)/);
+  await expect(call(`${prefix}B`)).rejects.toBeInstanceOf(DtmInputError);
+  expect(runs).toBe(0);
+  expect(await mysqlKit.rows(prefix)).toEqual([]);
+  expect(() => new BranchBarrier('saga', 'g', '01', 'o'.repeat(46))).toThrow(/op of 46 characters \(at most 45\)/);
+});
+
 describe('Redis barrier', () => {
   const EXPIRE = 600;
   async function account(balance: number): Promise<string> {
