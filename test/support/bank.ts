@@ -156,3 +156,31 @@ export function startPostgresBankTrans(
 ): Promise<{ proc: Proc; port: number; config: string }> {
   return startTransOn(key, 'Postgres', url);
 }
+
+/** Balances and the ledger's net per account at one moment. */
+export interface LedgerSnapshot {
+  balances: Map<bigint, bigint>;
+  net: Map<bigint, bigint>;
+}
+
+export async function ledgerSnapshot(bank: Bank): Promise<LedgerSnapshot> {
+  const net = new Map<bigint, bigint>();
+  for (const r of await bank.ledger()) net.set(r.user, (net.get(r.user) ?? 0n) + r.delta);
+  return { balances: await bank.balances(), net };
+}
+
+/**
+ * What changed since `before` without being applied whole: a balance that moved other than by its ledger rows (or a
+ * row without its move), an account that appeared. Empty when every change committed with its ledger row.
+ */
+export async function unledgered(bank: Bank, before: LedgerSnapshot): Promise<string[]> {
+  const now = await ledgerSnapshot(bank);
+  const out: string[] = [];
+  for (const [u, b] of now.balances) {
+    const was = before.balances.get(u);
+    const rows = (now.net.get(u) ?? 0n) - (before.net.get(u) ?? 0n);
+    if (was === undefined) out.push(`account ${u} appeared`);
+    else if (b - was !== rows) out.push(`account ${u}: ${was} → ${b}, but its ledger rows add ${rows}`);
+  }
+  return out;
+}
