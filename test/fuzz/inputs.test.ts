@@ -10,10 +10,12 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { stringify } from 'yaml';
 import { loadConfig, parseMysqlDataSource, parsePostgresDataSource } from '../../apps/trans/src/bank.ts';
-import { fuzzParams } from '../property/params.ts';
+import { budgetMs, fuzzParams } from '../property/params.ts';
 import { tempFile } from '../support/procs.ts';
 
 const RUNS = 150;
+/** Each property's budget, scaled with the runs `npm run fuzz` asks for. */
+const TEST_MS = budgetMs(RUNS, 30_000);
 /** One synchronous parse of a small input: far above what any takes, far below a hang. */
 const CASE_MS = 1000;
 
@@ -103,66 +105,74 @@ function withFile<T>(text: string, fn: (file: string) => T): T {
 }
 
 describe('config YAML', () => {
-  test('trans and go-zero loaders: a config or an error naming the file, for any document', () => {
-    fc.assert(
-      fc.property(
-        fc.oneof(
-          transYaml.map((d) => stringify(d)),
-          fc.string({ maxLength: 300 }),
-        ),
-        (text) =>
-          withFile(text, (file) => {
-            for (const load of [loadConfig, loadServerConf, loadClientConf]) {
-              const r = outcome(() => load(file));
-              if (r instanceof Error) {
-                expect(internal(r), `${load.name}: internal error ${r.name}: ${r.message}`).toBe(false);
-                expect(r.message, `${load.name}`).toContain(`config ${file}`);
+  test(
+    'trans and go-zero loaders: a config or an error naming the file, for any document',
+    () => {
+      fc.assert(
+        fc.property(
+          fc.oneof(
+            transYaml.map((d) => stringify(d)),
+            fc.string({ maxLength: 300 }),
+          ),
+          (text) =>
+            withFile(text, (file) => {
+              for (const load of [loadConfig, loadServerConf, loadClientConf]) {
+                const r = outcome(() => load(file));
+                if (r instanceof Error) {
+                  expect(internal(r), `${load.name}: internal error ${r.name}: ${r.message}`).toBe(false);
+                  expect(r.message, `${load.name}`).toContain(`config ${file}`);
+                }
               }
-            }
-          }),
-      ),
-      fuzzParams(RUNS),
-    );
-  });
-
-  test('keys in any case load exactly as spelled in go-zero’s case (a `MySQL:` key moves money like `Mysql:`)', () => {
-    const canonical = {
-      Name: 'trans.rpc',
-      ListenOn: '127.0.0.1:50081',
-      Mode: 'dev',
-      Timeout: 3000,
-      Health: false,
-      Etcd: { Hosts: ['127.0.0.1:2379'], Key: 'trans', User: 'u', Pass: 'p' },
-    };
-    const rename = (o: Record<string, unknown>, keys: Record<string, string>) =>
-      Object.fromEntries(Object.entries(o).map(([k, v]) => [keys[k] ?? k, v]));
-    const keysOf = (o: object) => fc.tuple(...Object.keys(o).map((k) => anyCase(k).map((c) => [k, c] as const)));
-    fc.assert(
-      fc.property(
-        fc.constantFrom<[string, string]>(
-          ['Mysql', 'root:pw@tcp(127.0.0.1:3306)/dtm_busi'],
-          ['Postgres', 'postgres://postgres:pw@127.0.0.1:5432/dtm_busi'],
+            }),
         ),
-        keysOf(canonical),
-        keysOf(canonical.Etcd),
-        anyCase('Mysql'),
-        anyCase('Postgres'),
-        anyCase('DataSource'),
-        ([db, ds], top, etcd, mysqlKey, pgKey, dsKey) => {
-          const want = withFile(stringify({ ...canonical, [db]: { DataSource: ds } }), (f) => loadConfig(f));
-          expect(want.Bank).toBe(true);
-          const doc = rename(canonical, Object.fromEntries(top));
-          const etcdKey = Object.fromEntries(top).Etcd as string;
-          doc[etcdKey] = rename(canonical.Etcd, Object.fromEntries(etcd));
-          doc[db === 'Mysql' ? mysqlKey : pgKey] = { [dsKey]: ds };
-          const got = withFile(stringify(doc), (f) => outcome(() => loadConfig(f)));
-          expect(got).not.toBeInstanceOf(Error);
-          expect(got).toEqual(want);
-        },
-      ),
-      fuzzParams(RUNS),
-    );
-  });
+        fuzzParams(RUNS),
+      );
+    },
+    TEST_MS,
+  );
+
+  test(
+    'keys in any case load exactly as spelled in go-zero’s case (a `MySQL:` key moves money like `Mysql:`)',
+    () => {
+      const canonical = {
+        Name: 'trans.rpc',
+        ListenOn: '127.0.0.1:50081',
+        Mode: 'dev',
+        Timeout: 3000,
+        Health: false,
+        Etcd: { Hosts: ['127.0.0.1:2379'], Key: 'trans', User: 'u', Pass: 'p' },
+      };
+      const rename = (o: Record<string, unknown>, keys: Record<string, string>) =>
+        Object.fromEntries(Object.entries(o).map(([k, v]) => [keys[k] ?? k, v]));
+      const keysOf = (o: object) => fc.tuple(...Object.keys(o).map((k) => anyCase(k).map((c) => [k, c] as const)));
+      fc.assert(
+        fc.property(
+          fc.constantFrom<[string, string]>(
+            ['Mysql', 'root:pw@tcp(127.0.0.1:3306)/dtm_busi'],
+            ['Postgres', 'postgres://postgres:pw@127.0.0.1:5432/dtm_busi'],
+          ),
+          keysOf(canonical),
+          keysOf(canonical.Etcd),
+          anyCase('Mysql'),
+          anyCase('Postgres'),
+          anyCase('DataSource'),
+          ([db, ds], top, etcd, mysqlKey, pgKey, dsKey) => {
+            const want = withFile(stringify({ ...canonical, [db]: { DataSource: ds } }), (f) => loadConfig(f));
+            expect(want.Bank).toBe(true);
+            const doc = rename(canonical, Object.fromEntries(top));
+            const etcdKey = Object.fromEntries(top).Etcd as string;
+            doc[etcdKey] = rename(canonical.Etcd, Object.fromEntries(etcd));
+            doc[db === 'Mysql' ? mysqlKey : pgKey] = { [dsKey]: ds };
+            const got = withFile(stringify(doc), (f) => outcome(() => loadConfig(f)));
+            expect(got).not.toBeInstanceOf(Error);
+            expect(got).toEqual(want);
+          },
+        ),
+        fuzzParams(RUNS),
+      );
+    },
+    TEST_MS,
+  );
 });
 
 describe('DSNs', () => {
@@ -182,41 +192,49 @@ describe('DSNs', () => {
     tail: fc.constantFrom('', '?parseTime=true', '?tls=true', '?sslmode=require', '?', '#frag'),
   });
 
-  test('parse to a source or an error naming the field; the password never appears in a message or `shown`', () => {
-    fc.assert(
-      fc.property(around, password, (p, pw) => {
-        const enc = p.form === 'go' ? pw : encodeURIComponent(pw);
-        const text =
-          p.form === 'go'
-            ? `${p.user}:${enc}@tcp(${p.host}:${p.port})/${p.db}${p.tail}`
-            : `${p.form === 'pg-url' ? 'postgres' : 'mysql'}://${p.user}:${enc}@${p.host}:${p.port}/${p.db}${p.tail}`;
-        const parse = p.form === 'pg-url' ? parsePostgresDataSource : parseMysqlDataSource;
-        const r = outcome(() => parse(text, 'config fuzz.yaml'));
-        if (r instanceof Error) {
-          expect(internal(r), r.message).toBe(false);
-          expect(r.message).toMatch(/config fuzz\.yaml: (Mysql|Postgres)\.DataSource/);
-          expect(r.message, 'password in an error').not.toContain(pw);
-          expect(r.message, 'password in an error').not.toContain(enc);
-        } else {
-          expect(r.shown, 'password in `shown`').not.toContain(pw);
-          expect(r.shown, 'password in `shown`').not.toContain(enc);
-        }
-      }),
-      fuzzParams(RUNS),
-    );
-  });
-
-  test('any string: a source or an error naming the field', () => {
-    fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.webUrl(), fc.string({ unit: 'binary' })), (text) => {
-        for (const parse of [parseMysqlDataSource, parsePostgresDataSource]) {
+  test(
+    'parse to a source or an error naming the field; the password never appears in a message or `shown`',
+    () => {
+      fc.assert(
+        fc.property(around, password, (p, pw) => {
+          const enc = p.form === 'go' ? pw : encodeURIComponent(pw);
+          const text =
+            p.form === 'go'
+              ? `${p.user}:${enc}@tcp(${p.host}:${p.port})/${p.db}${p.tail}`
+              : `${p.form === 'pg-url' ? 'postgres' : 'mysql'}://${p.user}:${enc}@${p.host}:${p.port}/${p.db}${p.tail}`;
+          const parse = p.form === 'pg-url' ? parsePostgresDataSource : parseMysqlDataSource;
           const r = outcome(() => parse(text, 'config fuzz.yaml'));
-          if (r instanceof Error) expect(r.message).toMatch(/config fuzz\.yaml: (Mysql|Postgres)\.DataSource/);
-        }
-      }),
-      fuzzParams(RUNS),
-    );
-  });
+          if (r instanceof Error) {
+            expect(internal(r), r.message).toBe(false);
+            expect(r.message).toMatch(/config fuzz\.yaml: (Mysql|Postgres)\.DataSource/);
+            expect(r.message, 'password in an error').not.toContain(pw);
+            expect(r.message, 'password in an error').not.toContain(enc);
+          } else {
+            expect(r.shown, 'password in `shown`').not.toContain(pw);
+            expect(r.shown, 'password in `shown`').not.toContain(enc);
+          }
+        }),
+        fuzzParams(RUNS),
+      );
+    },
+    TEST_MS,
+  );
+
+  test(
+    'any string: a source or an error naming the field',
+    () => {
+      fc.assert(
+        fc.property(fc.oneof(fc.string(), fc.webUrl(), fc.string({ unit: 'binary' })), (text) => {
+          for (const parse of [parseMysqlDataSource, parsePostgresDataSource]) {
+            const r = outcome(() => parse(text, 'config fuzz.yaml'));
+            if (r instanceof Error) expect(r.message).toMatch(/config fuzz\.yaml: (Mysql|Postgres)\.DataSource/);
+          }
+        }),
+        fuzzParams(RUNS),
+      );
+    },
+    TEST_MS,
+  );
 });
 
 describe('targets and branch URLs', () => {
@@ -241,25 +259,29 @@ describe('targets and branch URLs', () => {
     fc.webUrl(),
   );
 
-  test('parseTarget and parseServerMethod: a result or a TargetError quoting the input', () => {
-    fc.assert(
-      fc.property(target, fc.constantFrom('', '/trans.TransSvc/TransOut', '/x', '/a.B/'), (t, method) => {
-        const r = outcome(() => parseTarget(t));
-        if (r instanceof Error) {
-          expect(r).toBeInstanceOf(TargetError);
-          expect(r.message).toContain(t);
-        }
-        const url = `${t}${method}`;
-        const m = outcome(() => parseServerMethod(url));
-        if (m instanceof Error) {
-          expect(m).toBeInstanceOf(TargetError);
-          // the whole URL, or the target part of it that is wrong
-          expect(m.message.includes(url) || m.message.includes(t), m.message).toBe(true);
-        }
-      }),
-      fuzzParams(RUNS),
-    );
-  });
+  test(
+    'parseTarget and parseServerMethod: a result or a TargetError quoting the input',
+    () => {
+      fc.assert(
+        fc.property(target, fc.constantFrom('', '/trans.TransSvc/TransOut', '/x', '/a.B/'), (t, method) => {
+          const r = outcome(() => parseTarget(t));
+          if (r instanceof Error) {
+            expect(r).toBeInstanceOf(TargetError);
+            expect(r.message.startsWith('target "'), r.message).toBe(true);
+          }
+          const url = `${t}${method}`;
+          const m = outcome(() => parseServerMethod(url));
+          if (m instanceof Error) {
+            expect(m).toBeInstanceOf(TargetError);
+            // it quotes the branch URL, or the target part of it that is wrong
+            expect(/^(branch URL|target) "/.test(m.message), m.message).toBe(true);
+          }
+        }),
+        fuzzParams(RUNS),
+      );
+    },
+    TEST_MS,
+  );
 });
 
 describe("dtm's gRPC metadata", () => {
@@ -276,25 +298,29 @@ describe("dtm's gRPC metadata", () => {
     { maxLength: 12 },
   );
 
-  test('missing, duplicated, huge, binary: a barrier, or an error naming the missing metadata', () => {
-    fc.assert(
-      fc.property(entries, (list) => {
-        const md = new Metadata();
-        for (const [k, v] of list) {
-          if (k.endsWith('-bin')) md.add(k, Buffer.from(v));
-          else md.add(k, v);
-        }
-        const bb = outcome(() => barrierFromMetadata(md));
-        if (bb instanceof Error) {
-          expect(bb.name).toBe('DtmInputError');
-          expect(bb.message).toMatch(/metadata .*missing or empty/);
-        } else {
-          expect(bb.gid).toBe(md.get('dtm-gid')[0]);
-        }
-        const info = outcome(() => branchInfoFromGrpc({ metadata: md }, ['gid', 'op']));
-        if (info instanceof Error) expect(info.message).toMatch(/metadata lacks/);
-      }),
-      fuzzParams(RUNS),
-    );
-  });
+  test(
+    'missing, duplicated, huge, binary: a barrier, or an error naming the metadata that is missing or too long',
+    () => {
+      fc.assert(
+        fc.property(entries, (list) => {
+          const md = new Metadata();
+          for (const [k, v] of list) {
+            if (k.endsWith('-bin')) md.add(k, Buffer.from(v));
+            else md.add(k, v);
+          }
+          const bb = outcome(() => barrierFromMetadata(md));
+          if (bb instanceof Error) {
+            expect(bb.name).toBe('DtmInputError');
+            expect(bb.message).toMatch(/metadata .*missing or empty|of \d+ characters \(at most \d+\)/);
+          } else {
+            expect(bb.gid).toBe(md.get('dtm-gid')[0]);
+          }
+          const info = outcome(() => branchInfoFromGrpc({ metadata: md }, ['gid', 'op']));
+          if (info instanceof Error) expect(info.message).toMatch(/metadata lacks/);
+        }),
+        fuzzParams(RUNS),
+      );
+    },
+    TEST_MS,
+  );
 });
