@@ -15,9 +15,10 @@ import {
   tccGlobalTransaction,
   xaGlobalTransaction,
 } from '@dtm-gozero/dtmgrpc';
-import { type AdjustInfo, TransSvcService as Svc } from '@dtm-gozero/proto/trans';
+import { AdjustInfo, TransSvcService as Svc } from '@dtm-gozero/proto/trans';
 import type { Bank } from '@dtm-gozero/trans/bank';
 import { Client, credentials, Metadata, type ServiceError, status } from '@grpc/grpc-js';
+import { createConnection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { bankOf, startBankTrans } from '../support/bank.ts';
 import { DTM_GRPC, DTM_HTTP, dtmQuery, dtmStatus } from '../support/dtm.ts';
@@ -35,6 +36,7 @@ import {
 import { testDatabases, testStack } from '../support/stack-context.ts';
 
 const MAX = 2n ** 63n - 1n;
+const adjustBytes = (Amount: bigint, UserID: bigint): Uint8Array => AdjustInfo.encode({ Amount, UserID }).finish();
 /** How long a refused transaction may take to reach `failed` (dtm's first pass with waitResult, plus a retry). */
 const FINAL_MS = 25_000;
 
@@ -385,4 +387,38 @@ describe("a global transaction's error says what happened, with its gid", () => 
       'the log line',
     );
   });
+});
+
+test('a statement that outlives its timeout is killed on the server, not left holding its place', {
+  timeout: 60_000,
+}, async () => {
+  const { mysql } = testDatabases();
+  const db = /\/(poison_\w+)/.exec(dsn)?.[1] as string;
+  const c = await createConnection({ ...mysql });
+  const payer = await account(1000n);
+  try {
+    // a metadata lock: the UPDATE waits for it with no server-side bound (innodb_lock_wait_timeout does not apply)
+    await c.query(`LOCK TABLES ${db}.user_account WRITE`);
+    const md = new Metadata();
+    for (const [k, v] of Object.entries({
+      trans_type: 'saga',
+      gid: `kill-${randomUUID()}`,
+      branch_id: '01',
+      op: 'action',
+    }))
+      md.set(`dtm-${k}`, v);
+    const err = await raw(trans.port, '/trans.TransSvc/TransOut', Buffer.from(adjustBytes(30n, payer)), md, 10_000);
+    expect(err?.code).not.toBe(status.ABORTED); // not FAILURE: dtm retries it
+    const waiting = async (): Promise<number> => {
+      const [rows] = await c.query(
+        "SELECT COUNT(*) AS n FROM information_schema.processlist WHERE info LIKE 'UPDATE %user_account%' AND id <> CONNECTION_ID()",
+      );
+      return Number((rows as { n: number }[])[0]?.n);
+    };
+    await eventually(async () => ((await waiting()) === 0 ? true : undefined), 5000, 'the timed-out UPDATE killed');
+  } finally {
+    await c.query('UNLOCK TABLES');
+    await c.end();
+  }
+  expect(await balanceOf(payer)).toBe(1000n);
 });

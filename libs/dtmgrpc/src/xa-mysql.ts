@@ -2,10 +2,37 @@
 // XA COMMIT / XA ROLLBACK from any session.
 import { OP_ACTION, OP_COMMIT, OP_ROLLBACK } from './barrier/core.ts';
 import { type MysqlPool, type MysqlQueryable, mysqlBarrierDb } from './barrier/mysql.ts';
-import { DtmOngoing } from './errors.ts';
+import { DtmError, DtmOngoing } from './errors.ts';
 import type { MysqlXaConnection, XaBranch, XaBranchInfo } from './xa-local.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Bound of each wait of an XA phase on the database (a pooled connection, XA COMMIT / ROLLBACK / RECOVER), under
+ * dtm's 3 s RequestTimeout: past it the branch answers a retriable error instead of holding dtm's call open.
+ */
+export const XA_WAIT_MS = 2500;
+
+/** `p`, or a retriable DtmError after `ms`; `onLate` gets a value that arrives after that (to release it). */
+function bounded<T>(p: Promise<T>, what: string, onLate?: (v: T) => void): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  let late = false;
+  p.then((v) => late && onLate?.(v)).catch(() => undefined);
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        late = true;
+        reject(new DtmError(`${what}: no answer within ${XA_WAIT_MS} ms; dtm retries the branch`));
+      }, XA_WAIT_MS);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** MySQL 8 refuses XA RECOVER without XA_RECOVER_ADMIN (1227); older servers answer 1044/1142-style denials. */
+const isAccessDenied = (err: unknown): boolean =>
+  [1227, 1044, 1142].includes((err as { errno?: number })?.errno ?? 0) ||
+  /access denied|XA_RECOVER_ADMIN/i.test(String((err as Error)?.message));
 
 /** Inserts the xa barrier row (the barrier's own `insert ignore`); 0 when it was there already. */
 const insertBarrier = (db: MysqlQueryable, b: XaBranch, reason: string): Promise<number> =>
@@ -17,7 +44,7 @@ export async function mysqlPhase1<C extends MysqlXaConnection>(
   fn: (conn: C, info: XaBranchInfo) => unknown,
 ): Promise<void> {
   const { xid, info } = b;
-  const conn = await pool.getConnection();
+  const conn = await bounded(pool.getConnection(), `xa ${xid}: waiting for a pooled connection`, (c) => c.destroy());
   let started = false;
   let ended = false;
   try {
@@ -53,9 +80,18 @@ export async function mysqlPhase1<C extends MysqlXaConnection>(
 export const isUnknownXid = (err: unknown): boolean =>
   (err as { errno?: unknown })?.errno === 1397 || /XAER_NOTA|does not exist/.test(String((err as Error)?.message));
 
-/** Whether `xid` is a prepared XA transaction on the server (XA RECOVER). */
+/**
+ * Whether `xid` is a prepared XA transaction on the server (XA RECOVER). A user not allowed to list them (MySQL 8
+ * without XA_RECOVER_ADMIN) gets dtm's Go client's rule instead: an unknown XID is a finished one.
+ */
 async function mysqlXaPrepared(db: MysqlQueryable, xid: string): Promise<boolean> {
-  const [rows] = await db.query('XA RECOVER', []);
+  let rows: unknown;
+  try {
+    [rows] = await bounded(db.query('XA RECOVER', []), `xa ${xid}: XA RECOVER`);
+  } catch (err) {
+    if (isAccessDenied(err)) return false;
+    throw err;
+  }
   return (Array.isArray(rows) ? (rows as { data?: unknown; bqual_length?: unknown }[]) : []).some(
     (r) => String(r.data) === xid && Number(r.bqual_length) === 0,
   );
@@ -69,7 +105,7 @@ export async function mysqlPhase2(pool: MysqlQueryable, b: XaBranch): Promise<vo
   // RequestTimeout; after that, ONGOING makes dtm come back later).
   for (let attempt = 0; ; attempt++) {
     try {
-      await pool.query(sql, []);
+      await bounded(pool.query(sql, []), `xa ${xid}: ${sql}`);
       break;
     } catch (err) {
       if (!isUnknownXid(err)) throw err;

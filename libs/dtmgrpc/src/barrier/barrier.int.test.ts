@@ -613,3 +613,28 @@ test('a mysql2 callback pool is refused with a message naming what to pass (mysq
   // the process is still here to run this, and the pool still works
   expect(await bb.callWithMysql(mysqlPool, async () => ran.push('busi'))).toBe('executed');
 });
+
+test('XA phase 2 by a user with rights on the barrier table only: an unknown XID is done (MariaDB lets it list XA RECOVER; MySQL 8 refuses, then the Go rule applies)', async () => {
+  const { mysql } = testDatabases();
+  const user = `xa_${randomUUID().slice(0, 6)}`;
+  await mysqlPool.query(`CREATE USER '${user}'@'%' IDENTIFIED BY 'pw'`);
+  await mysqlPool.query(`GRANT SELECT, INSERT ON dtm_barrier.* TO '${user}'@'%'`);
+  const limited = createPool({ ...mysql, user, password: 'pw', connectionLimit: 2 });
+  try {
+    // what this server says to XA RECOVER for such a user
+    const recover = await limited.query('XA RECOVER').then(
+      () => 'allowed',
+      (e: { errno?: number }) => `refused ${e.errno}`,
+    );
+    const md = new Metadata();
+    for (const [k, v] of Object.entries({ gid: `xr-${randomUUID()}`, trans_type: 'xa', branch_id: '01', op: 'commit' }))
+      md.set(`dtm-${k}`, v);
+    await expect(
+      xaLocalTransaction(md, { mysql: limited as never }, async () => undefined),
+      `XA RECOVER ${recover}`,
+    ).resolves.toBeUndefined();
+  } finally {
+    await limited.end();
+    await mysqlPool.query(`DROP USER '${user}'@'%'`);
+  }
+});
