@@ -36,7 +36,11 @@ function outcome<T>(fn: () => T): T | Error {
 
 /** A bug's error (a built-in one) that reached the user instead of a message about their input. */
 const internal = (err: Error): boolean =>
-  err instanceof TypeError || err instanceof RangeError || err instanceof SyntaxError || err instanceof ReferenceError;
+  err instanceof TypeError ||
+  err instanceof RangeError ||
+  err instanceof SyntaxError ||
+  err instanceof ReferenceError ||
+  err instanceof URIError;
 
 /** A key spelled in a random case, as YAML written by hand may have it (go-zero matches keys case-insensitively). */
 const anyCase = (key: string): fc.Arbitrary<string> =>
@@ -214,7 +218,21 @@ describe('DSNs', () => {
             expect(r.shown, 'password in `shown`').not.toContain(enc);
           }
         }),
-        fuzzParams(RUNS),
+        {
+          ...fuzzParams(RUNS),
+          // what it found (issue #16's fixes): "://" inside a password, a stray "%" in a URL's database name
+          examples: [
+            [
+              { form: 'go', user: 'bank_user', host: '127.0.0.1', port: '-1', db: '1db', tail: '#frag' },
+              'S3cr/://99#)_9a',
+            ],
+            [
+              { form: 'mysql-url', user: 'bank_user', host: '[::1]', port: '3306', db: "yqa'b{uX_%", tail: '' },
+              'S3cr!:#9Z_Z( !_a?:',
+            ],
+            [{ form: 'go', user: 'root', host: '127.0.0.1', port: '3306', db: 'dtm_busi', tail: '' }, 'S3cr/:@%'],
+          ],
+        },
       );
     },
     TEST_MS,
