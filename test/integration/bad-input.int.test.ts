@@ -245,3 +245,15 @@ describe('app, as typed at the repository root', () => {
     }
   });
 });
+
+test('app: the etcd account in its config goes to those hosts only, never to other hosts --dtm names', async () => {
+  // The same etcd (no auth) under another name is, to go-zero's account registry, another cluster: no account.
+  const port = etcdHost.split(':')[1] as string;
+  const config = tempFile('config.yaml', `Etcd:\n  Hosts:\n    - ${etcdHost}\n  Key: trans\n${AUTH}`);
+  const stderr = await fails(
+    APP,
+    ['-f', config, '--dtm', `etcd://localhost:${port}/no-dtm-${randomUUID().slice(0, 6)}`],
+    /dtm not found: .*nothing is registered in etcd under "no-dtm-/,
+  );
+  expect(stderr).not.toMatch(/authentication|rejected the account/);
+});

@@ -21,7 +21,7 @@ import { Client, credentials, Metadata, type ServiceError, status } from '@grpc/
 import { createConnection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { bankOf, startBankTrans } from '../support/bank.ts';
-import { DTM_GRPC, DTM_HTTP, dtmQuery, dtmStatus } from '../support/dtm.ts';
+import { DTM_GRPC, dtmForceStop, dtmQuery, dtmStatus } from '../support/dtm.ts';
 import {
   appConfig,
   eventually,
@@ -220,12 +220,7 @@ test('msg branch that can never apply: trans answers a retriable error, logs one
   );
   // Not FAILURE: dtm keeps it (a msg branch is retried until it succeeds); the operator ends it.
   expect(await dtmStatus(gid)).toBe('submitted');
-  const res = await fetch(`${DTM_HTTP}/api/dtmsvr/forceStop`, {
-    method: 'POST',
-    body: JSON.stringify({ gid }),
-    signal: AbortSignal.timeout(5000),
-  });
-  expect(res.ok, await res.text()).toBe(true);
+  await dtmForceStop(gid);
   expect(await dtmStatus(gid)).toBe('failed');
   expect(await balanceOf(payee)).toBe(1000n);
 });
@@ -271,7 +266,9 @@ test('health: a body of one byte 0x80 (a truncated varint) is refused at once, a
   expect(await raw(trans.port, '/grpc.health.v1.Health/Check', Buffer.alloc(0))).toBe(null);
 });
 
-test('trans with `MySQL:` (any key case) is the bank: a transfer moves money', { timeout: 60_000 }, async () => {
+test('trans with `MySQL:` / `datasource:` (keys in any case) is the bank: a transfer moves money', {
+  timeout: 60_000,
+}, async () => {
   const port = await freePort();
   const key = `trans-case-${randomUUID().slice(0, 8)}`;
   const hosts = testStack()
@@ -279,7 +276,7 @@ test('trans with `MySQL:` (any key case) is the bank: a transfer moves money', {
     .join('');
   const config = tempFile(
     'trans.yaml',
-    `Name: trans.rpc\nListenOn: 127.0.0.1:${port}\nEtcd:\n  Hosts:\n${hosts}  Key: ${key}\nMySQL:\n  DataSource: ${dsn}\n`,
+    `Name: trans.rpc\nListenOn: 127.0.0.1:${port}\nEtcd:\n  Hosts:\n${hosts}  Key: ${key}\nMySQL:\n  datasource: ${dsn}\n`,
   );
   const p = runNode(TRANS, ['-f', config], join(root, 'apps/trans'));
   try {
@@ -369,11 +366,7 @@ describe("a global transaction's error says what happened, with its gid", () => 
       expect((err as Error).message).toMatch(new RegExp(`saga ${gid} not finished: dtm keeps it`));
       expect(await dtmStatus(gid)).toBe('submitted');
     } finally {
-      await fetch(`${DTM_HTTP}/api/dtmsvr/forceStop`, {
-        method: 'POST',
-        body: JSON.stringify({ gid }),
-        signal: AbortSignal.timeout(5000),
-      });
+      await dtmForceStop(gid);
     }
   });
 
@@ -421,4 +414,38 @@ test('a statement that outlives its timeout is killed on the server, not left ho
     await c.end();
   }
   expect(await balanceOf(payer)).toBe(1000n);
+});
+
+test('XA phase 1 waits its own 1 s for a row lock, whatever the pooled session it gets was last set to', {
+  timeout: 60_000,
+}, async () => {
+  const { mysql } = testDatabases();
+  const db = /\/(poison_\w+)/.exec(dsn)?.[1] as string;
+  const payer = await account(1000n);
+  // A dtm-called barrier op sets its session's lock wait to 0; the pool hands that session out next (LIFO).
+  const md = new Metadata();
+  for (const [k, v] of Object.entries({
+    trans_type: 'saga',
+    gid: `lw-${randomUUID()}`,
+    branch_id: '01',
+    op: 'compensate',
+  }))
+    md.set(`dtm-${k}`, v);
+  expect(await raw(trans.port, '/trans.TransSvc/TransOutRevert', Buffer.from(adjustBytes(5n, payer)), md)).toBe(null);
+  const c = await createConnection({ ...mysql });
+  try {
+    await c.query('START TRANSACTION');
+    await c.query(`SELECT balance FROM ${db}.user_account WHERE user_id = ? FOR UPDATE`, [String(payer)]);
+    const released = new Promise((r) => setTimeout(r, 300)).then(() => c.query('ROLLBACK'));
+    const gid = await genGid(DTM_GRPC);
+    await xaGlobalTransaction(DTM_GRPC, gid, async (x) => {
+      x.options.waitResult = true;
+      await x.callBranch(busi, Svc.transOutXa, { Amount: 5n, UserID: payer });
+    });
+    await released;
+    expect(await finalStatus(gid)).toBe('succeed');
+    expect(await balanceOf(payer)).toBe(995n);
+  } finally {
+    await c.end();
+  }
 });

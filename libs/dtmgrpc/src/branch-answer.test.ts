@@ -19,6 +19,8 @@ test.each([
   ['tcc', 'try', true],
   ['xa', 'action', true],
   ['msg', 'msg', true],
+  ['workflow', 'action', true],
+  ['workflow', 'rollback', false],
   ['saga', 'compensate', false],
   ['tcc', 'confirm', false],
   ['tcc', 'cancel', false],

@@ -42,13 +42,13 @@ export const branchInfoFromGrpc = (call: { metadata: Metadata }, required: (keyo
 
 /**
  * Whether a FAILURE answered by this op makes the global transaction roll back. Only a first phase: a saga action
- * and (through the dtm client that called it) a TCC try, an XA phase 1 and a 2-phase message's local step or
- * back-check (op `msg`). dtm reads FAILURE from any other op — confirm, cancel, compensate, commit, rollback, a msg
- * branch's action — as an unknown result and retries it forever.
+ * and (through the dtm client that called it) a TCC try, an XA or workflow phase 1 (`action`) and a 2-phase
+ * message's local step or back-check (op `msg`). dtm reads FAILURE from any other op — confirm, cancel, compensate,
+ * commit, rollback, a msg branch's action — as an unknown result and retries it forever.
  */
 export function failureRollsBack(transType: string, op: string): boolean {
   if (op === 'try' || op === 'msg') return true;
-  return op === 'action' && (transType === 'saga' || transType === 'xa');
+  return op === 'action' && (transType === 'saga' || transType === 'xa' || transType === 'workflow');
 }
 
 let stuck = 0;

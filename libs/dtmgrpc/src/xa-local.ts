@@ -138,8 +138,8 @@ export async function xaLocalTransaction<C>(
       ),
   });
   if ('mysql' in db) {
-    checkPromiseApi(db.mysql, 'xaLocalTransaction: db.mysql');
     const b = branch(xaId(info, 64, 'MySQL'));
+    checkPromiseApi(db.mysql, 'xaLocalTransaction: db.mysql');
     if (info.op === OP_ACTION) await mysqlPhase1(db.mysql, b, fn as (c: C & MysqlXaConnection) => unknown);
     else await mysqlPhase2(db.mysql, b);
   } else {

@@ -2,32 +2,11 @@
 // XA COMMIT / XA ROLLBACK from any session.
 import { OP_ACTION, OP_COMMIT, OP_ROLLBACK } from './barrier/core.ts';
 import { type MysqlPool, type MysqlQueryable, mysqlBarrierDb } from './barrier/mysql.ts';
-import { DtmError, DtmOngoing } from './errors.ts';
+import { DtmOngoing } from './errors.ts';
 import type { MysqlXaConnection, XaBranch, XaBranchInfo } from './xa-local.ts';
+import { bounded } from './xa-wait.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * Bound of each wait of an XA phase on the database (a pooled connection, XA COMMIT / ROLLBACK / RECOVER), under
- * dtm's 3 s RequestTimeout: past it the branch answers a retriable error instead of holding dtm's call open.
- */
-export const XA_WAIT_MS = 2500;
-
-/** `p`, or a retriable DtmError after `ms`; `onLate` gets a value that arrives after that (to release it). */
-function bounded<T>(p: Promise<T>, what: string, onLate?: (v: T) => void): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  let late = false;
-  p.then((v) => late && onLate?.(v)).catch(() => undefined);
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        late = true;
-        reject(new DtmError(`${what}: no answer within ${XA_WAIT_MS} ms; dtm retries the branch`));
-      }, XA_WAIT_MS);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 /** MySQL 8 refuses XA RECOVER without XA_RECOVER_ADMIN (1227); older servers answer 1044/1142-style denials. */
 const isAccessDenied = (err: unknown): boolean =>

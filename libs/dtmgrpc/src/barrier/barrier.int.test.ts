@@ -638,3 +638,73 @@ test('XA phase 2 by a user with rights on the barrier table only: an unknown XID
     await mysqlPool.query(`DROP USER '${user}'@'%'`);
   }
 });
+
+test.each(['mysql', 'postgres'] as const)(
+  'XA phase 1 on a drained %s pool: a retriable error within 2.5 s, not a wait with no end',
+  { timeout: 20_000 },
+  async (kind) => {
+    const { mysql, postgres } = testDatabases();
+    const mysqlOne = kind === 'mysql' ? createPool({ ...mysql, connectionLimit: 1 }) : undefined;
+    const pgOne = kind === 'postgres' ? new PgPool({ ...postgres, max: 1 }) : undefined;
+    const held = mysqlOne ? await mysqlOne.getConnection() : await (pgOne as PgPool).connect(); // the only connection
+    try {
+      const md = new Metadata();
+      const fields = { gid: `xd-${randomUUID()}`, trans_type: 'xa', branch_id: '01', op: 'action' };
+      for (const [k, v] of Object.entries(fields)) md.set(`dtm-${k}`, v);
+      md.set('dtm-dtm', '127.0.0.1:1');
+      md.set('dtm-phase2_url', '127.0.0.1:1/busi.Busi/TransOutXa');
+      const started = Date.now();
+      const db = mysqlOne ? { mysql: mysqlOne as never } : { postgres: pgOne as never };
+      const err = await xaLocalTransaction(md, db, async () => undefined).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect((err as Error).message).toMatch(/no answer within 2500 ms; dtm retries the branch/);
+      expect(err).not.toBeInstanceOf(DtmFailure); // dtm must retry it, not roll back
+      expect(Date.now() - started).toBeLessThan(4000);
+    } finally {
+      held.release();
+      await (mysqlOne ?? pgOne)?.end();
+    }
+  },
+);
+
+test('XA phase 2 whose XA COMMIT cannot get the commit lock: a retriable error within 2.5 s; the retry commits', {
+  timeout: 30_000,
+}, async () => {
+  const gid = `xc-${randomUUID()}`;
+  const xid = `${gid}-01`;
+  // a prepared XA transaction with one barrier row in it, left by a session that is gone
+  const c1 = await mysqlPool.getConnection();
+  await c1.query(`XA START '${xid}'`);
+  await c1.query(
+    "insert ignore into dtm_barrier.barrier(trans_type, gid, branch_id, op, barrier_id, reason) values('xa', ?, '01', 'action', '01', 'action')",
+    [gid],
+  );
+  await c1.query(`XA END '${xid}'`);
+  await c1.query(`XA PREPARE '${xid}'`);
+  c1.destroy();
+  const md = new Metadata();
+  for (const [k, v] of Object.entries({ gid, trans_type: 'xa', branch_id: '01', op: 'commit' })) md.set(`dtm-${k}`, v);
+  const locker = await mysqlPool.getConnection();
+  try {
+    await locker.query('FLUSH TABLES WITH READ LOCK'); // every COMMIT now waits, with no server-side bound
+    const started = Date.now();
+    const err = await xaLocalTransaction(md, { mysql: mysqlPool }, async () => undefined).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((err as Error)?.message).toMatch(/no answer within 2500 ms; dtm retries the branch/);
+    expect(Date.now() - started).toBeLessThan(6000);
+  } finally {
+    await locker.query('UNLOCK TABLES');
+    locker.release();
+  }
+  await eventually(
+    async () => (await xaLocalTransaction(md, { mysql: mysqlPool }, async () => undefined)) ?? true,
+    10_000,
+    'phase 2 done once the lock is gone',
+  );
+  const [rows] = await mysqlPool.query('select count(*) as n from dtm_barrier.barrier where gid = ?', [gid]);
+  expect(Number((rows as { n: number }[])[0]?.n)).toBe(1); // committed
+});

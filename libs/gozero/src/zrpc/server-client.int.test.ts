@@ -1,8 +1,9 @@
 // go-zero's server and client behaviour around calls: health reflecting readiness, the server Timeout, the
 // drain on stop, p2c by default (round_robin selectable), and the client's Timeout and NonBlock.
 import { randomUUID } from 'node:crypto';
-import { type Client, credentials, Client as GrpcClient, status } from '@grpc/grpc-js';
+import { type Client, credentials, Client as GrpcClient, type MethodDefinition, status } from '@grpc/grpc-js';
 import { Etcd3 } from 'etcd3';
+import { service as healthService } from 'grpc-health-check';
 import { afterAll, expect, test } from 'vitest';
 import { callOnce, instance, load } from '../../../../test/support/gozero.ts';
 import { freePort } from '../../../../test/support/procs.ts';
@@ -15,16 +16,19 @@ afterAll(() => closeEtcdClients());
 const { etcdEndpoints } = testStack();
 const newKey = (): string => `srv-${randomUUID().slice(0, 8)}`;
 
-/** grpc.health.v1.Health/Check by hand: the status number, or the gRPC error. */
+const STATUS_NUMBER: Record<string, number> = { UNKNOWN: 0, SERVING: 1, NOT_SERVING: 2, SERVICE_UNKNOWN: 3 };
+
+/** grpc.health.v1.Health/Check through grpc-health-check's definition: the status number, or the gRPC error. */
 function healthCheck(client: Client, service = ''): Promise<number> {
+  const check = healthService.Check as MethodDefinition<{ service: string }, { status: string }>;
   return new Promise((resolve, reject) => {
     client.makeUnaryRequest(
-      '/grpc.health.v1.Health/Check',
-      (s: string) => (s ? Buffer.concat([Buffer.from([0x0a, Buffer.byteLength(s)]), Buffer.from(s)]) : Buffer.alloc(0)),
-      (b: Buffer) => (b.length >= 2 && b[0] === 0x08 ? (b[1] as number) : 0),
-      service,
+      check.path,
+      check.requestSerialize,
+      check.responseDeserialize,
+      { service },
       { deadline: Date.now() + 2000 },
-      (err, v) => (err ? reject(err) : resolve(v as number)),
+      (err, v) => (err ? reject(err) : resolve(STATUS_NUMBER[v?.status ?? 'UNKNOWN'] ?? -1)),
     );
   });
 }

@@ -26,9 +26,7 @@ export function loadConfig(file: string): Config {
     // Case-insensitive, as go-zero reads keys: `MySQL:` must not leave trans a bank that moves no money.
     const v = confValue(raw, key);
     if (v === undefined || v === null) return undefined;
-    // nested keys too (`dataSource:` is go-zero's DataSource); a section that is not a mapping has none
-    const ds =
-      typeof v === 'object' && !Array.isArray(v) ? confValue(v as Record<string, unknown>, 'DataSource') : undefined;
+    const ds = typeof v === 'object' ? confValue(v as Record<string, unknown>, 'DataSource') : undefined;
     if (typeof ds !== 'string' || ds === '') {
       throw new Error(`${where}: ${key}.DataSource is missing or not a string; add it, e.g. "${key}: {DataSource: …}"`);
     }

@@ -80,10 +80,11 @@ export async function bankBranch(
   const bb = barrierFromGrpc(call);
   const effect = effectOf(dir, bb.op);
   const bank = await svcCtx.bank();
-  // Validation runs inside the barrier, after its duplicate and null-compensation checks (see checkAdjustInfo).
+  // The Go example's line for every call (a null compensation's too); the payload is validated inside the barrier,
+  // after its duplicate and null-compensation checks (see checkAdjustInfo).
+  adjust(call.metadata, method, line, in_);
   await bank.barrier(bb, async (acc) => {
     checkAdjustInfo(in_);
-    adjust(call.metadata, method, line, in_);
     await apply(acc, effect, in_, { gid: bb.gid, branchId: bb.branchId, op: bb.op });
   });
   return {};
