@@ -1,7 +1,7 @@
 // The fuzz command's flags, and how it finds the seed and path of a failure in fast-check's own output.
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { DEFAULT_RUNS, failures, parseFuzzArgs, SUITES } from '../../tools/fuzz/args.ts';
+import { DEFAULT_RUNS, failedFiles, failures, parseFuzzArgs, SUITES } from '../../tools/fuzz/args.ts';
 
 const seed7 = () => 7;
 
@@ -47,5 +47,15 @@ describe('npm run fuzz flags', () => {
         { seed: 42, path: found?.path, endOnFailure: true },
       ),
     ).toThrow(/Property failed after 1 tests/);
+  });
+
+  test('names the failed test files from vitest’s FAIL lines, colours and all', () => {
+    const out = [
+      '\u001b[41m\u001b[1m FAIL \u001b[22m\u001b[49m \u001b[30m\u001b[45m integration \u001b[49m\u001b[39m test/property/dtm.int.test.ts\u001b[2m > \u001b[22mtrans on MariaDB',
+      ' FAIL  integration  test/property/dtm.int.test.ts > trans on PostgreSQL',
+      ' FAIL  test/fuzz/inputs.test.ts > DSNs',
+      '(node:1) [TAG_RESOLVE_FAILED] YAMLWarning: not a FAIL line',
+    ].join('\n');
+    expect(failedFiles(out)).toEqual(['test/property/dtm.int.test.ts', 'test/fuzz/inputs.test.ts']);
   });
 });

@@ -65,3 +65,10 @@ export function failures(output: string): { seed: number; path: string }[] {
     path: m[2] as string,
   }));
 }
+
+/** The test files vitest reports as failed (its `FAIL <project> <file> > <test>` lines), each once. */
+export function failedFiles(output: string): string[] {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI colour codes in vitest's output
+  const plain = output.replace(/\u001b\[[0-9;]*m/g, '');
+  return [...new Set([...plain.matchAll(/^\s*FAIL\s+(?:\S+\s+)?(\S+\.test\.ts)/gm)].map((m) => m[1] as string))];
+}

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
-import { failures, parseFuzzArgs } from './args.ts';
+import { failedFiles, failures, parseFuzzArgs } from './args.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -42,13 +42,16 @@ async function main(): Promise<number> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
-  const failed = failures(output);
-  for (const f of failed) {
+  const files = failedFiles(output);
+  // with one failing file the replay command is complete; with several, each failure belongs to one of them
+  const file = files.length === 1 ? files[0] : '<its test file>';
+  for (const f of failures(output)) {
     process.stdout.write(
       `fuzz: a property failed with seed ${f.seed}, path ${f.path}; replay it: ` +
-        `npm run fuzz -- --runs ${args.runs} --seed ${f.seed} --path ${f.path} <its test file>\n`,
+        `npm run fuzz -- --runs ${args.runs} --seed ${f.seed} --path ${f.path} ${file}\n`,
     );
   }
+  if (files.length > 0) process.stdout.write(`fuzz: failed test files: ${files.join(', ')}\n`);
   process.stdout.write(
     code === 0
       ? `fuzz: passed (${args.runs} runs per property, seed ${args.seed})\n`
