@@ -1,14 +1,15 @@
 // A hostile-client suite against a running trans (a process, registered in the suite's etcd, its bank in the
 // suite's MariaDB): while attackers send malformed bodies to every method, calls with a 1 ms deadline, bodies past
 // 4 MiB, missing/duplicated/huge dtm metadata, and hold hundreds of connections that never send a request, a
-// well-behaved client keeps calling. Every one of its calls must succeed, and its p99 during the attack stay within
-// a generous bound; both p99s are printed. Afterwards trans is healthy and no balance moved without its ledger row.
+// well-behaved client keeps calling, and transfers run through the real dtm. Every one of its calls and transfers
+// must succeed, and its p99 during the attack stay within a generous bound; both p99s are printed. Afterwards trans is healthy and no balance moved without its ledger row.
 import { randomUUID } from 'node:crypto';
 import http2 from 'node:http2';
 import { connect, type Socket } from 'node:net';
 import { AdjustInfo, TransSvcService } from '@dtm-gozero/proto/trans';
 import { Client, credentials, Metadata, status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { transfer } from '../../apps/app/src/bank.ts';
 import {
   bankOf,
   dtmMetadata,
@@ -18,8 +19,9 @@ import {
   startBankTrans,
   unledgered,
 } from '../support/bank.ts';
+import { dtmStatus } from '../support/dtm.ts';
 import type { Proc } from '../support/procs.ts';
-import { testDatabases } from '../support/stack-context.ts';
+import { testDatabases, testStack } from '../support/stack-context.ts';
 
 const DB = 'hostile_bank';
 const GOOD_CALLS = 150;
@@ -30,20 +32,25 @@ const P99_BOUND_MS = 2000;
 const METHODS = Object.values(TransSvcService).map((m) => m.path);
 
 let trans: { proc: Proc; port: number };
+let key: string;
 let dsn: string;
 let start: LedgerSnapshot;
 
 beforeAll(async () => {
   const { mysql } = testDatabases();
   dsn = `${mysql.user}:${mysql.password}@tcp(${mysql.host}:${mysql.port})/${DB}?parseTime=true`;
-  trans = await startBankTrans(`trans-hostile-${randomUUID().slice(0, 8)}`, dsn);
+  key = `trans-hostile-${randomUUID().slice(0, 8)}`;
+  trans = await startBankTrans(key, dsn);
   const bank = bankOf(dsn);
   try {
-    // the good client moves 1 cent from 1 to 2 and back; the 1 ms-deadline attacker debits account 3
+    // the good client moves 1 cent from 1 to 2 and back; the 1 ms-deadline attacker debits account 3; the
+    // transfers through dtm go from 4 to 5 (their own rows: an XA branch holds its row locks until phase 2)
     await bank.setBalances([
       [1n, 1_000_000n],
       [2n, 1_000_000n],
       [3n, 1_000_000n],
+      [4n, 1_000_000n],
+      [5n, 1_000_000n],
     ]);
     start = await ledgerSnapshot(bank);
   } finally {
@@ -206,14 +213,37 @@ test('a good client keeps succeeding through the attack, its p99 within bound; t
       ),
     ];
     let during: Awaited<ReturnType<typeof goodCalls>>;
+    let transfers: string[];
+    const bank = bankOf(dsn);
     try {
-      during = await goodCalls(good, GOOD_CALLS);
+      // beside the raw calls, whole transfers through the real dtm, which finds trans through etcd
+      const ctx = {
+        dtm: testStack().dtmGrpc,
+        busiServer: `etcd://${testStack().etcdEndpoints.join(',')}/${key}`,
+        bank,
+        options: { waitResult: true },
+      };
+      [during, transfers] = await Promise.all([
+        goodCalls(good, GOOD_CALLS),
+        (async () => {
+          const gids: string[] = [];
+          for (const mode of ['saga', 'tcc', 'xa', 'saga', 'tcc', 'xa'] as const) {
+            const gid = `hostile-transfer-${randomUUID()}`;
+            await transfer(ctx, gid, { mode, from: 4n, to: 5n, amount: 5n });
+            gids.push(gid);
+          }
+          return gids;
+        })(),
+      ]);
     } finally {
       await Promise.all(stops.map((s) => s()));
+      await bank.close();
     }
+    for (const gid of transfers) expect(await dtmStatus(gid), `transfer ${gid} during the attack`).toBe('succeed');
     const line =
       `hostile: good client p99 ${p99(before.ms).toFixed(1)} ms before the attack, ${p99(during.ms).toFixed(1)} ms ` +
-      `during it (${GOOD_CALLS} calls each; ${IDLE_TCP} idle TCP + ${IDLE_HTTP2} idle HTTP/2 connections); ` +
+      `during it (${GOOD_CALLS} calls each; ${IDLE_TCP} idle TCP + ${IDLE_HTTP2} idle HTTP/2 connections; ` +
+      `${transfers.length} transfers through dtm succeeded meanwhile); ` +
       `attack answers: ${[...tally].map(([k, v]) => `${k} ×${v}`).join(', ')}`;
     process.stdout.write(`${line}\n`);
     const failed = during.codes.map((c, i) => [i, status[c]]).filter(([, c]) => c !== 'OK');
