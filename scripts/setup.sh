@@ -56,6 +56,8 @@ bash "$root/scripts/dtm-admin.sh"
 step "Go interop binaries (interop/gozero: go-trans, go-app, go-ceiling; interop/go-client)"
 bash "$root/interop/gozero/build.sh"
 bash "$root/interop/go-client/build.sh"
+# Jaeger (built once into ~/.cache/dtm-gozero-ts) and Debian's prometheus: the tracing and metrics tests' servers.
+bash "$root/scripts/setup-observability.sh" >/dev/null
 step "setup done: etcd $(command -v etcd), dtm $DTM_BIN"
 
 # Databases for the barrier and XA tests (MariaDB, PostgreSQL, Redis), when that script exists.

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { activeTraceHeaders, annotateActiveSpan, TransMeter } from '@dtm-gozero/gozero';
 import { status } from '@grpc/grpc-js';
 import { type CallOptions, invokeUnary } from './conn.ts';
 import {
@@ -27,6 +28,12 @@ export interface TransOptions {
   retryLimit?: number;
   /** Client-side deadline of each call to dtm, in ms (default 10 s). */
   callTimeoutMs?: number;
+  /**
+   * Put the active trace context (W3C `traceparent`, `tracestate`, `baggage`) in the branch headers, so every
+   * branch dtm calls joins the caller's trace (default true; dtm itself does not trace). A header the caller set
+   * itself is kept.
+   */
+  traceBranches?: boolean;
 }
 
 function toProtoOptions(o: TransOptions): DtmTransOptions {
@@ -34,7 +41,8 @@ function toProtoOptions(o: TransOptions): DtmTransOptions {
     WaitResult: o.waitResult ?? false,
     TimeoutToFail: BigInt(o.timeoutToFail ?? 0),
     RetryInterval: BigInt(o.retryInterval ?? 0),
-    BranchHeaders: o.branchHeaders ?? {},
+    BranchHeaders:
+      o.traceBranches === false ? (o.branchHeaders ?? {}) : { ...activeTraceHeaders(), ...o.branchHeaders },
     RequestTimeout: BigInt(o.requestTimeout ?? 0),
     RetryLimit: BigInt(o.retryLimit ?? 0),
   };
@@ -107,6 +115,8 @@ export class TransBase {
   readonly transType: TransType;
   options: TransOptions = {};
   #branchCounter = 0;
+  /** dtm_client_trans_* metrics of this transaction (recorded only when metrics are on). */
+  readonly #meter: TransMeter;
   readonly #parentBranchId: string;
 
   constructor(dtm: string, gid: string, transType: TransType, parentBranchId = '') {
@@ -117,6 +127,7 @@ export class TransBase {
     this.gid = gid;
     this.transType = transType;
     this.#parentBranchId = parentBranchId;
+    this.#meter = new TransMeter(transType);
   }
 
   /** Next sub-branch id: parent + two digits (`01`, `02`, … or `0101` when nested), as dtm's BranchIDGen. */
@@ -143,9 +154,14 @@ export class TransBase {
   }
 
   protected async call(rpc: DtmRpc, req: DtmRequest): Promise<void> {
+    if (rpc !== 'abort') this.#meter.begin();
+    // The caller's span names the transaction (find its trace by dtm.gid in Jaeger).
+    annotateActiveSpan({ 'dtm.gid': this.gid, 'dtm.trans_type': this.transType });
     try {
       await invokeUnary(this.dtm, DtmService[rpc], req, { timeoutMs: this.options.callTimeoutMs });
+      if (rpc !== 'prepare') this.#meter.end(rpc === 'submit' ? 'submitted' : 'aborted');
     } catch (err) {
+      this.#meter.end('failed');
       const e = dtmCallError(this.dtm, rpc[0]?.toUpperCase() + rpc.slice(1), err);
       throw rpc === 'submit' ? this.submitOutcome(err, e) : e;
     }

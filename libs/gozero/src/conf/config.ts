@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { splitHostPort } from '../internal/host-port.ts';
 import { ConfigError } from './errors.ts';
+import { type ObservabilityConf, observabilityConf } from './observability.ts';
 
 /** go-zero's `discov.EtcdConf` (v1.4): where a service registers or is looked up. */
 export interface EtcdConf {
@@ -27,6 +28,11 @@ export interface RpcServerConf {
   Timeout: number;
   /** Serve `grpc.health.v1.Health` (go-zero's default: true; unset = true). */
   Health?: boolean;
+  /** `Telemetry`, `Prometheus`, `DevServer`, `Middlewares.{Trace,Prometheus}` (conf/observability.ts). */
+  Telemetry?: ObservabilityConf['Telemetry'];
+  Prometheus?: ObservabilityConf['Prometheus'];
+  DevServer?: ObservabilityConf['DevServer'];
+  Middlewares?: Partial<ObservabilityConf['Middlewares']>;
 }
 
 /** go-zero's `zrpc.RpcClientConf`, the fields a TypeScript client uses. */
@@ -37,6 +43,8 @@ export interface RpcClientConf {
   NonBlock: boolean;
   /** Per-call deadline in ms (go-zero default 2000). */
   Timeout: number;
+  /** `Middlewares.{Trace,Prometheus}` (go-zero v1.10's client toggles; unset = on). */
+  Middlewares?: Partial<ObservabilityConf['Middlewares']>;
 }
 
 type Raw = Record<string, unknown>;
@@ -81,7 +89,8 @@ function get(obj: Raw, key: string): unknown {
   return undefined;
 }
 
-class Fields {
+/** A mapping of a config file being read; errors name the file and the key's full path. */
+export class Fields {
   readonly file: string;
   readonly obj: Raw;
   readonly path: string;
@@ -154,6 +163,22 @@ class Fields {
       this.fail(key, 'must be a mapping', `indent its fields under "${key}:"`);
     return new Fields(this.file, v as Raw, this.where(key));
   }
+
+  number(key: string, def: number): number {
+    const v = get(this.obj, key);
+    if (v === undefined || v === null) return def;
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      this.fail(key, `must be a number, got ${JSON.stringify(v)}`, 'fix its value');
+    return v;
+  }
+
+  /** A `map[string]string`: a mapping of string (or number) values. */
+  stringMap(key: string): Record<string, string> {
+    const m = this.sub(key);
+    const out: Record<string, string> = {};
+    for (const k of Object.keys(m?.obj ?? {})) out[k] = m?.string(k) ?? '';
+    return out;
+  }
 }
 
 const MODES = ['dev', 'test', 'rt', 'pre', 'pro'];
@@ -222,6 +247,9 @@ export function serverConfFrom(doc: Record<string, unknown>, file: string): RpcS
   const conf: RpcServerConf = { Name, ListenOn, Mode, Timeout: f.int('Timeout', 2000), Health: f.bool('Health', true) };
   const Etcd = etcdConf(f, false);
   if (Etcd) conf.Etcd = Etcd;
+  const { Middlewares, ...observe } = observabilityConf(f, Name);
+  Object.assign(conf, observe);
+  if (f.sub('Middlewares')) conf.Middlewares = Middlewares;
   return conf;
 }
 
@@ -243,5 +271,7 @@ export function clientConfFrom(doc: Record<string, unknown>, file: string): RpcC
   if (Target) conf.Target = Target;
   const Etcd = etcdConf(f, !conf.Endpoints && !conf.Target);
   if (Etcd) conf.Etcd = Etcd;
+  const m = f.sub('Middlewares');
+  if (m) conf.Middlewares = { Trace: m.bool('Trace', true), Prometheus: m.bool('Prometheus', true) };
   return conf;
 }

@@ -1,6 +1,7 @@
 import { type ChannelOptions, Client, credentials, InterceptingCall, type Interceptor } from '@grpc/grpc-js';
 import type { RpcClientConf } from '../conf/config.ts';
 import { useEtcdConf } from '../discov/clients.ts';
+import { clientObserveInterceptor } from '../trace/interceptors.ts';
 import { resolveTarget } from './resolve.ts';
 import { registerResolvers } from './resolver.ts';
 import { buildTarget, parseTarget } from './target.ts';
@@ -40,7 +41,9 @@ export async function newRpcClient(conf: RpcClientConf, options: RpcClientOption
   if (options.balancer === 'round_robin') {
     channelOptions['grpc.service_config'] = JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] });
   }
-  const interceptors = conf.Timeout > 0 ? [timeoutInterceptor(conf.Timeout)] : [];
+  // Tracing and metrics first (outermost), as go-zero's client chain; then the deadline.
+  const interceptors = [clientObserveInterceptor(conf.Middlewares)];
+  if (conf.Timeout > 0) interceptors.push(timeoutInterceptor(conf.Timeout));
   const client = new Client(target, credentials.createInsecure(), { ...channelOptions, interceptors });
   if (conf.NonBlock) return client;
   try {

@@ -10,6 +10,8 @@ export const ServingStatus = {
   SERVICE_UNKNOWN: 'SERVICE_UNKNOWN',
 } as const;
 export type ServingStatus = (typeof ServingStatus)[keyof typeof ServingStatus];
+/** The enum's numbers (what the wire carries), accepted too: 0 UNKNOWN, 1 SERVING, 2 NOT_SERVING, 3 SERVICE_UNKNOWN. */
+const BY_NUMBER: readonly ServingStatus[] = ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'];
 
 interface HealthCheckRequest {
   service: string;
@@ -53,7 +55,8 @@ export class HealthServer {
     });
   }
 
-  setServingStatus(service: string, s: ServingStatus): void {
+  setServingStatus(service: string, status: ServingStatus | 0 | 1 | 2 | 3): void {
+    const s = typeof status === 'number' ? (BY_NUMBER[status] as ServingStatus) : status;
     this.#statuses.set(service, s);
     for (const w of this.#watchers) if (w.service === service) w.call.write({ status: s });
   }

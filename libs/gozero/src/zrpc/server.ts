@@ -11,6 +11,7 @@ import {
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { parseListenOn, type RpcServerConf } from '../conf/config.ts';
+import { ServiceObservers } from '../devserver/observe.ts';
 import { Publisher } from '../discov/publisher.ts';
 import { HealthServer, ServingStatus } from './health.ts';
 
@@ -77,6 +78,9 @@ export class RpcServer {
   readonly conf: RpcServerConf;
   readonly health: HealthServer | undefined;
   readonly #options: RpcServerOptions;
+  /** Telemetry, DevServer, Prometheus and their interceptors (devserver/observe.ts). */
+  readonly observers: ServiceObservers;
+  #ready = false;
   #publisher: Publisher | undefined;
   #boundPort: number | undefined;
 
@@ -87,6 +91,8 @@ export class RpcServer {
       this.health = new HealthServer();
       this.health.addTo(this.server);
     }
+    // Installed first, so it runs outermost (go-zero: tracing and metrics before the timeout interceptor).
+    this.observers = new ServiceObservers(conf, this.server, () => this.#ready);
     if (conf.Timeout > 0) withUnaryTimeout(this.server, conf.Timeout);
     register(this.server);
   }
@@ -110,6 +116,7 @@ export class RpcServer {
     const inUseMessage = `ListenOn ${ListenOn}: the port is already in use; stop the other process or choose another ListenOn`;
     const { host, port } = parseListenOn(ListenOn);
     if (port > 0 && (await portTaken(host, port))) throw new ServerStartError(inUseMessage);
+    await this.observers.start();
     const bound = await new Promise<number>((resolve, reject) => {
       this.server.bindAsync(bindTo, ServerCredentials.createInsecure(), (err, port) => {
         if (!err) return resolve(port);
@@ -120,6 +127,9 @@ export class RpcServer {
           }),
         );
       });
+    }).catch(async (err) => {
+      await this.observers.stop();
+      throw err;
     });
     // `host:0` binds a port the system picks: publish that one, never ":0", which no caller can dial.
     if (port === 0) published = `${published.slice(0, published.lastIndexOf(':'))}:${bound}`;
@@ -133,12 +143,14 @@ export class RpcServer {
         await this.#publisher.keepAlive();
       } catch (err) {
         this.server.forceShutdown();
+        await this.observers.stop();
         // one error type for every way start() fails, so a caller can tell a start failure from its own bugs
         if (err instanceof ServerStartError) throw err;
         throw new ServerStartError((err as Error).message, { cause: err });
       }
     }
     this.health?.setServingStatus('', ServingStatus.SERVING);
+    this.#ready = true;
   }
 
   /**
@@ -148,6 +160,7 @@ export class RpcServer {
    */
   async stop(graceMs = DRAIN_MS): Promise<void> {
     const deadline = Date.now() + graceMs;
+    this.#ready = false;
     this.health?.shutdown();
     try {
       await this.#publisher?.stop();
@@ -167,6 +180,7 @@ export class RpcServer {
           resolve();
         });
       });
+      await this.observers.stop();
     }
   }
 }
