@@ -13,7 +13,7 @@ import { dtmMetadata, rawCall } from '../support/bank.ts';
 import { testDatabases } from '../support/stack-context.ts';
 import { type Backend, type Delivery, freshUsers, INT64_MAX, type Mode, play, scenarioArb } from './delivery.ts';
 import { budgetMs, fuzzParams } from './params.ts';
-import { type InProcessTrans, startInProcessTrans } from './trans-server.ts';
+import { BANK_DATABASES, type InProcessTrans, startOnSuiteDatabase } from './trans-server.ts';
 
 const RUNS = 25;
 
@@ -68,19 +68,10 @@ async function property(
   );
 }
 
-describe.each([
-  ['MariaDB', 'Mysql' as const],
-  ['PostgreSQL', 'Postgres' as const],
-])('trans on %s: any delivery of a transfer keeps the money whole', (_name, section) => {
+describe.each(BANK_DATABASES)('trans on %s: any delivery of a transfer keeps the money whole', (_name, section) => {
   let trans: InProcessTrans;
   beforeAll(async () => {
-    const { mysql, postgres } = testDatabases();
-    trans = await startInProcessTrans(
-      section,
-      section === 'Mysql'
-        ? `${mysql.user}:${mysql.password}@tcp(${mysql.host}:${mysql.port})/prop_bank?parseTime=true`
-        : `postgres://${postgres.user}:${postgres.password}@${postgres.host}:${postgres.port}/prop_bank`,
-    );
+    trans = await startOnSuiteDatabase(section, 'prop_bank');
   }, 60_000);
   afterAll(() => trans?.stop());
 

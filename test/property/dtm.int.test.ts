@@ -7,10 +7,10 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type TransferMode, transfer } from '../../apps/app/src/bank.ts';
 import { finalTrans } from '../support/dtm.ts';
-import { testDatabases, testStack } from '../support/stack-context.ts';
+import { testStack } from '../support/stack-context.ts';
 import { amountArb, balanceArb, freshUsers, INT64_MAX } from './delivery.ts';
 import { budgetMs, fuzzParams } from './params.ts';
-import { type InProcessTrans, startInProcessTrans } from './trans-server.ts';
+import { BANK_DATABASES, type InProcessTrans, startOnSuiteDatabase } from './trans-server.ts';
 
 const RUNS = 12;
 /** How long dtm may take to finish one transfer (it retries a transient answer after 1 s, then backs off). */
@@ -49,19 +49,10 @@ const caseArb = fc.oneof(
   fc.tuple(balancesArb(2n ** 61n), fc.array(transferArb, { minLength: 2, maxLength: 4 })),
 );
 
-describe.each([
-  ['MariaDB', 'Mysql' as const],
-  ['PostgreSQL', 'Postgres' as const],
-])('trans on %s', (_name, section) => {
+describe.each(BANK_DATABASES)('trans on %s', (_name, section) => {
   let trans: InProcessTrans;
   beforeAll(async () => {
-    const { mysql, postgres } = testDatabases();
-    trans = await startInProcessTrans(
-      section,
-      section === 'Mysql'
-        ? `${mysql.user}:${mysql.password}@tcp(${mysql.host}:${mysql.port})/prop_dtm?parseTime=true`
-        : `postgres://${postgres.user}:${postgres.password}@${postgres.host}:${postgres.port}/prop_dtm`,
-    );
+    trans = await startOnSuiteDatabase(section, 'prop_dtm');
   }, 60_000);
   afterAll(() => trans?.stop());
 

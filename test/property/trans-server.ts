@@ -10,6 +10,7 @@ import { newTransSvcServer } from '../../apps/trans/src/internal/server/trans-sv
 import { newServiceContext } from '../../apps/trans/src/internal/svc/service-context.ts';
 import { stopGrpcServer } from '../support/grpc.ts';
 import { tempFile } from '../support/procs.ts';
+import { testDatabases } from '../support/stack-context.ts';
 
 export interface InProcessTrans {
   port: number;
@@ -57,4 +58,21 @@ export async function startInProcessTrans(section: 'Mysql' | 'Postgres', dataSou
       await ctx.close();
     },
   };
+}
+
+/** The two databases the bank runs on, as `describe.each` rows: name, trans's YAML section. */
+export const BANK_DATABASES = [
+  ['MariaDB', 'Mysql'],
+  ['PostgreSQL', 'Postgres'],
+] as const;
+
+/** startInProcessTrans with its bank in database `db` of the suite's own MariaDB or PostgreSQL. */
+export function startOnSuiteDatabase(section: 'Mysql' | 'Postgres', db: string): Promise<InProcessTrans> {
+  const { mysql, postgres } = testDatabases();
+  return startInProcessTrans(
+    section,
+    section === 'Mysql'
+      ? `${mysql.user}:${mysql.password}@tcp(${mysql.host}:${mysql.port})/${db}?parseTime=true`
+      : `postgres://${postgres.user}:${postgres.password}@${postgres.host}:${postgres.port}/${db}`,
+  );
 }
