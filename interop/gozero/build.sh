@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Builds the Go twins of apps/trans and apps/app (go-zero v1.4.4, dtm client v1.17.3 + dtmdriver-gozero v0.0.7)
-# into <repo>/.cache/bin/go-trans and .cache/bin/go-app (git-ignored). pb/ is generated from proto/trans.proto
+# into <repo>/.cache/bin/go-trans, go-app, go-ceiling and go-wf (git-ignored). pb/ is generated from proto/trans.proto
 # with buf (npm) and protoc plugins compiled from this module. No-op when nothing changed since the last build.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 bin="$root/.cache/bin"
-outs=("$bin/go-trans" "$bin/go-app" "$bin/go-ceiling")
+outs=("$bin/go-trans" "$bin/go-app" "$bin/go-ceiling" "$bin/go-wf")
 stamp="$bin/.go-interop.stamp"
-if [[ -f "$stamp" && -x "${outs[0]}" && -x "${outs[1]}" && -x "${outs[2]}" ]] &&
+if [[ -f "$stamp" && -x "${outs[0]}" && -x "${outs[1]}" && -x "${outs[2]}" && -x "${outs[3]}" ]] &&
   [[ -z "$(find "$here" "$root/proto/trans.proto" \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' -o -name '*.yaml' -o -name '*.proto' \) -not -path "$here/pb/*" -newer "$stamp")" ]]; then
   echo "up to date: ${outs[*]}"
   exit 0
@@ -23,5 +23,6 @@ rm -rf pb && mkdir pb
 go build -o "$bin/go-trans" ./trans
 go build -o "$bin/go-app" ./app
 go build -o "$bin/go-ceiling" ./ceiling
+go build -o "$bin/go-wf" ./wf
 touch "$stamp"
 echo "built: ${outs[*]}"

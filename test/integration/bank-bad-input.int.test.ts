@@ -144,9 +144,9 @@ const CASES: Case[] = [
   ],
   [
     'unknown mode',
-    () => transfer('--from', '1', '--to', '2', '--amount', '5', '--mode', 'workflow'),
+    () => transfer('--from', '1', '--to', '2', '--amount', '5', '--mode', 'bogus'),
     EXIT,
-    /--mode "workflow" is not a transfer mode; pass one of saga, tcc, msg, xa/,
+    /--mode "bogus" is not a transfer mode; pass one of saga, tcc, msg, xa, workflow/,
   ],
   [
     'transfer flag without transfer',

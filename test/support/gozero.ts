@@ -12,7 +12,7 @@ export function instance(
   name: string,
   port: number,
   etcd: EtcdConf | undefined,
-  opts: { ttlSeconds?: number; delayMs?: number; timeoutMs?: number; mode?: string } = {},
+  opts: { ttlSeconds?: number; delayMs?: number; timeoutMs?: number; mode?: string; host?: string } = {},
 ): RpcServer {
   const handler = (call: ServerUnaryCall<unknown, unknown>, cb: sendUnaryData<unknown>): void => {
     const md = new Metadata();
@@ -21,7 +21,12 @@ export function instance(
     if (opts.delayMs) setTimeout(() => cb(null, {}), opts.delayMs);
     else cb(null, {});
   };
-  const conf = { Name: name, ListenOn: `127.0.0.1:${port}`, Mode: opts.mode ?? 'pro', Timeout: opts.timeoutMs ?? 2000 };
+  const conf = {
+    Name: name,
+    ListenOn: `${opts.host ?? '127.0.0.1'}:${port}`,
+    Mode: opts.mode ?? 'pro',
+    Timeout: opts.timeoutMs ?? 2000,
+  };
   return new RpcServer(
     etcd ? { ...conf, Etcd: etcd } : conf,
     (s) => s.addService(TransSvcService, { transIn: handler, transOut: handler }),

@@ -10,8 +10,9 @@ import {
 } from '@dtm-gozero/dtmgrpc';
 import { TransSvcService } from '@dtm-gozero/proto/trans';
 import type { Bank } from '@dtm-gozero/trans/bank';
+import { appWorkflows, TRANSFER_WORKFLOW } from './workflow.ts';
 
-export const TRANSFER_MODES = ['saga', 'tcc', 'msg', 'xa'] as const;
+export const TRANSFER_MODES = ['saga', 'tcc', 'msg', 'xa', 'workflow'] as const;
 export type TransferMode = (typeof TRANSFER_MODES)[number];
 
 export interface Transfer {
@@ -106,6 +107,12 @@ export async function transfer(ctx: BankContext, gid: string, t: Transfer): Prom
         },
       );
       return;
+    case 'workflow': {
+      // TransOut then TransIn in one workflow (./workflow.ts); a refusal of TransIn rolls the debit back.
+      const registry = await appWorkflows(ctx.dtm, s);
+      await registry.execute(TRANSFER_WORKFLOW, gid, { from: t.from, to: t.to, amount: t.amount });
+      return;
+    }
     case 'msg': {
       // The debit is the local step: it commits together with the msg barrier row in the bank's database, and dtm
       // then credits through TransIn, a msg branch dtm retries until it succeeds: so the step checks here that the

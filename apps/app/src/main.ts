@@ -1,7 +1,7 @@
 // Port of gozero/app/main.go: submits a 2-phase message and a TCC global transaction through dtm.
-// `npm run app -- <mode> [--fail]` runs one mode instead: msg, tcc, saga, xa, msg-db.
+// `npm run app -- <mode> [--fail]` runs one mode instead: msg, tcc, saga, xa, msg-db, workflow.
 // Prints one line per global transaction: `<mode> <gid> <final status>`.
-// The bank: `npm run app -- transfer --from 1 --to 2 --amount 30 --mode saga|tcc|msg|xa`, `npm run app -- balances`.
+// The bank: `npm run app -- transfer --from 1 --to 2 --amount 30 --mode saga|tcc|msg|xa|workflow`, `npm run app -- balances`.
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { closeConnections, DtmFailure, genGid } from '@dtm-gozero/dtmgrpc';
@@ -21,8 +21,9 @@ import {
 } from '@dtm-gozero/gozero';
 import { type Bank, openBank } from '@dtm-gozero/trans/bank';
 import { parseTransfer, refusal, TRANSFER_MODES, transfer } from './bank.ts';
-import { MODES, type Mode, type ModeContext, msg, msgDb, saga, seed, tcc, xa } from './modes.ts';
+import { MODES, type Mode, type ModeContext, msg, msgDb, saga, seed, tcc, workflow, xa } from './modes.ts';
 import { bankSource, finalStatus, OutcomeUnknown, requireBank } from './status.ts';
+import { stopAppWorkflows } from './workflow.ts';
 
 // dtm registers itself in etcd under the key dtmservice (MicroService.Target in dtm's config), so it is found
 // the same way as any go-zero service. `--dtm localhost:36790` (or DTM_TARGET) connects directly instead.
@@ -226,7 +227,7 @@ async function main(): Promise<void> {
     const gids = await inSpan('app seed', () => seed(ctx));
     runs.push(['msg', gids.msg, false], ['tcc', gids.tcc, false]);
   } else {
-    const run = { msg, tcc, saga, xa, 'msg-db': msgDb }[mode];
+    const run = { msg, tcc, saga, xa, 'msg-db': msgDb, workflow }[mode];
     runs.push([mode, await inSpan(`app ${mode}`, () => run(ctx)), ctx.fail]);
   }
 
@@ -243,6 +244,7 @@ async function main(): Promise<void> {
 
 main()
   .then(async () => {
+    void stopAppWorkflows();
     await stopAgent(); // sends the spans still batched (bounded)
     closeConnections();
     closeEtcdClients();
@@ -252,6 +254,7 @@ main()
     // The same hint trans gives: in this repo etcd comes from the stack scripts.
     if (/\betcd at \S+ is unreachable/.test(m)) m += ' (in this repo: `npm run stack:up` starts etcd and dtm)';
     console.error(`app: ${m}`);
+    void stopAppWorkflows();
     await stopAgent();
     closeConnections();
     closeEtcdClients();

@@ -33,6 +33,15 @@ export {
   stuckBranchCount,
 } from './server.ts';
 export { TccGrpc, type TccMethods, tccFromGrpc, tccGlobalTransaction } from './tcc.ts';
+export { DtmTopicError, deleteTopic, subscribe, unsubscribe } from './topics.ts';
 export { genGid, localGid, type TransOptions } from './trans-base.ts';
+export {
+  type ExecuteOptions,
+  WorkflowDataError,
+  type WorkflowDataType,
+  type WorkflowHandler,
+  WorkflowRegistry,
+} from './workflow/registry.ts';
+export { Workflow, type WorkflowOptions, type WorkflowPhase2 } from './workflow/workflow.ts';
 export { XaGrpc, xaGlobalTransaction } from './xa.ts';
 export { type MysqlXaConnection, type PgXaPool, type XaBranchInfo, type XaDb, xaLocalTransaction } from './xa-local.ts';

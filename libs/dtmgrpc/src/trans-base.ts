@@ -51,7 +51,7 @@ function toProtoOptions(o: TransOptions): DtmTransOptions {
 type DtmRpc = 'submit' | 'prepare' | 'abort';
 
 /** Explains a failed call to dtm: unreachable/unregistered dtm gets a hint, dtm's own refusals keep their words. */
-function dtmCallError(dtm: string, rpc: string, err: unknown): Error {
+export function dtmCallError(dtm: string, rpc: string, err: unknown): Error {
   if (isServiceError(err) && (err.code === status.UNAVAILABLE || err.code === status.DEADLINE_EXCEEDED)) {
     return fromGrpcError(
       err,

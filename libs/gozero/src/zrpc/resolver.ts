@@ -2,6 +2,7 @@ import { lookup } from 'node:dns/promises';
 import { type ChannelOptions, experimental, Metadata, status } from '@grpc/grpc-js';
 import { Subscriber, type UpdateCause } from '../discov/subscriber.ts';
 import { splitHostPort } from '../internal/host-port.ts';
+import { KubeResolver } from './k8s/resolver.ts';
 import { P2C, registerP2c } from './p2c.ts';
 
 type Endpoint = experimental.Endpoint;
@@ -11,7 +12,7 @@ type ResolverListener = experimental.ResolverListener;
 // go-zero's clients balance with p2c; a channel given its own `grpc.service_config` (e.g. round_robin) keeps it.
 const P2C_CONFIG = { loadBalancingConfig: [{ [P2C]: {} }], methodConfig: [] };
 
-function serviceConfig(options: ChannelOptions) {
+export function serviceConfig(options: ChannelOptions) {
   return options['grpc.service_config'] ? null : { ok: true as const, value: P2C_CONFIG };
 }
 
@@ -32,7 +33,7 @@ async function toEndpoints(values: string[]): Promise<Endpoint[]> {
   return out;
 }
 
-function fail(listener: ResolverListener, code: status, details: string): void {
+export function fail(listener: ResolverListener, code: status, details: string): void {
   listener({ ok: false, error: { code, details, metadata: new Metadata() } }, {}, null, details);
 }
 
@@ -185,7 +186,7 @@ class DirectResolver implements experimental.Resolver {
 let registered = false;
 
 /**
- * Registers the `etcd`, `discov` and `direct` schemes and the `p2c_ewma` balancer with @grpc/grpc-js (the
+ * Registers the `etcd`, `discov`, `direct` and `k8s` schemes and the `p2c_ewma` balancer with @grpc/grpc-js (the
  * analogue of go-zero's `resolver.Register()`). Idempotent; call it before creating channels for such targets.
  */
 export function registerResolvers(): void {
@@ -195,4 +196,5 @@ export function registerResolvers(): void {
   experimental.registerResolver('etcd', EtcdResolver);
   experimental.registerResolver('discov', EtcdResolver);
   experimental.registerResolver('direct', DirectResolver);
+  experimental.registerResolver('k8s', KubeResolver);
 }

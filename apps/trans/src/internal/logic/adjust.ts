@@ -40,17 +40,22 @@ export function checkAdjustInfo(in_: AdjustInfo): void {
   if (in_.UserID <= 0n) throw new DtmFailure(`UserID ${in_.UserID} is not a valid account id (ids start at 1)`);
 }
 
-/** What a branch does to its account, by direction (TransOut* / TransIn*) and dtm's op. */
+/**
+ * What a branch does to its account, by direction (TransOut* / TransIn*) and dtm's op. A workflow calls its steps
+ * with op action, then the phase-2 methods with commit (TransInConfirm / TransOutConfirm: nothing left to do) or
+ * rollback (the Revert methods: undo the action).
+ */
 type Effect = 'debit' | 'credit' | 'check' | 'none';
 export function effectOf(dir: 'out' | 'in', op: string): Effect {
   if (dir === 'out') {
     if (op === 'try' || op === 'action') return 'debit';
-    return op === 'cancel' || op === 'compensate' ? 'credit' : 'none'; // confirm: the try already took it
+    // confirm / commit: the try or action already took it
+    return op === 'cancel' || op === 'compensate' || op === 'rollback' ? 'credit' : 'none';
   }
   if (op === 'action' || op === 'confirm') return 'credit';
   // TCC: credit on confirm only, so a cancel has nothing to take back; the try checks the confirm can apply
   if (op === 'try') return 'check';
-  return op === 'compensate' ? 'debit' : 'none';
+  return op === 'compensate' || op === 'rollback' ? 'debit' : 'none';
 }
 
 async function apply(acc: Accounts, effect: Effect, in_: AdjustInfo, key: LedgerKey): Promise<void> {

@@ -2,6 +2,7 @@
 // MariaDB (mysql2) or PostgreSQL (pg). Every wait on the database is bounded below dtm's RequestTimeout (3 s), so
 // a lock wait ends in an error dtm retries later instead of piling calls up on a drained pool.
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import {
   type BranchBarrier,
@@ -23,7 +24,7 @@ export const SEED_ACCOUNTS: readonly [bigint, bigint][] = [
   [2n, 10_000n],
 ];
 
-const SQL_DIR = join(import.meta.dirname, '..', '..', '..', '..', '..', 'libs', 'dtmgrpc', 'sql');
+const SQL_DIR = join(createRequire(import.meta.url).resolve('@dtm-gozero/dtmgrpc/sql/barrier.mysql.sql'), '..');
 
 /** One balance change, as the ledger records it. */
 export interface LedgerKey {
