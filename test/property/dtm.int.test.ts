@@ -22,13 +22,20 @@ const balancesArb = (max?: bigint) =>
     ...[0, 1, 2].map(() => fc.oneof({ arbitrary: fc.bigInt({ min: 0n, max: 10_000n }), weight: 2 }, balanceArb(max))),
   );
 
+/**
+ * The modes the property covers. The app's workflow mode (merged from main late in this work) is not among them
+ * yet: with it, a case of two concurrent workflows with refused payloads on PostgreSQL stayed unfinished past the
+ * bound (reported, not investigated here).
+ */
+const MODES: readonly TransferMode[] = ['msg', 'saga', 'tcc', 'xa'];
+
 /** An account of the case (0..2), or one that does not exist. */
 const accountArb = fc.oneof(
   { arbitrary: fc.constantFrom(0, 1, 2), weight: 6 },
   { arbitrary: fc.constant('unknown' as const), weight: 1 },
 );
 const transferArb = fc.record({
-  mode: fc.constantFrom<TransferMode>('msg', 'saga', 'tcc', 'xa'),
+  mode: fc.constantFrom(...MODES),
   from: accountArb,
   to: accountArb,
   // mostly amounts that can move, so both outcomes are common
@@ -120,7 +127,7 @@ describe.each(BANK_DATABASES)('trans on %s', (_name, section) => {
             [
               [
                 [10_000n, 10_000n, 10_000n],
-                (['msg', 'saga', 'tcc', 'xa'] as const).map((mode, i) => ({
+                MODES.map((mode, i) => ({
                   mode,
                   from: (i % 3) as 0 | 1 | 2,
                   to: ((i + 1) % 3) as 0 | 1 | 2,
@@ -132,8 +139,7 @@ describe.each(BANK_DATABASES)('trans on %s', (_name, section) => {
         },
       );
       process.stdout.write(`dtm property (${section}): ${[...tally].map(([k, n]) => `${k} ×${n}`).join(', ')}\n`);
-      for (const mode of ['msg', 'saga', 'tcc', 'xa'])
-        expect(tally.get(`${mode} succeed`), `${mode} succeeded`).toBeGreaterThan(0);
+      for (const mode of MODES) expect(tally.get(`${mode} succeed`), `${mode} succeeded`).toBeGreaterThan(0);
     },
     budgetMs(RUNS, 180_000),
   );
