@@ -6,23 +6,10 @@ import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { publishedManifest } from '../scripts/pack-libs.ts';
+import { importsOf, tsFiles } from './support/imports.ts';
 import { root } from './support/procs.ts';
 
 const LIBS = ['gozero', 'dtmgrpc', 'testkit'] as const;
-
-function tsFiles(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile() && e.name.endsWith('.ts'))
-    .map((e) => join(e.parentPath, e.name));
-}
-
-/** Module specifiers of a file's static imports / re-exports and dynamic `import('…')`s. */
-function importsOf(text: string): string[] {
-  const statics = text.matchAll(/^\s*(?:import|export)\b[^;]*?\bfrom\s*'([^']+)'/gm);
-  const sideEffect = text.matchAll(/^\s*import\s*'([^']+)'/gm);
-  const dynamic = text.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g);
-  return [...statics, ...sideEffect, ...dynamic].map((m) => m[1] as string);
-}
 
 /** Names a module exports, following `export … from` (the index files only re-export). */
 function exportedNames(file: string): string[] {
