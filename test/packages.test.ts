@@ -122,12 +122,14 @@ test('database drivers are optional peers of the libraries, never plain dependen
   }
 });
 
-test('every app declares the packages it imports', () => {
+test('every app and tool declares the packages it imports', () => {
   const problems: string[] = [];
-  for (const app of readdirSync(join(root, 'apps'))) {
-    const m = JSON.parse(readFileSync(join(root, 'apps', app, 'package.json'), 'utf8'));
+  const dirs = ['apps', 'tools'].flatMap((d) => readdirSync(join(root, d)).map((p) => join(root, d, p)));
+  expect(dirs).toContain(join(root, 'tools/chaos'));
+  for (const dir of dirs) {
+    const m = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
     const declared = Object.keys({ ...m.dependencies, ...m.devDependencies });
-    for (const file of tsFiles(join(root, 'apps', app, 'src')).filter((f) => !f.endsWith('.test.ts'))) {
+    for (const file of tsFiles(join(dir, 'src')).filter((f) => !f.endsWith('.test.ts'))) {
       for (const spec of importsOf(readFileSync(file, 'utf8'))) {
         if (spec.startsWith('.') || spec.startsWith('node:')) continue;
         const pkg = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : (spec.split('/')[0] as string);
