@@ -115,12 +115,13 @@ export async function transfer(ctx: BankContext, gid: string, t: Transfer): Prom
     }
     case 'msg': {
       // The debit is the local step: it commits together with the msg barrier row in the bank's database, and dtm
-      // then credits through TransIn. The credit cannot fail: the step checked that the account exists.
+      // then credits through TransIn, a msg branch dtm retries until it succeeds: so the step checks here that the
+      // account exists and can take the amount (a FAILURE now aborts the message; a refused credit later never could).
       const m = new MsgGrpc(ctx.dtm, gid).add(s, TransSvcService.transIn, in_);
       m.options = options;
       await m.doAndSubmit(`${s}${TransSvcService.queryPrepared.path}`, (bb) =>
         ctx.bank.barrier(bb, async (acc) => {
-          await acc.mustExist(t.to);
+          await acc.canCredit(t.to, t.amount);
           await acc.debit(t.from, t.amount, { gid, branchId: bb.branchId, op: bb.op });
         }),
       );

@@ -9,6 +9,7 @@ import {
   buildTarget,
   clientConfFrom,
   closeEtcdClients,
+  confValue,
   inSpan,
   observabilityFrom,
   ResolveError,
@@ -67,7 +68,7 @@ function userFile(f: string | undefined, repoDefault: string): string {
 function appYaml(file: string): Record<string, unknown> {
   const doc = readYaml(file);
   for (const key of ['Mysql', 'Postgres']) {
-    if (doc[key] !== undefined) {
+    if (confValue(doc, key) !== undefined) {
       throw new Error(
         `config ${file} has a ${key} section; the app uses the bank's database from trans's YAML (--bank, default ` +
           `${DEFAULT_BANK}), so that its local transaction and trans's back-check read one database; remove it`,
@@ -100,15 +101,12 @@ async function printBalances(bank: Bank): Promise<void> {
 
 /**
  * trans's target from the YAML (go-zero v1.4's BuildTarget), after registering the YAML's etcd account and TLS
- * files, as zrpc.NewClient does; dtm's etcd target, when it is one, gets them too (the same etcd in practice).
+ * files, as zrpc.NewClient does. Like go-zero, the account belongs to those hosts only: a --dtm etcd target
+ * naming other hosts gets no user or password (they would be sent to whatever server --dtm names).
  */
-function busiTargetOf(doc: Record<string, unknown>, file: string, dtm: string): string {
+function busiTargetOf(doc: Record<string, unknown>, file: string): string {
   const conf = clientConfFrom(doc, file);
-  if (conf.Etcd) {
-    useEtcdConf(conf.Etcd);
-    const d = /^(?:etcd|discov):\/\/([^/]+)\//.exec(dtm);
-    if (d) useEtcdConf({ ...conf.Etcd, Hosts: (d[1] as string).split(',') });
-  }
+  if (conf.Etcd) useEtcdConf(conf.Etcd);
   return buildTarget(conf);
 }
 
@@ -165,7 +163,7 @@ async function main(): Promise<void> {
       }
       const file = configFile;
       const dtm = values.dtm as string;
-      const busiServer = busiTargetOf(appYaml(file), file, dtm);
+      const busiServer = busiTargetOf(appYaml(file), file);
       await findOrExplain('dtm', dtm, 'start dtm with `npm run stack:up`, or pass --dtm <target>');
       await findOrExplain('trans', busiServer, 'start trans with `npm run trans -- -f apps/trans/etc/bank.yaml`');
       await requireBank(busiServer);
@@ -206,7 +204,7 @@ async function main(): Promise<void> {
   const file = configFile;
   // trans's target as go-zero v1.4 builds it from etc/config.yaml: etcd://127.0.0.1:2379/trans.
   const doc = appYaml(file);
-  const busiServer = busiTargetOf(doc, file, values.dtm as string);
+  const busiServer = busiTargetOf(doc, file);
   // go-zero's Telemetry key: each global transaction runs in a span `app <mode>`, which its branches join.
   const { Telemetry } = observabilityFrom(doc, file, 'app');
   if (Telemetry) startAgent(Telemetry);

@@ -99,7 +99,7 @@ export async function msgDb(ctx: ModeContext): Promise<string> {
     await m
       .doAndSubmit(`${ctx.busiServer}${TransSvcService.queryPrepared.path}`, (bb) =>
         bank.barrier(bb, async (acc) => {
-          await acc.mustExist(req2.UserID);
+          await acc.canCredit(req2.UserID, req2.Amount);
           await acc.debit(req1.UserID, req1.Amount, { gid, branchId: bb.branchId, op: bb.op });
           // With --fail the local transaction rolls back (with its barrier row) and the message is aborted.
           if (ctx.fail) throw new DtmFailure('local transaction failed (--fail): rolled back, the message is aborted');

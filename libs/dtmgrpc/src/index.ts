@@ -16,13 +16,22 @@ export {
   DtmFailure,
   DtmInputError,
   DtmOngoing,
+  DtmRolledBack,
+  DtmUnfinished,
   fromGrpcError,
   toGrpcStatus,
 } from './errors.ts';
 export { rawMethod, type UnaryMethod } from './method.ts';
 export { type BarrierDb, MsgGrpc } from './msg.ts';
 export { SagaGrpc, type SagaMethods } from './saga.ts';
-export { type BranchInfo, branchInfoFromGrpc, dtmHandler } from './server.ts';
+export {
+  type BranchInfo,
+  branchAnswer,
+  branchInfoFromGrpc,
+  dtmHandler,
+  failureRollsBack,
+  stuckBranchCount,
+} from './server.ts';
 export { TccGrpc, type TccMethods, tccFromGrpc, tccGlobalTransaction } from './tcc.ts';
 export { DtmTopicError, deleteTopic, subscribe, unsubscribe } from './topics.ts';
 export { genGid, localGid, type TransOptions } from './trans-base.ts';

@@ -1,6 +1,6 @@
 import { BranchBarrier } from './barrier/barrier.ts';
 import { MSG_BRANCH_ID, OP_MSG } from './barrier/core.ts';
-import type { MysqlPool, MysqlPoolConnection } from './barrier/mysql.ts';
+import { checkPromiseApi, type MysqlPool, type MysqlPoolConnection } from './barrier/mysql.ts';
 import type { PgPool, PgPoolClient } from './barrier/postgres.ts';
 import { type BranchCall, invokeBranch, typedBranch, urlBranch } from './branch.ts';
 import { DtmFailure, DtmInputError } from './errors.ts';
@@ -161,6 +161,8 @@ export class MsgGrpc extends TransBase {
    * message is submitted exactly when that transaction commits (MySQL/MariaDB via mysql2, or PostgreSQL via pg).
    */
   async doAndSubmitDB<C>(queryPrepared: string, db: BarrierDb<C>, busi: (tx: C) => Promise<unknown>): Promise<void> {
+    // checked before Prepare: a wrong pool must not leave a prepared message behind
+    if (db && 'mysql' in db) checkPromiseApi(db.mysql, 'doAndSubmitDB: db.mysql');
     await this.doAndSubmit(queryPrepared, async (bb) => {
       if ('mysql' in db) await bb.callWithMysql(db.mysql, busi as (tx: C & MysqlPoolConnection) => Promise<unknown>);
       else await bb.callWithPostgres(db.postgres, busi as (tx: C & PgPoolClient) => Promise<unknown>);

@@ -3,6 +3,7 @@ import './internal/node-check.ts';
 
 export {
   clientConfFrom,
+  confValue,
   type EtcdConf,
   loadClientConf,
   loadServerConf,

@@ -74,7 +74,14 @@ export function readYaml(file: string): Raw {
   return doc as Raw;
 }
 
-/** go-zero matches YAML keys case-insensitively; so do we. */
+/**
+ * go-zero matches YAML keys case-insensitively; so do we. Exported as `confValue` for a service's own keys (e.g.
+ * `Mysql`), so that `MySQL:` or `mysql:` is read as go-zero would, not silently missed.
+ */
+export function confValue(obj: Record<string, unknown>, key: string): unknown {
+  return get(obj, key);
+}
+
 function get(obj: Raw, key: string): unknown {
   if (key in obj) return obj[key];
   const lower = key.toLowerCase();

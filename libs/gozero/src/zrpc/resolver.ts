@@ -94,10 +94,9 @@ class EtcdResolver implements experimental.Resolver {
     });
   }
 
-  #onUpdate(values: string[], cause: UpdateCause): void {
-    // An empty listing right after etcd came back (restored or restarted empty) is usually a moment before
-    // the instances register again: keep the last addresses until a watch event says otherwise.
-    if (values.length === 0 && cause === 'list' && this.#lastValues.length > 0) return;
+  #onUpdate(values: string[], _cause: UpdateCause): void {
+    // Every listing is published as it is, an empty re-list too (etcd restored or restarted empty): go-zero's
+    // registry does the same, and an address no longer registered may now be another process's port.
     this.#lastValues = values;
     this.#enqueue({ values });
   }
@@ -129,7 +128,7 @@ class EtcdResolver implements experimental.Resolver {
             this.#listener,
             status.UNAVAILABLE,
             `the instance registered in etcd under "${this.#key}/" (${this.#lastSeen.join(', ')}) is gone: its lease ` +
-              'expired or was revoked, so it stopped or stopped answering (e.g. frozen); restart it',
+              'expired or was revoked (it stopped, or stopped answering, e.g. frozen), or etcd lost its data; restart it',
           );
         } else if (endpoints.length === 0) {
           fail(

@@ -82,6 +82,7 @@ export class RpcServer {
   readonly observers: ServiceObservers;
   #ready = false;
   #publisher: Publisher | undefined;
+  #boundPort: number | undefined;
 
   constructor(conf: RpcServerConf, register: (server: Server) => void, options: RpcServerOptions = {}) {
     this.conf = conf;
@@ -96,6 +97,11 @@ export class RpcServer {
     register(this.server);
   }
 
+  /** The port the server listens on once started (the system's pick for a ListenOn port of 0). */
+  get port(): number | undefined {
+    return this.#boundPort;
+  }
+
   /** The etcd key this server registered under, if any. */
   get registeredKey(): string | undefined {
     return this.#publisher?.key;
@@ -105,13 +111,13 @@ export class RpcServer {
   async start(): Promise<void> {
     const { ListenOn } = this.conf;
     // Checked before binding: nothing is half-started when the address cannot be published.
-    const published = this.conf.Etcd ? figureOutListenOn(ListenOn) : ListenOn;
+    let published = this.conf.Etcd ? figureOutListenOn(ListenOn) : ListenOn;
     const bindTo = ListenOn.startsWith(':') ? `0.0.0.0${ListenOn}` : ListenOn;
     const inUseMessage = `ListenOn ${ListenOn}: the port is already in use; stop the other process or choose another ListenOn`;
     const { host, port } = parseListenOn(ListenOn);
     if (port > 0 && (await portTaken(host, port))) throw new ServerStartError(inUseMessage);
     await this.observers.start();
-    await new Promise<number>((resolve, reject) => {
+    const bound = await new Promise<number>((resolve, reject) => {
       this.server.bindAsync(bindTo, ServerCredentials.createInsecure(), (err, port) => {
         if (!err) return resolve(port);
         const inUse = /EADDRINUSE|address already in use/i.test(err.message);
@@ -125,6 +131,9 @@ export class RpcServer {
       await this.observers.stop();
       throw err;
     });
+    // `host:0` binds a port the system picks: publish that one, never ":0", which no caller can dial.
+    if (port === 0) published = `${published.slice(0, published.lastIndexOf(':'))}:${bound}`;
+    this.#boundPort = bound;
     if (this.conf.Etcd) {
       try {
         this.#publisher = new Publisher(this.conf.Etcd, published, {
@@ -135,7 +144,9 @@ export class RpcServer {
       } catch (err) {
         this.server.forceShutdown();
         await this.observers.stop();
-        throw err;
+        // one error type for every way start() fails, so a caller can tell a start failure from its own bugs
+        if (err instanceof ServerStartError) throw err;
+        throw new ServerStartError((err as Error).message, { cause: err });
       }
     }
     this.health?.setServingStatus('', ServingStatus.SERVING);
