@@ -10,7 +10,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['{apps,libs,scripts,test}/**/*.test.ts', 'proto/**/*.test.ts'],
+          include: ['{apps,libs,scripts,test,tools}/**/*.test.ts', 'proto/**/*.test.ts'],
           exclude: ['**/node_modules/**', '**/*.int.test.ts'],
         },
       },
@@ -18,7 +18,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['{apps,libs,test}/**/*.int.test.ts'],
+          include: ['{apps,libs,test,tools}/**/*.int.test.ts'],
           exclude: ['**/node_modules/**'],
           globalSetup: ['test/integration/global-setup.ts'],
           testTimeout: 60_000,

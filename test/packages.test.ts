@@ -6,23 +6,10 @@ import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { publishedManifest } from '../scripts/pack-libs.ts';
+import { importsOf, tsFiles } from './support/imports.ts';
 import { root } from './support/procs.ts';
 
 const LIBS = ['gozero', 'dtmgrpc', 'testkit'] as const;
-
-function tsFiles(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile() && e.name.endsWith('.ts'))
-    .map((e) => join(e.parentPath, e.name));
-}
-
-/** Module specifiers of a file's static imports / re-exports and dynamic `import('…')`s. */
-function importsOf(text: string): string[] {
-  const statics = text.matchAll(/^\s*(?:import|export)\b[^;]*?\bfrom\s*'([^']+)'/gm);
-  const sideEffect = text.matchAll(/^\s*import\s*'([^']+)'/gm);
-  const dynamic = text.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g);
-  return [...statics, ...sideEffect, ...dynamic].map((m) => m[1] as string);
-}
 
 /** Names a module exports, following `export … from` (the index files only re-export). */
 function exportedNames(file: string): string[] {
@@ -135,12 +122,14 @@ test('database drivers are optional peers of the libraries, never plain dependen
   }
 });
 
-test('every app declares the packages it imports', () => {
+test('every app and tool declares the packages it imports', () => {
   const problems: string[] = [];
-  for (const app of readdirSync(join(root, 'apps'))) {
-    const m = JSON.parse(readFileSync(join(root, 'apps', app, 'package.json'), 'utf8'));
+  const dirs = ['apps', 'tools'].flatMap((d) => readdirSync(join(root, d)).map((p) => join(root, d, p)));
+  expect(dirs).toContain(join(root, 'tools/chaos'));
+  for (const dir of dirs) {
+    const m = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
     const declared = Object.keys({ ...m.dependencies, ...m.devDependencies });
-    for (const file of tsFiles(join(root, 'apps', app, 'src')).filter((f) => !f.endsWith('.test.ts'))) {
+    for (const file of tsFiles(join(dir, 'src')).filter((f) => !f.endsWith('.test.ts'))) {
       for (const spec of importsOf(readFileSync(file, 'utf8'))) {
         if (spec.startsWith('.') || spec.startsWith('node:')) continue;
         const pkg = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : (spec.split('/')[0] as string);

@@ -13,6 +13,7 @@ const DOCS = [
   ...readdirSync(join(root, 'docs'))
     .filter((f) => f.endsWith('.md'))
     .map((f) => `docs/${f}`),
+  ...readdirSync(join(root, 'tools')).flatMap((t) => [`tools/${t}/README.md`, `tools/${t}/README.zh-CN.md`]),
 ];
 
 /** `npm run …` commands of a Markdown text: the lines of its sh blocks and its inline code spans. */

@@ -218,19 +218,24 @@ test('the first code block’s comments are Chinese, its commands the English on
   for (const c of comments) expect(c, 'a comment left in English').toMatch(/[\u4e00-\u9fff]/);
 });
 
-// docs/<topic>.zh-CN.md pages translate docs/<topic>.md: the same checks, sections matched by position.
-const DOCS = join(root, 'docs');
-const twins = readdirSync(DOCS)
+// docs/<topic>.zh-CN.md pages translate docs/<topic>.md, and tools/<tool>/README.zh-CN.md its README.md: the same
+// checks, sections matched by position.
+const twins = [
+  ...readdirSync(join(root, 'docs')).map((f) => `docs/${f}`),
+  ...readdirSync(join(root, 'tools')).map((t) => `tools/${t}/README.zh-CN.md`),
+]
   .filter((f) => f.endsWith('.zh-CN.md'))
-  .map((f) => ({ zh: f, en: f.replace(/\.zh-CN\.md$/, '.md') }));
+  .map((zh) => ({ zh, en: zh.replace(/\.zh-CN\.md$/, '.md') }));
 
-test('every docs/*.zh-CN.md has its English twin, with the same sections, code blocks, npm commands and tables', () => {
+test('every docs/*.zh-CN.md and tools/*/README.zh-CN.md has its English twin, with the same sections, code blocks, npm commands and tables', () => {
+  expect(twins.map((t) => t.zh)).toContain('tools/chaos/README.zh-CN.md');
   for (const t of twins) {
-    expect(existsSync(join(DOCS, t.en)), `docs/${t.zh} has no docs/${t.en}`).toBe(true);
-    const e = parse(readFileSync(join(DOCS, t.en), 'utf8'));
-    const z = parse(readFileSync(join(DOCS, t.zh), 'utf8'));
+    expect(existsSync(join(root, t.zh)), `${t.zh} is missing`).toBe(true);
+    expect(existsSync(join(root, t.en)), `${t.zh} has no ${t.en}`).toBe(true);
+    const e = parse(readFileSync(join(root, t.en), 'utf8'));
+    const z = parse(readFileSync(join(root, t.zh), 'utf8'));
     const levels = (d: Doc): number[] => d.headings.map((h) => h.level);
-    expect(levels(z), `docs/${t.zh}: headings`).toEqual(levels(e));
+    expect(levels(z), `${t.zh}: headings`).toEqual(levels(e));
     const ranges = (d: Doc): [number, number][] => [
       intro(d),
       ...d.headings
@@ -240,7 +245,7 @@ test('every docs/*.zh-CN.md has its English twin, with the same sections, code b
     ];
     const [re, rz] = [ranges(e), ranges(z)];
     for (const [i, r] of re.entries()) {
-      const what = `docs/${t.zh}, section ${i}`;
+      const what = `${t.zh}, section ${i}`;
       expect(blocks(z, rz[i] as [number, number]), `${what}: code blocks`).toEqual(blocks(e, r));
       expect(npmCommands(z, rz[i] as [number, number]), `${what}: npm commands`).toEqual(npmCommands(e, r));
       expect(tables(z, rz[i] as [number, number]), `${what}: tables`).toEqual(tables(e, r));

@@ -5,11 +5,11 @@
 import { rmSync } from 'node:fs';
 import { barrierFromMetadata, branchInfoFromGrpc } from '@dtm-gozero/dtmgrpc';
 import { loadClientConf, loadServerConf, parseServerMethod, parseTarget, TargetError } from '@dtm-gozero/gozero';
+import { loadConfig, parseMysqlDataSource, parsePostgresDataSource } from '@dtm-gozero/trans/bank';
 import { Metadata } from '@grpc/grpc-js';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { stringify } from 'yaml';
-import { loadConfig, parseMysqlDataSource, parsePostgresDataSource } from '../../apps/trans/src/bank.ts';
 import { budgetMs, fuzzParams } from '../property/params.ts';
 import { tempFile } from '../support/procs.ts';
 

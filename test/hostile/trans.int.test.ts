@@ -6,10 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import http2 from 'node:http2';
 import { connect, type Socket } from 'node:net';
+import { transfer } from '@dtm-gozero/app/bank';
 import { AdjustInfo, TransSvcService } from '@dtm-gozero/proto/trans';
 import { Client, credentials, Metadata, status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { transfer } from '../../apps/app/src/bank.ts';
 import {
   bankOf,
   dtmMetadata,

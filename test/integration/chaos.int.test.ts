@@ -11,7 +11,9 @@ import { root, runNode, tempFile } from '../support/procs.ts';
 let stackDir: string | undefined;
 afterAll(() => {
   if (!stackDir) return;
-  execFileSync(process.execPath, [join(root, 'scripts/cluster.ts'), 'down', '--dir', stackDir], { timeout: 60_000 });
+  execFileSync(process.execPath, [join(root, 'tools/chaos/src/cluster-cli.ts'), 'down', '--dir', stackDir], {
+    timeout: 60_000,
+  });
   rmSync(stackDir, { recursive: true, force: true });
 });
 
@@ -29,7 +31,7 @@ test('npm run chaos at the CI setting: nothing lost, doubled, overdrawn or unfin
     '--etcd-outage',
     '12',
   ];
-  const p = runNode(join(root, 'scripts/chaos.ts'), [...args, '--out', out, '--keep'], root);
+  const p = runNode(join(root, 'tools/chaos/src/main.ts'), [...args, '--out', out, '--keep'], root);
   const code = await p.exited(540_000);
   const r = JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown> & { gids: string[]; dtmHttp: string };
   stackDir = r.stackDir as string;

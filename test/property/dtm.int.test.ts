@@ -3,9 +3,9 @@
 // (succeed or failed) within a bound, and the money adds up: per gid the ledger is all (the amount moved once from
 // payer to payee) or nothing, balances equal the start plus those moves, none negative, the sum unchanged.
 import { randomUUID } from 'node:crypto';
+import { type TransferMode, transfer } from '@dtm-gozero/app/bank';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type TransferMode, transfer } from '../../apps/app/src/bank.ts';
 import { finalTrans } from '../support/dtm.ts';
 import { testStack } from '../support/stack-context.ts';
 import { amountArb, balanceArb, freshUsers, INT64_MAX } from './delivery.ts';

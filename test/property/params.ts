@@ -1,5 +1,5 @@
 // How many cases the property and fuzz suites run: a small number in CI (`npm test`), a long setting through
-// `npm run fuzz -- --runs N [--seed S] [--path P]` (tools/fuzz/fuzz.ts passes these as FUZZ_RUNS, FUZZ_SEED and
+// `npm run fuzz -- --runs N [--seed S] [--path P]` (tools/fuzz/src/fuzz.ts passes these as FUZZ_RUNS, FUZZ_SEED and
 // FUZZ_PATH). fast-check's failure message carries the seed and path that replay the failing case.
 import type { Parameters } from 'fast-check';
 

@@ -4,9 +4,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startOwnMariadb } from '@dtm-gozero/chaos/mariadb';
+import { Service } from '@dtm-gozero/chaos/service';
+import { type MysqlServer, portOpen } from '@dtm-gozero/testkit';
 import { type Bank, openBank, parseMysqlDataSource } from '@dtm-gozero/trans/bank';
 import { Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { type MysqlServer, portOpen, Service, startOwnMariadb } from '../../scripts/cluster.ts';
 import { freePort, type Proc, root, runNode, TRANS, tempFile } from './procs.ts';
 import { testStack } from './stack-context.ts';
 

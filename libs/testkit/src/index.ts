@@ -13,6 +13,7 @@ export {
   startDatabases,
   type TestDatabases,
 } from './databases.ts';
+export { type DtmInstanceOptions, dtmInstanceConfig } from './dtm-instance.ts';
 export { type WaitForStatusOptions, waitForStatus } from './dtm-status.ts';
 export { TestkitError } from './errors.ts';
 export { type EtcdOptions, type EtcdServer, type EtcdTlsFiles, startEtcd } from './etcd.ts';
@@ -27,8 +28,9 @@ export {
   podIp,
   startKubeApiServer,
 } from './kube.ts';
-export { freePort } from './ports.ts';
-export { etcdPrefix } from './probe.ts';
+export { localBinaries } from './paths.ts';
+export { freePort, freePorts, portOpen } from './ports.ts';
+export { dtmPing, etcdHealthy, etcdPrefix, waitUntil } from './probe.ts';
 export { startDtmStack } from './stack.ts';
-export type { DtmStore, MysqlServer, RedisServer } from './stores.ts';
+export { createMysqlDatabase, type DtmStore, type MysqlServer, type RedisServer } from './stores.ts';
 export type { DtmStack, DtmStackOptions, DtmStackPorts } from './types.ts';

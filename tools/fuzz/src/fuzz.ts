@@ -7,7 +7,7 @@ import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { failedFiles, failures, parseFuzzArgs } from './args.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..');
+const ROOT = join(import.meta.dirname, '..', '..', '..');
 
 async function main(): Promise<number> {
   const args = parseFuzzArgs(process.argv.slice(2), () => randomInt(-(2 ** 31), 2 ** 31 - 1));

@@ -1,6 +1,8 @@
+import type { Transfer } from '@dtm-gozero/app/bank';
 import { describe, expect, test } from 'vitest';
-import type { Transfer } from '../apps/app/src/bank.ts';
-import { chaosPlan, type Evidence, judge, parseOptions } from './chaos.ts';
+import { parseOptions } from './options.ts';
+import { chaosPlan } from './schedule.ts';
+import { type Evidence, judge } from './verdict.ts';
 
 // The chaos suite's verdict on crafted evidence: each kind of violation is counted, a clean run has none.
 const t: Transfer = { from: 1n, to: 2n, amount: 30n, mode: 'saga' };

@@ -1,7 +1,7 @@
 // The fuzz command's flags, and how it finds the seed and path of a failure in fast-check's own output.
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { DEFAULT_RUNS, failedFiles, failures, parseFuzzArgs, SUITES } from '../../tools/fuzz/args.ts';
+import { DEFAULT_RUNS, failedFiles, failures, parseFuzzArgs, SUITES } from './args.ts';
 
 const seed7 = () => 7;
 
