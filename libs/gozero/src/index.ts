@@ -21,4 +21,11 @@ export { newRpcClient, type RpcClientOptions } from './zrpc/client.ts';
 export { ResolveError, resolveTarget } from './zrpc/resolve.ts';
 export { registerResolvers } from './zrpc/resolver.ts';
 export { RpcServer, type RpcServerOptions, ServerStartError } from './zrpc/server.ts';
-export { buildTarget, type ParsedTarget, parseServerMethod, parseTarget, TargetError } from './zrpc/target.ts';
+export {
+  buildTarget,
+  buildTargetV110,
+  type ParsedTarget,
+  parseServerMethod,
+  parseTarget,
+  TargetError,
+} from './zrpc/target.ts';

@@ -3,6 +3,7 @@ import { type ChannelOptions, experimental, Metadata, status } from '@grpc/grpc-
 import { Subscriber, type UpdateCause } from '../discov/subscriber.ts';
 import { splitHostPort } from '../internal/host-port.ts';
 import { P2C, registerP2c } from './p2c.ts';
+import { parseTarget } from './target.ts';
 
 type Endpoint = experimental.Endpoint;
 type GrpcUri = experimental.GrpcUri;
@@ -57,14 +58,13 @@ class EtcdResolver implements experimental.Resolver {
   #lastSeen: string[] = [];
 
   constructor(target: GrpcUri, listener: ResolverListener, options: ChannelOptions) {
-    this.#hosts = (target.authority ?? '').split(',').filter((h) => h !== '');
-    this.#key = target.path.replace(/^\/+|\/+$/g, '');
+    ({ hosts: this.#hosts, key: this.#key } = etcdHostsKey(target));
     this.#listener = listener;
     this.#options = options;
   }
 
   static getDefaultAuthority(target: GrpcUri): string {
-    return target.path.replace(/^\/+|\/+$/g, '');
+    return etcdHostsKey(target).key;
   }
 
   updateResolution(): void {
@@ -152,6 +152,17 @@ class EtcdResolver implements experimental.Resolver {
     this.#lastValues = [];
     this.#lastFailed = true;
   }
+}
+
+/** Hosts and key of go-zero v1.4's `etcd://h1,h2/key` or v1.10's `etcd:///h1,h2?key=k`; empty when malformed. */
+function etcdHostsKey(target: GrpcUri): { hosts: string[]; key: string } {
+  try {
+    const t = parseTarget(`${target.scheme}://${target.authority ?? ''}/${target.path}`);
+    if (t.scheme === 'etcd' || t.scheme === 'discov') return { hosts: t.hosts, key: t.key };
+  } catch {
+    // reported by updateResolution as a malformed target
+  }
+  return { hosts: [], key: '' };
 }
 
 /** `direct:///a:1,b:2`: a fixed list of endpoints. */
