@@ -92,8 +92,7 @@ export function parseTarget(target: string): ParsedTarget {
     let key: string;
     if (v110) {
       key = (q < 0 ? null : new URLSearchParams(path.slice(q + 1)).get('key')) ?? '';
-      if (key === '')
-        throw new TargetError(`target "${target}" has no etcd key; write etcd:///host:port?key=<key>`);
+      if (key === '') throw new TargetError(`target "${target}" has no etcd key; write etcd:///host:port?key=<key>`);
     } else {
       key = path.replace(/^\/+|\/+$/g, '');
       if (key === '' || key.includes('?'))
