@@ -2,6 +2,13 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { splitHostPort } from '../internal/host-port.ts';
 import { ConfigError } from './errors.ts';
+import {
+  type ClientServiceKeys,
+  clientServiceKeys,
+  expandEnv,
+  type ServerServiceKeys,
+  serverServiceKeys,
+} from './service-conf.ts';
 
 /** go-zero's `discov.EtcdConf` (v1.4): where a service registers or is looked up. */
 export interface EtcdConf {
@@ -17,8 +24,8 @@ export interface EtcdConf {
   ID?: number;
 }
 
-/** go-zero's `zrpc.RpcServerConf`, the fields a TypeScript server uses. */
-export interface RpcServerConf {
+/** go-zero's `zrpc.RpcServerConf`, the fields a TypeScript server uses (more in service-conf.ts). */
+export interface RpcServerConf extends ServerServiceKeys {
   Name: string;
   ListenOn: string;
   Mode: string;
@@ -29,8 +36,8 @@ export interface RpcServerConf {
   Health?: boolean;
 }
 
-/** go-zero's `zrpc.RpcClientConf`, the fields a TypeScript client uses. */
-export interface RpcClientConf {
+/** go-zero's `zrpc.RpcClientConf`, the fields a TypeScript client uses (more in service-conf.ts). */
+export interface RpcClientConf extends ClientServiceKeys {
   Etcd?: EtcdConf;
   Endpoints?: string[];
   Target?: string;
@@ -41,8 +48,13 @@ export interface RpcClientConf {
 
 type Raw = Record<string, unknown>;
 
+export interface ReadOptions {
+  /** go-zero's `conf.UseEnv()`: replace `${VAR}` / `$VAR` by the environment before parsing. */
+  useEnv?: boolean;
+}
+
 /** Reads and parses a YAML (or JSON) file; errors name the file and what to do. */
-export function readYaml(file: string): Raw {
+export function readYaml(file: string, options: ReadOptions = {}): Raw {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -53,6 +65,7 @@ export function readYaml(file: string): Raw {
       cause: err,
     });
   }
+  if (options.useEnv) text = expandEnv(text, file);
   let doc: unknown;
   try {
     doc = parse(text);
@@ -67,14 +80,14 @@ export function readYaml(file: string): Raw {
 }
 
 /** go-zero matches YAML keys case-insensitively; so do we. */
-function get(obj: Raw, key: string): unknown {
+export function get(obj: Raw, key: string): unknown {
   if (key in obj) return obj[key];
   const lower = key.toLowerCase();
   for (const k of Object.keys(obj)) if (k.toLowerCase() === lower) return obj[k];
   return undefined;
 }
 
-class Fields {
+export class Fields {
   readonly file: string;
   readonly obj: Raw;
   readonly path: string;
@@ -196,8 +209,8 @@ export function parseListenOn(listenOn: string): { host: string; port: number } 
 }
 
 /** Loads a go-zero `RpcServerConf` YAML (e.g. the Go example's etc/trans.yaml, unchanged). */
-export function loadServerConf(file: string): RpcServerConf {
-  return serverConfFrom(readYaml(file), file);
+export function loadServerConf(file: string, options: ReadOptions = {}): RpcServerConf {
+  return serverConfFrom(readYaml(file, options), file);
 }
 
 /** As loadServerConf, from a document already read with readYaml (a service with keys of its own reads once). */
@@ -215,6 +228,7 @@ export function serverConfFrom(doc: Record<string, unknown>, file: string): RpcS
   const conf: RpcServerConf = { Name, ListenOn, Mode, Timeout: f.int('Timeout', 2000), Health: f.bool('Health', true) };
   const Etcd = etcdConf(f, false);
   if (Etcd) conf.Etcd = Etcd;
+  Object.assign(conf, serverServiceKeys(f));
   return conf;
 }
 
@@ -222,8 +236,8 @@ export function serverConfFrom(doc: Record<string, unknown>, file: string): RpcS
  * Loads a go-zero `RpcClientConf` YAML (e.g. the Go example's etc/config.yaml, unchanged).
  * One of Endpoints, Target or Etcd must be present.
  */
-export function loadClientConf(file: string): RpcClientConf {
-  return clientConfFrom(readYaml(file), file);
+export function loadClientConf(file: string, options: ReadOptions = {}): RpcClientConf {
+  return clientConfFrom(readYaml(file, options), file);
 }
 
 /** As loadClientConf, from a document already read with readYaml. */
@@ -236,5 +250,6 @@ export function clientConfFrom(doc: Record<string, unknown>, file: string): RpcC
   if (Target) conf.Target = Target;
   const Etcd = etcdConf(f, !conf.Endpoints && !conf.Target);
   if (Etcd) conf.Etcd = Etcd;
+  Object.assign(conf, clientServiceKeys(f));
   return conf;
 }
