@@ -86,7 +86,7 @@ export class GoogleBreaker {
     let total = 0;
     let failingBuckets = 0;
     let workingBuckets = 0;
-    this.#stat.reduce((b) => {
+    this.#stat.forEachBucket((b) => {
       accepts += b.success;
       total += b.sum;
       if (b.failure > 0) workingBuckets = 0;

@@ -1,6 +1,6 @@
 /**
  * go-zero's `collection.RollingWindow`: `size` buckets of `intervalMs` each, the oldest reset as time moves on;
- * `reduce` visits the buckets still in the window, oldest first (the breaker counts runs of buckets in that
+ * `forEachBucket` (go-zero's Reduce) visits the buckets still in the window, oldest first (the breaker counts runs of buckets in that
  * order). Hand-written: no maintained npm package keeps per-bucket structs on a clock like this (cockatiel's
  * breaker keeps its window private), and it is a few lines.
  */
@@ -36,7 +36,7 @@ export class RollingWindow<B> {
   }
 
   /** Visits the buckets of the window, oldest first (without the current one when `ignoreCurrent`). */
-  reduce(fn: (b: B) => void): void {
+  forEachBucket(fn: (b: B) => void): void {
     const size = this.#buckets.length;
     const span = this.#span();
     const count = span === 0 && this.#ignoreCurrent ? size - 1 : size - span;

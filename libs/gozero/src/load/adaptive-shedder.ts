@@ -114,7 +114,7 @@ export class AdaptiveShedder {
 
   #maxPass(): number {
     let result = 1;
-    this.#pass.reduce((b) => {
+    this.#pass.forEachBucket((b) => {
       if (b.sum > result) result = b.sum;
     });
     return result;
@@ -122,7 +122,7 @@ export class AdaptiveShedder {
 
   #minRt(): number {
     let result = DEFAULT_MIN_RT;
-    this.#rt.reduce((b) => {
+    this.#rt.forEachBucket((b) => {
       if (b.count <= 0) return;
       const avg = Math.round(b.sum / b.count);
       if (avg < result) result = avg;

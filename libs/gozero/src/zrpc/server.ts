@@ -13,6 +13,7 @@ import {
 import { parseListenOn, type RpcServerConf } from '../conf/config.ts';
 import { Publisher } from '../discov/publisher.ts';
 import { HealthServer, ServingStatus } from './health.ts';
+import { installServerMiddlewares } from './server-middlewares.ts';
 
 /**
  * The address go-zero publishes for a ListenOn: as is, unless the host is empty or 0.0.0.0 (then POD_IP or the
@@ -86,6 +87,8 @@ export class RpcServer {
       this.health = new HealthServer();
       this.health.addTo(this.server);
     }
+    // go-zero's Stat, Breaker and Shedding interceptors, outside Timeout (installed first: see there)
+    installServerMiddlewares(this.server, conf);
     if (conf.Timeout > 0) withUnaryTimeout(this.server, conf.Timeout);
     register(this.server);
   }
@@ -135,14 +138,15 @@ export class RpcServer {
    * a 1 s wrap-up so that clients apply the removal before the server stops taking calls, then a drain of
    * in-flight calls; whatever is still running at `graceMs` (go-zero's 5.5 s) is cut.
    */
-  async stop(graceMs = DRAIN_MS): Promise<void> {
+  async stop(graceMs = this.conf.Shutdown?.WaitTime ?? DRAIN_MS): Promise<void> {
+    const wrapUpMs = this.conf.Shutdown?.WrapUpTime ?? WRAP_UP_MS;
     const deadline = Date.now() + graceMs;
     this.health?.shutdown();
     try {
       await this.#publisher?.stop();
     } finally {
       if (this.#publisher)
-        await new Promise((r) => setTimeout(r, Math.max(0, Math.min(WRAP_UP_MS, deadline - Date.now()))));
+        await new Promise((r) => setTimeout(r, Math.max(0, Math.min(wrapUpMs, deadline - Date.now()))));
       await new Promise<void>((resolve) => {
         const force = setTimeout(
           () => {
