@@ -60,6 +60,7 @@ export class AdaptiveShedder {
     this.#threshold = opts.cpuThreshold ?? DEFAULT_CPU_THRESHOLD;
     this.#now = opts.now ?? performance.now.bind(performance);
     this.#cpu = opts.cpu ?? cpuUsage;
+    this.#cpu(); // starts the meter now, as go-zero's stat package does at init: a reading is ready at the first call
     this.#onDrop = opts.onDrop;
     const o = { ignoreCurrent: true, now: this.#now };
     this.#pass = new RollingWindow(newBucket, resetBucket, BUCKETS, WINDOW_MS / BUCKETS, o);
