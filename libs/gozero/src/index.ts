@@ -7,17 +7,26 @@ export {
   loadClientConf,
   loadServerConf,
   parseListenOn,
+  type ReadOptions,
   type RpcClientConf,
   type RpcServerConf,
   readYaml,
   serverConfFrom,
 } from './conf/config.ts';
 export { ConfigError } from './conf/errors.ts';
+export {
+  type ClientMiddlewaresConf,
+  type ServerMiddlewaresConf,
+  type ShutdownConf,
+  type StatConf,
+  setConfigWarningSink,
+} from './conf/service-conf.ts';
 export { closeEtcdClients, registerEtcdAccount, registerEtcdTls, useEtcdConf } from './discov/clients.ts';
 export { Publisher, type PublisherOptions } from './discov/publisher.ts';
 export { Subscriber, type SubscriberListener } from './discov/subscriber.ts';
+export { type LogConf, setLogTraceHook } from './logx/logx.ts';
 export { logPrintf, stdPrefix } from './logx/std-log.ts';
-export { newRpcClient, type RpcClientOptions } from './zrpc/client.ts';
+export { newRpcClient, type RpcClientOptions, typedClient } from './zrpc/client.ts';
 export { ResolveError, resolveTarget } from './zrpc/resolve.ts';
 export { registerResolvers } from './zrpc/resolver.ts';
 export { RpcServer, type RpcServerOptions, ServerStartError } from './zrpc/server.ts';
