@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from 'vitest';
-import { formatLogxLine, logxTimestamp, setLogTraceHook, setupLogx } from './logx.ts';
+import { contentJson, formatLogxLine, logxTimestamp, setLogTraceHook, setupLogx } from './logx.ts';
 
 const d = new Date(2024, 0, 2, 3, 4, 5, 67);
 
@@ -45,4 +45,9 @@ describe("logx's line formats", () => {
     setupLogx({ MaxContentLength: 3, FieldKeys: { ContentKey: 'msg', TruncatedKey: 'cut' } });
     expect(JSON.parse(formatLogxLine('info', 'abcdef', {}, d))).toMatchObject({ msg: 'abc', cut: true });
   });
+});
+
+test('requests in stat lines: int64 as a number when exact, as Go marshals it', () => {
+  expect(contentJson({ Amount: 30n, UserID: 1n })).toBe('{"Amount":30,"UserID":1}');
+  expect(contentJson({ big: 2n ** 63n - 1n })).toBe('{"big":"9223372036854775807"}');
 });

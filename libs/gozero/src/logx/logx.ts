@@ -87,6 +87,22 @@ export function reprOfDuration(ms: number): string {
   return `${ms.toFixed(1)}ms`;
 }
 
+/**
+ * A request or reply as the stat lines show it: JSON, 64-bit integers as numbers where exact (Go's json.Marshal
+ * of the generated struct writes numbers), else as strings.
+ */
+export function contentJson(v: unknown): string {
+  try {
+    return (
+      JSON.stringify(v, (_, x) =>
+        typeof x === 'bigint' ? (Number.isSafeInteger(Number(x)) ? Number(x) : x.toString()) : x,
+      ) ?? 'null'
+    );
+  } catch (err) {
+    return `<${(err as Error).message}>`;
+  }
+}
+
 export interface LineFields {
   caller?: string;
   durationMs?: number;

@@ -5,7 +5,7 @@ import { InterceptingCall, type Interceptor, ListenerBuilder, Metadata, Requeste
 import { getBreaker } from '../breaker/google-breaker.ts';
 import type { ClientMiddlewaresConf } from '../conf/service-conf.ts';
 import { DEFAULT_CLIENT_MIDDLEWARES } from '../conf/service-conf.ts';
-import { logx } from '../logx/logx.ts';
+import { contentJson, logx } from '../logx/logx.ts';
 import { acceptable } from './codes.ts';
 
 const SLOW_MS = 500; // go-zero's client slowThreshold
@@ -14,14 +14,6 @@ const SLOW_MS = 500; // go-zero's client slowThreshold
 function serverName(target: string, method: string): string {
   return posix.join(target, method);
 }
-
-const json = (v: unknown): string => {
-  try {
-    return JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? x.toString() : x)) ?? 'null';
-  } catch {
-    return '?';
-  }
-};
 
 /** A call that never reaches the network and ends at once with `code`. */
 function refusedCall(code: status, details: string): InterceptingCall {
@@ -99,9 +91,9 @@ export function durationInterceptor(target: string): Interceptor {
               .withOnReceiveStatus((st, nextStatus) => {
                 const durationMs = performance.now() - start;
                 const fields = { caller: 'clientinterceptors/durationinterceptor.go', durationMs };
-                if (st.code !== status.OK) logx.error(`fail - ${name} - ${json(req)} - ${st.details}`, fields);
+                if (st.code !== status.OK) logx.error(`fail - ${name} - ${contentJson(req)} - ${st.details}`, fields);
                 else if (durationMs > SLOW_MS)
-                  logx.slow(`[RPC] ok - slowcall - ${name} - ${json(req)} - ${json(reply)}`, fields);
+                  logx.slow(`[RPC] ok - slowcall - ${name} - ${contentJson(req)} - ${contentJson(reply)}`, fields);
                 nextStatus(st);
               })
               .build(),

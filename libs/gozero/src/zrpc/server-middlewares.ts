@@ -13,7 +13,7 @@ import { getBreaker } from '../breaker/google-breaker.ts';
 import type { RpcServerConf } from '../conf/config.ts';
 import { DEFAULT_SERVER_MIDDLEWARES } from '../conf/service-conf.ts';
 import { AdaptiveShedder } from '../load/adaptive-shedder.ts';
-import { logx, setupLogx } from '../logx/logx.ts';
+import { contentJson, logx, setupLogx } from '../logx/logx.ts';
 import { acceptable, codeOf } from './codes.ts';
 
 type Handler = (call: ServerUnaryCall<unknown, unknown>, cb: sendUnaryData<unknown>) => void;
@@ -36,21 +36,13 @@ export function statWrapper(slowMs: number, ignoreContent: readonly string[]): U
       if (ignored.has(method)) {
         if (slow) logx.slow(`[RPC] slowcall - ${addr} - ${method}`, fields);
       } else {
-        const content = requestJson(call.request);
+        const content = contentJson(call.request);
         if (slow) logx.slow(`[RPC] slowcall - ${addr} - ${method} - ${content}`, fields);
         else logx.info(`${addr} - ${method} - ${content}`, fields);
       }
       cb(err, value, trailer, flags);
     });
   };
-}
-
-function requestJson(req: unknown): string {
-  try {
-    return JSON.stringify(req, (_, v) => (typeof v === 'bigint' ? v.toString() : v)) ?? 'null';
-  } catch (err) {
-    return `<${(err as Error).message}>`;
-  }
 }
 
 /** go-zero's UnaryBreakerInterceptor: one breaker per method; open → UNAVAILABLE "circuit breaker is open". */
