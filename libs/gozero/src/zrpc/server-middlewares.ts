@@ -102,6 +102,14 @@ export function installServerMiddlewares(server: Server, conf: RpcServerConf): v
   setupLogx({ ...conf.Log, ServiceName: conf.Log?.ServiceName ?? conf.Name });
   const wrappers = serverWrappers(conf);
   if (wrappers.length === 0) return;
+  wrapUnaryHandlers(server, (h, path) => wrappers.reduceRight<Handler>((next, w) => w(next, path), h));
+}
+
+/**
+ * Wraps every unary handler of the services added to `server` from now on (by replacing `addService`). The
+ * last installed wraps first, so it ends up innermost.
+ */
+export function wrapUnaryHandlers(server: Server, wrap: UnaryWrapper): void {
   const add = server.addService.bind(server);
   server.addService = (service: ServiceDefinition, impl: UntypedServiceImplementation): void => {
     const wrapped: UntypedServiceImplementation = { ...impl };
@@ -110,9 +118,7 @@ export function installServerMiddlewares(server: Server, conf: RpcServerConf): v
       for (const key of [name, def.originalName]) {
         const h = key ? (impl[key] as Handler | undefined) : undefined;
         if (!key || typeof h !== 'function') continue;
-        let handler: Handler = h;
-        for (let i = wrappers.length - 1; i >= 0; i--) handler = (wrappers[i] as UnaryWrapper)(handler, def.path);
-        wrapped[key] = handler as handleUnaryCall<unknown, unknown>;
+        wrapped[key] = wrap(h, def.path) as handleUnaryCall<unknown, unknown>;
       }
     }
     add(service, wrapped);

@@ -1,19 +1,10 @@
 import { createServer } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import {
-  type handleUnaryCall,
-  Server,
-  ServerCredentials,
-  type ServerUnaryCall,
-  type ServiceDefinition,
-  type sendUnaryData,
-  status,
-  type UntypedServiceImplementation,
-} from '@grpc/grpc-js';
+import { Server, ServerCredentials, status } from '@grpc/grpc-js';
 import { parseListenOn, type RpcServerConf } from '../conf/config.ts';
 import { Publisher } from '../discov/publisher.ts';
 import { HealthServer, ServingStatus } from './health.ts';
-import { installServerMiddlewares } from './server-middlewares.ts';
+import { installServerMiddlewares, wrapUnaryHandlers } from './server-middlewares.ts';
 
 /**
  * The address go-zero publishes for a ListenOn: as is, unless the host is empty or 0.0.0.0 (then POD_IP or the
@@ -169,32 +160,20 @@ export class RpcServer {
  * DEADLINE_EXCEEDED (its late answer is dropped). Installed by wrapping every unary handler added later.
  */
 function withUnaryTimeout(server: Server, ms: number): void {
-  const add = server.addService.bind(server);
-  server.addService = (service: ServiceDefinition, impl: UntypedServiceImplementation): void => {
-    const wrapped: UntypedServiceImplementation = { ...impl };
-    for (const [name, def] of Object.entries(service)) {
-      if (def.requestStream || def.responseStream) continue;
-      for (const key of [name, def.originalName]) {
-        const h = key ? (impl[key] as handleUnaryCall<unknown, unknown> | undefined) : undefined;
-        if (!key || typeof h !== 'function') continue;
-        wrapped[key] = ((call: ServerUnaryCall<unknown, unknown>, cb: sendUnaryData<unknown>) => {
-          let done = false;
-          const timer = setTimeout(() => {
-            done = true;
-            cb({
-              code: status.DEADLINE_EXCEEDED,
-              details: `handler did not finish within the server Timeout of ${ms} ms`,
-            });
-          }, ms);
-          h(call, (err, value, trailer, flags) => {
-            if (done) return;
-            done = true;
-            clearTimeout(timer);
-            cb(err, value, trailer, flags);
-          });
-        }) as handleUnaryCall<unknown, unknown>;
-      }
-    }
-    add(service, wrapped);
-  };
+  wrapUnaryHandlers(server, (h) => (call, cb) => {
+    let done = false;
+    const timer = setTimeout(() => {
+      done = true;
+      cb({
+        code: status.DEADLINE_EXCEEDED,
+        details: `handler did not finish within the server Timeout of ${ms} ms`,
+      });
+    }, ms);
+    h(call, (err, value, trailer, flags) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      cb(err, value, trailer, flags);
+    });
+  });
 }
