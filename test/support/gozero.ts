@@ -21,7 +21,14 @@ export function instance(
     if (opts.delayMs) setTimeout(() => cb(null, {}), opts.delayMs);
     else cb(null, {});
   };
-  const conf = { Name: name, ListenOn: `127.0.0.1:${port}`, Mode: opts.mode ?? 'pro', Timeout: opts.timeoutMs ?? 2000 };
+  const conf = {
+    Name: name,
+    ListenOn: `127.0.0.1:${port}`,
+    Mode: opts.mode ?? 'pro',
+    Timeout: opts.timeoutMs ?? 2000,
+    // go-zero's per-request stat line is info: the load loops of these tests would print thousands
+    Log: { Level: 'error' as const },
+  };
   return new RpcServer(
     etcd ? { ...conf, Etcd: etcd } : conf,
     (s) => s.addService(TransSvcService, { transIn: handler, transOut: handler }),
