@@ -57,7 +57,11 @@ async function serve(ignore: string[], answer: (cb: (e: Partial<ServiceError> | 
         (e) => resolve(e),
       ),
     );
-  return { port, call, close: async () => (c.close(), await s.stop(0)) };
+  const close = async (): Promise<void> => {
+    c.close();
+    await s.stop(0);
+  };
+  return { port, call, close };
 }
 
 test('a call slower than StatConf.SlowThreshold is a `[RPC] slowcall` line at slow level; an ignored method has no request', async () => {
