@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { expect, test } from 'vitest';
-import { parseOptions } from './bench.ts';
+import { expect, test, vi } from 'vitest';
+import { type BenchReport, type ComboLevel, parseOptions, printTable } from './bench.ts';
 
 test('bench options: defaults, and bad input named with the fix', () => {
   const o = parseOptions([]);
@@ -49,4 +49,43 @@ test('--compare --mode xa is refused: the Go twins have no XA branches', () => {
   expect(r.stderr).not.toMatch(/starting etcd|MariaDB of its own at/);
   expect(r.stdout).toBe('');
   expect(Date.now() - t0).toBeLessThan(20_000);
+});
+
+test('the table labels the per-round figures as tx/s, next to the mean', () => {
+  const level: ComboLevel = {
+    concurrency: 16,
+    rounds: [536, 531],
+    txPerSec: 533,
+    ok: 6400,
+    errors: 0,
+    errorSamples: [],
+    p50Ms: 26.5,
+    p95Ms: 58.3,
+    p99Ms: 79,
+    appCpuMsPerTx: 0.5,
+    transCpuMsPerCall: 0.3,
+    dtmCpuMsPerTx: 1,
+    appRssMiB: 286,
+    transRssMiB: 299,
+  };
+  const report = {
+    combos: { ts: 'our app → our trans' },
+    levels: [{ concurrency: 16, results: { ts: level } }],
+    targets: [],
+    load: { before: [1, 1, 1], after: [1, 1, 1] },
+  };
+  const lines: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((l: string) => lines.push(l));
+  try {
+    printTable(report as unknown as BenchReport);
+  } finally {
+    log.mockRestore();
+  }
+  const [head, , row] = lines;
+  expect(head).toMatch(/ tx\/s {2}tx\/s per round {2}p50 ms /);
+  expect(head).not.toMatch(/ rounds /);
+  // the figures sit under their labels: the per-round ones end where their header does
+  expect(row?.indexOf('536/531')).toBe(
+    (head?.indexOf('tx/s per round') ?? 0) + 'tx/s per round'.length - '536/531'.length,
+  );
 });

@@ -369,12 +369,12 @@ export interface BenchReport {
 
 const f1 = (n: number | undefined, d = 1): string => (n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(d));
 
-function printTable(r: BenchReport): void {
+export function printTable(r: BenchReport): void {
   const head = [
     'combination',
     'conc',
     'tx/s',
-    'rounds',
+    'tx/s per round',
     'p50 ms',
     'p95 ms',
     'p99 ms',

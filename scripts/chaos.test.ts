@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { Transfer } from '../apps/app/src/bank.ts';
-import { type Evidence, judge, parseOptions } from './chaos.ts';
+import { chaosPlan, type Evidence, judge, parseOptions } from './chaos.ts';
 
 // The chaos suite's verdict on crafted evidence: each kind of violation is counted, a clean run has none.
 const t: Transfer = { from: 1n, to: 2n, amount: 30n, mode: 'saga' };
@@ -89,5 +89,31 @@ describe('chaos flags', () => {
 
   test('a bad number names the flag', () => {
     expect(() => parseOptions(['--transfers', 'many'])).toThrow(/--transfers "many"/);
+  });
+});
+
+describe('chaos schedule', () => {
+  // The faults must hit running transfers: each fires by time inside the span the transfers are paced over, and
+  // the etcd outage ends before that span does (before, they fired by transfer count and came after the transfers).
+  test.each([
+    { kills: 3, dtmRestarts: 1, etcdOutage: 12 },
+    { kills: 20, dtmRestarts: 2, etcdOutage: 15 },
+    { kills: 0, dtmRestarts: 0, etcdOutage: 0 },
+    { kills: 1, dtmRestarts: 5, etcdOutage: 60 },
+  ])('every fault of %o lies within the span the transfers last', (o) => {
+    const { spanMs, events } = chaosPlan(o);
+    expect(events.filter((e) => e.what === 'kill')).toHaveLength(o.kills);
+    expect(events.filter((e) => e.what === 'dtm')).toHaveLength(o.dtmRestarts);
+    expect(events.filter((e) => e.what === 'etcd')).toHaveLength(o.etcdOutage > 0 ? 1 : 0);
+    expect(events.map((e) => e.atMs)).toEqual([...events.map((e) => e.atMs)].sort((a, b) => a - b));
+    for (const e of events) {
+      expect(e.atMs).toBeGreaterThan(0);
+      const lasts = e.what === 'etcd' ? o.etcdOutage * 1000 : e.what === 'dtm' ? 3000 : 2000;
+      expect(e.atMs + lasts, `${e.what} at ${e.atMs} ms`).toBeLessThanOrEqual(spanMs);
+    }
+    // kills spread out: no two within 2 s of each other, so each restart is done before the next kill is due
+    const kills = events.filter((e) => e.what === 'kill').map((e) => e.atMs);
+    for (let i = 1; i < kills.length; i++)
+      expect((kills[i] as number) - (kills[i - 1] as number)).toBeGreaterThanOrEqual(2000);
   });
 });

@@ -2,11 +2,11 @@
 // MySQL store) while trans is SIGKILLed and restarted, dtm instances are killed and restarted, and an etcd member
 // is down for longer than the lease TTL; then, bounded, it waits until dtm has finished every transaction and
 // checks from the database and dtm — never from its own memory — that no money was lost, doubled or overdrawn.
-//   npm run chaos -- --transfers 300 --concurrency 8 --kills 3 --dtm-restarts 1 --etcd-outage 12 --out chaos.json
+//   npm run chaos -- --transfers 300 --concurrency 8 --kills 3 --dtm-restarts 1 --etcd-outage 12 --out .cache/chaos/chaos.json
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { closeConnections } from '@dtm-gozero/dtmgrpc';
 import { closeEtcdClients } from '@dtm-gozero/gozero';
@@ -98,14 +98,39 @@ export function parseOptions(argv: string[]): Options {
   };
 }
 
-/** One line that redraws itself: done/total, the chaos so far. */
-function progress(done: number, total: number, note: string): void {
+/** One line that redraws itself: done/total, the chaos so far (`force`: a fault began or ended, print it anyway). */
+function progress(done: number, total: number, note: string, force = false): void {
   const width = 30;
   const filled = Math.round((done / total) * width);
   const bar = `${'#'.repeat(filled)}${'-'.repeat(width - filled)}`;
   const line = `[${bar}] ${done}/${total} ${note}`;
   if (process.stderr.isTTY) process.stderr.write(`\r${line}\x1b[K`);
-  else if (done === total || done % Math.max(1, Math.floor(total / 10)) === 0) process.stderr.write(`${line}\n`);
+  else if (force || done === total || done % Math.max(1, Math.floor(total / 10)) === 0)
+    process.stderr.write(`${line}\n`);
+}
+
+export type Chaos = 'kill' | 'dtm' | 'etcd';
+
+/**
+ * When each fault fires, in ms after the first transfer, and the span the transfers are paced over. The faults fire
+ * by time, not by transfer count: transfers that fail fast under a fault (a TCC try while trans is down) would
+ * otherwise all be through before the next fault, and the faults would hit an idle system. The transfers are paced
+ * to last at least `spanMs` (transfer i starts no earlier than i/n of it), and every fault, the etcd outage's whole
+ * length included, lies within the span: so every fault happens while transfers run.
+ */
+export function chaosPlan(o: Pick<Options, 'kills' | 'dtmRestarts' | 'etcdOutage'>): {
+  spanMs: number;
+  events: { atMs: number; what: Chaos }[];
+} {
+  const spanMs = Math.max(20_000, 1.5 * o.etcdOutage * 1000 + 5000, o.kills * 3000, o.dtmRestarts * 5000);
+  const spread = (n: number, offsetMs: number, what: Chaos): { atMs: number; what: Chaos }[] =>
+    Array.from({ length: n }, (_, i) => ({ atMs: Math.floor(((i + 1) * spanMs) / (n + 1)) + offsetMs, what }));
+  const events = [
+    ...spread(o.kills, 0, 'kill'),
+    ...spread(o.dtmRestarts, 500, 'dtm'),
+    ...(o.etcdOutage > 0 ? [{ atMs: Math.floor(spanMs / 3), what: 'etcd' as const }] : []),
+  ].sort((a, b) => a.atMs - b.atMs);
+  return { spanMs, events };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -281,6 +306,8 @@ export interface ChaosResult {
   kills: number;
   dtmRestarts: number;
   etcdOutageS: number;
+  /** Transfers started while each kind of fault was in effect (trans down, a dtm down, an etcd member down). */
+  during: Record<Chaos, number>;
   /** Seconds the settle took (bounded by 3 min, or 100 ms per transfer when longer). */
   settleS: number;
   /** Transactions dtm's resetCronTime made due again; null with --no-reset-cron. */
@@ -485,66 +512,92 @@ export async function runChaos(o: Options): Promise<ChaosResult> {
         mode: TRANSFER_MODES[rand(TRANSFER_MODES.length)] as Transfer['mode'],
       });
     }
-    const at = (n: number, k: number): number[] =>
-      Array.from({ length: n }, (_, i) => Math.floor(((i + 1) * o.transfers) / (n + 1)) + k);
-    const events: { at: number; what: 'kill' | 'dtm' | 'etcd' }[] = [
-      ...at(o.kills, 0).map((n) => ({ at: n, what: 'kill' as const })),
-      ...at(o.dtmRestarts, 1).map((n) => ({ at: n, what: 'dtm' as const })),
-      ...(o.etcdOutage > 0 ? [{ at: Math.floor(o.transfers / 3), what: 'etcd' as const }] : []),
-    ].sort((a, b) => a.at - b.at);
+    const { spanMs, events } = chaosPlan(o);
     const done = { kills: 0, dtm: 0, etcd: 0 };
+    // For the bar: faults fired so far, and the ones in effect now (with when the etcd outage ends).
+    const fired: Record<Chaos, number> = { kill: 0, dtm: 0, etcd: 0 };
+    const active: Record<Chaos, boolean> = { kill: false, dtm: false, etcd: false };
+    /** Transfers started while each kind of fault was in effect: the proof that the chaos hit traffic. */
+    const during: Record<Chaos, number> = { kill: 0, dtm: 0, etcd: 0 };
+    let etcdBackAt = 0;
     let finished = 0;
     const note = (): string =>
-      `kills ${done.kills}/${o.kills} dtm ${done.dtm}/${o.dtmRestarts} etcd ${done.etcd}/${o.etcdOutage > 0 ? 1 : 0}`;
-    type Chaos = 'kill' | 'dtm' | 'etcd';
+      [
+        `kills ${fired.kill}/${o.kills}${active.kill ? ' (trans down)' : ''}`,
+        `dtm ${fired.dtm}/${o.dtmRestarts}${active.dtm ? ' (a dtm down)' : ''}`,
+        `etcd ${fired.etcd}/${o.etcdOutage > 0 ? 1 : 0}${
+          active.etcd ? ` (a member down, ${Math.max(0, Math.ceil((etcdBackAt - Date.now()) / 1000))} s left)` : ''
+        }`,
+      ].join(' ');
     const chains: Record<Chaos, Promise<void>> = {
       kill: Promise.resolve(),
       dtm: Promise.resolve(),
       etcd: Promise.resolve(),
     };
     const chaosErrors: string[] = [];
+    /** Runs one fault: marks it in effect (and shows it) until the server is back. */
+    const inEffect = async (what: Chaos, body: () => Promise<void>): Promise<void> => {
+      fired[what]++;
+      active[what] = true;
+      progress(finished, o.transfers, note(), true);
+      try {
+        await body();
+      } finally {
+        active[what] = false;
+        progress(finished, o.transfers, note(), true);
+      }
+    };
     const fire = (what: Chaos): Promise<void> => {
       if (what === 'kill') {
-        return (async () => {
+        return inEffect('kill', async () => {
           await cluster.trans.kill('SIGKILL');
           await sleep(300 + rand(700));
           await cluster.trans.start();
           done.kills++;
-        })();
+        });
       }
       if (what === 'dtm') {
         const d = cluster.dtm[done.dtm % cluster.dtm.length];
-        return (async () => {
+        return inEffect('dtm', async () => {
           await d?.kill('SIGKILL');
           await sleep(1000);
           await d?.start();
           done.dtm++;
-        })();
+        });
       }
       const e = cluster.etcd[2];
-      return (async () => {
+      return inEffect('etcd', async () => {
+        etcdBackAt = Date.now() + o.etcdOutage * 1000;
         await e?.kill('SIGKILL'); // one member down, longer than the 10 s lease TTL; the other two keep quorum
         await sleep(o.etcdOutage * 1000);
         await e?.start();
         done.etcd++;
-      })();
+      });
     };
 
-    // The transfers: C workers; before each transfer, fire the chaos due at that point (in the background).
+    // The faults, by time from the first transfer; one chain per kind: a kill never overlaps the restart before it
+    // (two trans would race for the port).
+    const t0 = Date.now();
+    const scheduler = (async () => {
+      for (const { atMs, what } of events) {
+        await sleep(t0 + atMs - Date.now());
+        chains[what] = chains[what].then(() =>
+          fire(what).catch((err: unknown) => {
+            chaosErrors.push(`${what}: ${(err as Error).message}`);
+          }),
+        );
+      }
+    })();
+
+    // The transfers: C workers, paced so that transfer i starts no earlier than i/n of the span.
     let next = 0;
     const gids = [...plans.keys()];
     const worker = async (): Promise<void> => {
       while (next < gids.length) {
         const i = next++;
-        while (events.length > 0 && (events[0] as { at: number }).at <= i) {
-          const { what } = events.shift() as { what: Chaos };
-          // One chain per kind: a kill never overlaps the restart before it (two trans would race for the port).
-          chains[what] = chains[what].then(() =>
-            fire(what).catch((err: unknown) => {
-              chaosErrors.push(`${what}: ${(err as Error).message}`);
-            }),
-          );
-        }
+        const wait = t0 + (i * spanMs) / gids.length - Date.now();
+        if (wait > 0) await sleep(wait);
+        for (const k of Object.keys(active) as Chaos[]) if (active[k]) during[k]++;
         const gid = gids[i] as string;
         await within(transfer(ctx, gid, plans.get(gid) as Transfer), TRANSFER_MS).catch(() => undefined);
         finished++;
@@ -552,6 +605,7 @@ export async function runChaos(o: Options): Promise<ChaosResult> {
       }
     };
     await Promise.all(Array.from({ length: o.concurrency }, worker));
+    await scheduler;
     await Promise.all(Object.values(chains));
     if (process.stderr.isTTY) process.stderr.write('\n');
     if (chaosErrors.length > 0) throw new Error(`the chaos itself failed: ${chaosErrors.join('; ')}`);
@@ -581,6 +635,7 @@ export async function runChaos(o: Options): Promise<ChaosResult> {
       kills: done.kills,
       dtmRestarts: done.dtm,
       etcdOutageS: done.etcd > 0 ? o.etcdOutage : 0,
+      during,
       settleS: settled.settleS,
       cronResets: settled.cronResets ?? null,
       dtmHttp: https[0] as string,
@@ -636,6 +691,8 @@ function table(r: ChaosResult): string {
 
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
+  // Made before the run, so that a path that cannot be written fails now, not after minutes of chaos.
+  if (o.out) mkdirSync(dirname(resolve(o.out)), { recursive: true });
   const r = await runChaos(o);
   console.log(table(r));
   if (o.out) writeFileSync(o.out, `${JSON.stringify(r, null, 2)}\n`);

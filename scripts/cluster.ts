@@ -5,7 +5,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createConnection } from 'mysql2/promise';
 import { dtmConfig, dtmConfigYaml, mysqlStorageDdl, readSharedDtmConfig } from '../libs/testkit/src/dtm-config.ts';
@@ -264,32 +264,56 @@ export class Cluster {
   }
 }
 
-/** Stops the processes a detached cluster recorded in `<dir>/pids.json`, trans first; bounded. */
-export async function stopRecorded(dir: string): Promise<number> {
+/** What a pid runs, for the progress lines: `etcd`, `dtm`, `trans.ts`… (empty when it is gone). */
+function nameOf(pid: number): string {
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      .split('\0')
+      .filter((a) => a !== '');
+    const script = argv.find((a) => a.endsWith('.ts'));
+    return basename(script ?? argv[0] ?? '');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Stops the processes a detached cluster recorded in `<dir>/pids.json`, trans first; bounded (5 s each, then
+ * SIGKILL). `say` gets one line per process as it goes (trans drains for ~5 s, so a silent stop looked hung).
+ */
+export async function stopRecorded(dir: string, say: (line: string) => void = () => undefined): Promise<number> {
   const file = join(dir, 'pids.json');
   if (!existsSync(file)) return 0;
   const { pids } = JSON.parse(readFileSync(file, 'utf8')) as { pids: number[] };
   let n = 0;
-  for (const pid of pids) {
+  for (const [i, pid] of pids.entries()) {
+    const name = nameOf(pid);
     try {
       process.kill(pid, 'SIGTERM');
       n++;
     } catch {
-      continue; // already gone
+      say(`cluster: ${i + 1}/${pids.length} pid ${pid} already gone`);
+      continue;
     }
-    for (let i = 0; i < 50; i++) {
+    const t0 = Date.now();
+    let gone = false;
+    for (let k = 0; k < 50 && !gone; k++) {
       try {
         process.kill(pid, 0);
+        await new Promise((r) => setTimeout(r, 100));
       } catch {
-        break;
+        gone = true;
       }
-      await new Promise((r) => setTimeout(r, 100));
     }
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
       // gone
     }
+    const took = ((Date.now() - t0) / 1000).toFixed(1);
+    say(
+      `cluster: ${i + 1}/${pids.length} ${name || 'pid'} (pid ${pid}) stopped in ${took} s${gone ? '' : ' (SIGKILL)'}`,
+    );
   }
   rmSync(file, { force: true });
   return n;
@@ -365,7 +389,7 @@ async function cli(): Promise<void> {
   const { positionals, values } = parseArgs({ allowPositionals: true, options: { dir: { type: 'string' } } });
   const dir = values.dir ?? join(REPO_ROOT, '.stack', 'cluster');
   if (positionals[0] === 'down') {
-    const n = await stopRecorded(dir);
+    const n = await stopRecorded(dir, (line) => console.log(line));
     console.log(n === 0 ? 'cluster: nothing running' : `cluster: stopped ${n} processes`);
     return;
   }

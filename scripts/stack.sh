@@ -182,16 +182,40 @@ undo() {
   for s in "${started[@]}"; do stop_one "$s" >&2; done
 }
 
+# Starts one server in a session of its own (the terminal's Ctrl-C does not reach it; `down` stops it by pid).
+starting=""
+last_bg=""
+spawn() { # name
+  starting="$1"
+  last_bg="${!:-}"
+  setsid bash "$0" "$1" >"$state/$1.log" 2>&1 &
+  echo $! >"$state/$1.pid"
+  started+=("$1")
+  starting=""
+}
+# Ctrl-C or SIGTERM during `up` (bash runs this between two commands): stop what this up started, the server
+# spawned a moment ago included even when its pid file is not written yet, say so, and exit 130. Further signals
+# are ignored until that is done, so a second Ctrl-C cannot leave a server behind.
+interrupted() {
+  trap '' INT TERM
+  if [ -n "$starting" ] && [ "${!:-}" != "$last_bg" ] && [[ " ${started[*]} " != *" $starting "* ]]; then
+    echo $! >"$state/$starting.pid"
+    started+=("$starting")
+  fi
+  echo "stack: interrupted; stopping what this up started${started[*]:+ (${started[*]})}" >&2
+  undo
+  exit 130
+}
+
 up() {
+  trap interrupted INT TERM
   mkdir -p "$ETCD_DATA" "$state/dtm"
   if etcd_ok; then
     echo "etcd: already answering at $ETCD_URL (left as it is)"
   else
     [ -n "$ETCD_BIN" ] || { echo "stack: etcd is not installed; run: npm run setup" >&2; exit 1; }
     if port_busy "$ETCD_PORT"; then echo "stack: port $ETCD_PORT is taken by something that is not a healthy etcd; free it and retry" >&2; exit 1; fi
-    setsid bash "$0" etcd >"$state/etcd.log" 2>&1 &
-    echo $! >"$state/etcd.pid"
-    started+=(etcd)
+    spawn etcd
     wait_for etcd etcd_ok "$state/etcd.log" || { undo; exit 1; }
     echo "etcd: started (pid $(cat "$state/etcd.pid")) at $ETCD_URL, log $state/etcd.log"
   fi
@@ -204,9 +228,7 @@ up() {
     for p in "$DTM_HTTP_PORT" "$DTM_GRPC_PORT"; do
       if port_busy "$p"; then echo "stack: port $p is taken by something that is not dtm (or by a dtm that does not answer); free it and retry" >&2; undo; exit 1; fi
     done
-    setsid bash "$0" dtm >"$state/dtm.log" 2>&1 &
-    echo $! >"$state/dtm.pid"
-    started+=(dtm)
+    spawn dtm
     wait_for dtm dtm_ok "$state/dtm.log" || { undo; exit 1; }
     echo "dtm: started (pid $(cat "$state/dtm.pid")) grpc localhost:$DTM_GRPC_PORT, http $DTM_HTTP, log $state/dtm.log"
   fi

@@ -1,13 +1,14 @@
-// README.zh-CN.md translates README.md's intro, quick starts, walkthrough and tests sections. These checks fail when
-// the two drift: the translated sections must carry the same code blocks in the same order (the Chinese file has no
-// others), the walkthrough the same numbered steps, and each section the same npm commands.
-import { readFileSync } from 'node:fs';
+// README.zh-CN.md translates every section of README.md, and each docs/<topic>.zh-CN.md its docs/<topic>.md. These
+// checks fail when a pair drifts: the same sections in the same order with as many subsections, the same code blocks
+// in the same order (shell comments may be translated: the commands must match), the same npm commands per section,
+// and the same tables (as many, of the same shape, with the same code spans: commands, messages, flags).
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 
 const root = join(import.meta.dirname, '..');
 
-/** The translated `##` sections of README.md, each with its `###` subsections, and their titles in README.zh-CN.md. */
+/** The `##` sections of README.md, each with its `###` subsections, and their titles in README.zh-CN.md: all of them. */
 const SECTIONS: { en: string; zh: string }[] = [
   { en: 'Quick start (no Docker)', zh: '快速开始（不用 Docker）' },
   { en: 'Every transaction mode', zh: '所有事务模式' },
@@ -20,6 +21,11 @@ const SECTIONS: { en: string; zh: string }[] = [
     zh: '逐步演练：用 TypeScript 走一遍 dtm 的 go-zero 指南',
   },
   { en: 'Tests', zh: '测试' },
+  { en: 'From the Go example to TypeScript', zh: '从 Go 示例到 TypeScript' },
+  { en: "dtm's admin UI", zh: 'dtm 的管理界面' },
+  { en: 'Go interop, both ways', zh: 'Go 互操作，双向' },
+  { en: 'Performance: our stack beside the Go stack', zh: '性能：我们的栈与 Go 栈并排比较' },
+  { en: 'Scripts', zh: '脚本' },
 ];
 const QUICK_START = SECTIONS[0]!;
 const WALKTHROUGH = SECTIONS.find((s) => s.en.startsWith('Walkthrough'))!;
@@ -88,9 +94,32 @@ function section(doc: Doc, title: string): [number, number] {
 const intro = (doc: Doc): [number, number] => [0, doc.headings.find((h) => h.level === 2)?.line ?? doc.lines.length];
 
 const inRange = (line: number, [start, end]: [number, number]): boolean => line >= start && line < end;
+/** A shell block's commands without their comments (translated in the Chinese file); other blocks as they are. */
+const code = (b: Block): string => (b.info === 'sh' ? b.text.replace(/[ \t]+#.*$/gm, '') : b.text);
 /** Blocks as printable strings, so that a failure shows the drifted block itself. */
 const blocks = (doc: Doc, range: [number, number]): string[] =>
-  doc.blocks.filter((b) => inRange(b.line, range)).map((b) => `\`\`\`${b.info}\n${b.text}\n\`\`\``);
+  doc.blocks.filter((b) => inRange(b.line, range)).map((b) => `\`\`\`${b.info}\n${code(b)}\n\`\`\``);
+/** The tables of a range (outside code blocks): each as its shape (rows × columns) and the code spans of each row. */
+const tables = (doc: Doc, [start, end]: [number, number]): string[][] => {
+  const out: string[][] = [];
+  let current: string[] | undefined;
+  for (let i = start; i < end; i++) {
+    const l = doc.lines[i] as string;
+    if (doc.inCode.has(i) || !/^\|.*\|\s*$/.test(l)) {
+      current = undefined;
+      continue;
+    }
+    if (!current) {
+      current = [];
+      out.push(current);
+    }
+    // cells split on unescaped pipes; a row is its column count and its code spans, in order
+    const cells = l.replace(/\\\|/g, '\u0000').split('|').slice(1, -1);
+    const spans = [...l.matchAll(/`([^`]+)`/g)].map((m) => m[1]);
+    current.push(`${cells.length} columns: ${spans.join(' · ')}`);
+  }
+  return out;
+};
 const subsections = (doc: Doc, range: [number, number]): number =>
   doc.headings.filter((h) => h.level === 3 && inRange(h.line, range)).length;
 /** Prose and code of a range, code blocks included (the quick start's commands are in both). */
@@ -104,6 +133,12 @@ test('each README links to the other, right after its title', () => {
   expect(en.lines[1]).toBe('[中文](README.zh-CN.md)');
   expect(zh.lines[0]).toMatch(/^# /);
   expect(zh.lines[1]).toBe('[English](README.md)');
+});
+
+test('README.zh-CN.md has every section of README.md, and no other', () => {
+  const titles = (doc: Doc): string[] => doc.headings.filter((h) => h.level === 2).map((h) => h.title);
+  expect(titles(en), 'an English section without its Chinese title in SECTIONS').toEqual(SECTIONS.map((s) => s.en));
+  expect(titles(zh)).toEqual(SECTIONS.map((s) => s.zh));
 });
 
 test('README.zh-CN.md has the translated sections, in the English order, with as many subsections', () => {
@@ -126,7 +161,7 @@ test('README.zh-CN.md has the translated sections, in the English order, with as
   }
 });
 
-test('the code blocks of each translated section are the same, byte for byte and in order', () => {
+test('the code blocks of each translated section are the same, in order (shell comments aside)', () => {
   expect(blocks(zh, intro(zh)), 'intro').toEqual(blocks(en, intro(en)));
   for (const s of SECTIONS) {
     expect(blocks(zh, section(zh, s.zh)), `code blocks of "## ${s.zh}"`).toEqual(blocks(en, section(en, s.en)));
@@ -164,5 +199,50 @@ test('each translated section names the same npm commands, the quick start first
     expect(npmCommands(zh, section(zh, s.zh)), `npm commands of "## ${s.zh}"`).toEqual(
       npmCommands(en, section(en, s.en)),
     );
+  }
+});
+
+test('the tables of each section are the same: as many, of the same shape, with the same code spans', () => {
+  expect(tables(en, section(en, 'Scripts')).length, 'the parser sees tables').toBe(1);
+  expect(tables(zh, intro(zh))).toEqual(tables(en, intro(en)));
+  for (const s of SECTIONS) {
+    expect(tables(zh, section(zh, s.zh)), `tables of "## ${s.zh}"`).toEqual(tables(en, section(en, s.en)));
+  }
+});
+
+test('the first code block’s comments are Chinese, its commands the English ones', () => {
+  const first = zh.blocks[0] as Block;
+  const comments = [...first.text.matchAll(/#\s*(.*)$/gm)].map((m) => m[1] as string);
+  expect(comments.length).toBeGreaterThan(0);
+  for (const c of comments) expect(c, 'a comment left in English').toMatch(/[\u4e00-\u9fff]/);
+});
+
+// docs/<topic>.zh-CN.md pages translate docs/<topic>.md: the same checks, sections matched by position.
+const DOCS = join(root, 'docs');
+const twins = readdirSync(DOCS)
+  .filter((f) => f.endsWith('.zh-CN.md'))
+  .map((f) => ({ zh: f, en: f.replace(/\.zh-CN\.md$/, '.md') }));
+
+test('every docs/*.zh-CN.md has its English twin, with the same sections, code blocks, npm commands and tables', () => {
+  for (const t of twins) {
+    expect(existsSync(join(DOCS, t.en)), `docs/${t.zh} has no docs/${t.en}`).toBe(true);
+    const e = parse(readFileSync(join(DOCS, t.en), 'utf8'));
+    const z = parse(readFileSync(join(DOCS, t.zh), 'utf8'));
+    const levels = (d: Doc): number[] => d.headings.map((h) => h.level);
+    expect(levels(z), `docs/${t.zh}: headings`).toEqual(levels(e));
+    const ranges = (d: Doc): [number, number][] => [
+      intro(d),
+      ...d.headings
+        .map((h, i) => ({ h, i }))
+        .filter(({ h }) => h.level === 2)
+        .map(({ h }) => section(d, h.title)),
+    ];
+    const [re, rz] = [ranges(e), ranges(z)];
+    for (const [i, r] of re.entries()) {
+      const what = `docs/${t.zh}, section ${i}`;
+      expect(blocks(z, rz[i] as [number, number]), `${what}: code blocks`).toEqual(blocks(e, r));
+      expect(npmCommands(z, rz[i] as [number, number]), `${what}: npm commands`).toEqual(npmCommands(e, r));
+      expect(tables(z, rz[i] as [number, number]), `${what}: tables`).toEqual(tables(e, r));
+    }
   }
 });

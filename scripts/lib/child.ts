@@ -1,6 +1,6 @@
 // Child processes for the interop and bench scripts: output collected, every wait bounded.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -136,9 +136,19 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Writes a file into a fresh temp dir and returns its path. */
+const made: string[] = [];
+/**
+ * Writes a file into a fresh temp dir and returns its path; the dir goes when this process exits (and names the
+ * process, so that the test suite's reaper removes it if the process was killed).
+ */
 export function tempFile(name: string, text: string): string {
-  const f = join(mkdtempSync(join(tmpdir(), 'dtm-gozero-')), name);
+  const dir = mkdtempSync(join(tmpdir(), `dtm-gozero-${process.pid}-`));
+  if (made.length === 0)
+    process.once('exit', () => {
+      for (const d of made) rmSync(d, { recursive: true, force: true });
+    });
+  made.push(dir);
+  const f = join(dir, name);
   writeFileSync(f, text);
   return f;
 }

@@ -44,6 +44,11 @@ test('npm run chaos at the CI setting: nothing lost, doubled, overdrawn or unfin
     dtmRestarts: 1,
   });
   expect(r.etcdOutageS).toBe(12);
+  // Each fault hit running transfers (they fire by time, the transfers are paced over the same span).
+  const during = r.during as Record<'kill' | 'dtm' | 'etcd', number>;
+  expect(during.kill, 'transfers started while trans was down').toBeGreaterThan(0);
+  expect(during.dtm, 'transfers started while a dtm was down').toBeGreaterThan(0);
+  expect(during.etcd, 'transfers started while an etcd member was down').toBeGreaterThan(0);
   // resetCronTime was on (a count; null only with --no-reset-cron), and the settle time is reported
   expect(r.cronResets).toEqual(expect.any(Number));
   expect(r.settleS).toEqual(expect.any(Number));

@@ -1,7 +1,7 @@
 import { startDtmStack } from '@dtm-gozero/testkit';
 import type { TestProject } from 'vitest/node';
 import { startOwnDatabases } from '../support/databases.ts';
-import { freePort } from '../support/procs.ts';
+import { freePort, reapTempDirs } from '../support/procs.ts';
 import type {} from '../support/stack-context.ts';
 
 // One etcd + dtm (go-zero driver, boltdb) for the whole integration run, from @dtm-gozero/testkit, and a MariaDB,
@@ -10,6 +10,7 @@ import type {} from '../support/stack-context.ts';
 // `bash scripts/db.sh up` (3306, 5432, 6379), whatever else answers there, or a trans a developer has running.
 // Only the README test brings up the fixed-port etcd + dtm, in its own copy of the tree.
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  reapTempDirs(); // those of earlier runs cut off before their teardown
   const dbs = startOwnDatabases({ mysql: await freePort(), postgres: await freePort(), redis: await freePort() });
   let stack: Awaited<ReturnType<typeof startDtmStack>>;
   try {
@@ -28,7 +29,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('databases', dbs.databases);
   const { mysql, postgres, redis } = dbs.databases;
   process.stdout.write(
-    `integration stack (${stack.backend}): etcd ${stack.etcdEndpoints.join(',')}, dtm ${stack.dtmTarget} (grpc ${stack.dtmGrpc}, http ${stack.dtmHttp}); ` +
+    `integration stack (${stack.backend === 'local' && !process.env.DTM_TESTKIT_BACKEND ? 'local binaries; DTM_TESTKIT_BACKEND=docker runs it in containers' : stack.backend}): etcd ${stack.etcdEndpoints.join(',')}, dtm ${stack.dtmTarget} (grpc ${stack.dtmGrpc}, http ${stack.dtmHttp}); ` +
       `mariadb :${mysql.port}, postgres :${postgres.port}, redis :${redis.port} (data in ${dbs.dir})\n`,
   );
   return async () => {
@@ -36,6 +37,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       await stack.stop();
     } finally {
       dbs.stop();
+      reapTempDirs(); // the workers are gone: every config file the tests wrote
     }
   };
 }

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,11 +28,32 @@ export async function freePort(): Promise<number> {
   return (await freePorts(1))[0] as number;
 }
 
-/** Writes a file into a fresh temp dir and returns its path. */
+/** Temp dirs of tests and of the scripts they run name their owner's pid: `dtm-gozero-test-<pid>-…`, `dtm-gozero-<pid>-…`. */
+const OWNED_TEMP = /^dtm-gozero-(?:test-)?(\d+)-/;
+
+/**
+ * Writes a file into a fresh temp dir and returns its path. The dir names this process, so that `reapTempDirs`
+ * removes it once the process is gone (a test worker may end without running exit handlers).
+ */
 export function tempFile(name: string, text: string): string {
-  const f = join(mkdtempSync(join(tmpdir(), 'dtm-gozero-test-')), name);
+  const f = join(mkdtempSync(join(tmpdir(), `dtm-gozero-test-${process.pid}-`)), name);
   writeFileSync(f, text);
   return f;
+}
+
+/**
+ * Removes the temp dirs (tempFile's, and those of scripts/lib/child.ts) whose owner process is gone: the
+ * integration run's setup and teardown call it, so a run leaves none behind (they piled up by the dozen before).
+ */
+export function reapTempDirs(dir = tmpdir()): number {
+  let n = 0;
+  for (const name of readdirSync(dir)) {
+    const owner = OWNED_TEMP.exec(name)?.[1];
+    if (owner === undefined || pidAlive(Number(owner))) continue;
+    rmSync(join(dir, name), { recursive: true, force: true });
+    n++;
+  }
+  return n;
 }
 
 export interface Proc {

@@ -125,5 +125,8 @@ export async function transfer(ctx: BankContext, gid: string, t: Transfer): Prom
 /** Why a transfer did not go through, in one line (the bank's words when it refused). */
 export function refusal(err: unknown): string {
   const m = err instanceof Error ? err.message : String(err);
-  return err instanceof DtmFailure ? m.replace(/^.*?(account \d+ does not exist|insufficient funds)/, '$1') : m;
+  // dtm appends its result word to a branch's message ("… needs 100000000 FAILURE"): the bank's words end before it.
+  return err instanceof DtmFailure
+    ? m.replace(/^.*?(account \d+ does not exist|insufficient funds)/, '$1').replace(/\s+FAILURE$/, '')
+    : m;
 }

@@ -4,7 +4,7 @@
 // The bank: `npm run app -- transfer --from 1 --to 2 --amount 30 --mode saga|tcc|msg|xa`, `npm run app -- balances`.
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { closeConnections, genGid } from '@dtm-gozero/dtmgrpc';
+import { closeConnections, DtmFailure, genGid } from '@dtm-gozero/dtmgrpc';
 import {
   buildTarget,
   clientConfFrom,
@@ -14,10 +14,10 @@ import {
   resolveTarget,
   useEtcdConf,
 } from '@dtm-gozero/gozero';
-import { type Bank, bankSourceOf, openBank } from '@dtm-gozero/trans/bank';
+import { type Bank, openBank } from '@dtm-gozero/trans/bank';
 import { parseTransfer, refusal, TRANSFER_MODES, transfer } from './bank.ts';
 import { MODES, type Mode, type ModeContext, msg, msgDb, saga, seed, tcc, xa } from './modes.ts';
-import { queryFinalStatus } from './status.ts';
+import { bankSource, finalStatus, OutcomeUnknown, requireBank } from './status.ts';
 
 // dtm registers itself in etcd under the key dtmservice (MicroService.Target in dtm's config), so it is found
 // the same way as any go-zero service. `--dtm localhost:36790` (or DTM_TARGET) connects directly instead.
@@ -42,7 +42,9 @@ Without a mode: the Go example's 2-phase message and TCC. With one: that mode's 
   --dtm <target>     dtm's gRPC target (default ${DEFAULT_DTM}, or DTM_TARGET); localhost:36790 dials it directly
   --dtm-http <url>   dtm's HTTP API, where the final status is read (default ${DEFAULT_DTM_HTTP}, or DTM_HTTP);
                      a cluster's instances comma-separated, tried in turn
-Prints one line per global transaction: <mode> <gid> <final status>.`;
+Prints one line per global transaction: <mode> <gid> <final status>.
+Exit status: 0 when every transaction ended as expected (a transfer: the money moved), 1 when one did not or the
+input is bad (the message says what dtm keeps), 3 when dtm told neither way (its HTTP API and gRPC answer failed).`;
 
 /**
  * A file named on the command line, as the user means it: the default is the repo's own file wherever the command
@@ -72,7 +74,7 @@ function appYaml(file: string): Record<string, unknown> {
 
 /** Opens the bank named by trans's YAML and creates its tables if needed (as trans does at start). */
 async function openBankOf(file: string): Promise<Bank> {
-  const bank = openBank(bankSourceOf(file));
+  const bank = openBank(bankSource(file, DEFAULT_BANK));
   try {
     await bank.migrate();
   } catch (err) {
@@ -161,13 +163,21 @@ async function main(): Promise<void> {
       const busiServer = busiTargetOf(appYaml(file), file, dtm);
       await findOrExplain('dtm', dtm, 'start dtm with `npm run stack:up`, or pass --dtm <target>');
       await findOrExplain('trans', busiServer, 'start trans with `npm run trans -- -f apps/trans/etc/bank.yaml`');
+      await requireBank(busiServer);
       const gid = await genGid(dtm);
       let failure: unknown;
-      await transfer({ dtm, busiServer, bank }, gid, t).catch((err: unknown) => {
-        failure = err;
-      });
+      let answered: 'succeed' | 'failed' | undefined;
+      await transfer({ dtm, busiServer, bank }, gid, t).then(
+        () => {
+          answered = 'succeed';
+        },
+        (err: unknown) => {
+          failure = err;
+          if (err instanceof DtmFailure) answered = 'failed';
+        },
+      );
       // dtm has the last word: a Submit whose answer was lost may still have succeeded.
-      const status = await queryFinalStatus(values['dtm-http'] as string, gid, 3000);
+      const status = await finalStatus(values['dtm-http'] as string, gid, answered, 3000);
       console.log(`transfer ${t.mode} ${gid} ${status}`);
       if (status !== 'succeed') {
         const why = failure === undefined ? `dtm says ${status}` : refusal(failure);
@@ -203,6 +213,9 @@ async function main(): Promise<void> {
   await findOrExplain('dtm', ctx.dtm, 'start dtm with `npm run stack:up`, or pass --dtm <target>');
   await findOrExplain('trans', busiServer, 'start trans with `npm run trans`, or check Etcd.Key in the config');
 
+  // msg-db debits user 1 in the app's own transaction: a trans that only logs must be refused before that.
+  if (mode === 'msg-db' && !ctx.fail) await requireBank(busiServer);
+
   const runs: [string, string, boolean][] = [];
   if (mode === undefined) {
     const gids = await seed(ctx);
@@ -214,9 +227,9 @@ async function main(): Promise<void> {
 
   let unexpected = false;
   for (const [name, gid, fail] of runs) {
-    // With waitResult an OK Submit already means `succeed`; dtm's HTTP API confirms it and tells the
-    // final status of a rolled-back transaction.
-    const status = await queryFinalStatus(values['dtm-http'] as string, gid);
+    // With waitResult an OK Submit already means `succeed` (and an expected FAILURE `failed`); dtm's HTTP API
+    // confirms it, and when it does not answer, that answer is what is printed.
+    const status = await finalStatus(values['dtm-http'] as string, gid, fail ? 'failed' : 'succeed');
     console.log(`${name} ${gid} ${status}`);
     if (status !== (fail ? 'failed' : 'succeed')) unexpected = true;
   }
@@ -229,8 +242,12 @@ main()
     closeEtcdClients();
   })
   .catch((err: unknown) => {
-    console.error(`app: ${err instanceof Error ? err.message : String(err)}`);
+    let m = err instanceof Error ? err.message : String(err);
+    // The same hint trans gives: in this repo etcd comes from the stack scripts.
+    if (/\betcd at \S+ is unreachable/.test(m)) m += ' (in this repo: `npm run stack:up` starts etcd and dtm)';
+    console.error(`app: ${m}`);
     closeConnections();
     closeEtcdClients();
-    process.exit(1);
+    // 3: dtm did not tell how the transaction ended, so the app cannot say whether money moved.
+    process.exit(err instanceof OutcomeUnknown ? 3 : 1);
   });

@@ -10,7 +10,8 @@ import {
   xaGlobalTransaction,
 } from '@dtm-gozero/dtmgrpc';
 import { TransSvcService } from '@dtm-gozero/proto/trans';
-import { bankSourceOf, openBank } from '@dtm-gozero/trans/bank';
+import { openBank } from '@dtm-gozero/trans/bank';
+import { bankSource } from './status.ts';
 
 export interface ModeContext {
   dtm: string;
@@ -88,7 +89,7 @@ export async function msg(ctx: ModeContext): Promise<string> {
  * locally, then dtm calls TransIn, which credits user 2 (trans must run the bank: `-f apps/trans/etc/bank.yaml`).
  */
 export async function msgDb(ctx: ModeContext): Promise<string> {
-  const bank = openBank(bankSourceOf(ctx.bankFile));
+  const bank = openBank(bankSource(ctx.bankFile, 'apps/trans/etc/bank.yaml'));
   try {
     await bank.migrate();
     const gid = await genGid(ctx.dtm);

@@ -37,6 +37,10 @@ async function main(): Promise<void> {
     if (c.Mode === 'dev' || c.Mode === 'test') new ReflectionService(loadSync(PROTO)).addToServer(server);
   });
 
+  // The app asks this (grpc.health.v1, service "trans.Bank") before it moves money: a trans that only logs would
+  // take a credit and drop it. 1 is SERVING; stop() turns it NOT_SERVING with the rest.
+  if (c.Bank) s.health?.setServingStatus('trans.Bank', 1);
+
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;

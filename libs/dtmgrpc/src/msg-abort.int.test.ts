@@ -20,14 +20,20 @@ afterAll(async () => {
 
 test('a failing abort is attached to the local step’s error, not substituted for it', async () => {
   const dtm = testStack().dtmGrpc;
-  const m = new MsgGrpc(dtm, await genGid(dtm)).add(busi.target, TransSvcService.transIn, { Amount: 1n, UserID: 2n });
+  const gid = await genGid(dtm);
+  const m = new MsgGrpc(dtm, gid).add(busi.target, TransSvcService.transIn, { Amount: 1n, UserID: 2n });
   const local = new DtmFailure('local step: insufficient funds');
   const err = await m
     .doAndSubmit(`${busi.target}${TransSvcService.queryPrepared.path}`, async () => {
-      m.options.callTimeoutMs = 1; // Prepare went through; the Abort that follows cannot be answered in 1 ms
+      // Another client submits the same prepared message first: dtm then refuses the Abort that follows, every
+      // time (a submitted message cannot be aborted), however fast or slow it answers.
+      await new MsgGrpc(dtm, gid).add(busi.target, TransSvcService.transIn, { Amount: 1n, UserID: 2n }).submit();
       throw local;
     })
     .catch((e: unknown) => e);
   expect(err).toBe(local);
-  expect((err as { abortError?: Error }).abortError?.message).toMatch(/abort/i);
+  // dtm's refusal, whether it is still submitted or already succeed: "current status '…', cannot abort"
+  expect((err as { abortError?: Error }).abortError?.message).toMatch(
+    /dtm Abort via .*current status '\w+', cannot abort/,
+  );
 });
