@@ -8,6 +8,7 @@ import {
   expandEnv,
   type ServerServiceKeys,
   serverServiceKeys,
+  warnUnknownTopLevel,
 } from './service-conf.ts';
 
 /** go-zero's `discov.EtcdConf` (v1.4): where a service registers or is looked up. */
@@ -210,7 +211,10 @@ export function parseListenOn(listenOn: string): { host: string; port: number } 
 
 /** Loads a go-zero `RpcServerConf` YAML (e.g. the Go example's etc/trans.yaml, unchanged). */
 export function loadServerConf(file: string, options: ReadOptions = {}): RpcServerConf {
-  return serverConfFrom(readYaml(file, options), file);
+  const doc = readYaml(file, options);
+  const conf = serverConfFrom(doc, file);
+  warnUnknownTopLevel(new Fields(file, doc, ''), 'server');
+  return conf;
 }
 
 /** As loadServerConf, from a document already read with readYaml (a service with keys of its own reads once). */
@@ -237,7 +241,10 @@ export function serverConfFrom(doc: Record<string, unknown>, file: string): RpcS
  * One of Endpoints, Target or Etcd must be present.
  */
 export function loadClientConf(file: string, options: ReadOptions = {}): RpcClientConf {
-  return clientConfFrom(readYaml(file, options), file);
+  const doc = readYaml(file, options);
+  const conf = clientConfFrom(doc, file);
+  warnUnknownTopLevel(new Fields(file, doc, ''), 'client');
+  return conf;
 }
 
 /** As loadClientConf, from a document already read with readYaml. */

@@ -84,6 +84,17 @@ describe("go-zero's ServiceConf / RpcServerConf keys", () => {
   });
 });
 
+test('a top-level key go-zero does not have is named in a warning (whole-file loaders only)', () => {
+  loadServerConf(yaml(`${SERVER}ListenOnn: 1\nmode: dev\n`));
+  loadClientConf(yaml(`${CLIENT}Timout: 5\n`));
+  expect(warnings).toEqual([
+    expect.stringMatching(
+      /: warning: ListenOnn is not a key of go-zero's zrpc\.RpcServerConf, so it is ignored; fix it/,
+    ),
+    expect.stringMatching(/: warning: Timout is not a key of go-zero's zrpc\.RpcClientConf, so it is ignored/),
+  ]);
+});
+
 describe("go-zero v1.10's RpcClientConf keys", () => {
   test('defaults: p2c_ewma, every middleware on', () => {
     const c = loadClientConf(yaml(CLIENT));

@@ -328,3 +328,54 @@ export function expandEnv(text: string, file: string, env: NodeJS.ProcessEnv = p
     return v ?? '';
   });
 }
+
+const SERVER_KEYS = [
+  'Name',
+  'Log',
+  'Mode',
+  'MetricsUrl',
+  'Prometheus',
+  'Telemetry',
+  'DevServer',
+  'Shutdown',
+  'Profiling',
+  'ListenOn',
+  'Etcd',
+  'Auth',
+  'Redis',
+  'StrictControl',
+  'Timeout',
+  'CpuThreshold',
+  'Health',
+  'Middlewares',
+  'MethodTimeouts',
+];
+const CLIENT_KEYS = [
+  'Etcd',
+  'Endpoints',
+  'Target',
+  'App',
+  'Token',
+  'NonBlock',
+  'Timeout',
+  'KeepaliveTime',
+  'Middlewares',
+  'BalancerName',
+];
+
+/**
+ * For a file that is a whole RpcServerConf / RpcClientConf (loadServerConf, loadClientConf): a top-level key go-zero
+ * does not have is named in a warning (go-zero ignores it silently; often a typo). Not an error: a service's
+ * own keys live beside go-zero's, and readYaml + serverConfFrom is the way to load those.
+ */
+export function warnUnknownTopLevel(f: Fields, kind: 'server' | 'client'): void {
+  const known = new Set((kind === 'server' ? SERVER_KEYS : CLIENT_KEYS).map((k) => k.toLowerCase()));
+  const struct = kind === 'server' ? 'zrpc.RpcServerConf' : 'zrpc.RpcClientConf';
+  for (const k of Object.keys(f.obj)) {
+    if (!known.has(k.toLowerCase())) {
+      configWarn(
+        `config ${f.file}: warning: ${k} is not a key of go-zero's ${struct}, so it is ignored; fix it if it is a typo (a key of your own service: load with readYaml and ${kind}ConfFrom)`,
+      );
+    }
+  }
+}
