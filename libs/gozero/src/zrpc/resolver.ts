@@ -170,6 +170,8 @@ class DirectResolver implements experimental.Resolver {
   readonly #endpoints: string[];
   readonly #listener: ResolverListener;
   readonly #options: ChannelOptions;
+  #reported = false;
+  #resolving = false;
 
   constructor(target: GrpcUri, listener: ResolverListener, options: ChannelOptions) {
     this.#endpoints = target.path.split(',').filter((e) => e !== '');
@@ -182,16 +184,24 @@ class DirectResolver implements experimental.Resolver {
   }
 
   updateResolution(): void {
+    // The list never changes: once reported, a balancer's ask after a dropped connection (a draining server
+    // asks at once, again and again) is not answered, or the answers spin without ever yielding to timers.
+    if (this.#reported || this.#resolving) return;
+    this.#resolving = true;
     void toEndpoints(this.#endpoints).then((endpoints) => {
+      this.#resolving = false;
       if (endpoints.length === 0) {
         fail(this.#listener, status.UNAVAILABLE, `direct:///${this.#endpoints.join(',')}: no usable endpoint`);
       } else {
+        this.#reported = true;
         this.#listener({ ok: true, value: endpoints }, {}, serviceConfig(this.#options), '');
       }
     });
   }
 
-  destroy(): void {}
+  destroy(): void {
+    this.#reported = false;
+  }
 }
 
 let registered = false;
