@@ -12,6 +12,7 @@ import { closeConnections } from '@dtm-gozero/dtmgrpc';
 import { closeEtcdClients } from '@dtm-gozero/gozero';
 import { type Bank, openBank, parseMysqlDataSource } from '@dtm-gozero/trans/bank';
 import { TRANSFER_MODES, type Transfer, transfer } from '../apps/app/src/bank.ts';
+import { stopAppWorkflows } from '../apps/app/src/workflow.ts';
 import { freePorts } from '../libs/testkit/src/ports.ts';
 
 /** go-zero's lease TTL of a registration (discov.TimeToLive), in seconds. */
@@ -709,6 +710,7 @@ if (import.meta.main) {
       process.exitCode = 2;
     })
     .finally(() => {
+      void stopAppWorkflows(); // the callback server of the workflow transfers
       closeConnections();
       closeEtcdClients();
     });

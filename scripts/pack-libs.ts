@@ -36,7 +36,9 @@ export const PACKAGES: readonly { dir: string; extra: readonly [from: string, to
 type Manifest = Record<string, unknown> & {
   name: string;
   version: string;
-  exports: Record<string, { types: string; default: string }>;
+  /** Code entries (`{ types, default }` on the sources) and plain files (`'./sql/*'`, shipped as they are). */
+  exports: Record<string, { types: string; default: string } | string>;
+  scripts?: Record<string, string>;
   sideEffects?: boolean | string[];
 };
 
@@ -44,14 +46,19 @@ type Manifest = Record<string, unknown> & {
 const toDist = (p: string, ext: '.js' | '.d.ts'): string =>
   p.replace(/^\.\/(src|gen)\//, './dist/').replace(/\.ts$/, ext);
 
-/** The manifest as published: not private, `exports` and `sideEffects` on dist/, no devDependencies. */
+/**
+ * The manifest as published: not private, `exports` and `sideEffects` on dist/, no devDependencies, and without
+ * the `prepack` guard that makes a bare `npm pack` in the package folder refuse (this script packs the staged copy).
+ */
 export function publishedManifest(m: Manifest): Manifest {
-  const { private: _private, devDependencies: _dev, ...rest } = m;
+  const { private: _private, devDependencies: _dev, scripts, ...rest } = m;
   const exports: Manifest['exports'] = {};
   for (const [k, v] of Object.entries(m.exports)) {
-    exports[k] = { types: toDist(v.types, '.d.ts'), default: toDist(v.default, '.js') };
+    exports[k] = typeof v === 'string' ? v : { types: toDist(v.types, '.d.ts'), default: toDist(v.default, '.js') };
   }
+  const { prepack: _prepack, ...otherScripts } = scripts ?? {};
   const out: Manifest = { ...rest, exports };
+  if (Object.keys(otherScripts).length > 0) out.scripts = otherScripts;
   if (Array.isArray(m.sideEffects)) out.sideEffects = m.sideEffects.filter((f) => f.startsWith('./dist/'));
   return out;
 }

@@ -8,14 +8,15 @@ import { join, relative } from 'node:path';
 const root = join(import.meta.dirname, '..');
 const bin = join(root, 'node_modules', '.bin');
 
-/** Each proto file and the folder its generated code is committed in. */
+/** The proto files of each folder of committed generated code (one buf run per folder: it replaces the folder). */
 const targets = [
-  { proto: 'trans.proto', out: 'proto/gen' },
-  { proto: 'dtmgimp.proto', out: 'libs/dtmgrpc/src/gen' },
+  { protos: ['trans.proto'], out: 'proto/gen' },
+  { protos: ['dtmgimp.proto', 'workflow.proto'], out: 'libs/dtmgrpc/src/gen' },
 ];
 
-function generate(proto: string, outDir: string): void {
-  execFileSync(join(bin, 'buf'), ['generate', '--template', 'buf.gen.yaml', '--path', proto, '-o', outDir, '.'], {
+function generate(protos: string[], outDir: string): void {
+  const paths = protos.flatMap((p) => ['--path', p]);
+  execFileSync(join(bin, 'buf'), ['generate', '--template', 'buf.gen.yaml', ...paths, '-o', outDir, '.'], {
     cwd: join(root, 'proto'),
     stdio: 'inherit',
     env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
@@ -44,7 +45,7 @@ const stale: string[] = [];
 for (const t of targets) {
   const tmp = mkdtempSync(join(tmpdir(), 'proto-gen-'));
   try {
-    generate(t.proto, tmp);
+    generate(t.protos, tmp);
     const fresh = join(tmp, 'gen');
     const committed = join(root, t.out);
     if (check) {
@@ -59,7 +60,7 @@ for (const t of targets) {
     } else {
       rmSync(committed, { recursive: true, force: true });
       cpSync(fresh, committed, { recursive: true });
-      console.log(`generated ${t.out} from proto/${t.proto}`);
+      console.log(`generated ${t.out} from proto/${t.protos.join(', proto/')}`);
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });

@@ -2,7 +2,8 @@
 # Installs the real servers the project runs against, without Docker:
 #   etcd  — Debian package etcd-server (etcd 3.4), plus etcd-client for etcdctl;
 #   dtm   — v1.19.0 built from the Go module proxy into .cache/bin/dtm (git-ignored; skipped when present);
-#   the Go interop binaries (interop/) into .cache/bin (skipped when up to date).
+#   the Go interop binaries (interop/) into .cache/bin (skipped when up to date);
+#   kube-apiserver v1.37.2 for the Kubernetes tests (scripts/setup-kube.sh; cached; the first build takes long: 31 min on a busy 2-core machine).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 DTM_VERSION="v1.19.0"
@@ -56,6 +57,9 @@ bash "$root/scripts/dtm-admin.sh"
 step "Go interop binaries (interop/gozero: go-trans, go-app, go-ceiling, and go-trans-v110, go-app-v110 on go-zero v1.10; interop/go-client)"
 bash "$root/interop/gozero/build.sh"
 bash "$root/interop/go-client/build.sh"
+# Jaeger (built once into ~/.cache/dtm-gozero-ts) and Debian's prometheus: the tracing and metrics tests' servers.
+bash "$root/scripts/setup-observability.sh" >/dev/null
+bash "$root/scripts/setup-kube.sh"
 step "setup done: etcd $(command -v etcd), dtm $DTM_BIN"
 
 # Databases for the barrier and XA tests (MariaDB, PostgreSQL, Redis), when that script exists.

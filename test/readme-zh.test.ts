@@ -23,6 +23,7 @@ const SECTIONS: { en: string; zh: string }[] = [
   { en: 'Tests', zh: '测试' },
   { en: 'From the Go example to TypeScript', zh: '从 Go 示例到 TypeScript' },
   { en: "dtm's admin UI", zh: 'dtm 的管理界面' },
+  { en: 'Traces and metrics', zh: '链路追踪与指标' },
   { en: 'Go interop, both ways', zh: 'Go 互操作，双向' },
   { en: 'Performance: our stack beside the Go stack', zh: '性能：我们的栈与 Go 栈并排比较' },
   { en: 'Scripts', zh: '脚本' },

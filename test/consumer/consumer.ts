@@ -2,7 +2,6 @@
 // installs the packed tarballs into a temp folder, type-checks this file with plain tsc and runs the emitted
 // JavaScript with plain node): a stack from the testkit, a TransSvc served with RpcServer and registered in etcd,
 // and a msg, a saga and a tcc through dtm. Prints `<mode> <gid> <status>` per transaction; exits 1 unless all succeed.
-import { createServer } from 'node:net';
 import {
   closeConnections,
   DtmFailure,
@@ -14,26 +13,7 @@ import {
 } from '@dtm-gozero/dtmgrpc';
 import { buildTarget, closeEtcdClients, RpcServer } from '@dtm-gozero/gozero';
 import { type AdjustInfo, type Response, type TransSvcServer, TransSvcService } from '@dtm-gozero/proto/trans';
-import { startDtmStack } from '@dtm-gozero/testkit';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function status(dtmHttp: string, gid: string): Promise<string> {
-  const res = await fetch(`${dtmHttp}/api/dtmsvr/query?gid=${encodeURIComponent(gid)}`, {
-    signal: AbortSignal.timeout(5000),
-  });
-  const body = (await res.json()) as { transaction: { status: string } | null };
-  return body.transaction?.status ?? 'unknown';
-}
+import { freePort, startDtmStack, waitForStatus } from '@dtm-gozero/testkit';
 
 const stack = await startDtmStack({ backend: 'local' });
 const calls: string[] = [];
@@ -107,7 +87,8 @@ try {
     ['saga', sagaGid],
     ['tcc', tccGid],
   ] as const) {
-    const s = await status(stack.dtmHttp, gid);
+    // waitResult: dtm answered Submit once the branches ran, so the status is final; bounded all the same
+    const s = await waitForStatus(stack.dtmHttp, gid, 'succeed', { timeoutMs: 10_000 }).catch((e: Error) => e.message);
     console.log(`${mode} ${gid} ${s}`);
     if (s !== 'succeed') failed = true;
   }

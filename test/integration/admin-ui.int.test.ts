@@ -1,9 +1,9 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type DtmStack, startDtmStack } from '@dtm-gozero/testkit';
 import { afterAll, expect, test } from 'vitest';
+import { CHROMIUM, chromium as chromiumIn } from '../support/chromium.ts';
 import { appConfig, freePort, type Proc, root, runApp, runNode, TRANS, tempFile } from '../support/procs.ts';
 
 // dtm's admin UI (built from dtm v1.19.0's admin/ and embedded into the dtm binary by scripts/dtm-admin.sh), in a
@@ -12,7 +12,6 @@ import { appConfig, freePort, type Proc, root, runApp, runNode, TRANS, tempFile 
 // lists the seed's gids. The screenshot goes to a temp dir, or to docs/img/dtm-admin-ui.png (the README's
 // picture) with ADMIN_UI_SCREENSHOT=docs.
 
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 const SHOT =
   process.env.ADMIN_UI_SCREENSHOT === 'docs'
     ? join(root, 'docs/img/dtm-admin-ui.png')
@@ -20,36 +19,12 @@ const SHOT =
 const profile = mkdtempSync(join(tmpdir(), 'chromium-profile-'));
 let trans: Proc | undefined;
 let stack: DtmStack | undefined;
+const chromium = (args: string[]) => chromiumIn(profile, args);
 afterAll(async () => {
   trans?.kill('SIGKILL');
   await stack?.stop();
   rmSync(profile, { recursive: true, force: true });
 });
-
-/** Chromium, headless, with the flags that keep it off the (closed) network: its own background traffic. */
-function chromium(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(
-    CHROMIUM as string,
-    [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--hide-scrollbars',
-      `--user-data-dir=${profile}`,
-      '--window-size=1680,560',
-      // The page's own requests (to dtm's API) run within this budget of virtual time before the DOM is taken.
-      '--virtual-time-budget=15000',
-      ...args,
-    ],
-    { encoding: 'utf8', timeout: 90_000, maxBuffer: 32 * 1024 * 1024 },
-  );
-  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-}
 
 test.skipIf(!CHROMIUM && !process.env.CI)(
   "dtm admin UI in headless Chromium lists the seed's gids",

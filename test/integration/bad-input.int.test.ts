@@ -26,6 +26,10 @@ const etcdHost = stack.etcdEndpoints[0] as string;
 const etcd = new Etcd3({ hosts: stack.etcdUrl });
 afterAll(() => etcd.close());
 
+/** The etcd password of every trans YAML below: it holds / : @ %, and no output may ever show it. */
+const SECRET = 'e/tc:d@p%41ss';
+const AUTH = `  User: root\n  Pass: ${SECRET}\n`;
+
 async function fails(script: string, args: string[], message: RegExp): Promise<string> {
   const started = Date.now();
   // The app gets the test stack's dtm (--dtm, --dtm-http) unless a test passes its own --dtm.
@@ -35,6 +39,7 @@ async function fails(script: string, args: string[], message: RegExp): Promise<s
   expect(Date.now() - started).toBeLessThan(LIMIT_MS);
   expect(code).not.toBe(0);
   expect(p.stderr()).toMatch(message);
+  expect(p.stdout() + p.stderr()).not.toContain(SECRET);
   return p.stderr();
 }
 
@@ -57,7 +62,7 @@ describe('trans', () => {
   test('YAML without Etcd.Hosts', async () => {
     await fails(
       TRANS,
-      ['-f', transYaml('Name: t\nListenOn: 127.0.0.1:1\nEtcd:\n  Key: trans\n')],
+      ['-f', transYaml(`Name: t\nListenOn: 127.0.0.1:1\nEtcd:\n  Key: trans\n${AUTH}`)],
       /Etcd\.Hosts is missing or empty/,
     );
   });
@@ -65,7 +70,7 @@ describe('trans', () => {
   test('Etcd.Hosts written as a single string, not a list', async () => {
     await fails(
       TRANS,
-      ['-f', transYaml(`Name: t\nListenOn: 127.0.0.1:1\nEtcd:\n  Hosts: ${etcdHost}\n  Key: trans\n`)],
+      ['-f', transYaml(`Name: t\nListenOn: 127.0.0.1:1\nEtcd:\n  Hosts: ${etcdHost}\n  Key: trans\n${AUTH}`)],
       new RegExp(
         `Etcd\\.Hosts must be a list of "host:port" strings, got the single value "${etcdHost}"; write it as a YAML list, e\\.g\\. "Hosts: \\[${etcdHost}\\]"`,
       ),
@@ -75,7 +80,7 @@ describe('trans', () => {
   test('YAML without Etcd.Key', async () => {
     await fails(
       TRANS,
-      ['-f', transYaml(`Name: t\nListenOn: 127.0.0.1:1\nEtcd:\n  Hosts: [${etcdHost}]\n`)],
+      ['-f', transYaml(`Name: t\nListenOn: 127.0.0.1:1\nEtcd:\n  Hosts: [${etcdHost}]\n${AUTH}`)],
       /Etcd\.Key is missing/,
     );
   });
@@ -88,7 +93,10 @@ describe('trans', () => {
     try {
       const stderr = await fails(
         TRANS,
-        ['-f', transYaml(`Name: t\nListenOn: 127.0.0.1:${port}\nEtcd:\n  Hosts: [${etcdHost}]\n  Key: ${key}\n`)],
+        [
+          '-f',
+          transYaml(`Name: t\nListenOn: 127.0.0.1:${port}\nEtcd:\n  Hosts: [${etcdHost}]\n  Key: ${key}\n${AUTH}`),
+        ],
         new RegExp(
           `ListenOn 127\\.0\\.0\\.1:${port}: the port is already in use; stop the other process or choose another ListenOn`,
         ),
@@ -106,7 +114,10 @@ describe('trans', () => {
     const port = await freePort();
     await fails(
       TRANS,
-      ['-f', transYaml(`Name: t\nListenOn: 127.0.0.1:${port}\nEtcd:\n  Hosts: [127.0.0.1:${dead}]\n  Key: trans\n`)],
+      [
+        '-f',
+        transYaml(`Name: t\nListenOn: 127.0.0.1:${port}\nEtcd:\n  Hosts: [127.0.0.1:${dead}]\n  Key: trans\n${AUTH}`),
+      ],
       new RegExp(`etcd at 127\\.0\\.0\\.1:${dead} is unreachable.*start etcd or fix Etcd\\.Hosts.*npm run stack:up`),
     );
   });
@@ -121,7 +132,12 @@ describe('app', () => {
     const dead = await freePort();
     await fails(
       APP,
-      ['-f', appConfig('trans', `127.0.0.1:${dead}`), '--dtm', `etcd://127.0.0.1:${dead}/dtmservice`],
+      [
+        '-f',
+        tempFile('config.yaml', `Etcd:\n  Hosts:\n    - 127.0.0.1:${dead}\n  Key: trans\n${AUTH}`),
+        '--dtm',
+        `etcd://127.0.0.1:${dead}/dtmservice`,
+      ],
       new RegExp(`dtm not found: .*etcd at 127\\.0\\.0\\.1:${dead} is unreachable`),
     );
   });
@@ -232,4 +248,16 @@ describe('app, as typed at the repository root', () => {
       await trans.exited(6000).catch(() => undefined);
     }
   });
+});
+
+test('app: the etcd account in its config goes to those hosts only, never to other hosts --dtm names', async () => {
+  // The same etcd (no auth) under another name is, to go-zero's account registry, another cluster: no account.
+  const port = etcdHost.split(':')[1] as string;
+  const config = tempFile('config.yaml', `Etcd:\n  Hosts:\n    - ${etcdHost}\n  Key: trans\n${AUTH}`);
+  const stderr = await fails(
+    APP,
+    ['-f', config, '--dtm', `etcd://localhost:${port}/no-dtm-${randomUUID().slice(0, 6)}`],
+    /dtm not found: .*nothing is registered in etcd under "no-dtm-/,
+  );
+  expect(stderr).not.toMatch(/authentication|rejected the account/);
 });

@@ -4,24 +4,42 @@ import { AdjustInfo } from '@dtm-gozero/proto/trans';
 import type { Bank } from '@dtm-gozero/trans/bank';
 import { Metadata } from '@grpc/grpc-js';
 import { Etcd3 } from 'etcd3';
+import { createConnection } from 'mysql2/promise';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { type BankDb, bankOf, dtmMetadata, rawCall, startBankDb, startBankTrans } from '../support/bank.ts';
 import { appConfig, freePort, type Proc, root, runApp, runNode, TRANS, tempFile } from '../support/procs.ts';
-import { testStack } from '../support/stack-context.ts';
+import { testDatabases, testStack } from '../support/stack-context.ts';
 
 // The bank's bad-input table (README, "Bad input: the bank"): each case gives a message naming the problem and the
-// fix, a non-zero exit (or the gRPC status dtm acts on) within 10 s, and leaves every balance as it was.
+// fix, a non-zero exit (or the gRPC status dtm acts on) within 10 s, and leaves every balance as it was. trans runs
+// as a database user whose password holds / : @ % (and the wrong passwords tried hold them too): no output of any
+// case, nor trans's own, ever shows one.
 let db: BankDb;
 let trans: { proc: Proc; port: number; config: string };
 let app: string;
 let bank: Bank;
+/** The password of the database user trans runs as (go-sql-driver's DSN takes it raw: no URL decoding). */
+const SECRET = `se/cr:et@p%41ss-${randomUUID().slice(0, 4)}`;
+/** Wrong passwords tried by the cases, as hostile to a mask as the right one. */
+const WRONG = 'wr/ong:p@ss%w0rd';
+let userDsn: (db: string, params?: string) => string;
 
 beforeAll(async () => {
   db = await startBankDb();
+  const c = await createConnection({ ...db.server });
+  try {
+    await c.query("CREATE USER 'bank_user'@'%' IDENTIFIED BY ?", [SECRET]);
+    await c.query("GRANT ALL PRIVILEGES ON *.* TO 'bank_user'@'%'");
+  } finally {
+    await c.end();
+  }
+  userDsn = (name, params = 'parseTime=true') =>
+    `bank_user:${SECRET}@tcp(${db.server.host}:${db.server.port})/${name}?${params}`;
   const key = `trans-bad-${randomUUID().slice(0, 8)}`;
-  trans = await startBankTrans(key, db.dsn('bank_bad'));
+  trans = await startBankTrans(key, userDsn('bank_bad'));
   app = appConfig(key);
-  bank = bankOf(db.dsn('bank_bad'));
+  bank = bankOf(userDsn('bank_bad'));
+  await bank.setBalances([[77n, 2n ** 63n - 10n]]);
 }, 120_000);
 
 afterAll(async () => {
@@ -35,6 +53,8 @@ interface Outcome {
   /** Exit code of a command, or the gRPC status of a raw call. */
   code: number | null;
   text: string;
+  /** Everything the case printed (stdout too), searched for passwords. */
+  all?: string;
 }
 
 const transfer = (...args: string[]) => cli(['transfer', '-f', app, '--bank', trans.config, ...args]);
@@ -42,7 +62,7 @@ const transfer = (...args: string[]) => cli(['transfer', '-f', app, '--bank', tr
 async function cli(args: string[]): Promise<Outcome> {
   const p = runApp(args);
   const code = await p.exited(10_000);
-  return { code, text: p.stderr() };
+  return { code, text: p.stderr(), all: p.stdout() + p.stderr() };
 }
 
 /** trans started with a YAML of its own (ListenOn on a free port); it must refuse to start. */
@@ -57,7 +77,7 @@ async function transWith(yaml: (port: number) => string): Promise<Outcome> {
   );
   const p = runNode(TRANS, ['-f', file], join(root, 'apps/trans'));
   const code = await p.exited(10_000);
-  return { code, text: p.stderr() };
+  return { code, text: p.stderr(), all: p.stdout() + p.stderr() };
 }
 
 const bankYaml = (body: string): string =>
@@ -124,9 +144,9 @@ const CASES: Case[] = [
   ],
   [
     'unknown mode',
-    () => transfer('--from', '1', '--to', '2', '--amount', '5', '--mode', 'workflow'),
+    () => transfer('--from', '1', '--to', '2', '--amount', '5', '--mode', 'bogus'),
     EXIT,
-    /--mode "workflow" is not a transfer mode; pass one of saga, tcc, msg, xa/,
+    /--mode "bogus" is not a transfer mode; pass one of saga, tcc, msg, xa, workflow/,
   ],
   [
     'transfer flag without transfer',
@@ -172,7 +192,7 @@ const CASES: Case[] = [
       cli([
         'balances',
         '--bank',
-        bankYaml(`Mysql:\n  DataSource: root:wrong@tcp(127.0.0.1:${db.server.port})/bank_bad\n`),
+        bankYaml(`Mysql:\n  DataSource: root:${WRONG}@tcp(127.0.0.1:${db.server.port})/bank_bad\n`),
       ]),
     EXIT,
     /database root:\*\*\*@tcp\(.*\)\/bank_bad.* refused the request \(ER_ACCESS_DENIED_ERROR: Access denied.*fix Mysql\.DataSource/,
@@ -224,7 +244,7 @@ const CASES: Case[] = [
   ],
   [
     'trans: wrong credentials',
-    () => transWith(() => `Mysql:\n  DataSource: root:wrong@tcp(127.0.0.1:${db.server.port})/b\n`),
+    () => transWith(() => `Mysql:\n  DataSource: root:${WRONG}@tcp(127.0.0.1:${db.server.port})/b\n`),
     EXIT,
     /trans: database .* refused the request \(ER_ACCESS_DENIED_ERROR/,
   ],
@@ -335,6 +355,56 @@ const CASES: Case[] = [
     /insufficient funds: account 1 holds \d+, the transfer needs 9223372036854775807/,
   ],
   ['raw: unknown account credit', () => raw('TransIn', adjust(5n, 424242n)), ABORTED, /account 424242 does not exist/],
+  [
+    'raw: credit past 2^63-1',
+    () => raw('TransIn', adjust(30n, 77n)), // account 77 is made nearly full in beforeAll
+    ABORTED,
+    /account 77 holds 9223372036854775798; crediting 30 would pass the largest balance 2\^63-1/,
+  ],
+  [
+    'raw: a compensation whose action was refused (null compensation, not FAILURE)',
+    async () => {
+      const gid = `bad-${randomUUID()}`;
+      await raw('TransOut', adjust(0n, 1n), dtmMetadata('saga', gid, '01', 'action'));
+      return raw('TransOutRevert', adjust(0n, 1n), dtmMetadata('saga', gid, '01', 'compensate'));
+    },
+    0,
+    /^$/,
+  ],
+  // ---- go-sql-driver's tls and Postgres's sslmode are honoured (this MariaDB and Postgres offer no TLS)
+  [
+    'DataSource with tls=true, server without TLS',
+    () => cli(['balances', '--bank', bankYaml(`Mysql:\n  DataSource: ${userDsn('bank_bad', 'tls=true')}\n`)]),
+    EXIT,
+    /refused the request \(HANDSHAKE_NO_SSL_SUPPORT.*\(the DataSource asks for TLS: tls=true; use tls=preferred or tls=false/,
+  ],
+  [
+    'DataSource with tls=skip-verify, server without TLS',
+    () => cli(['balances', '--bank', bankYaml(`Mysql:\n  DataSource: ${userDsn('bank_bad', 'tls=skip-verify')}\n`)]),
+    EXIT,
+    /HANDSHAKE_NO_SSL_SUPPORT.*tls=skip-verify/,
+  ],
+  [
+    'DataSource with tls=custom (a Go-registered TLS config)',
+    () => cli(['balances', '--bank', bankYaml(`Mysql:\n  DataSource: ${userDsn('bank_bad', 'tls=custom')}\n`)]),
+    EXIT,
+    /tls=custom: a TLS config registered in Go code has no equivalent here; use tls=true, skip-verify, preferred or false/,
+  ],
+  [
+    'Postgres DataSource with sslmode=require, server without TLS',
+    () => {
+      const { postgres } = testDatabases();
+      return cli([
+        'balances',
+        '--bank',
+        bankYaml(
+          `Postgres:\n  DataSource: postgres://${postgres.user}:${encodeURIComponent(SECRET)}@${postgres.host}:${postgres.port}/bank_bad?sslmode=require\n`,
+        ),
+      ]);
+    },
+    EXIT,
+    /does not support SSL/,
+  ],
 ];
 
 test('the table has at least 25 cases', () => {
@@ -349,4 +419,20 @@ test.each(CASES)('%s', async (_name, run, code, message) => {
   expect(r.text).toMatch(message);
   expect(r.code).toBe(code);
   expect(await bank.balances()).toEqual(before);
+  for (const secret of [SECRET, encodeURIComponent(SECRET), WRONG]) expect(r.all ?? r.text).not.toContain(secret);
+});
+
+test('tls=preferred on a server without TLS: plaintext, as go-sql-driver does', async () => {
+  const r = await cli([
+    'balances',
+    '--bank',
+    bankYaml(`Mysql:\n  DataSource: ${userDsn('bank_bad', 'tls=preferred')}\n`),
+  ]);
+  expect(r.code, r.text).toBe(0);
+});
+
+test("trans's own output (start line, every branch's log and error) never shows its password", () => {
+  const out = trans.proc.stdout() + trans.proc.stderr();
+  expect(out).toMatch(/the bank keeps its balances in bank_user:\*\*\*@tcp\(/);
+  for (const secret of [SECRET, encodeURIComponent(SECRET)]) expect(out).not.toContain(secret);
 });

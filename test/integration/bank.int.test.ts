@@ -66,7 +66,7 @@ describe('the bank', () => {
     expect(await balances()).toEqual([10_000n, 10_000n]);
   });
 
-  test.each(['saga', 'tcc', 'msg', 'xa'])(
+  test.each(['saga', 'tcc', 'msg', 'xa', 'workflow'])(
     'transfer --mode %s moves 30 from 1 to 2, once, with ledger rows',
     async (mode) => {
       const before = await balances();
@@ -83,14 +83,17 @@ describe('the bank', () => {
     },
   );
 
-  test.each(['saga', 'tcc', 'msg', 'xa'])('transfer --mode %s above the balance fails, nothing moves', async (mode) => {
-    const before = await balances();
-    const r = await transfer(['--from', '1', '--to', '2', '--amount', '1000000', '--mode', mode]);
-    expect(r.code).toBe(1);
-    expect(r.err).toMatch(/insufficient funds: account 1 holds \d+, the transfer needs 1000000/);
-    expect(await dtmStatus(r.gid as string)).toBe('failed');
-    expect(await balances()).toEqual(before);
-  });
+  test.each(['saga', 'tcc', 'msg', 'xa', 'workflow'])(
+    'transfer --mode %s above the balance fails, nothing moves',
+    async (mode) => {
+      const before = await balances();
+      const r = await transfer(['--from', '1', '--to', '2', '--amount', '1000000', '--mode', mode]);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/insufficient funds: account 1 holds \d+, the transfer needs 1000000/);
+      expect(await dtmStatus(r.gid as string)).toBe('failed');
+      expect(await balances()).toEqual(before);
+    },
+  );
 
   test('msg-db: user 1 pays in the local transaction, TransIn credits user 2 (the money arrives)', async () => {
     const before = await balances();

@@ -3,12 +3,16 @@
 // that has never seen this repo's node_modules, type-checked with a plain `tsc` against the published .d.ts, and
 // run with a plain `node` on the emitted JavaScript (no type stripping): test/consumer/consumer.ts starts its own
 // etcd + dtm with the testkit, serves a TransSvc with RpcServer registered in etcd, and runs a msg, a saga and a
-// tcc through dtm to `succeed`. npm's cache keeps the install fast after the first run.
+// tcc through dtm to `succeed`. Then every TypeScript example of the READMEs (test/consumer/snippets.ts) is
+// type-checked there as a user's file, and the runnable ones (vitest tests) are run. npm's cache keeps the installs
+// fast after the first run.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { allSnippetFiles } from '../consumer/snippets.ts';
 import { root } from '../support/procs.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dtm-gozero-consumer-'));
@@ -75,7 +79,10 @@ test('the installed packages point at built JavaScript and declarations, and shi
   for (const name of ['gozero', 'dtmgrpc', 'testkit']) {
     const pkg = join(project, 'node_modules/@dtm-gozero', name);
     const m = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as Record<string, unknown>;
-    expect(m.exports).toEqual({ '.': { types: './dist/index.d.ts', default: './dist/index.js' } });
+    expect(m.exports).toEqual({
+      '.': { types: './dist/index.d.ts', default: './dist/index.js' },
+      ...(name === 'dtmgrpc' ? { './sql/*': './sql/*' } : {}),
+    });
     expect(m.private).toBeUndefined();
     expect(existsSync(join(pkg, 'dist/index.js'))).toBe(true);
     expect(existsSync(join(pkg, 'dist/index.d.ts'))).toBe(true);
@@ -83,6 +90,14 @@ test('the installed packages point at built JavaScript and declarations, and shi
     expect(readFileSync(join(pkg, 'dist/index.d.ts'), 'utf8')).not.toMatch(/from '\.[^']*\.ts'/);
     expect(sh('find', [pkg, '-name', '*.test.*']).stdout).toBe('');
   }
+  // The barrier DDL is reachable by its export, as the testkit's ensureBarrierTable reads it.
+  const ddl = sh(process.execPath, [
+    '--input-type=module',
+    '-e',
+    "import { createRequire } from 'node:module'; console.log(createRequire(import.meta.url).resolve('@dtm-gozero/dtmgrpc/sql/barrier.mysql.sql'))",
+  ]);
+  expect(ddl.code, ddl.out).toBe(0);
+  expect(readFileSync(ddl.stdout.trim(), 'utf8')).toMatch(/CREATE TABLE IF NOT EXISTS dtm_barrier\.barrier/);
   // The database drivers are optional peers: none was installed, and the consumer below runs without them.
   for (const driver of ['mysql2', 'pg', 'ioredis'])
     expect(existsSync(join(project, 'node_modules', driver))).toBe(false);
@@ -140,3 +155,81 @@ test('on a Node older than engines, importing a package fails with one clear mes
     );
   }
 }, 120_000);
+
+test('CommonJS code can require() the packages (Node >= 22.12 loads ES modules through require)', () => {
+  for (const lib of ['gozero', 'dtmgrpc', 'testkit']) {
+    const r = sh(process.execPath, ['-e', `console.log(Object.keys(require('@dtm-gozero/${lib}')).length)`]);
+    expect(r.code, r.out).toBe(0);
+    expect(Number(r.stdout.trim()), lib).toBeGreaterThan(5);
+  }
+});
+
+// Runs last: it installs what the examples import (mysql2, @grpc/grpc-js, vitest), which the tests above check is
+// not needed by the packages themselves.
+test("every README's TypeScript example type-checks against the packed packages; the runnable ones pass", () => {
+  const files = allSnippetFiles(root);
+  expect(files.map((f) => f.path)).toEqual(
+    expect.arrayContaining(['dtmgrpc/dtmgrpc-examples.ts', 'gozero/client.ts', 'testkit/test/transfer.test.ts']),
+  );
+  const snippets = join(project, 'snippets');
+  for (const f of files) {
+    mkdirSync(dirname(join(snippets, f.path)), { recursive: true });
+    writeFileSync(join(snippets, f.path), f.text);
+  }
+  const manifests = ['libs/testkit', 'libs/dtmgrpc', '.'].map(
+    (d) =>
+      JSON.parse(readFileSync(join(root, d, 'package.json'), 'utf8')) as {
+        dependencies?: Record<string, string>;
+        devDependencies?: Record<string, string>;
+      },
+  );
+  const version = (pkg: string): string => {
+    for (const m of manifests) {
+      const v = m.dependencies?.[pkg] ?? m.devDependencies?.[pkg];
+      if (v) return `${pkg}@${v}`;
+    }
+    throw new Error(`no version of ${pkg} in the repo's manifests`);
+  };
+  const install = sh('npm', [
+    'install',
+    '--no-audit',
+    '--no-fund',
+    '--prefer-offline',
+    '--loglevel=error',
+    ...['mysql2', '@grpc/grpc-js', 'vitest'].map(version),
+  ]);
+  expect(install.code, install.out).toBe(0);
+  writeFileSync(
+    join(snippets, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'ES2023',
+        lib: ['ES2023'],
+        module: 'nodenext',
+        moduleResolution: 'nodenext',
+        types: ['node'],
+        strict: true,
+        noEmit: true,
+        skipLibCheck: true,
+      },
+      include: ['**/*.ts'],
+    }),
+  );
+  const tsc = sh(process.execPath, [join(project, 'node_modules/typescript/bin/tsc'), '-p', 'snippets']);
+  expect(tsc.code, tsc.out).toBe(0);
+  const runnable = files.filter((f) => f.runnable).map((f) => join('snippets', f.path));
+  expect(runnable.length).toBeGreaterThanOrEqual(3);
+  const vitest = sh(
+    process.execPath,
+    [
+      join(project, 'node_modules/vitest/vitest.mjs'),
+      'run',
+      '--hookTimeout=180000',
+      '--testTimeout=60000',
+      ...runnable,
+    ],
+    { env: { DTM_BIN: join(root, '.cache/bin/dtm'), DTM_TESTKIT_BACKEND: 'local', CI: '1' }, timeout: 400_000 },
+  );
+  expect(vitest.code, vitest.out).toBe(0);
+  expect(stripVTControlCharacters(vitest.out)).toMatch(new RegExp(`Test Files\\s+${runnable.length} passed`));
+}, 600_000);

@@ -49,7 +49,7 @@ describe('a database server that never saw the project', () => {
   afterAll(() => own?.stop());
 
   test('`bash scripts/db.sh up` from scratch, then `app xa`: the example database is created, the XA commits', async () => {
-    own = startOwnDatabases({ mysql: await freePort(), postgres: await freePort(), redis: await freePort() });
+    own = await startOwnDatabases();
     const url = own.databases.mysqlUrl;
     expect(await query(url, "SHOW DATABASES LIKE 'dtm_busi'")).toEqual([]);
     expect(await xaAgainst(url)).toMatch(/^xa \S+ succeed$/);

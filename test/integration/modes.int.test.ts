@@ -112,13 +112,25 @@ describe('app modes', () => {
     expect(await balances()).toEqual(before);
   });
 
+  test('workflow: saga step, TCC step (confirmed when the workflow ends), local step; the money moves', async () => {
+    const [a, b] = await balances();
+    expect((await run(['workflow'], 'succeed')).lines).toEqual([OUT, IN, `confirm ${IN}`]);
+    expect(await balances()).toEqual([a - 30, b + 30]);
+  });
+
+  test('workflow --fail: TransIn answers FAILURE, the workflow rolls back the saga step; balances unchanged', async () => {
+    const before = await balances();
+    expect((await run(['workflow', '--fail'], 'failed')).lines).toEqual([OUT, `${IN}${FAILED}`, `revert ${OUT}`]);
+    expect(await balances()).toEqual(before);
+  });
+
   // msg-db needs trans to run the bank (a database in its YAML): test/integration/bank.int.test.ts runs it.
 
   test('an unknown mode is refused with the usage', async () => {
     const app = runApp(['-f', config, 'bogus']);
     expect(await app.exited(10_000)).toBe(1);
     expect(app.stderr()).toMatch(
-      /unknown mode "bogus"; usage: npm run app -- \[msg\|tcc\|saga\|xa\|msg-db\] \[--fail\]/,
+      /unknown mode "bogus"; usage: npm run app -- \[msg\|tcc\|saga\|xa\|msg-db\|workflow\] \[--fail\]/,
     );
   });
 });

@@ -1,11 +1,11 @@
 // A test run killed before its teardown leaves its databases running; the next run stops them (reapOrphanedDatabases
-// in test/support/databases.ts, called before the suite starts its own).
+// of @dtm-gozero/testkit, called by every startDatabases).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { reapOrphanedDatabases } from '@dtm-gozero/testkit';
 import { expect, test } from 'vitest';
-import { reapOrphanedDatabases } from '../support/databases.ts';
 import { eventually, freePort, pidAlive } from '../support/procs.ts';
 
 test('the servers of a run whose owner died are stopped and their dir removed; a live owner keeps its own', async () => {
@@ -22,10 +22,10 @@ test('the servers of a run whose owner died are stopped and their dir removed; a
       `redis-server pid file ${pidFile}`,
     );
   };
-  const orphanDir = mkdtempSync(join(tmpdir(), 'dtm-gozero-test-db-'));
+  const orphanDir = mkdtempSync(join(tmpdir(), 'dtm-testkit-db-'));
   writeFileSync(join(orphanDir, 'owner.pid'), String(deadOwner));
   const orphan = await server(orphanDir, await freePort());
-  const ownedDir = mkdtempSync(join(tmpdir(), 'dtm-gozero-test-db-'));
+  const ownedDir = mkdtempSync(join(tmpdir(), 'dtm-testkit-db-'));
   writeFileSync(join(ownedDir, 'owner.pid'), String(process.pid));
   const owned = await server(ownedDir, await freePort());
   try {

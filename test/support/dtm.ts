@@ -70,3 +70,13 @@ export function finalTrans(gid: string, ms = 30_000): Promise<DtmTrans> {
     `final status of ${gid}`,
   );
 }
+
+/** Ends a transaction in dtm (`forceStop`: status `failed`, no more retries), as an operator would. */
+export async function dtmForceStop(gid: string, dtmHttp = DTM_HTTP): Promise<void> {
+  const res = await fetch(`${dtmHttp}/api/dtmsvr/forceStop`, {
+    method: 'POST',
+    body: JSON.stringify({ gid }),
+    signal: AbortSignal.timeout(5000),
+  });
+  if (!res.ok) throw new Error(`dtm forceStop ${gid}: HTTP ${res.status} ${await res.text()}`);
+}

@@ -12,7 +12,7 @@ export function instance(
   name: string,
   port: number,
   etcd: EtcdConf | undefined,
-  opts: { ttlSeconds?: number; delayMs?: number; timeoutMs?: number; mode?: string } = {},
+  opts: { ttlSeconds?: number; delayMs?: number; timeoutMs?: number; mode?: string; host?: string } = {},
 ): RpcServer {
   const handler = (call: ServerUnaryCall<unknown, unknown>, cb: sendUnaryData<unknown>): void => {
     const md = new Metadata();
@@ -23,7 +23,7 @@ export function instance(
   };
   const conf = {
     Name: name,
-    ListenOn: `127.0.0.1:${port}`,
+    ListenOn: `${opts.host ?? '127.0.0.1'}:${port}`,
     Mode: opts.mode ?? 'pro',
     Timeout: opts.timeoutMs ?? 2000,
     // go-zero's per-request stat line is info: the load loops of these tests would print thousands

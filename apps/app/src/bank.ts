@@ -10,8 +10,9 @@ import {
 } from '@dtm-gozero/dtmgrpc';
 import { TransSvcService } from '@dtm-gozero/proto/trans';
 import type { Bank } from '@dtm-gozero/trans/bank';
+import { appWorkflows, TRANSFER_WORKFLOW } from './workflow.ts';
 
-export const TRANSFER_MODES = ['saga', 'tcc', 'msg', 'xa'] as const;
+export const TRANSFER_MODES = ['saga', 'tcc', 'msg', 'xa', 'workflow'] as const;
 export type TransferMode = (typeof TRANSFER_MODES)[number];
 
 export interface Transfer {
@@ -106,14 +107,21 @@ export async function transfer(ctx: BankContext, gid: string, t: Transfer): Prom
         },
       );
       return;
+    case 'workflow': {
+      // TransOut then TransIn in one workflow (./workflow.ts); a refusal of TransIn rolls the debit back.
+      const registry = await appWorkflows(ctx.dtm, s);
+      await registry.execute(TRANSFER_WORKFLOW, gid, { from: t.from, to: t.to, amount: t.amount });
+      return;
+    }
     case 'msg': {
       // The debit is the local step: it commits together with the msg barrier row in the bank's database, and dtm
-      // then credits through TransIn. The credit cannot fail: the step checked that the account exists.
+      // then credits through TransIn, a msg branch dtm retries until it succeeds: so the step checks here that the
+      // account exists and can take the amount (a FAILURE now aborts the message; a refused credit later never could).
       const m = new MsgGrpc(ctx.dtm, gid).add(s, TransSvcService.transIn, in_);
       m.options = options;
       await m.doAndSubmit(`${s}${TransSvcService.queryPrepared.path}`, (bb) =>
         ctx.bank.barrier(bb, async (acc) => {
-          await acc.mustExist(t.to);
+          await acc.canCredit(t.to, t.amount);
           await acc.debit(t.from, t.amount, { gid, branchId: bb.branchId, op: bb.op });
         }),
       );

@@ -1,7 +1,7 @@
 // Port of gozero/app/main.go: submits a 2-phase message and a TCC global transaction through dtm.
-// `npm run app -- <mode> [--fail]` runs one mode instead: msg, tcc, saga, xa, msg-db.
+// `npm run app -- <mode> [--fail]` runs one mode instead: msg, tcc, saga, xa, msg-db, workflow.
 // Prints one line per global transaction: `<mode> <gid> <final status>`.
-// The bank: `npm run app -- transfer --from 1 --to 2 --amount 30 --mode saga|tcc|msg|xa`, `npm run app -- balances`.
+// The bank: `npm run app -- transfer --from 1 --to 2 --amount 30 --mode saga|tcc|msg|xa|workflow`, `npm run app -- balances`.
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { closeConnections, DtmFailure, genGid } from '@dtm-gozero/dtmgrpc';
@@ -9,15 +9,21 @@ import {
   buildTarget,
   clientConfFrom,
   closeEtcdClients,
+  confValue,
+  inSpan,
+  observabilityFrom,
   ResolveError,
   readYaml,
   resolveTarget,
+  startAgent,
+  stopAgent,
   useEtcdConf,
 } from '@dtm-gozero/gozero';
 import { type Bank, openBank } from '@dtm-gozero/trans/bank';
 import { parseTransfer, refusal, TRANSFER_MODES, transfer } from './bank.ts';
-import { MODES, type Mode, type ModeContext, msg, msgDb, saga, seed, tcc, xa } from './modes.ts';
+import { MODES, type Mode, type ModeContext, msg, msgDb, saga, seed, tcc, workflow, xa } from './modes.ts';
 import { bankSource, finalStatus, OutcomeUnknown, requireBank } from './status.ts';
+import { stopAppWorkflows } from './workflow.ts';
 
 // dtm registers itself in etcd under the key dtmservice (MicroService.Target in dtm's config), so it is found
 // the same way as any go-zero service. `--dtm localhost:36790` (or DTM_TARGET) connects directly instead.
@@ -62,7 +68,7 @@ function userFile(f: string | undefined, repoDefault: string): string {
 function appYaml(file: string): Record<string, unknown> {
   const doc = readYaml(file);
   for (const key of ['Mysql', 'Postgres']) {
-    if (doc[key] !== undefined) {
+    if (confValue(doc, key) !== undefined) {
       throw new Error(
         `config ${file} has a ${key} section; the app uses the bank's database from trans's YAML (--bank, default ` +
           `${DEFAULT_BANK}), so that its local transaction and trans's back-check read one database; remove it`,
@@ -95,15 +101,12 @@ async function printBalances(bank: Bank): Promise<void> {
 
 /**
  * trans's target from the YAML (go-zero v1.4's BuildTarget), after registering the YAML's etcd account and TLS
- * files, as zrpc.NewClient does; dtm's etcd target, when it is one, gets them too (the same etcd in practice).
+ * files, as zrpc.NewClient does. Like go-zero, the account belongs to those hosts only: a --dtm etcd target
+ * naming other hosts gets no user or password (they would be sent to whatever server --dtm names).
  */
-function busiTargetOf(doc: Record<string, unknown>, file: string, dtm: string): string {
+function busiTargetOf(doc: Record<string, unknown>, file: string): string {
   const conf = clientConfFrom(doc, file);
-  if (conf.Etcd) {
-    useEtcdConf(conf.Etcd);
-    const d = /^(?:etcd|discov):\/\/([^/]+)\//.exec(dtm);
-    if (d) useEtcdConf({ ...conf.Etcd, Hosts: (d[1] as string).split(',') });
-  }
+  if (conf.Etcd) useEtcdConf(conf.Etcd);
   return buildTarget(conf);
 }
 
@@ -160,7 +163,7 @@ async function main(): Promise<void> {
       }
       const file = configFile;
       const dtm = values.dtm as string;
-      const busiServer = busiTargetOf(appYaml(file), file, dtm);
+      const busiServer = busiTargetOf(appYaml(file), file);
       await findOrExplain('dtm', dtm, 'start dtm with `npm run stack:up`, or pass --dtm <target>');
       await findOrExplain('trans', busiServer, 'start trans with `npm run trans -- -f apps/trans/etc/bank.yaml`');
       await requireBank(busiServer);
@@ -201,7 +204,10 @@ async function main(): Promise<void> {
   const file = configFile;
   // trans's target as go-zero v1.4 builds it from etc/config.yaml: etcd://127.0.0.1:2379/trans.
   const doc = appYaml(file);
-  const busiServer = busiTargetOf(doc, file, values.dtm as string);
+  const busiServer = busiTargetOf(doc, file);
+  // go-zero's Telemetry key: each global transaction runs in a span `app <mode>`, which its branches join.
+  const { Telemetry } = observabilityFrom(doc, file, 'app');
+  if (Telemetry) startAgent(Telemetry);
   const ctx: ModeContext = {
     dtm: values.dtm as string,
     busiServer,
@@ -218,11 +224,11 @@ async function main(): Promise<void> {
 
   const runs: [string, string, boolean][] = [];
   if (mode === undefined) {
-    const gids = await seed(ctx);
+    const gids = await inSpan('app seed', () => seed(ctx));
     runs.push(['msg', gids.msg, false], ['tcc', gids.tcc, false]);
   } else {
-    const run = { msg, tcc, saga, xa, 'msg-db': msgDb }[mode];
-    runs.push([mode, await run(ctx), ctx.fail]);
+    const run = { msg, tcc, saga, xa, 'msg-db': msgDb, workflow }[mode];
+    runs.push([mode, await inSpan(`app ${mode}`, () => run(ctx)), ctx.fail]);
   }
 
   let unexpected = false;
@@ -237,15 +243,19 @@ async function main(): Promise<void> {
 }
 
 main()
-  .then(() => {
+  .then(async () => {
+    void stopAppWorkflows();
+    await stopAgent(); // sends the spans still batched (bounded)
     closeConnections();
     closeEtcdClients();
   })
-  .catch((err: unknown) => {
+  .catch(async (err: unknown) => {
     let m = err instanceof Error ? err.message : String(err);
     // The same hint trans gives: in this repo etcd comes from the stack scripts.
     if (/\betcd at \S+ is unreachable/.test(m)) m += ' (in this repo: `npm run stack:up` starts etcd and dtm)';
     console.error(`app: ${m}`);
+    void stopAppWorkflows();
+    await stopAgent();
     closeConnections();
     closeEtcdClients();
     // 3: dtm did not tell how the transaction ended, so the app cannot say whether money moved.

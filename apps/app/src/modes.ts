@@ -9,9 +9,10 @@ import {
   tccGlobalTransaction,
   xaGlobalTransaction,
 } from '@dtm-gozero/dtmgrpc';
-import { TransSvcService } from '@dtm-gozero/proto/trans';
+import { AdjustInfo, TransSvcService } from '@dtm-gozero/proto/trans';
 import { openBank } from '@dtm-gozero/trans/bank';
 import { bankSource } from './status.ts';
+import { appWorkflows, EXAMPLE_WORKFLOW } from './workflow.ts';
 
 export interface ModeContext {
   dtm: string;
@@ -21,7 +22,7 @@ export interface ModeContext {
   bankFile: string;
 }
 
-export const MODES = ['msg', 'tcc', 'saga', 'xa', 'msg-db'] as const;
+export const MODES = ['msg', 'tcc', 'saga', 'xa', 'msg-db', 'workflow'] as const;
 export type Mode = (typeof MODES)[number];
 
 const req1 = { Amount: 30n, UserID: 1n };
@@ -98,7 +99,7 @@ export async function msgDb(ctx: ModeContext): Promise<string> {
     await m
       .doAndSubmit(`${ctx.busiServer}${TransSvcService.queryPrepared.path}`, (bb) =>
         bank.barrier(bb, async (acc) => {
-          await acc.mustExist(req2.UserID);
+          await acc.canCredit(req2.UserID, req2.Amount);
           await acc.debit(req1.UserID, req1.Amount, { gid, branchId: bb.branchId, op: bb.op });
           // With --fail the local transaction rolls back (with its barrier row) and the message is aborted.
           if (ctx.fail) throw new DtmFailure('local transaction failed (--fail): rolled back, the message is aborted');
@@ -180,6 +181,23 @@ export async function xa(ctx: ModeContext): Promise<string> {
       x.options = options(ctx, 'TransInXa');
     },
   ).catch(expectFailure(ctx));
+  return gid;
+}
+
+/**
+ * Workflow: a saga step (TransOut), a TCC step (TransIn, then TransInConfirm) and a local step in one function
+ * (./workflow.ts); --fail makes TransIn answer FAILURE, so the workflow rolls back the saga step (TransOutRevert).
+ */
+export async function workflow(ctx: ModeContext): Promise<string> {
+  const registry = await appWorkflows(ctx.dtm, ctx.busiServer);
+  const gid = await genGid(ctx.dtm);
+  await registry
+    .execute(EXAMPLE_WORKFLOW, gid, AdjustInfo.encode(req1).finish(), {
+      custom: (wf) => {
+        Object.assign(wf.options, options(ctx, 'TransIn'));
+      },
+    })
+    .catch(expectFailure(ctx));
   return gid;
 }
 

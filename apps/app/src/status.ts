@@ -1,6 +1,7 @@
 import { registerResolvers } from '@dtm-gozero/gozero';
 import { bankSourceOf } from '@dtm-gozero/trans/bank';
-import { Client, credentials, status as grpcStatus } from '@grpc/grpc-js';
+import { Client, credentials, status as grpcStatus, type MethodDefinition } from '@grpc/grpc-js';
+import { service as healthService } from 'grpc-health-check';
 
 /**
  * Asks dtm's HTTP API for a transaction's status until it is final (`succeed` or `failed`), within `ms`; returns
@@ -89,14 +90,10 @@ export async function finalStatus(
 /** Neither dtm's HTTP API nor its gRPC answer told how a transaction ended: exit code 3, not "failed". */
 export class OutcomeUnknown extends Error {}
 
-// grpc.health.v1.Health/Check for one service name: trans reports `trans.Bank` SERVING when it keeps balances.
+// grpc.health.v1.Health/Check for one service name: trans reports `trans.Bank` SERVING when it keeps balances. The
+// messages are grpc-health-check's definition (protobufjs), not bytes encoded by hand.
 const BANK_HEALTH = 'trans.Bank';
-const encodeHealthRequest = (service: string): Buffer => {
-  const name = Buffer.from(service, 'utf8');
-  return Buffer.concat([Buffer.from([0x0a, name.length]), name]);
-};
-// The reply is one varint field (1: status); SERVING is 1.
-const decodeHealthStatus = (b: Buffer): number => (b.length >= 2 && b[0] === 0x08 ? (b[1] as number) : 0);
+const healthCheck = healthService.Check as MethodDefinition<{ service: string }, { status: string }>;
 
 /**
  * Whether the trans behind `target` keeps balances (a database in its YAML). A trans that only logs would take a
@@ -107,17 +104,17 @@ export async function transKeepsBalances(target: string): Promise<boolean> {
   registerResolvers();
   const client = new Client(target, credentials.createInsecure());
   try {
-    const status = await new Promise<number>((resolve, reject) => {
+    const status = await new Promise<string>((resolve, reject) => {
       client.makeUnaryRequest(
-        '/grpc.health.v1.Health/Check',
-        (s: string) => encodeHealthRequest(s),
-        (b: Buffer) => decodeHealthStatus(b),
-        BANK_HEALTH,
+        healthCheck.path,
+        healthCheck.requestSerialize,
+        healthCheck.responseDeserialize,
+        { service: BANK_HEALTH },
         { deadline: Date.now() + 3000 },
-        (err, v) => (err ? reject(err) : resolve(v as number)),
+        (err, v) => (err ? reject(err) : resolve(v?.status ?? 'UNKNOWN')),
       );
     });
-    return status === 1;
+    return status === 'SERVING';
   } catch (err) {
     const e = err as { code?: number; details?: string; message?: string };
     if (e.code === grpcStatus.NOT_FOUND) return false; // an older or log-only trans: no such service name

@@ -63,8 +63,8 @@ async function main(): Promise<void> {
   try {
     await s.start();
   } catch (err) {
-    // Not a port problem, so registering in etcd failed; in this repo etcd comes from the stack scripts.
-    if (err instanceof ServerStartError) throw err;
+    // Not a ListenOn problem, so registering in etcd failed; in this repo etcd comes from the stack scripts.
+    if (err instanceof ServerStartError && /^ListenOn /.test(err.message)) throw err;
     throw new Error(`${(err as Error).message} (in this repo: \`npm run stack:up\` starts etcd and dtm)`, {
       cause: err,
     });

@@ -1,4 +1,4 @@
-import { registerResolvers } from '@dtm-gozero/gozero';
+import { observeClientCall, registerResolvers } from '@dtm-gozero/gozero';
 import { Client, credentials, Metadata, type ServiceError, type StatusObject, status } from '@grpc/grpc-js';
 import type { UnaryMethod } from './method.ts';
 
@@ -51,6 +51,8 @@ export function invokeUnary<Req, Res>(
   const md = new Metadata();
   const extra = opts.metadata;
   if (extra) for (const k of Object.keys(extra)) md.set(k, extra[k] as string);
+  // go-zero's client tracing and metrics (a span + traceparent in md; a no-op when neither is on).
+  const observed = observeClientCall(method.path, target, md);
   const deadline = Date.now() + (opts.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS);
   let payload: Buffer;
   try {
@@ -82,6 +84,7 @@ export function invokeUnary<Req, Res>(
         }
       },
       onReceiveStatus: (s: StatusObject) => {
+        observed(failure?.code ?? s.code, failure?.details ?? s.details);
         if (failure) reject(serviceError(failure));
         else if (s.code !== status.OK) reject(serviceError(s));
         else if (!received)

@@ -20,6 +20,38 @@ export class DtmFailure extends DtmError {
   }
 }
 
+/**
+ * A global transaction dtm rolled back (saga: an action refused, its compensations done or — retried by dtm until
+ * done — decided; TCC/XA: a try or phase 1 refused and the abort accepted). Nothing of it stays applied. Still a
+ * DtmFailure, so `instanceof DtmFailure` keeps working.
+ */
+export class DtmRolledBack extends DtmFailure {
+  override name = 'DtmRolledBack';
+  readonly gid: string;
+
+  constructor(gid: string, message: string, options: { cause?: unknown; code?: status } = {}) {
+    super(message, options);
+    this.gid = gid;
+  }
+}
+
+/**
+ * A global transaction that was not finished when the call returned: dtm keeps it and retries its branches until
+ * it ends (a branch unreachable, a confirm/commit failing, a msg branch not yet done). Its outcome is still open —
+ * neither refund nor retry on it; ask dtm for the gid's final status. `dtmSaid` is dtm's own answer.
+ */
+export class DtmUnfinished extends DtmError {
+  override name = 'DtmUnfinished';
+  readonly gid: string;
+  readonly dtmSaid: string;
+
+  constructor(gid: string, message: string, dtmSaid: string, options: { cause?: unknown; code?: status } = {}) {
+    super(message, options);
+    this.gid = gid;
+    this.dtmSaid = dtmSaid;
+  }
+}
+
 /** dtm's ONGOING: not finished yet, try again later (dtm retries at the same interval). */
 export class DtmOngoing extends DtmError {
   override name = 'DtmOngoing';
@@ -68,6 +100,8 @@ export function fromGrpcError(err: unknown, context: string): Error {
 export function toGrpcStatus(err: unknown): { code: status; details: string } {
   if (err instanceof DtmFailure) return { code: status.ABORTED, details: err.message || 'FAILURE' };
   if (err instanceof DtmOngoing) return { code: status.FAILED_PRECONDITION, details: err.message || 'ONGOING' };
+  // a call dtm did not make (no dtm metadata, a payload no branch could take): not UNKNOWN, which dtm retries
+  if (err instanceof DtmInputError) return { code: status.INVALID_ARGUMENT, details: err.message };
   if (isServiceError(err)) return { code: err.code, details: err.details };
   return { code: status.UNKNOWN, details: err instanceof Error ? err.message : String(err) };
 }

@@ -16,14 +16,32 @@ export {
   DtmFailure,
   DtmInputError,
   DtmOngoing,
+  DtmRolledBack,
+  DtmUnfinished,
   fromGrpcError,
   toGrpcStatus,
 } from './errors.ts';
 export { rawMethod, type UnaryMethod } from './method.ts';
 export { type BarrierDb, MsgGrpc } from './msg.ts';
 export { SagaGrpc, type SagaMethods } from './saga.ts';
-export { type BranchInfo, branchInfoFromGrpc, dtmHandler } from './server.ts';
+export {
+  type BranchInfo,
+  branchAnswer,
+  branchInfoFromGrpc,
+  dtmHandler,
+  failureRollsBack,
+  stuckBranchCount,
+} from './server.ts';
 export { TccGrpc, type TccMethods, tccFromGrpc, tccGlobalTransaction } from './tcc.ts';
+export { DtmTopicError, deleteTopic, subscribe, unsubscribe } from './topics.ts';
 export { genGid, localGid, type TransOptions } from './trans-base.ts';
+export {
+  type ExecuteOptions,
+  WorkflowDataError,
+  type WorkflowDataType,
+  type WorkflowHandler,
+  WorkflowRegistry,
+} from './workflow/registry.ts';
+export { Workflow, type WorkflowOptions, type WorkflowPhase2 } from './workflow/workflow.ts';
 export { XaGrpc, xaGlobalTransaction } from './xa.ts';
 export { type MysqlXaConnection, type PgXaPool, type XaBranchInfo, type XaDb, xaLocalTransaction } from './xa-local.ts';

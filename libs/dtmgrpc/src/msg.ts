@@ -1,10 +1,11 @@
 import { BranchBarrier } from './barrier/barrier.ts';
 import { MSG_BRANCH_ID, OP_MSG } from './barrier/core.ts';
-import type { MysqlPool, MysqlPoolConnection } from './barrier/mysql.ts';
+import { checkPromiseApi, type MysqlPool, type MysqlPoolConnection } from './barrier/mysql.ts';
 import type { PgPool, PgPoolClient } from './barrier/postgres.ts';
 import { type BranchCall, invokeBranch, typedBranch, urlBranch } from './branch.ts';
 import { DtmFailure, DtmInputError } from './errors.ts';
 import type { UnaryMethod } from './method.ts';
+import { checkTopic, DtmTopicError, TOPIC_PREFIX, topicError } from './topics.ts';
 import { TransBase } from './trans-base.ts';
 
 /** The database a doAndSubmitDB local transaction runs in. */
@@ -22,6 +23,7 @@ export type BarrierDb<C> = { mysql: MysqlPool<C & MysqlPoolConnection> } | { pos
  */
 export class MsgGrpc extends TransBase {
   readonly #branches: BranchCall[] = [];
+  #topics = false;
 
   constructor(dtm: string, gid: string) {
     super(dtm, gid, 'msg');
@@ -36,6 +38,40 @@ export class MsgGrpc extends TransBase {
         ? urlBranch(serverOrUrl, methodOrPayload)
         : typedBranch(serverOrUrl, methodOrPayload, request as Req);
     this.#branches.push(b);
+    return this;
+  }
+
+  /**
+   * Adds a step sent to every URL subscribed to `topic` (dtm's `AddTopic`; see `subscribe`): encoded bytes, or a
+   * ts-proto message type and a message (`addTopic('orders', AdjustInfo, { Amount: 30n, UserID: 1n })`). A topic
+   * dtm does not know makes submit / prepare fail with DtmTopicError, and nothing is stored.
+   */
+  addTopic(topic: string, payload: Uint8Array): this;
+  addTopic<M>(topic: string, type: { encode(m: M): { finish(): Uint8Array } }, message: M): this;
+  addTopic<M>(
+    topic: string,
+    payloadOrType: Uint8Array | { encode(m: M): { finish(): Uint8Array } },
+    message?: M,
+  ): this {
+    checkTopic(topic);
+    let payload: Uint8Array;
+    if (payloadOrType instanceof Uint8Array) payload = payloadOrType;
+    else if (payloadOrType && typeof payloadOrType.encode === 'function') {
+      try {
+        payload = payloadOrType.encode(message as M).finish();
+      } catch (err) {
+        throw new DtmInputError(
+          `msg ${this.gid} topic '${topic}': the message does not encode: ${(err as Error).message}`,
+          {
+            cause: err,
+          },
+        );
+      }
+    } else
+      throw new DtmInputError(`msg ${this.gid} topic '${topic}': pass encoded bytes or a message type and a message`);
+    const p = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+    this.#branches.push({ url: TOPIC_PREFIX + topic, server: '', method: '', payload: p });
+    this.#topics = true;
     return this;
   }
 
@@ -56,12 +92,25 @@ export class MsgGrpc extends TransBase {
 
   /** First phase: dtm stores the message as prepared; `queryPrepared` is the back-check URL. */
   async prepare(queryPrepared: string): Promise<void> {
-    await this.call('prepare', this.#payload(queryPrepared));
+    await this.#send('prepare', this.#payload(queryPrepared));
   }
 
   /** Second phase (or the only one): dtm calls every branch until each succeeds. */
   async submit(): Promise<void> {
-    await this.call('submit', this.#payload());
+    await this.#send('submit', this.#payload());
+  }
+
+  async #send(rpc: 'prepare' | 'submit', req: Parameters<TransBase['call']>[1]): Promise<void> {
+    try {
+      await this.call(rpc, req);
+    } catch (err) {
+      // dtm refuses a step to a topic without subscribers before storing anything: name that precisely.
+      if (this.#topics && err instanceof Error && err.cause !== undefined) {
+        const e = topicError(err.cause, `msg ${this.gid} ${rpc}`);
+        if (e instanceof DtmTopicError) throw e;
+      }
+      throw err;
+    }
   }
 
   /** Abandons a prepared message. */
@@ -112,6 +161,8 @@ export class MsgGrpc extends TransBase {
    * message is submitted exactly when that transaction commits (MySQL/MariaDB via mysql2, or PostgreSQL via pg).
    */
   async doAndSubmitDB<C>(queryPrepared: string, db: BarrierDb<C>, busi: (tx: C) => Promise<unknown>): Promise<void> {
+    // checked before Prepare: a wrong pool must not leave a prepared message behind
+    if (db && 'mysql' in db) checkPromiseApi(db.mysql, 'doAndSubmitDB: db.mysql');
     await this.doAndSubmit(queryPrepared, async (bb) => {
       if ('mysql' in db) await bb.callWithMysql(db.mysql, busi as (tx: C & MysqlPoolConnection) => Promise<unknown>);
       else await bb.callWithPostgres(db.postgres, busi as (tx: C & PgPoolClient) => Promise<unknown>);

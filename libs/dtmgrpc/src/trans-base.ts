@@ -1,7 +1,16 @@
 import { randomBytes } from 'node:crypto';
+import { activeTraceHeaders, annotateActiveSpan, TransMeter } from '@dtm-gozero/gozero';
 import { status } from '@grpc/grpc-js';
 import { type CallOptions, invokeUnary } from './conn.ts';
-import { DtmError, DtmInputError, fromGrpcError, isServiceError } from './errors.ts';
+import {
+  DtmFailure,
+  DtmInputError,
+  DtmOngoing,
+  DtmRolledBack,
+  DtmUnfinished,
+  fromGrpcError,
+  isServiceError,
+} from './errors.ts';
 import { type DtmBranchRequest, type DtmRequest, DtmService, type DtmTransOptions } from './gen/dtmgimp.ts';
 import { Empty } from './gen/google/protobuf/empty.ts';
 
@@ -19,6 +28,12 @@ export interface TransOptions {
   retryLimit?: number;
   /** Client-side deadline of each call to dtm, in ms (default 10 s). */
   callTimeoutMs?: number;
+  /**
+   * Put the active trace context (W3C `traceparent`, `tracestate`, `baggage`) in the branch headers, so every
+   * branch dtm calls joins the caller's trace (default true; dtm itself does not trace). A header the caller set
+   * itself is kept.
+   */
+  traceBranches?: boolean;
 }
 
 function toProtoOptions(o: TransOptions): DtmTransOptions {
@@ -26,7 +41,8 @@ function toProtoOptions(o: TransOptions): DtmTransOptions {
     WaitResult: o.waitResult ?? false,
     TimeoutToFail: BigInt(o.timeoutToFail ?? 0),
     RetryInterval: BigInt(o.retryInterval ?? 0),
-    BranchHeaders: o.branchHeaders ?? {},
+    BranchHeaders:
+      o.traceBranches === false ? (o.branchHeaders ?? {}) : { ...activeTraceHeaders(), ...o.branchHeaders },
     RequestTimeout: BigInt(o.requestTimeout ?? 0),
     RetryLimit: BigInt(o.retryLimit ?? 0),
   };
@@ -35,7 +51,7 @@ function toProtoOptions(o: TransOptions): DtmTransOptions {
 type DtmRpc = 'submit' | 'prepare' | 'abort';
 
 /** Explains a failed call to dtm: unreachable/unregistered dtm gets a hint, dtm's own refusals keep their words. */
-function dtmCallError(dtm: string, rpc: string, err: unknown): Error {
+export function dtmCallError(dtm: string, rpc: string, err: unknown): Error {
   if (isServiceError(err) && (err.code === status.UNAVAILABLE || err.code === status.DEADLINE_EXCEEDED)) {
     return fromGrpcError(
       err,
@@ -99,6 +115,8 @@ export class TransBase {
   readonly transType: TransType;
   options: TransOptions = {};
   #branchCounter = 0;
+  /** dtm_client_trans_* metrics of this transaction (recorded only when metrics are on). */
+  readonly #meter: TransMeter;
   readonly #parentBranchId: string;
 
   constructor(dtm: string, gid: string, transType: TransType, parentBranchId = '') {
@@ -109,6 +127,7 @@ export class TransBase {
     this.gid = gid;
     this.transType = transType;
     this.#parentBranchId = parentBranchId;
+    this.#meter = new TransMeter(transType);
   }
 
   /** Next sub-branch id: parent + two digits (`01`, `02`, … or `0101` when nested), as dtm's BranchIDGen. */
@@ -135,11 +154,46 @@ export class TransBase {
   }
 
   protected async call(rpc: DtmRpc, req: DtmRequest): Promise<void> {
+    if (rpc !== 'abort') this.#meter.begin();
+    // The caller's span names the transaction (find its trace by dtm.gid in Jaeger).
+    annotateActiveSpan({ 'dtm.gid': this.gid, 'dtm.trans_type': this.transType });
     try {
       await invokeUnary(this.dtm, DtmService[rpc], req, { timeoutMs: this.options.callTimeoutMs });
+      if (rpc !== 'prepare') this.#meter.end(rpc === 'submit' ? 'submitted' : 'aborted');
     } catch (err) {
-      throw dtmCallError(this.dtm, rpc[0]?.toUpperCase() + rpc.slice(1), err);
+      this.#meter.end('failed');
+      const e = dtmCallError(this.dtm, rpc[0]?.toUpperCase() + rpc.slice(1), err);
+      throw rpc === 'submit' ? this.submitOutcome(err, e) : e;
     }
+  }
+
+  /**
+   * What a Submit error means for the transaction, with its gid: rolled back (DtmRolledBack), or not finished and
+   * kept by dtm (DtmUnfinished, with dtm's words). Read from dtm's answer (dtm `process`, WaitResult): a saga's
+   * "<rollback reason> FAILURE" means dtm decided the rollback; "wait result not return success" and any error of a
+   * branch means dtm keeps retrying; a submitted TCC/XA only ever goes forward, so any error is "not finished".
+   * No answer from dtm (unreachable, deadline) says nothing about the transaction: that error is kept as it is.
+   */
+  private submitOutcome(raw: unknown, e: Error): Error {
+    // Without WaitResult dtm answers before any branch ran: its errors are about the request, not an outcome.
+    if (!this.options.waitResult || !isServiceError(raw)) return e;
+    if (raw.code === status.UNAVAILABLE || raw.code === status.DEADLINE_EXCEEDED) return e;
+    const said = raw.details || raw.message;
+    const what = `${this.transType} ${this.gid}`;
+    // dtm refused the request itself (e.g. the gid is already finished): nothing was submitted
+    if (/cannot sumbmit|cannot submit/.test(said)) return e;
+    const decidedRollback =
+      e instanceof DtmFailure && this.transType === 'saga' && !/^wait result not return success/.test(said);
+    if (decidedRollback) {
+      return new DtmRolledBack(this.gid, `${what} rolled back by dtm: ${said}`, { cause: raw, code: raw.code });
+    }
+    const pace = e instanceof DtmOngoing ? 'ONGOING' : said;
+    return new DtmUnfinished(
+      this.gid,
+      `${what} not finished: dtm keeps it and retries its branches until it ends (dtm said: ${pace}); ask dtm for its final status before acting on it`,
+      said,
+      { cause: raw, code: raw.code },
+    );
   }
 
   protected async registerBranch(req: Omit<DtmBranchRequest, 'Gid' | 'TransType'>): Promise<void> {
@@ -171,10 +225,20 @@ export class TransBase {
       try {
         await this.call('abort', this.request({ RollbackReason: reason }));
       } catch (abortErr) {
-        throw new DtmError(
+        // dtm still has it prepared: it aborts it itself once TimeoutToFail passes
+        throw new DtmUnfinished(
+          this.gid,
           `${this.transType} ${this.gid}: ${reason}; and the abort failed too: ${(abortErr as Error).message}`,
+          (abortErr as Error).message,
           { cause: err },
         );
+      }
+      // a branch's refusal, answered by an accepted abort: dtm rolls the whole transaction back
+      if (err instanceof DtmFailure && !(err instanceof DtmRolledBack)) {
+        throw new DtmRolledBack(this.gid, `${this.transType} ${this.gid} rolled back: ${reason}`, {
+          cause: err,
+          ...(err.code === undefined ? {} : { code: err.code }),
+        });
       }
       throw err;
     }

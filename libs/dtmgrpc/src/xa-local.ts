@@ -2,7 +2,7 @@
 // (xa-mysql.ts) or PostgreSQL (xa-postgres.ts). The barrier row it writes is the barrier's own insert.
 import { Metadata } from '@grpc/grpc-js';
 import { getBarrierTableName, OP_ACTION, OP_COMMIT, OP_ROLLBACK } from './barrier/core.ts';
-import type { MysqlPool, MysqlPoolConnection } from './barrier/mysql.ts';
+import { checkPromiseApi, type MysqlPool, type MysqlPoolConnection } from './barrier/mysql.ts';
 import type { PgPoolClient, PgQueryable } from './barrier/postgres.ts';
 import { DtmFailure, DtmInputError } from './errors.ts';
 import { type BranchInfo, branchInfoFromMetadata } from './server.ts';
@@ -139,6 +139,7 @@ export async function xaLocalTransaction<C>(
   });
   if ('mysql' in db) {
     const b = branch(xaId(info, 64, 'MySQL'));
+    checkPromiseApi(db.mysql, 'xaLocalTransaction: db.mysql');
     if (info.op === OP_ACTION) await mysqlPhase1(db.mysql, b, fn as (c: C & MysqlXaConnection) => unknown);
     else await mysqlPhase2(db.mysql, b);
   } else {

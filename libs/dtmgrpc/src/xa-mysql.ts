@@ -4,8 +4,14 @@ import { OP_ACTION, OP_COMMIT, OP_ROLLBACK } from './barrier/core.ts';
 import { type MysqlPool, type MysqlQueryable, mysqlBarrierDb } from './barrier/mysql.ts';
 import { DtmOngoing } from './errors.ts';
 import type { MysqlXaConnection, XaBranch, XaBranchInfo } from './xa-local.ts';
+import { bounded } from './xa-wait.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** MySQL 8 refuses XA RECOVER without XA_RECOVER_ADMIN (1227); older servers answer 1044/1142-style denials. */
+const isAccessDenied = (err: unknown): boolean =>
+  [1227, 1044, 1142].includes((err as { errno?: number })?.errno ?? 0) ||
+  /access denied|XA_RECOVER_ADMIN/i.test(String((err as Error)?.message));
 
 /** Inserts the xa barrier row (the barrier's own `insert ignore`); 0 when it was there already. */
 const insertBarrier = (db: MysqlQueryable, b: XaBranch, reason: string): Promise<number> =>
@@ -17,7 +23,7 @@ export async function mysqlPhase1<C extends MysqlXaConnection>(
   fn: (conn: C, info: XaBranchInfo) => unknown,
 ): Promise<void> {
   const { xid, info } = b;
-  const conn = await pool.getConnection();
+  const conn = await bounded(pool.getConnection(), `xa ${xid}: waiting for a pooled connection`, (c) => c.destroy());
   let started = false;
   let ended = false;
   try {
@@ -53,9 +59,18 @@ export async function mysqlPhase1<C extends MysqlXaConnection>(
 export const isUnknownXid = (err: unknown): boolean =>
   (err as { errno?: unknown })?.errno === 1397 || /XAER_NOTA|does not exist/.test(String((err as Error)?.message));
 
-/** Whether `xid` is a prepared XA transaction on the server (XA RECOVER). */
+/**
+ * Whether `xid` is a prepared XA transaction on the server (XA RECOVER). A user not allowed to list them (MySQL 8
+ * without XA_RECOVER_ADMIN) gets dtm's Go client's rule instead: an unknown XID is a finished one.
+ */
 async function mysqlXaPrepared(db: MysqlQueryable, xid: string): Promise<boolean> {
-  const [rows] = await db.query('XA RECOVER', []);
+  let rows: unknown;
+  try {
+    [rows] = await bounded(db.query('XA RECOVER', []), `xa ${xid}: XA RECOVER`);
+  } catch (err) {
+    if (isAccessDenied(err)) return false;
+    throw err;
+  }
   return (Array.isArray(rows) ? (rows as { data?: unknown; bqual_length?: unknown }[]) : []).some(
     (r) => String(r.data) === xid && Number(r.bqual_length) === 0,
   );
@@ -69,7 +84,7 @@ export async function mysqlPhase2(pool: MysqlQueryable, b: XaBranch): Promise<vo
   // RequestTimeout; after that, ONGOING makes dtm come back later).
   for (let attempt = 0; ; attempt++) {
     try {
-      await pool.query(sql, []);
+      await bounded(pool.query(sql, []), `xa ${xid}: ${sql}`);
       break;
     } catch (err) {
       if (!isUnknownXid(err)) throw err;

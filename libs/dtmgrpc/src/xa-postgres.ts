@@ -4,6 +4,7 @@ import { type PgPool, type PgPoolClient, type PgQueryable, postgresBarrierDb } f
 import { DtmError } from './errors.ts';
 import type { XaBranch, XaBranchInfo } from './xa-local.ts';
 import { isUnknownXid } from './xa-mysql.ts';
+import { bounded } from './xa-wait.ts';
 
 /** Inserts the xa barrier row (the barrier's own `on conflict do nothing` insert); 0 when it was there already. */
 const insertBarrier = (db: PgQueryable, b: XaBranch, reason: string): Promise<number> =>
@@ -14,7 +15,10 @@ const pgPreparedOk = new WeakSet<object>();
 /** Prepared transactions are off by default in Postgres (max_prepared_transactions = 0): say so before any work. */
 async function pgCheckPrepared(pool: PgQueryable): Promise<void> {
   if (pgPreparedOk.has(pool)) return;
-  const r = await pool.query("select current_setting('max_prepared_transactions')::int as n");
+  const r = await bounded(
+    pool.query("select current_setting('max_prepared_transactions')::int as n"),
+    'xa on Postgres: reading max_prepared_transactions',
+  );
   const n = Number((r.rows[0] as { n?: unknown } | undefined)?.n ?? 0);
   if (n <= 0) {
     throw new DtmError(
@@ -32,7 +36,9 @@ export async function pgPhase1<C extends PgPoolClient>(
 ): Promise<void> {
   const { xid, info } = b;
   await pgCheckPrepared(pool);
-  const client = await pool.connect();
+  const client = await bounded(pool.connect(), `xa ${xid}: waiting for a pooled connection`, (c) =>
+    c.release(new Error('late: the branch had given up on it')),
+  );
   let began = false;
   let broken: Error | undefined;
   try {
@@ -60,7 +66,8 @@ export async function pgPhase1<C extends PgPoolClient>(
 export async function pgPhase2(pool: PgQueryable, b: XaBranch): Promise<void> {
   const { xid, info } = b;
   try {
-    await pool.query(`${info.op === OP_COMMIT ? 'COMMIT' : 'ROLLBACK'} PREPARED '${xid}'`);
+    const sql = `${info.op === OP_COMMIT ? 'COMMIT' : 'ROLLBACK'} PREPARED '${xid}'`;
+    await bounded(pool.query(sql), `xa ${xid}: ${sql}`);
   } catch (err) {
     // 42704: no prepared transaction with this id — finished before (a repeated call), or never prepared
     if ((err as { code?: unknown })?.code !== '42704' && !isUnknownXid(err)) throw err;

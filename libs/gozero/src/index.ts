@@ -3,6 +3,7 @@ import './internal/node-check.ts';
 
 export {
   clientConfFrom,
+  confValue,
   type EtcdConf,
   loadClientConf,
   loadServerConf,
@@ -15,17 +16,40 @@ export {
 } from './conf/config.ts';
 export { ConfigError } from './conf/errors.ts';
 export {
+  type DevServerConf,
+  type ObservabilityConf,
+  type ObservabilityMiddlewares,
+  observabilityFrom,
+  type PrometheusConf,
+  type TelemetryBatcher,
+  type TelemetryConf,
+  telemetryConf,
+} from './conf/observability.ts';
+export {
   type ClientMiddlewaresConf,
   type ServerMiddlewaresConf,
   type ShutdownConf,
   type StatConf,
   setConfigWarningSink,
 } from './conf/service-conf.ts';
+export { DevServer, DevServerError, PrometheusAgent } from './devserver/server.ts';
 export { closeEtcdClients, registerEtcdAccount, registerEtcdTls, useEtcdConf } from './discov/clients.ts';
 export { Publisher, type PublisherOptions } from './discov/publisher.ts';
 export { Subscriber, type SubscriberListener } from './discov/subscriber.ts';
 export { type LogConf, setLogTraceHook } from './logx/logx.ts';
 export { logPrintf, stdPrefix } from './logx/std-log.ts';
+export { TransMeter } from './metrics/dtm.ts';
+export { enableMetrics, registry as metricsRegistry } from './metrics/rpc.ts';
+export {
+  activeTraceHeaders,
+  annotateActiveSpan,
+  currentTraceIds,
+  flushAgent,
+  inSpan,
+  startAgent,
+  stopAgent,
+} from './trace/agent.ts';
+export { observeClientCall } from './trace/interceptors.ts';
 export { newRpcClient, type RpcClientOptions, typedClient } from './zrpc/client.ts';
 export { ResolveError, resolveTarget } from './zrpc/resolve.ts';
 export { registerResolvers } from './zrpc/resolver.ts';

@@ -1,10 +1,6 @@
+import type { Backend, BackendRequest } from './backend-types.ts';
 import { testcontainersDefaults } from './docker.ts';
 import { TestkitError } from './errors.ts';
-
-/** Where the stack's servers run: child processes of the test, or containers. */
-export type Backend = 'local' | 'docker';
-/** What a caller may ask for; `auto` = docker when an engine answers, else local. */
-export type BackendRequest = Backend | 'auto';
 
 const REQUESTS: readonly string[] = ['auto', 'local', 'docker'];
 

@@ -5,7 +5,7 @@ import type { GenericContainer, StartedTestContainer, WaitStrategy } from 'testc
 import { onProcessExit } from './cleanup.ts';
 import { type DtmConfig, dtmConfig, dtmConfigYaml, dtmEnv, type StoreSettings } from './dtm-config.ts';
 import { TestkitError } from './errors.ts';
-import { DTM_SERVICE_KEY, etcdArgs } from './local.ts';
+import { DTM_SERVICE_KEY, etcdArgs } from './etcd-args.ts';
 import { MYSQL_STORAGE_DDL } from './paths.ts';
 import { freePorts, releasePorts } from './ports.ts';
 import { dtmPing, dtmRegistered, etcdHealthy, waitUntil } from './probe.ts';

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
+import { childEnv } from './child-env.ts';
 import { dtmConfig, dtmConfigYaml, dtmEnv, dtmEnvName, mysqlStorageDdl, readSharedDtmConfig } from './dtm-config.ts';
-import { childEnv, etcdArgs } from './local.ts';
+import { etcdArgs } from './etcd-args.ts';
 import { localBinaries, MYSQL_STORAGE_DDL, missingBinariesError } from './paths.ts';
 import { mysqlStore, redisStore } from './stores.ts';
 

@@ -1,14 +1,16 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { childEnv } from './child-env.ts';
 import { onProcessExit } from './cleanup.ts';
 import { TestkitError } from './errors.ts';
-import { childEnv, etcdArgs } from './local.ts';
+import { etcdArgs } from './etcd-args.ts';
 import { INSTALL_HINTS, onPath } from './paths.ts';
 import { freePorts, releasePorts } from './ports.ts';
 import { waitUntil } from './probe.ts';
+import { spawnLogged } from './spawn-logged.ts';
 
 const run = promisify(execFile);
 const CERTS_SCRIPT = join(import.meta.dirname, '..', 'scripts', 'etcd-certs.sh');
@@ -118,19 +120,7 @@ export async function startEtcd(options: EtcdOptions = {}): Promise<EtcdServer> 
   let exited: Promise<void> = Promise.resolve();
   const tail: string[] = [];
   const spawnEtcd = (): void => {
-    const p = spawn(bin, args, { cwd: dir, env: childEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
-    proc = p;
-    exited = new Promise((resolve) => p.once('exit', () => resolve()));
-    let partial = '';
-    p.stderr?.on('data', (d: Buffer) => {
-      const lines = (partial + d.toString()).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) {
-        tail.push(line);
-        if (tail.length > 30) tail.shift();
-        log(`[etcd] ${line}`);
-      }
-    });
+    ({ proc, exited } = spawnLogged(bin, args, { cwd: dir, name: 'etcd', tail, keep: 30, log }));
   };
   const ctlArgs = (): string[] => {
     const a = [`--endpoints=${url}`, '--dial-timeout=2s', '--command-timeout=3s'];

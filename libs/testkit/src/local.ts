@@ -2,9 +2,11 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { childEnv } from './child-env.ts';
 import { onProcessExit } from './cleanup.ts';
 import { type DtmConfig, dtmConfig, dtmConfigYaml, type StoreSettings } from './dtm-config.ts';
 import { TestkitError } from './errors.ts';
+import { DTM_SERVICE_KEY, etcdArgs } from './etcd-args.ts';
 import { localBinaries, missingBinariesError, onPath } from './paths.ts';
 import { freePorts, releasePorts } from './ports.ts';
 import { dtmPing, dtmRegistered, etcdHealthy, waitUntil } from './probe.ts';
@@ -21,9 +23,6 @@ import {
   stackId,
 } from './stores.ts';
 import type { DtmStack } from './types.ts';
-
-/** The etcd key dtm registers under (the example's `etcd://localhost:2379/dtmservice`). */
-export const DTM_SERVICE_KEY = 'dtmservice';
 
 /** Everything the local backend needs, resolved by `startDtmStack`. */
 export interface LocalPlan {
@@ -42,34 +41,6 @@ export interface LocalPlan {
 /** A start attempt failed because a port picked as free was taken meanwhile (by another process): retry. */
 export class PortClash extends Error {
   override name = 'PortClash';
-}
-
-/** etcd's flags for a one-member cluster on loopback (both backends). */
-export function etcdArgs(o: { name: string; dataDir: string; clientPort: number; peerPort: number }): string[] {
-  const client = `http://127.0.0.1:${o.clientPort}`;
-  const peer = `http://127.0.0.1:${o.peerPort}`;
-  return [
-    `--name=${o.name}`,
-    `--data-dir=${o.dataDir}`,
-    `--listen-client-urls=${client}`,
-    // go-zero-style clients replace their endpoints with the advertised URL: it must be this same address.
-    `--advertise-client-urls=${client}`,
-    `--listen-peer-urls=${peer}`,
-    `--initial-advertise-peer-urls=${peer}`,
-    `--initial-cluster=${o.name}=${peer}`,
-    '--initial-cluster-state=new',
-    '--logger=zap',
-    '--log-outputs=stderr',
-  ];
-}
-
-// Only these reach etcd and dtm: both read settings from the environment (ETCD_*, STORE_*, MICRO_SERVICE_*,
-// IS_DOCKER, …), which must not leak from the test's environment into a stack.
-const ENV_PASS = ['PATH', 'HOME', 'TMPDIR', 'TZ', 'SYSTEMROOT'];
-export function childEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  const out: NodeJS.ProcessEnv = {};
-  for (const k of ENV_PASS) if (env[k] !== undefined) out[k] = env[k];
-  return out;
 }
 
 interface Child {

@@ -38,7 +38,7 @@ export function cachedDtmBins(env: NodeJS.ProcessEnv = process.env): string[] {
   return [...(REPO_ROOT ? [join(REPO_ROOT, '.cache', 'bin', 'dtm')] : []), user];
 }
 
-function executable(file: string): boolean {
+export function executable(file: string): boolean {
   try {
     accessSync(file, constants.X_OK);
     return true;

@@ -27,6 +27,14 @@ export async function freePorts(n: number): Promise<number[]> {
   return out;
 }
 
+/**
+ * A free loopback TCP port for a server of the caller's own (e.g. a service under test); this process never
+ * hands the same port out twice, so two servers started at once do not get the same one.
+ */
+export async function freePort(): Promise<number> {
+  return (await freePorts(1))[0] as number;
+}
+
 /** Gives ports back to the pool of `freePorts`. */
 export function releasePorts(ports: Iterable<number>): void {
   for (const p of ports) reserved.delete(p);

@@ -1,4 +1,4 @@
-import type { Backend, BackendRequest } from './backend.ts';
+import type { Backend, BackendRequest } from './backend-types.ts';
 import type { DtmStore, MysqlServer, RedisServer } from './stores.ts';
 
 /** Options of `startDtmStack`. */
@@ -17,7 +17,10 @@ export interface DtmStackOptions {
   redis?: RedisServer | undefined;
   /** Local backend: the etcd binary (default: env ETCD_BIN, else `etcd` on PATH). */
   etcdBin?: string | undefined;
-  /** Local backend: the dtm binary (default: env DTM_BIN, else `<repo>/.cache/bin/dtm`). */
+  /**
+   * Local backend: the dtm binary (default: env DTM_BIN, else `dtm` on PATH, else what this repository's
+   * `npm run setup` built: `<repo>/.cache/bin/dtm`, then `~/.cache/dtm-gozero-ts/dtm-v1.19.0`).
+   */
   dtmBin?: string | undefined;
   /**
    * Local backend: etcd with authentication enabled for this root account; dtm registers and resolves branch

@@ -21,7 +21,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { stopGrpcServer } from '../../../../test/support/grpc.ts';
 import { eventually, freePort } from '../../../../test/support/procs.ts';
 import { testDatabases } from '../../../../test/support/stack-context.ts';
-import { DtmDuplicated, DtmFailure } from '../errors.ts';
+import { DtmDuplicated, DtmFailure, DtmInputError } from '../errors.ts';
+import { xaLocalTransaction } from '../xa-local.ts';
 import { BranchBarrier, barrierFromGrpc } from './barrier.ts';
 import type { BarrierOutcome } from './core.ts';
 
@@ -551,4 +552,119 @@ describe('QueryPrepared over gRPC, called the way dtm calls it', () => {
     expect(await queryPrepared(method, committed)).toBe(status.OK);
     expect(await queryPrepared(method, undefined)).toBe(status.INTERNAL);
   });
+});
+
+test('a mysql2 callback pool is refused with a message naming what to pass (mysql2 would crash the process)', async () => {
+  // mysql2/promise's pool wraps a callback pool: the shape a user passes by mistake
+  const callbackPool = (mysqlPool as unknown as { pool: unknown }).pool as MysqlPool;
+  const bb = new BranchBarrier('saga', `cb-${randomUUID()}`, '01', 'action');
+  const ran: string[] = [];
+  await expect(bb.callWithMysql(callbackPool, async () => ran.push('busi'))).rejects.toThrow(
+    /callWithMysql: pool is a mysql2 callback pool or connection; pass its promise API instead: `pool\.promise\(\)`/,
+  );
+  await expect(bb.queryPreparedMysql(callbackPool)).rejects.toBeInstanceOf(DtmInputError);
+  const md = new Metadata();
+  for (const [k, v] of Object.entries({ gid: `cb-${randomUUID()}`, trans_type: 'xa', branch_id: '01', op: 'commit' }))
+    md.set(`dtm-${k}`, v);
+  await expect(xaLocalTransaction(md, { mysql: callbackPool as never }, async () => undefined)).rejects.toThrow(
+    /xaLocalTransaction: db\.mysql is a mysql2 callback pool/,
+  );
+  expect(ran).toEqual([]);
+  // the process is still here to run this, and the pool still works
+  expect(await bb.callWithMysql(mysqlPool, async () => ran.push('busi'))).toBe('executed');
+});
+
+test('XA phase 2 by a user with rights on the barrier table only: an unknown XID is done (MariaDB lets it list XA RECOVER; MySQL 8 refuses, then the Go rule applies)', async () => {
+  const { mysql } = testDatabases();
+  const user = `xa_${randomUUID().slice(0, 6)}`;
+  await mysqlPool.query(`CREATE USER '${user}'@'%' IDENTIFIED BY 'pw'`);
+  await mysqlPool.query(`GRANT SELECT, INSERT ON dtm_barrier.* TO '${user}'@'%'`);
+  const limited = createPool({ ...mysql, user, password: 'pw', connectionLimit: 2 });
+  try {
+    // what this server says to XA RECOVER for such a user
+    const recover = await limited.query('XA RECOVER').then(
+      () => 'allowed',
+      (e: { errno?: number }) => `refused ${e.errno}`,
+    );
+    const md = new Metadata();
+    for (const [k, v] of Object.entries({ gid: `xr-${randomUUID()}`, trans_type: 'xa', branch_id: '01', op: 'commit' }))
+      md.set(`dtm-${k}`, v);
+    await expect(
+      xaLocalTransaction(md, { mysql: limited as never }, async () => undefined),
+      `XA RECOVER ${recover}`,
+    ).resolves.toBeUndefined();
+  } finally {
+    await limited.end();
+    await mysqlPool.query(`DROP USER '${user}'@'%'`);
+  }
+});
+
+test.each(['mysql', 'postgres'] as const)(
+  'XA phase 1 on a drained %s pool: a retriable error within 2.5 s, not a wait with no end',
+  { timeout: 20_000 },
+  async (kind) => {
+    const { mysql, postgres } = testDatabases();
+    const mysqlOne = kind === 'mysql' ? createPool({ ...mysql, connectionLimit: 1 }) : undefined;
+    const pgOne = kind === 'postgres' ? new PgPool({ ...postgres, max: 1 }) : undefined;
+    const held = mysqlOne ? await mysqlOne.getConnection() : await (pgOne as PgPool).connect(); // the only connection
+    try {
+      const md = new Metadata();
+      const fields = { gid: `xd-${randomUUID()}`, trans_type: 'xa', branch_id: '01', op: 'action' };
+      for (const [k, v] of Object.entries(fields)) md.set(`dtm-${k}`, v);
+      md.set('dtm-dtm', '127.0.0.1:1');
+      md.set('dtm-phase2_url', '127.0.0.1:1/busi.Busi/TransOutXa');
+      const started = Date.now();
+      const db = mysqlOne ? { mysql: mysqlOne as never } : { postgres: pgOne as never };
+      const err = await xaLocalTransaction(md, db, async () => undefined).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect((err as Error).message).toMatch(/no answer within 2500 ms; dtm retries the branch/);
+      expect(err).not.toBeInstanceOf(DtmFailure); // dtm must retry it, not roll back
+      expect(Date.now() - started).toBeLessThan(4000);
+    } finally {
+      held.release();
+      await (mysqlOne ?? pgOne)?.end();
+    }
+  },
+);
+
+test('XA phase 2 whose XA COMMIT cannot get the commit lock: a retriable error within 2.5 s; the retry commits', {
+  timeout: 30_000,
+}, async () => {
+  const gid = `xc-${randomUUID()}`;
+  const xid = `${gid}-01`;
+  // a prepared XA transaction with one barrier row in it, left by a session that is gone
+  const c1 = await mysqlPool.getConnection();
+  await c1.query(`XA START '${xid}'`);
+  await c1.query(
+    "insert ignore into dtm_barrier.barrier(trans_type, gid, branch_id, op, barrier_id, reason) values('xa', ?, '01', 'action', '01', 'action')",
+    [gid],
+  );
+  await c1.query(`XA END '${xid}'`);
+  await c1.query(`XA PREPARE '${xid}'`);
+  c1.destroy();
+  const md = new Metadata();
+  for (const [k, v] of Object.entries({ gid, trans_type: 'xa', branch_id: '01', op: 'commit' })) md.set(`dtm-${k}`, v);
+  const locker = await mysqlPool.getConnection();
+  try {
+    await locker.query('FLUSH TABLES WITH READ LOCK'); // every COMMIT now waits, with no server-side bound
+    const started = Date.now();
+    const err = await xaLocalTransaction(md, { mysql: mysqlPool }, async () => undefined).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((err as Error)?.message).toMatch(/no answer within 2500 ms; dtm retries the branch/);
+    expect(Date.now() - started).toBeLessThan(6000);
+  } finally {
+    await locker.query('UNLOCK TABLES');
+    locker.release();
+  }
+  await eventually(
+    async () => (await xaLocalTransaction(md, { mysql: mysqlPool }, async () => undefined)) ?? true,
+    10_000,
+    'phase 2 done once the lock is gone',
+  );
+  const [rows] = await mysqlPool.query('select count(*) as n from dtm_barrier.barrier where gid = ?', [gid]);
+  expect(Number((rows as { n: number }[])[0]?.n)).toBe(1); // committed
 });

@@ -1,6 +1,7 @@
 // BranchBarrier: the identity of one branch call (trans type, gid, branch id, op) plus a counter of barrier
 // calls made with it, and the entry points of the SQL and Redis barriers.
 import type { Metadata } from '@grpc/grpc-js';
+import { DtmInputError } from '../errors.ts';
 import { type BarrierCore, type BarrierOutcome, checkTableName, formatBarrierId, getBarrierTableName } from './core.ts';
 import {
   type MysqlPool,
@@ -49,7 +50,7 @@ export class BranchBarrier implements BarrierCore {
       ['op', op],
     ].filter(([, v]) => !v);
     if (missing.length > 0) {
-      throw new Error(
+      throw new DtmInputError(
         `invalid trans info: ${missing.map(([k]) => k).join(', ')} empty ` +
           `(trans_type=${JSON.stringify(transType)} gid=${JSON.stringify(gid)} ` +
           `branch_id=${JSON.stringify(branchId)} op=${JSON.stringify(op)})`,
@@ -172,7 +173,8 @@ export function barrierFromMetadata(md: Metadata, options?: BranchBarrierOptions
   const [transType, gid, branchId, op] = keys.map((k) => first(md, k)) as [string, string, string, string];
   const missing = keys.filter((k) => first(md, k) === '');
   if (missing.length > 0) {
-    throw new Error(
+    // DtmInputError: a handler answers INVALID_ARGUMENT (toGrpcStatus), not UNKNOWN, which dtm would retry
+    throw new DtmInputError(
       `invalid trans info: gRPC metadata ${missing.join(', ')} missing or empty ` +
         '(is this method called by dtm, or through a dtm client that sets the branch metadata?)',
     );

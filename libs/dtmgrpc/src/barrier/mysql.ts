@@ -1,6 +1,7 @@
 // The SQL barrier on MySQL / MariaDB through mysql2's promise API (`mysql2/promise`, or `pool.promise()` of a
 // callback pool). Nothing is imported from mysql2 here: the shapes below are what the barrier calls, so the driver
 // stays a choice of the application.
+import { DtmInputError } from '../errors.ts';
 import {
   type BarrierCore,
   type BarrierOutcome,
@@ -35,6 +36,22 @@ export interface MysqlPool<C extends MysqlPoolConnection = MysqlPoolConnection> 
   getConnection(): Promise<C>;
 }
 
+/**
+ * Refuses a mysql2 *callback* pool or connection (it has `.promise()`): called without a callback, mysql2 throws
+ * from inside its own event handlers, which ends the process. `what` names the parameter in the message.
+ */
+export function checkPromiseApi(db: unknown, what: string): void {
+  const d = db as { promise?: unknown; query?: unknown } | null | undefined;
+  if (d && typeof d.promise === 'function') {
+    throw new DtmInputError(
+      `${what} is a mysql2 callback pool or connection; pass its promise API instead: \`pool.promise()\`, or a pool created with mysql2/promise's createPool`,
+    );
+  }
+  if (!d || typeof d.query !== 'function') {
+    throw new DtmInputError(`${what} is not a mysql2/promise pool or connection (it has no query method)`);
+  }
+}
+
 function affectedRows(result: unknown): number {
   const n = (result as { affectedRows?: unknown } | null)?.affectedRows;
   if (typeof n !== 'number') throw new Error('barrier: the MySQL driver returned no affectedRows (use mysql2/promise)');
@@ -64,6 +81,7 @@ export function mysqlCall<C extends MysqlTxConnection>(
   busi: (tx: C) => unknown,
   onRollbackFailed?: () => void,
 ): Promise<BarrierOutcome> {
+  checkPromiseApi(tx, 'callMysql: tx');
   return sqlBarrierCall(bb, mysqlBarrierDb(tx), tx, tx, busi, onRollbackFailed);
 }
 
@@ -73,6 +91,7 @@ export async function mysqlCallWithPool<C extends MysqlPoolConnection>(
   pool: MysqlPool<C>,
   busi: (tx: C) => unknown,
 ): Promise<BarrierOutcome> {
+  checkPromiseApi(pool, 'callWithMysql: pool');
   const conn = await pool.getConnection();
   let broken = false;
   try {
@@ -87,6 +106,7 @@ export async function mysqlCallWithPool<C extends MysqlPoolConnection>(
 }
 
 /** QueryPrepared of a 2-phase message (see sqlQueryPrepared); runs outside any transaction. */
-export function mysqlQueryPrepared(bb: BarrierCore, db: MysqlQueryable): Promise<void> {
+export async function mysqlQueryPrepared(bb: BarrierCore, db: MysqlQueryable): Promise<void> {
+  checkPromiseApi(db, 'queryPreparedMysql: db');
   return sqlQueryPrepared(bb, mysqlBarrierDb(db));
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { splitHostPort } from '../internal/host-port.ts';
 import { ConfigError } from './errors.ts';
+import { type ObservabilityConf, observabilityConf } from './observability.ts';
 import {
   type ClientServiceKeys,
   clientServiceKeys,
@@ -35,6 +36,10 @@ export interface RpcServerConf extends ServerServiceKeys {
   Timeout: number;
   /** Serve `grpc.health.v1.Health` (go-zero's default: true; unset = true). */
   Health?: boolean;
+  /** `Telemetry`, `Prometheus`, `DevServer` (conf/observability.ts); `Middlewares` is in service-conf.ts. */
+  Telemetry?: ObservabilityConf['Telemetry'];
+  Prometheus?: ObservabilityConf['Prometheus'];
+  DevServer?: ObservabilityConf['DevServer'];
 }
 
 /** go-zero's `zrpc.RpcClientConf`, the fields a TypeScript client uses (more in service-conf.ts). */
@@ -80,7 +85,14 @@ export function readYaml(file: string, options: ReadOptions = {}): Raw {
   return doc as Raw;
 }
 
-/** go-zero matches YAML keys case-insensitively; so do we. */
+/**
+ * go-zero matches YAML keys case-insensitively; so do we. Exported as `confValue` for a service's own keys (e.g.
+ * `Mysql`), so that `MySQL:` or `mysql:` is read as go-zero would, not silently missed.
+ */
+export function confValue(obj: Record<string, unknown>, key: string): unknown {
+  return get(obj, key);
+}
+
 export function get(obj: Raw, key: string): unknown {
   if (key in obj) return obj[key];
   const lower = key.toLowerCase();
@@ -88,6 +100,7 @@ export function get(obj: Raw, key: string): unknown {
   return undefined;
 }
 
+/** A mapping of a config file being read; errors name the file and the key's full path. */
 export class Fields {
   readonly file: string;
   readonly obj: Raw;
@@ -161,6 +174,22 @@ export class Fields {
       this.fail(key, 'must be a mapping', `indent its fields under "${key}:"`);
     return new Fields(this.file, v as Raw, this.where(key));
   }
+
+  number(key: string, def: number): number {
+    const v = get(this.obj, key);
+    if (v === undefined || v === null) return def;
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      this.fail(key, `must be a number, got ${JSON.stringify(v)}`, 'fix its value');
+    return v;
+  }
+
+  /** A `map[string]string`: a mapping of string (or number) values. */
+  stringMap(key: string): Record<string, string> {
+    const m = this.sub(key);
+    const out: Record<string, string> = {};
+    for (const k of Object.keys(m?.obj ?? {})) out[k] = m?.string(k) ?? '';
+    return out;
+  }
 }
 
 const MODES = ['dev', 'test', 'rt', 'pre', 'pro'];
@@ -232,6 +261,9 @@ export function serverConfFrom(doc: Record<string, unknown>, file: string): RpcS
   const conf: RpcServerConf = { Name, ListenOn, Mode, Timeout: f.int('Timeout', 2000), Health: f.bool('Health', true) };
   const Etcd = etcdConf(f, false);
   if (Etcd) conf.Etcd = Etcd;
+  const { Middlewares: _observed, ...observe } = observabilityConf(f, Name);
+  Object.assign(conf, observe);
+  // Middlewares: all of go-zero's server toggles (Trace and Prometheus among them), service-conf.ts
   Object.assign(conf, serverServiceKeys(f));
   return conf;
 }
@@ -257,6 +289,7 @@ export function clientConfFrom(doc: Record<string, unknown>, file: string): RpcC
   if (Target) conf.Target = Target;
   const Etcd = etcdConf(f, !conf.Endpoints && !conf.Target);
   if (Etcd) conf.Etcd = Etcd;
+  // Middlewares: all of go-zero's client toggles (Trace and Prometheus among them), service-conf.ts
   Object.assign(conf, clientServiceKeys(f));
   return conf;
 }

@@ -73,11 +73,11 @@ describe("go-zero's ServiceConf / RpcServerConf keys", () => {
     loadServerConf(
       yaml(
         `${SERVER}MetricsUrl: http://x\nRedis:\n  Host: r:6379\nMethodTimeouts:\n  - FullMethod: /a.B/C\n` +
-          'Telemetry:\n  Name: x\nLog:\n  Path: /var/log\n  TimeFormat: x\nMiddlewares:\n  Recover: false\n',
+          'Profiling:\n  Enabled: true\nLog:\n  Path: /var/log\n  TimeFormat: x\nMiddlewares:\n  Recover: false\n',
       ),
     );
     const named = (k: string) => warnings.some((w) => w.includes(` ${k} is set but not acted on`));
-    for (const k of ['MetricsUrl', 'Redis', 'MethodTimeouts', 'Telemetry', 'Log.Path', 'Log.TimeFormat']) {
+    for (const k of ['MetricsUrl', 'Redis', 'MethodTimeouts', 'Profiling', 'Log.Path', 'Log.TimeFormat']) {
       expect(named(k), `${k} in ${warnings.join('\n')}`).toBe(true);
     }
     expect(warnings.some((w) => w.includes('Middlewares.Recover: false is not acted on'))).toBe(true);

@@ -84,15 +84,9 @@ export function configWarn(message: string): void {
   warnSink(message);
 }
 
-/**
- * Keys of go-zero's ServiceConf handled by another module of this package when it is there (tracing, metrics,
- * dev server); until then a YAML setting them is warned about, never silently dropped.
- */
+/** Keys of go-zero's ServiceConf this package does not act on: a YAML setting them is warned about, never dropped silently. */
 export const SERVICE_KEYS_ELSEWHERE: Record<string, string> = {
-  Prometheus: 'Prometheus metrics are not served by this build',
-  Telemetry: 'tracing is not done by this build',
-  DevServer: 'the dev server (/metrics, /healthz) is not started by this build',
-  Profiling: 'continuous profiling is not done by this build',
+  Profiling: 'continuous profiling is not done by this package',
 };
 
 const GO_DURATION = /^(?:(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h))+$/;

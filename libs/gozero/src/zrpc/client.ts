@@ -9,6 +9,7 @@ import {
 } from '@grpc/grpc-js';
 import type { RpcClientConf } from '../conf/config.ts';
 import { useEtcdConf } from '../discov/clients.ts';
+import { clientObserveInterceptor } from '../trace/interceptors.ts';
 import { clientInterceptors } from './client-middlewares.ts';
 import { resolveTarget } from './resolve.ts';
 import { registerResolvers } from './resolver.ts';
@@ -68,7 +69,9 @@ export async function newRpcClient(conf: RpcClientConf, options: RpcClientOption
   if (conf.KeepaliveTime && !('grpc.keepalive_time_ms' in channelOptions)) {
     channelOptions['grpc.keepalive_time_ms'] = Math.round(conf.KeepaliveTime);
   }
+  // Tracing and metrics first (outermost), then Duration and Breaker, as go-zero's client chain; then the deadline.
   const interceptors = [
+    clientObserveInterceptor(conf.Middlewares),
     ...clientInterceptors(target, conf.Middlewares),
     ...(conf.Timeout > 0 && conf.Middlewares?.Timeout !== false ? [timeoutInterceptor(conf.Timeout)] : []),
   ];

@@ -1,14 +1,17 @@
-import {
-  type handleUnaryCall,
-  type Server,
-  type ServerWritableStream,
-  type ServiceDefinition,
-  status,
-} from '@grpc/grpc-js';
+import type { handleUnaryCall, Server, ServerWritableStream } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
+import { service as healthService } from 'grpc-health-check';
 
-/** `grpc.health.v1.HealthCheckResponse.ServingStatus`. */
-export const ServingStatus = { UNKNOWN: 0, SERVING: 1, NOT_SERVING: 2, SERVICE_UNKNOWN: 3 } as const;
+/** `grpc.health.v1.HealthCheckResponse.ServingStatus`, as grpc-health-check's proto-loader definition spells it. */
+export const ServingStatus = {
+  UNKNOWN: 'UNKNOWN',
+  SERVING: 'SERVING',
+  NOT_SERVING: 'NOT_SERVING',
+  SERVICE_UNKNOWN: 'SERVICE_UNKNOWN',
+} as const;
 export type ServingStatus = (typeof ServingStatus)[keyof typeof ServingStatus];
+/** The enum's numbers (what the wire carries), accepted too: 0 UNKNOWN, 1 SERVING, 2 NOT_SERVING, 3 SERVICE_UNKNOWN. */
+const BY_NUMBER: readonly ServingStatus[] = ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'];
 
 interface HealthCheckRequest {
   service: string;
@@ -17,62 +20,11 @@ interface HealthCheckResponse {
   status: ServingStatus;
 }
 
-// The two messages are one field each; encoding them by hand spares a proto dependency.
-function decodeRequest(buf: Buffer): HealthCheckRequest {
-  let i = 0;
-  let service = '';
-  const varint = (): number => {
-    let v = 0;
-    let shift = 0;
-    for (;;) {
-      const b = buf[i++] as number;
-      v += (b & 0x7f) * 2 ** shift;
-      if (b < 0x80) return v;
-      shift += 7;
-    }
-  };
-  while (i < buf.length) {
-    const tag = varint();
-    const wire = tag & 7;
-    if (wire === 2) {
-      const len = varint();
-      if (tag >> 3 === 1) service = buf.toString('utf8', i, i + len);
-      i += len;
-    } else if (wire === 0) varint();
-    else if (wire === 1) i += 8;
-    else if (wire === 5) i += 4;
-    else throw new Error(`bad wire type ${wire}`);
-  }
-  return { service };
-}
-
-const encodeResponse = (r: HealthCheckResponse): Buffer =>
-  r.status === 0 ? Buffer.alloc(0) : Buffer.from([0x08, r.status]);
-
-const HealthService: ServiceDefinition = {
-  check: {
-    path: '/grpc.health.v1.Health/Check',
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: () => Buffer.alloc(0),
-    requestDeserialize: decodeRequest,
-    responseSerialize: encodeResponse,
-    responseDeserialize: () => ({ status: 0 }),
-  },
-  watch: {
-    path: '/grpc.health.v1.Health/Watch',
-    requestStream: false,
-    responseStream: true,
-    requestSerialize: () => Buffer.alloc(0),
-    requestDeserialize: decodeRequest,
-    responseSerialize: encodeResponse,
-    responseDeserialize: () => ({ status: 0 }),
-  },
-};
-
 /**
  * The standard gRPC health service, as go-zero serves it (grpc-go's `health.Server`): the overall status (service
- * `""`) is what go-zero sets — SERVING once the server is registered, NOT_SERVING while it drains.
+ * `""`) is what go-zero sets — SERVING once the server is registered, NOT_SERVING while it drains. The messages are
+ * decoded and encoded by grpc-health-check's definition (protobufjs): a malformed body is refused by the library,
+ * never parsed by hand. Its HealthImplementation is not used because a draining server must end the Watch streams.
  */
 export class HealthServer {
   readonly #statuses = new Map<string, ServingStatus>([['', ServingStatus.NOT_SERVING]]);
@@ -82,7 +34,7 @@ export class HealthServer {
   }>();
 
   addTo(server: Server): void {
-    server.addService(HealthService, {
+    server.addService(healthService, {
       check: ((call, cb) => {
         const s = this.#statuses.get(call.request.service);
         if (s === undefined) cb({ code: status.NOT_FOUND, details: 'unknown service' });
@@ -94,10 +46,17 @@ export class HealthServer {
         call.write({ status: this.#statuses.get(w.service) ?? ServingStatus.SERVICE_UNKNOWN });
         call.on('cancelled', () => this.#watchers.delete(w));
       },
+      list: (
+        _call: unknown,
+        cb: (err: null, v: { statuses: Record<string, { status: ServingStatus }> }) => void,
+      ): void => {
+        cb(null, { statuses: Object.fromEntries([...this.#statuses].map(([k, s]) => [k, { status: s }])) });
+      },
     });
   }
 
-  setServingStatus(service: string, s: ServingStatus): void {
+  setServingStatus(service: string, status: ServingStatus | 0 | 1 | 2 | 3): void {
+    const s = typeof status === 'number' ? (BY_NUMBER[status] as ServingStatus) : status;
     this.#statuses.set(service, s);
     for (const w of this.#watchers) if (w.service === service) w.call.write({ status: s });
   }

@@ -1,5 +1,6 @@
+import { experimental, Metadata, status } from '@grpc/grpc-js';
 import { expect, test } from 'vitest';
-import { choose, NodeStats } from './p2c.ts';
+import { choose, NodeStats, P2cPicker } from './p2c.ts';
 
 const node = (name: string, lag: number, inflight: number): { name: string; stats: NodeStats } => {
   const stats = new NodeStats();
@@ -53,4 +54,28 @@ test('a finished call moves latency and success by the EWMA, failures by go-zero
   s.done(Number(process.hrtime.bigint()), 14); // UNAVAILABLE counts as a failure
   expect(s.success).toBeLessThan(400);
   expect(s.healthy()).toBe(false);
+});
+
+test('a pick grpc-js drops (it picks again when the subchannel left READY) leaves nothing in flight', () => {
+  const stats = new NodeStats();
+  const child = {
+    pick: (): experimental.PickResult => ({
+      pickResultType: experimental.PickResultType.COMPLETE,
+      subchannel: null,
+      status: null,
+      onCallStarted: null,
+      onCallEnded: null,
+    }),
+  };
+  const picker = new P2cPicker([{ picker: child, stats }]);
+  const args = { metadata: new Metadata(), extraPickInfo: {} };
+  picker.pick(args); // dropped: never started, never ended
+  picker.pick(args);
+  expect(stats.inflight).toBe(0);
+  const used = picker.pick(args);
+  used.onCallStarted?.();
+  expect(stats.inflight).toBe(1);
+  used.onCallEnded?.(status.OK, '', new Metadata());
+  expect(stats.inflight).toBe(0);
+  expect(stats.lag).toBeGreaterThanOrEqual(0);
 });

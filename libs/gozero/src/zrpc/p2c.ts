@@ -92,7 +92,12 @@ interface Child {
   stats: NodeStats;
 }
 
-class P2cPicker implements Picker {
+/**
+ * @internal Exported for its unit test. A call counts as in flight from onCallStarted, not from the pick: grpc-js
+ * picks again, without ending the first pick, when the picked subchannel stops being READY before the call
+ * starts, so counting at pick time would leak and leave an instance penalised for good.
+ */
+export class P2cPicker implements Picker {
   readonly #ready: { picker: Picker; stats: NodeStats }[];
 
   constructor(ready: { picker: Picker; stats: NodeStats }[]) {
@@ -104,15 +109,18 @@ class P2cPicker implements Picker {
     const res = node.picker.pick(args);
     if (res.pickResultType !== experimental.PickResultType.COMPLETE) return res;
     const { stats } = node;
-    const start = now();
     const started = res.onCallStarted;
     const ended = res.onCallEnded;
-    stats.inflight++;
+    let start = 0;
     return {
       ...res,
-      onCallStarted: started,
+      onCallStarted: () => {
+        start = now();
+        stats.inflight++;
+        started?.();
+      },
       onCallEnded: (code, details, metadata) => {
-        stats.done(start, code);
+        if (start !== 0) stats.done(start, code);
         ended?.(code, details, metadata);
       },
     };

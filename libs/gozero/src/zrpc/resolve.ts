@@ -1,11 +1,15 @@
 import { describeEtcdError, ETCD_WAIT_MS, etcdClient } from '../discov/clients.ts';
 import { withTimeout } from '../internal/timeout.ts';
+import { resolveKubeTarget } from '../kube/resolve.ts';
 import { parseTarget } from './target.ts';
 
-/** Why a target could not be resolved: etcd itself failed, or nothing is registered under the key. */
+/**
+ * Why a target could not be resolved: etcd (or, for k8s://, the Kubernetes API server or its configuration)
+ * failed, or nothing is registered under the key (no ready pod of the service).
+ */
 export class ResolveError extends Error {
   override name = 'ResolveError';
-  readonly reason: 'etcd-unreachable' | 'not-registered';
+  readonly reason: 'etcd-unreachable' | 'kube-unreachable' | 'not-registered';
 
   constructor(message: string, reason: ResolveError['reason'], options?: ErrorOptions) {
     super(message, options);
@@ -22,6 +26,12 @@ export async function resolveTarget(target: string, timeoutMs = ETCD_WAIT_MS): P
   const t = parseTarget(target);
   if (t.scheme === 'direct') return t.endpoints;
   if (t.scheme === 'plain') return [t.endpoint];
+  if (t.scheme === 'k8s') {
+    const r = await resolveKubeTarget(t, timeoutMs);
+    if ('error' in r) throw new ResolveError(`${target}: ${r.error.message}`, 'kube-unreachable', { cause: r.error });
+    if (r.addresses.length === 0) throw new ResolveError(`${target}: ${r.why}`, 'not-registered');
+    return r.addresses;
+  }
   let values: string[];
   try {
     const res = await withTimeout(etcdClient(t.hosts).getAll().prefix(`${t.key}/`).strings(), timeoutMs, 'etcd get');

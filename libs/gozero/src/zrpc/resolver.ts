@@ -2,6 +2,7 @@ import { lookup } from 'node:dns/promises';
 import { type ChannelOptions, experimental, Metadata, status } from '@grpc/grpc-js';
 import { Subscriber, type UpdateCause } from '../discov/subscriber.ts';
 import { splitHostPort } from '../internal/host-port.ts';
+import { KubeResolver } from './k8s/resolver.ts';
 import { P2C, registerP2c } from './p2c.ts';
 import { parseTarget } from './target.ts';
 
@@ -12,7 +13,7 @@ type ResolverListener = experimental.ResolverListener;
 // go-zero's clients balance with p2c; a channel given its own `grpc.service_config` (e.g. round_robin) keeps it.
 const P2C_CONFIG = { loadBalancingConfig: [{ [P2C]: {} }], methodConfig: [] };
 
-function serviceConfig(options: ChannelOptions) {
+export function serviceConfig(options: ChannelOptions) {
   return options['grpc.service_config'] ? null : { ok: true as const, value: P2C_CONFIG };
 }
 
@@ -33,7 +34,7 @@ async function toEndpoints(values: string[]): Promise<Endpoint[]> {
   return out;
 }
 
-function fail(listener: ResolverListener, code: status, details: string): void {
+export function fail(listener: ResolverListener, code: status, details: string): void {
   listener({ ok: false, error: { code, details, metadata: new Metadata() } }, {}, null, details);
 }
 
@@ -93,10 +94,9 @@ class EtcdResolver implements experimental.Resolver {
     });
   }
 
-  #onUpdate(values: string[], cause: UpdateCause): void {
-    // An empty listing right after etcd came back (restored or restarted empty) is usually a moment before
-    // the instances register again: keep the last addresses until a watch event says otherwise.
-    if (values.length === 0 && cause === 'list' && this.#lastValues.length > 0) return;
+  #onUpdate(values: string[], _cause: UpdateCause): void {
+    // Every listing is published as it is, an empty re-list too (etcd restored or restarted empty): go-zero's
+    // registry does the same, and an address no longer registered may now be another process's port.
     this.#lastValues = values;
     this.#enqueue({ values });
   }
@@ -128,7 +128,7 @@ class EtcdResolver implements experimental.Resolver {
             this.#listener,
             status.UNAVAILABLE,
             `the instance registered in etcd under "${this.#key}/" (${this.#lastSeen.join(', ')}) is gone: its lease ` +
-              'expired or was revoked, so it stopped or stopped answering (e.g. frozen); restart it',
+              'expired or was revoked (it stopped, or stopped answering, e.g. frozen), or etcd lost its data; restart it',
           );
         } else if (endpoints.length === 0) {
           fail(
@@ -207,7 +207,7 @@ class DirectResolver implements experimental.Resolver {
 let registered = false;
 
 /**
- * Registers the `etcd`, `discov` and `direct` schemes and the `p2c_ewma` balancer with @grpc/grpc-js (the
+ * Registers the `etcd`, `discov`, `direct` and `k8s` schemes and the `p2c_ewma` balancer with @grpc/grpc-js (the
  * analogue of go-zero's `resolver.Register()`). Idempotent; call it before creating channels for such targets.
  */
 export function registerResolvers(): void {
@@ -217,4 +217,5 @@ export function registerResolvers(): void {
   experimental.registerResolver('etcd', EtcdResolver);
   experimental.registerResolver('discov', EtcdResolver);
   experimental.registerResolver('direct', DirectResolver);
+  experimental.registerResolver('k8s', KubeResolver);
 }

@@ -1,29 +1,34 @@
 // go-zero's server and client behaviour around calls: health reflecting readiness, the server Timeout, the
 // drain on stop, p2c by default (round_robin selectable), and the client's Timeout and NonBlock.
 import { randomUUID } from 'node:crypto';
-import { type Client, credentials, Client as GrpcClient, status } from '@grpc/grpc-js';
+import { type Client, credentials, Client as GrpcClient, type MethodDefinition, status } from '@grpc/grpc-js';
+import { Etcd3 } from 'etcd3';
+import { service as healthService } from 'grpc-health-check';
 import { afterAll, expect, test } from 'vitest';
 import { callOnce, instance, load } from '../../../../test/support/gozero.ts';
 import { freePort } from '../../../../test/support/procs.ts';
 import { testStack } from '../../../../test/support/stack-context.ts';
 import { closeEtcdClients } from '../discov/clients.ts';
 import { newRpcClient } from './client.ts';
-import { DRAIN_MS, RpcServer } from './server.ts';
+import { DRAIN_MS, RpcServer, ServerStartError } from './server.ts';
 
 afterAll(() => closeEtcdClients());
 const { etcdEndpoints } = testStack();
 const newKey = (): string => `srv-${randomUUID().slice(0, 8)}`;
 
-/** grpc.health.v1.Health/Check by hand: the status number, or the gRPC error. */
+const STATUS_NUMBER: Record<string, number> = { UNKNOWN: 0, SERVING: 1, NOT_SERVING: 2, SERVICE_UNKNOWN: 3 };
+
+/** grpc.health.v1.Health/Check through grpc-health-check's definition: the status number, or the gRPC error. */
 function healthCheck(client: Client, service = ''): Promise<number> {
+  const check = healthService.Check as MethodDefinition<{ service: string }, { status: string }>;
   return new Promise((resolve, reject) => {
     client.makeUnaryRequest(
-      '/grpc.health.v1.Health/Check',
-      (s: string) => (s ? Buffer.concat([Buffer.from([0x0a, Buffer.byteLength(s)]), Buffer.from(s)]) : Buffer.alloc(0)),
-      (b: Buffer) => (b.length >= 2 && b[0] === 0x08 ? (b[1] as number) : 0),
-      service,
+      check.path,
+      check.requestSerialize,
+      check.responseDeserialize,
+      { service },
       { deadline: Date.now() + 2000 },
-      (err, v) => (err ? reject(err) : resolve(v as number)),
+      (err, v) => (err ? reject(err) : resolve(STATUS_NUMBER[v?.status ?? 'UNKNOWN'] ?? -1)),
     );
   });
 }
@@ -174,4 +179,39 @@ test('client Timeout: every call gets that deadline', async () => {
     c.close();
     await s.stop(0);
   }
+});
+
+test('ListenOn 127.0.0.1:0: the server listens on a port the system picks and publishes that port, never ":0"', async () => {
+  const key = newKey();
+  const s = instance('zero', 0, { Hosts: etcdEndpoints, Key: key });
+  await s.start();
+  try {
+    expect(s.port).toBeGreaterThan(0);
+    const etcd = new Etcd3({ hosts: etcdEndpoints.map((h) => `http://${h}`) });
+    try {
+      expect(Object.values(await etcd.getAll().prefix(`${key}/`).strings())).toEqual([`127.0.0.1:${s.port}`]);
+    } finally {
+      etcd.close();
+    }
+    const c = new GrpcClient(`127.0.0.1:${s.port}`, credentials.createInsecure());
+    try {
+      expect(await healthCheck(c)).toBe(1);
+    } finally {
+      c.close();
+    }
+  } finally {
+    await s.stop(0);
+  }
+});
+
+test('start() with etcd down rejects with ServerStartError naming etcd, and frees the port', async () => {
+  const port = await freePort();
+  const dead = await freePort();
+  const s = instance('nodetcd', port, { Hosts: [`127.0.0.1:${dead}`], Key: newKey() });
+  const err = await s.start().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ServerStartError);
+  expect((err as Error).message).toMatch(new RegExp(`etcd at 127\\.0\\.0\\.1:${dead} is unreachable`));
 });

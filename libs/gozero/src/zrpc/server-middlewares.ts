@@ -13,7 +13,8 @@ import { getBreaker } from '../breaker/google-breaker.ts';
 import type { RpcServerConf } from '../conf/config.ts';
 import { DEFAULT_SERVER_MIDDLEWARES } from '../conf/service-conf.ts';
 import { AdaptiveShedder } from '../load/adaptive-shedder.ts';
-import { contentJson, logx, setupLogx } from '../logx/logx.ts';
+import { contentJson, logx, setLogTraceHook, setupLogx } from '../logx/logx.ts';
+import { currentTraceIds } from '../trace/agent.ts';
 import { acceptable, codeOf } from './codes.ts';
 
 type Handler = (call: ServerUnaryCall<unknown, unknown>, cb: sendUnaryData<unknown>) => void;
@@ -100,6 +101,7 @@ export function serverWrappers(conf: RpcServerConf): UnaryWrapper[] {
  */
 export function installServerMiddlewares(server: Server, conf: RpcServerConf): void {
   setupLogx({ ...conf.Log, ServiceName: conf.Log?.ServiceName ?? conf.Name });
+  setLogTraceHook(currentTraceIds); // the active span's ids, as logx takes them from the context
   const wrappers = serverWrappers(conf);
   if (wrappers.length === 0) return;
   wrapUnaryHandlers(server, (h, path) => wrappers.reduceRight<Handler>((next, w) => w(next, path), h));

@@ -2,6 +2,7 @@ import { createServer } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { Server, ServerCredentials, status } from '@grpc/grpc-js';
 import { parseListenOn, type RpcServerConf } from '../conf/config.ts';
+import { ServiceObservers } from '../devserver/observe.ts';
 import { Publisher } from '../discov/publisher.ts';
 import { HealthServer, ServingStatus } from './health.ts';
 import { installServerMiddlewares, wrapUnaryHandlers } from './server-middlewares.ts';
@@ -69,7 +70,11 @@ export class RpcServer {
   readonly conf: RpcServerConf;
   readonly health: HealthServer | undefined;
   readonly #options: RpcServerOptions;
+  /** Telemetry, DevServer, Prometheus and their interceptors (devserver/observe.ts). */
+  readonly observers: ServiceObservers;
+  #ready = false;
   #publisher: Publisher | undefined;
+  #boundPort: number | undefined;
 
   constructor(conf: RpcServerConf, register: (server: Server) => void, options: RpcServerOptions = {}) {
     this.conf = conf;
@@ -78,10 +83,17 @@ export class RpcServer {
       this.health = new HealthServer();
       this.health.addTo(this.server);
     }
-    // go-zero's Stat, Breaker and Shedding interceptors, outside Timeout (installed first: see there)
+    // Installed first, so it runs outermost (go-zero: tracing and metrics before the timeout interceptor).
+    this.observers = new ServiceObservers(conf, this.server, () => this.#ready);
+    // go-zero's Stat, Breaker and Shedding interceptors: inside tracing and metrics, outside Timeout
     installServerMiddlewares(this.server, conf);
     if (conf.Timeout > 0) withUnaryTimeout(this.server, conf.Timeout);
     register(this.server);
+  }
+
+  /** The port the server listens on once started (the system's pick for a ListenOn port of 0). */
+  get port(): number | undefined {
+    return this.#boundPort;
   }
 
   /** The etcd key this server registered under, if any. */
@@ -93,12 +105,13 @@ export class RpcServer {
   async start(): Promise<void> {
     const { ListenOn } = this.conf;
     // Checked before binding: nothing is half-started when the address cannot be published.
-    const published = this.conf.Etcd ? figureOutListenOn(ListenOn) : ListenOn;
+    let published = this.conf.Etcd ? figureOutListenOn(ListenOn) : ListenOn;
     const bindTo = ListenOn.startsWith(':') ? `0.0.0.0${ListenOn}` : ListenOn;
     const inUseMessage = `ListenOn ${ListenOn}: the port is already in use; stop the other process or choose another ListenOn`;
     const { host, port } = parseListenOn(ListenOn);
     if (port > 0 && (await portTaken(host, port))) throw new ServerStartError(inUseMessage);
-    await new Promise<number>((resolve, reject) => {
+    await this.observers.start();
+    const bound = await new Promise<number>((resolve, reject) => {
       this.server.bindAsync(bindTo, ServerCredentials.createInsecure(), (err, port) => {
         if (!err) return resolve(port);
         const inUse = /EADDRINUSE|address already in use/i.test(err.message);
@@ -108,7 +121,13 @@ export class RpcServer {
           }),
         );
       });
+    }).catch(async (err) => {
+      await this.observers.stop();
+      throw err;
     });
+    // `host:0` binds a port the system picks: publish that one, never ":0", which no caller can dial.
+    if (port === 0) published = `${published.slice(0, published.lastIndexOf(':'))}:${bound}`;
+    this.#boundPort = bound;
     if (this.conf.Etcd) {
       try {
         this.#publisher = new Publisher(this.conf.Etcd, published, {
@@ -118,10 +137,14 @@ export class RpcServer {
         await this.#publisher.keepAlive();
       } catch (err) {
         this.server.forceShutdown();
-        throw err;
+        await this.observers.stop();
+        // one error type for every way start() fails, so a caller can tell a start failure from its own bugs
+        if (err instanceof ServerStartError) throw err;
+        throw new ServerStartError((err as Error).message, { cause: err });
       }
     }
     this.health?.setServingStatus('', ServingStatus.SERVING);
+    this.#ready = true;
   }
 
   /**
@@ -132,6 +155,7 @@ export class RpcServer {
   async stop(graceMs = this.conf.Shutdown?.WaitTime ?? DRAIN_MS): Promise<void> {
     const wrapUpMs = this.conf.Shutdown?.WrapUpTime ?? WRAP_UP_MS;
     const deadline = Date.now() + graceMs;
+    this.#ready = false;
     this.health?.shutdown();
     try {
       await this.#publisher?.stop();
@@ -151,6 +175,7 @@ export class RpcServer {
           resolve();
         });
       });
+      await this.observers.stop();
     }
   }
 }

@@ -1,5 +1,6 @@
 import type { RpcClientConf } from '../conf/config.ts';
 import { splitHostPort } from '../internal/host-port.ts';
+import { type KubeTarget, parseKubeTarget } from '../kube/target.ts';
 
 /** A malformed target or branch URL; the message says what form is expected. */
 export class TargetError extends Error {
@@ -10,6 +11,7 @@ export class TargetError extends Error {
 export type ParsedTarget =
   | { scheme: 'etcd' | 'discov'; hosts: string[]; key: string }
   | { scheme: 'direct'; endpoints: string[] }
+  | ({ scheme: 'k8s' } & KubeTarget)
   | { scheme: 'plain'; endpoint: string };
 
 function checkHostPort(what: string, hp: string, target: string): void {
@@ -28,7 +30,7 @@ export function buildTarget(conf: RpcClientConf): string {
   if (conf.Endpoints && conf.Endpoints.length > 0) return `direct:///${conf.Endpoints.join(',')}`;
   if (conf.Target) {
     const t = /^(etcd|discov):\/\/\//.test(conf.Target) ? parseTarget(conf.Target) : undefined;
-    return t && t.scheme !== 'direct' && t.scheme !== 'plain' ? v14Target(t.scheme, t.hosts, t.key) : conf.Target;
+    return t && (t.scheme === 'etcd' || t.scheme === 'discov') ? v14Target(t.scheme, t.hosts, t.key) : conf.Target;
   }
   const etcd = conf.Etcd;
   if (!etcd || etcd.Hosts.length === 0)
@@ -63,14 +65,14 @@ function queryEscape(s: string): string {
 
 /**
  * Parses `etcd://h1,h2/key` (go-zero v1.4), `etcd:///h1,h2?key=k` (v1.10.2+, key URL-escaped), the same with
- * `discov://`, `direct:///a:1,b:2` or a plain `host:port`.
+ * `discov://`, `direct:///a:1,b:2`, `k8s://ns/svc:port` or a plain `host:port`.
  */
 export function parseTarget(target: string): ParsedTarget {
   const m = /^([a-z][a-z0-9+.-]*):\/\/([^/]*)\/(.*)$/.exec(target);
   if (!m) {
     if (target.includes('://') || /^[a-z][a-z0-9+.-]*:\//.test(target)) {
       throw new TargetError(
-        `target "${target}" is malformed; expected etcd://host:port/key, direct:///host:port or host:port`,
+        `target "${target}" is malformed; expected etcd://host:port/key, direct:///host:port, k8s://namespace/service:port or host:port`,
       );
     }
     checkHostPort('address', target, target);
@@ -107,8 +109,13 @@ export function parseTarget(target: string): ParsedTarget {
     for (const e of endpoints) checkHostPort('endpoint', e, target);
     return { scheme, endpoints };
   }
+  if (scheme === 'k8s') {
+    const t = parseKubeTarget(authority, path);
+    if (typeof t === 'string') throw new TargetError(t);
+    return { scheme, ...t };
+  }
   throw new TargetError(
-    `target "${target}": unsupported scheme "${scheme}"; use etcd://, discov://, direct:/// or host:port`,
+    `target "${target}": unsupported scheme "${scheme}"; use etcd://, discov://, direct:///, k8s:// or host:port`,
   );
 }
 

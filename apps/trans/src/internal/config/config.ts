@@ -1,4 +1,4 @@
-import { type RpcServerConf, readYaml, serverConfFrom } from '@dtm-gozero/gozero';
+import { confValue, type RpcServerConf, readYaml, serverConfFrom } from '@dtm-gozero/gozero';
 import { type DataSource, parseMysqlDataSource, parsePostgresDataSource } from './datasource.ts';
 
 /** The project's local MariaDB (scripts/db.sh), used when the YAML names no database. */
@@ -23,9 +23,10 @@ export function loadConfig(file: string): Config {
   const base = serverConfFrom(raw, file);
   const where = `config ${file}`;
   const dsOf = (key: string): string | undefined => {
-    const v = raw[key] as unknown;
+    // Case-insensitive, as go-zero reads keys: `MySQL:` must not leave trans a bank that moves no money.
+    const v = confValue(raw, key);
     if (v === undefined || v === null) return undefined;
-    const ds = (v as { DataSource?: unknown }).DataSource;
+    const ds = typeof v === 'object' ? confValue(v as Record<string, unknown>, 'DataSource') : undefined;
     if (typeof ds !== 'string' || ds === '') {
       throw new Error(`${where}: ${key}.DataSource is missing or not a string; add it, e.g. "${key}: {DataSource: …}"`);
     }

@@ -7,12 +7,46 @@ export type DataSource =
       user: string;
       password: string;
       database: string;
+      /** go-sql-driver's `tls` parameter: false (default), true (verified), skip-verify, preferred (TLS when offered). */
+      tls: MysqlTls;
       /** What to show in messages: the source with the password masked. */
       shown: string;
     }
   | { dialect: 'postgres'; url: string; database: string; shown: string };
 
-const mask = (s: string): string => s.replace(/:([^:@/]*)@/, ':***@');
+export type MysqlTls = 'false' | 'true' | 'skip-verify' | 'preferred';
+const TLS_VALUES: readonly string[] = ['false', 'true', 'skip-verify', 'preferred'];
+
+/**
+ * The source with its password replaced by `***`. A password may hold `/`, `:`, `@` or `%`, so it is found by
+ * structure, not by its characters: the user ends at the first `:` after the scheme, the password at the last `@`
+ * (a host, database or parameter has none; Go's DSN parser and WHATWG URLs split there too).
+ */
+export function maskPassword(s: string): string {
+  const at = s.lastIndexOf('@');
+  if (at < 0) return s;
+  const scheme = s.indexOf('://');
+  const start = scheme >= 0 && scheme < at ? scheme + 3 : 0;
+  const colon = s.indexOf(':', start);
+  if (colon < 0 || colon > at) return s;
+  return `${s.slice(0, colon)}:***${s.slice(at)}`;
+}
+const mask = maskPassword;
+
+/** go-sql-driver's `tls` DSN parameter (also read from a mysql:// URL's query); other parameters are ignored. */
+function tlsOf(query: string, fix: string): MysqlTls {
+  const v = new URLSearchParams(query).get('tls');
+  if (v === null || v === '') return 'false';
+  const lower = v.toLowerCase();
+  if (lower === '1') return 'true';
+  if (lower === '0') return 'false';
+  if (!TLS_VALUES.includes(lower)) {
+    throw new Error(
+      `${fix} (tls=${v}: a TLS config registered in Go code has no equivalent here; use tls=true, skip-verify, preferred or false)`,
+    );
+  }
+  return lower as MysqlTls;
+}
 
 /**
  * Parses `Mysql.DataSource` in either form a user has: go-zero's own (Go's DSN, as a go-zero service's YAML has
@@ -26,6 +60,7 @@ export function parseMysqlDataSource(ds: string, where: string): DataSource {
   let host: string;
   let port: number;
   let database: string;
+  let query = '';
   if (ds.startsWith('mysql://')) {
     let u: URL;
     try {
@@ -38,9 +73,10 @@ export function parseMysqlDataSource(ds: string, where: string): DataSource {
     host = u.hostname;
     port = u.port === '' ? 3306 : Number(u.port);
     database = decodeURIComponent(u.pathname.replace(/^\//, ''));
+    query = u.search;
   } else {
     // Go's DSN: [user[:password]@][net[(addr)]]/dbname[?param=value]; the password may contain ':' and '@'.
-    const m = /^(?:(?<cred>.*)@)?(?<net>tcp|unix)?(?:\((?<addr>[^)]*)\))?\/(?<db>[^?]*)(?:\?.*)?$/.exec(ds);
+    const m = /^(?:(?<cred>.*)@)?(?<net>tcp|unix)?(?:\((?<addr>[^)]*)\))?\/(?<db>[^?]*)(?:\?(?<query>.*))?$/.exec(ds);
     if (!m?.groups || m.groups.net === 'unix') throw new Error(fix);
     const cred = m.groups.cred ?? '';
     const colon = cred.indexOf(':');
@@ -51,12 +87,14 @@ export function parseMysqlDataSource(ds: string, where: string): DataSource {
     host = c < 0 ? addr : addr.slice(0, c);
     port = c < 0 ? 3306 : Number(addr.slice(c + 1));
     database = m.groups.db ?? '';
+    query = m.groups.query ?? '';
   }
   if (!host || !Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(fix);
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(database)) {
     throw new Error(`${fix} (the database name, after the "/", must be a plain identifier such as dtm_busi)`);
   }
-  return { dialect: 'mysql', host, port, user, password, database, shown: mask(ds) };
+  const tls = tlsOf(query, fix);
+  return { dialect: 'mysql', host, port, user, password, database, tls, shown: mask(ds) };
 }
 
 /** Parses `Postgres.DataSource`: a `postgres://user:pass@host:port/db` URL. */

@@ -1,7 +1,7 @@
 import { barrierFromGrpc, branchInfoFromGrpc, DtmFailure } from '@dtm-gozero/dtmgrpc';
 import { logPrintf } from '@dtm-gozero/gozero';
 import type { AdjustInfo, Response } from '@dtm-gozero/proto/trans';
-import { type Metadata, type ServerUnaryCall, status } from '@grpc/grpc-js';
+import type { Metadata, ServerUnaryCall } from '@grpc/grpc-js';
 import type { Accounts, LedgerKey } from '../model/bank.ts';
 import type { ServiceContext } from '../svc/service-context.ts';
 
@@ -29,7 +29,9 @@ const format = (line: string, in_: AdjustInfo): string =>
 
 /**
  * A request dtm must not retry and must roll back: a FAILURE naming the bad field. (A payload is stored by dtm and
- * replayed on every retry, so anything but FAILURE would make a bad amount a poison message.)
+ * replayed on every retry, so anything but FAILURE would make a bad amount a poison message.) Checked inside the
+ * barrier only: a cancel/compensate of a refused payload is then the barrier's null compensation, never a FAILURE
+ * dtm would retry forever (dtm rolls back on FAILURE only from a first phase).
  */
 export function checkAdjustInfo(in_: AdjustInfo): void {
   if (in_.Amount <= 0n) {
@@ -38,28 +40,28 @@ export function checkAdjustInfo(in_: AdjustInfo): void {
   if (in_.UserID <= 0n) throw new DtmFailure(`UserID ${in_.UserID} is not a valid account id (ids start at 1)`);
 }
 
-/** A call that did not come from dtm or a dtm client: the barrier has nothing to key on. */
-function invalidArgument(err: unknown): Error {
-  const details = `${(err as Error).message}; TransSvc's money-moving methods are called by dtm`;
-  return Object.assign(new Error(details), { code: status.INVALID_ARGUMENT, details, metadata: undefined });
-}
-
-/** What a branch does to its account, by direction (TransOut* / TransIn*) and dtm's op. */
+/**
+ * What a branch does to its account, by direction (TransOut* / TransIn*) and dtm's op. A workflow calls its steps
+ * with op action, then the phase-2 methods with commit (TransInConfirm / TransOutConfirm: nothing left to do) or
+ * rollback (the Revert methods: undo the action).
+ */
 type Effect = 'debit' | 'credit' | 'check' | 'none';
 export function effectOf(dir: 'out' | 'in', op: string): Effect {
   if (dir === 'out') {
     if (op === 'try' || op === 'action') return 'debit';
-    return op === 'cancel' || op === 'compensate' ? 'credit' : 'none'; // confirm: the try already took it
+    // confirm / commit: the try or action already took it
+    return op === 'cancel' || op === 'compensate' || op === 'rollback' ? 'credit' : 'none';
   }
   if (op === 'action' || op === 'confirm') return 'credit';
-  if (op === 'try') return 'check'; // TCC: credit on confirm only, so a cancel has nothing to take back
-  return op === 'compensate' ? 'debit' : 'none';
+  // TCC: credit on confirm only, so a cancel has nothing to take back; the try checks the confirm can apply
+  if (op === 'try') return 'check';
+  return op === 'compensate' || op === 'rollback' ? 'debit' : 'none';
 }
 
 async function apply(acc: Accounts, effect: Effect, in_: AdjustInfo, key: LedgerKey): Promise<void> {
   if (effect === 'debit') await acc.debit(in_.UserID, in_.Amount, key);
   else if (effect === 'credit') await acc.credit(in_.UserID, in_.Amount, key);
-  else if (effect === 'check') await acc.mustExist(in_.UserID);
+  else if (effect === 'check') await acc.canCredit(in_.UserID, in_.Amount);
 }
 
 /**
@@ -79,17 +81,17 @@ export async function bankBranch(
     adjust(call.metadata, method, line, in_);
     return {};
   }
-  let bb: ReturnType<typeof barrierFromGrpc>;
-  try {
-    bb = barrierFromGrpc(call);
-  } catch (err) {
-    throw invalidArgument(err);
-  }
-  checkAdjustInfo(in_);
-  adjust(call.metadata, method, line, in_);
+  // Without dtm's metadata the library throws DtmInputError: answered INVALID_ARGUMENT by dtmHandler.
+  const bb = barrierFromGrpc(call);
   const effect = effectOf(dir, bb.op);
   const bank = await svcCtx.bank();
-  await bank.barrier(bb, (acc) => apply(acc, effect, in_, { gid: bb.gid, branchId: bb.branchId, op: bb.op }));
+  // The Go example's line for every call (a null compensation's too); the payload is validated inside the barrier,
+  // after its duplicate and null-compensation checks (see checkAdjustInfo).
+  adjust(call.metadata, method, line, in_);
+  await bank.barrier(bb, async (acc) => {
+    checkAdjustInfo(in_);
+    await apply(acc, effect, in_, { gid: bb.gid, branchId: bb.branchId, op: bb.op });
+  });
   return {};
 }
 

@@ -2,6 +2,7 @@
 // MariaDB (mysql2) or PostgreSQL (pg). Every wait on the database is bounded below dtm's RequestTimeout (3 s), so
 // a lock wait ends in an error dtm retries later instead of piling calls up on a drained pool.
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import {
   type BranchBarrier,
@@ -13,7 +14,7 @@ import {
 import type { Metadata } from '@grpc/grpc-js';
 import * as mysql from 'mysql2/promise';
 import pg from 'pg';
-import type { DataSource } from '../config/datasource.ts';
+import type { DataSource, MysqlTls } from '../config/datasource.ts';
 
 /** Budget of one database wait (connect, acquire, statement, lock), well under dtm's 3 s RequestTimeout. */
 export const DB_WAIT_MS = 2000;
@@ -23,7 +24,7 @@ export const SEED_ACCOUNTS: readonly [bigint, bigint][] = [
   [2n, 10_000n],
 ];
 
-const SQL_DIR = join(import.meta.dirname, '..', '..', '..', '..', '..', 'libs', 'dtmgrpc', 'sql');
+const SQL_DIR = join(createRequire(import.meta.url).resolve('@dtm-gozero/dtmgrpc/sql/barrier.mysql.sql'), '..');
 
 /** One balance change, as the ledger records it. */
 export interface LedgerKey {
@@ -36,10 +37,13 @@ export interface LedgerKey {
 export interface Accounts {
   /** Takes `amount` from `user`; DtmFailure when the account does not exist or holds less. */
   debit(user: bigint, amount: bigint, key: LedgerKey): Promise<void>;
-  /** Gives `amount` to `user`; DtmFailure when the account does not exist. */
+  /** Gives `amount` to `user`; DtmFailure when the account does not exist or the balance would pass 2^63-1. */
   credit(user: bigint, amount: bigint, key: LedgerKey): Promise<void>;
-  /** DtmFailure when the account does not exist. */
-  mustExist(user: bigint): Promise<void>;
+  /**
+   * DtmFailure unless `user` exists and can take `amount` now (the balance stays ≤ 2^63-1): what a first phase
+   * checks when the credit itself comes in a later phase that must not fail (TCC confirm, a msg branch).
+   */
+  canCredit(user: bigint, amount: bigint): Promise<void>;
 }
 
 export interface Bank {
@@ -67,12 +71,47 @@ export function openBank(source: DataSource): Bank {
   return source.dialect === 'mysql' ? mysqlBank(source) : postgresBank(source);
 }
 
+/** The source's password, as written and URL-decoded: what must never reach a message. */
+function secretsOf(source: DataSource): string[] {
+  let pw = '';
+  if (source.dialect === 'mysql') pw = source.password;
+  else {
+    try {
+      pw = new URL(source.url).password;
+    } catch {
+      pw = '';
+    }
+  }
+  if (pw === '') return [];
+  let decoded = pw;
+  try {
+    decoded = decodeURIComponent(pw);
+  } catch {
+    // not URL-encoded
+  }
+  return [...new Set([pw, decoded, encodeURIComponent(pw)])].sort((a, b) => b.length - a.length);
+}
+
+/** `text` with every form of the source's password replaced by `***` (a driver may echo what it was given). */
+export function scrub(source: DataSource, text: string): string {
+  let out = text;
+  for (const p of secretsOf(source)) out = out.split(p).join('***');
+  return out;
+}
+
 /** Explains an unreachable database: which one, and what to do. */
 export function dbError(source: DataSource, err: unknown): Error {
   const e = err as { message?: string; code?: string };
+  const tls =
+    source.dialect === 'mysql' && source.tls !== 'false' && /SSL|TLS|secure connection/i.test(String(e.message))
+      ? ` (the DataSource asks for TLS: tls=${source.tls}; use tls=preferred or tls=false for a server without it)`
+      : '';
   return new Error(
-    `database ${source.shown} is unreachable or refused the request (${e.code ? `${e.code}: ` : ''}${e.message}); ` +
-      'start it with `bash scripts/db.sh up`, or fix Mysql.DataSource / Postgres.DataSource in the config',
+    scrub(
+      source,
+      `database ${source.shown} is unreachable or refused the request (${e.code ? `${e.code}: ` : ''}${e.message})${tls}; ` +
+        'start it with `bash scripts/db.sh up`, or fix Mysql.DataSource / Postgres.DataSource in the config',
+    ),
     { cause: err },
   );
 }
@@ -91,8 +130,15 @@ function deadline<T>(p: Promise<T>, ms: number, what: string, onLate?: (v: T) =>
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
+/** The largest balance a BIGINT column holds. */
+export const MAX_BALANCE = 2n ** 63n - 1n;
+
 const notFound = (user: bigint): DtmFailure =>
   new DtmFailure(`account ${user} does not exist; transfer between existing accounts (npm run app -- balances)`);
+const overflow = (user: bigint, has: unknown, amount: bigint): DtmFailure =>
+  new DtmFailure(
+    `account ${user} holds ${has}; crediting ${amount} would pass the largest balance 2^63-1; transfer less`,
+  );
 const insufficient = (user: bigint, has: unknown, amount: bigint): DtmFailure =>
   new DtmFailure(`insufficient funds: account ${user} holds ${has}, the transfer needs ${amount}`);
 
@@ -102,30 +148,54 @@ function mysqlBank(source: Extract<DataSource, { dialect: 'mysql' }>): Bank {
   const db = source.database;
   const accounts = `${db}.user_account`;
   const ledger = `${db}.ledger`;
-  const pool = mysql.createPool({
-    host: source.host,
-    port: source.port,
-    user: source.user,
-    password: source.password,
-    connectTimeout: DB_WAIT_MS,
-    connectionLimit: 10,
-    supportBigNumbers: true,
-    bigNumberStrings: true,
-  });
-  // A lock wait ends on the server after 1 s (the default is 50 s), before dtm's request times out.
-  pool.pool.on('connection', (c) => {
-    // with a callback: a failure here must not become an unhandled 'error' event that ends trans
-    c.query('SET SESSION innodb_lock_wait_timeout = 1', () => undefined);
-  });
+  // go-sql-driver's tls: true verifies the server's certificate, skip-verify does not, preferred uses TLS when the
+  // server offers it (tried first; migrate() falls back to plaintext on a server without TLS).
+  const ssl = (tls: MysqlTls) =>
+    tls === 'true' ? { ssl: {} } : tls === 'false' ? {} : { ssl: { rejectUnauthorized: false } };
+  const newPool = (tls: MysqlTls): mysql.Pool => {
+    const p = mysql.createPool({
+      host: source.host,
+      port: source.port,
+      user: source.user,
+      password: source.password,
+      connectTimeout: DB_WAIT_MS,
+      connectionLimit: 10,
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      ...ssl(tls),
+    });
+    // A lock wait ends on the server after 1 s (the default is 50 s), before dtm's request times out.
+    p.pool.on('connection', (c) => {
+      // with a callback: a failure here must not become an unhandled 'error' event that ends trans
+      c.query('SET SESSION innodb_lock_wait_timeout = 1', () => undefined);
+    });
+    return p;
+  };
+  let pool = newPool(source.tls);
 
   /** A connection from the pool within DB_WAIT_MS; a late one goes straight back. */
   const acquire = (): Promise<mysql.PoolConnection> =>
     deadline(pool.getConnection(), DB_WAIT_MS, `database ${source.shown}: waiting for a pooled connection`, (c) =>
       c.release(),
     );
-  /** Every statement carries mysql2's client-side timeout. */
-  const q = (c: mysql.Pool | mysql.PoolConnection, sql: string, values: unknown[] = []) =>
-    c.query({ sql, timeout: DB_WAIT_MS }, values);
+  /**
+   * Every statement carries mysql2's client-side timeout. mysql2 only stops waiting: the statement goes on running
+   * on the server (a metadata-lock wait has no server-side bound), holding what it locked, so a timed-out one is
+   * killed from another session (KILL QUERY, bounded too) before its error goes up.
+   */
+  const q = async (c: mysql.Pool | mysql.PoolConnection, sql: string, values: unknown[] = []) => {
+    try {
+      return await c.query({ sql, timeout: DB_WAIT_MS }, values);
+    } catch (err) {
+      const threadId = (c as { threadId?: unknown }).threadId; // a pooled connection's; a pool query has none
+      if ((err as { code?: string }).code === 'PROTOCOL_SEQUENCE_TIMEOUT' && typeof threadId === 'number') {
+        await deadline(pool.query({ sql: 'KILL QUERY ?', timeout: 1000 }, [threadId]), 1000, 'KILL QUERY').catch(
+          () => undefined,
+        );
+      }
+      throw err;
+    }
+  };
   const affected = (r: unknown): number => {
     const n = (r as { affectedRows?: unknown }).affectedRows;
     if (typeof n !== 'number') throw new Error('bank: MySQL returned no affectedRows');
@@ -159,16 +229,22 @@ function mysqlBank(source: Extract<DataSource, { dialect: 'mysql' }>): Bank {
         await addLedger(user, -amount, k);
       },
       async credit(user, amount, k) {
+        // The headroom test in the WHERE keeps BIGINT arithmetic from overflowing (a database error dtm would retry).
         const [r] = await q(
           c,
-          `UPDATE ${accounts} SET balance = balance + CAST(? AS SIGNED) WHERE user_id = CAST(? AS SIGNED)`,
-          [String(amount), String(user)],
+          `UPDATE ${accounts} SET balance = balance + CAST(? AS SIGNED) WHERE user_id = CAST(? AS SIGNED) AND balance <= CAST(? AS SIGNED)`,
+          [String(amount), String(user), String(MAX_BALANCE - amount)],
         );
-        if (affected(r) !== 1) throw notFound(user);
+        if (affected(r) !== 1) {
+          const has = await balanceOf(user);
+          throw has === undefined ? notFound(user) : overflow(user, has, amount);
+        }
         await addLedger(user, amount, k);
       },
-      async mustExist(user) {
-        if ((await balanceOf(user)) === undefined) throw notFound(user);
+      async canCredit(user, amount) {
+        const has = await balanceOf(user);
+        if (has === undefined) throw notFound(user);
+        if (BigInt(has) > MAX_BALANCE - amount) throw overflow(user, has, amount);
       },
     };
   };
@@ -187,6 +263,13 @@ function mysqlBank(source: Extract<DataSource, { dialect: 'mysql' }>): Bank {
         `INSERT IGNORE INTO ${accounts} (user_id, balance) VALUES ${SEED_ACCOUNTS.map(([u, b]) => `(${u}, ${b})`).join(', ')}`,
       ];
       try {
+        try {
+          await q(pool, 'SELECT 1');
+        } catch (err) {
+          if (source.tls !== 'preferred' || (err as { code?: string }).code !== 'HANDSHAKE_NO_SSL_SUPPORT') throw err;
+          await pool.end().catch(() => undefined);
+          pool = newPool('false');
+        }
         for (const s of statements) await q(pool, s);
       } catch (err) {
         throw dbError(source, err);
@@ -223,12 +306,23 @@ function mysqlBank(source: Extract<DataSource, { dialect: 'mysql' }>): Bank {
       await bb.queryPreparedMysql({ query: (sql, values) => q(pool, sql, values) as Promise<[unknown, unknown]> });
     },
     async xa(call, busi) {
-      await xaLocalTransaction(
-        call,
-        {
-          mysql: pool as unknown as mysql.Pool & { getConnection(): Promise<MysqlXaConnection & mysql.PoolConnection> },
+      // Phase 1's connection comes bounded (acquire) and with its own lock wait: a pooled session keeps whatever
+      // innodb_lock_wait_timeout its last barrier call set (0 for dtm's calls), which phase 1 must not inherit.
+      const xaPool = {
+        query: (sql: string, values: unknown[]) => q(pool, sql, values) as Promise<[unknown, unknown]>,
+        getConnection: async () => {
+          const c = await acquire();
+          try {
+            await q(c, 'SET SESSION innodb_lock_wait_timeout = 1');
+          } catch (err) {
+            c.destroy();
+            throw err;
+          }
+          return c as unknown as MysqlXaConnection & mysql.PoolConnection;
         },
-        (conn, info) => busi(onConn(conn as unknown as mysql.PoolConnection), info),
+      };
+      await xaLocalTransaction(call, { mysql: xaPool }, (conn, info) =>
+        busi(onConn(conn as unknown as mysql.PoolConnection), info),
       );
     },
     async balances() {
@@ -316,15 +410,21 @@ function postgresBank(source: Extract<DataSource, { dialect: 'postgres' }>): Ban
         await addLedger(user, -amount, k);
       },
       async credit(user, amount, k) {
-        const r = await c.query(`UPDATE ${accounts} SET balance = balance + $1::bigint WHERE user_id = $2::bigint`, [
-          String(amount),
-          String(user),
-        ]);
-        if (r.rowCount !== 1) throw notFound(user);
+        // The headroom test in the WHERE keeps bigint arithmetic from overflowing (a database error dtm would retry).
+        const r = await c.query(
+          `UPDATE ${accounts} SET balance = balance + $1::bigint WHERE user_id = $2::bigint AND balance <= $3::bigint`,
+          [String(amount), String(user), String(MAX_BALANCE - amount)],
+        );
+        if (r.rowCount !== 1) {
+          const has = await balanceOf(user);
+          throw has === undefined ? notFound(user) : overflow(user, has, amount);
+        }
         await addLedger(user, amount, k);
       },
-      async mustExist(user) {
-        if ((await balanceOf(user)) === undefined) throw notFound(user);
+      async canCredit(user, amount) {
+        const has = await balanceOf(user);
+        if (has === undefined) throw notFound(user);
+        if (BigInt(has) > MAX_BALANCE - amount) throw overflow(user, has, amount);
       },
     };
   };

@@ -1,0 +1,59 @@
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+/** The registry the DevServer and the Prometheus agent serve (go-zero serves the default Go registry). */
+export const registry = new Registry();
+
+let enabled = false;
+
+/** go-zero's `prometheus.Enable()`: metrics are recorded only once a DevServer or a Prometheus agent serves them. */
+export function enableMetrics(): void {
+  if (enabled) return;
+  enabled = true;
+  // The runtime's own series (process_*, nodejs_*), as Go's client serves go_* and process_*.
+  collectDefaultMetrics({ register: registry });
+}
+
+export function metricsEnabled(): boolean {
+  return enabled;
+}
+
+// go-zero's buckets for both (zrpc/internal/{server,client}interceptors/prometheusinterceptor.go, v1.10).
+const BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2000, 5000];
+
+const serverDuration = new Histogram({
+  name: 'rpc_server_requests_duration_ms',
+  help: 'rpc server requests duration(ms).',
+  labelNames: ['method'],
+  buckets: BUCKETS,
+  registers: [registry],
+});
+const serverCodes = new Counter({
+  name: 'rpc_server_requests_code_total',
+  help: 'rpc server requests code count.',
+  labelNames: ['method', 'code'],
+  registers: [registry],
+});
+const clientDuration = new Histogram({
+  name: 'rpc_client_requests_duration_ms',
+  help: 'rpc client requests duration(ms).',
+  labelNames: ['method'],
+  buckets: BUCKETS,
+  registers: [registry],
+});
+const clientCodes = new Counter({
+  name: 'rpc_client_requests_code_total',
+  help: 'rpc client requests code count.',
+  labelNames: ['method', 'code'],
+  registers: [registry],
+});
+
+/**
+ * One finished call, as go-zero's Prometheus interceptors record it: whole milliseconds under the full method
+ * (`/pkg.Svc/Rpc`), the gRPC code as its number (`"0"`, `"10"`).
+ */
+export function observeRpc(side: 'server' | 'client', method: string, ms: number, code: number): void {
+  if (!enabled) return;
+  const [duration, codes] = side === 'server' ? [serverDuration, serverCodes] : [clientDuration, clientCodes];
+  duration.observe({ method }, Math.floor(ms));
+  codes.inc({ method, code: String(code) });
+}
