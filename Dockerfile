@@ -1,4 +1,5 @@
-# Image of the TypeScript trans service and app CLI (Node 24 runs the .ts sources directly: no build step).
+# Image of the TypeScript trans service and app CLI, run from compiled JavaScript (dist/, built in the `build` stage):
+# running the .ts sources (Node's type stripping) costs trans ~27 MiB of RSS (docs/performance-memory.md).
 #   docker build --target trans -t dtm-gozero-ts-trans .    (the default, last stage)
 #   docker build --target app -t dtm-gozero-ts-app .
 # docker-compose.yml builds both, and `runtime` for its port preflight (infra/docker/port-preflight.ts). The build
@@ -23,7 +24,18 @@ RUN npm pkg delete devDependencies \
   && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --workspace apps/trans --workspace apps/app \
   && npm cache clean --force
 
-# ---- runtime: sources on top of the installed dependencies, run as the unprivileged `node` user ----
+# ---- build: `tsc -b` of trans, the app and the packages they use, with the lockfile's dev tools ----
+FROM node:24.21.0-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json tsconfig.base.json tsconfig.build.json ./
+COPY proto/ proto/
+COPY libs/ libs/
+COPY apps/ apps/
+RUN npm ci --ignore-scripts --no-audit --no-fund \
+  && npm exec --offline -- tsc -b apps/trans/tsconfig.build.json apps/app/tsconfig.build.json
+
+# ---- runtime: the installed dependencies, the sources and their dist/, run as the unprivileged `node` user ----
+# The packages resolve to dist/ under the `dtm-gozero-dist` export condition (node --conditions=dtm-gozero-dist).
 FROM node:24.21.0-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
@@ -31,13 +43,18 @@ COPY --from=deps /app ./
 COPY proto/ proto/
 COPY libs/ libs/
 COPY apps/ apps/
+COPY --from=build /app/proto/dist proto/dist
+COPY --from=build /app/libs/gozero/dist libs/gozero/dist
+COPY --from=build /app/libs/dtmgrpc/dist libs/dtmgrpc/dist
+COPY --from=build /app/apps/trans/dist apps/trans/dist
+COPY --from=build /app/apps/app/dist apps/app/dist
 COPY infra/docker/ infra/docker/
 USER node
 
 # ---- app: the CLI, runs once (msg + tcc) and exits ----
 FROM runtime AS app
 HEALTHCHECK NONE
-CMD ["node", "apps/app/src/main.ts", "-f", "apps/app/etc/config.yaml"]
+CMD ["node", "--conditions=dtm-gozero-dist", "apps/app/dist/main.js", "-f", "apps/app/etc/config.yaml"]
 
 # ---- trans: the TransSvc gRPC service ----
 FROM runtime AS trans
@@ -45,4 +62,5 @@ EXPOSE 50081
 # Healthy once trans accepts TCP connections on ListenOn and its address is registered in etcd.
 HEALTHCHECK --interval=5s --timeout=4s --start-period=20s --retries=5 \
   CMD ["node", "infra/docker/trans-healthcheck.ts", "-f", "apps/trans/etc/trans.yaml"]
-CMD ["node", "apps/trans/src/trans.ts", "-f", "apps/trans/etc/trans.yaml"]
+# The production flags (scripts/bench.ts PROD_NODE_ARGS, chosen by measurement; scripts/bench.test.ts checks).
+CMD ["node", "--conditions=dtm-gozero-dist", "--max-semi-space-size=1", "apps/trans/dist/trans.js", "-f", "apps/trans/etc/trans.yaml"]

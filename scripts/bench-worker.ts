@@ -1,8 +1,9 @@
 // The TypeScript load generator of `npm run bench` (its Go twin: interop/gozero/app/bench.go, `go-app
 // -bench-worker`). A long-lived process, so that /proc's CPU time around a level counts only that level's
 // transactions. Protocol, one JSON object a line: prints "ready"; then for each stdin line
-//   {"mode":"msg|tcc|saga|xa","concurrency":16,"durationMs":5000,"busi":"etcd://…/trans"}
-// runs that many transactions at once for that long and prints {ok, errors, errorSamples, errorGids, latUs, elapsedMs};
+//   {"mode":"msg|tcc|saga|xa","concurrency":16,"durationMs":5000,"busi":"etcd://…/trans","gid":"dtm"}
+// runs that many transactions at once for that long and prints {ok, errors, errorSamples, errorGids, latUs, elapsedMs,
+// runtime} (runtime: this process's event-loop delay and GC pauses during the level; "gid" overrides --gid);
 // {"mem":true} prints the heap after a full GC ({heapUsed, rss}); EOF ends the worker.
 // `--gid local` (the default) makes each transaction's gid here (localGid: one call to dtm per msg, Submit);
 // `--gid dtm` asks dtm for it first (NewGid, then Submit: the two calls dtm's Go client and the Go worker make).
@@ -21,6 +22,7 @@ import {
 } from '@dtm-gozero/dtmgrpc';
 import { closeEtcdClients } from '@dtm-gozero/gozero';
 import { TransSvcService as Svc } from '@dtm-gozero/proto/trans';
+import { fullGc, type RuntimeStats, runtimeMonitor } from './lib/bench-probe.ts';
 
 const req1 = { Amount: 30n, UserID: 1n };
 const req2 = { Amount: 30n, UserID: 2n };
@@ -85,6 +87,8 @@ export interface LevelRequest {
   concurrency: number;
   durationMs: number;
   busi: string;
+  /** Where this level's gids come from (default: the worker's --gid). */
+  gid?: GidSource | undefined;
 }
 
 export interface LevelResult {
@@ -95,10 +99,18 @@ export interface LevelResult {
   errorGids: string[];
   latUs: number[];
   elapsedMs: number;
+  /** Event-loop delay and GC pauses of the load generator during the level (ours; the Go worker has none). */
+  runtime?: RuntimeStats | undefined;
 }
 
-async function runLevel(r: LevelRequest, dtm: string, gidFrom: GidSource): Promise<LevelResult> {
+async function runLevel(
+  r: LevelRequest,
+  dtm: string,
+  gidFrom: GidSource,
+  monitor: ReturnType<typeof runtimeMonitor>,
+): Promise<LevelResult> {
   const res: LevelResult = { ok: 0, errors: 0, errorSamples: [], errorGids: [], latUs: [], elapsedMs: 0 };
+  monitor.reset();
   const t0 = performance.now();
   const end = t0 + r.durationMs;
   const worker = async (_: unknown, slot: number): Promise<void> => {
@@ -119,6 +131,7 @@ async function runLevel(r: LevelRequest, dtm: string, gidFrom: GidSource): Promi
   };
   await Promise.all(Array.from({ length: r.concurrency }, worker));
   res.elapsedMs = performance.now() - t0;
+  res.runtime = monitor.snapshot();
   return res;
 }
 
@@ -129,12 +142,13 @@ async function main(): Promise<void> {
   const gidFrom = values.gid as GidSource;
   if (!GID_SOURCES.includes(gidFrom)) throw new Error(`--gid ${gidFrom}: want local or dtm`);
   await genGid(dtm); // resolve dtm and open the channel before "ready"
+  const monitor = runtimeMonitor();
   process.stdout.write('ready\n');
   const lines = createInterface({ input: process.stdin });
   for await (const line of lines) {
     const r = JSON.parse(line) as Partial<LevelRequest> & { mem?: boolean };
     if (r.mem) {
-      globalThis.gc?.();
+      fullGc();
       const m = process.memoryUsage();
       process.stdout.write(`${JSON.stringify({ heapUsed: m.heapUsed, rss: m.rss })}\n`);
       continue;
@@ -143,10 +157,11 @@ async function main(): Promise<void> {
       !MODES.includes(r.mode as BenchMode) ||
       !(Number(r.concurrency) >= 1) ||
       !(Number(r.durationMs) >= 1) ||
-      !r.busi
+      !r.busi ||
+      (r.gid !== undefined && !GID_SOURCES.includes(r.gid))
     )
       throw new Error(`bad request ${line}: want {"mode":"msg","concurrency":16,"durationMs":5000,"busi":"<target>"}`);
-    process.stdout.write(`${JSON.stringify(await runLevel(r as LevelRequest, dtm, gidFrom))}\n`);
+    process.stdout.write(`${JSON.stringify(await runLevel(r as LevelRequest, dtm, r.gid ?? gidFrom, monitor))}\n`);
   }
 }
 

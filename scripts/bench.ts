@@ -5,25 +5,43 @@
 // (the Go app against a bare Go server whose branches cost nothing), and prints the TS/Go ratios.
 // Writes JSON (--out), and next to it an SVG chart and a Markdown table (what the README shows). Every wait is bounded; figures depend on the machine and its load.
 // `--mode xa` (our stack only: the Go twins have no XA branches) starts a MariaDB of its own for trans's bank.
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// Beside p99 it reports where the tail goes in our processes (event-loop delay, GC pauses: scripts/lib/bench-probe.ts)
+// and memory per process (RSS peak per level, heap after a full GC, trans's RSS idle).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { stripTypeScriptTypes } from 'node:module';
 import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type DtmStack, startDtmStack } from '@dtm-gozero/testkit';
 import { openBank, parseMysqlDataSource } from '@dtm-gozero/trans/bank';
 import { type BenchMode, GID_SOURCES, type GidSource, type LevelResult, MODES, xaUsers } from './bench-worker.ts';
 import { startOwnMariadb } from './cluster.ts';
-import { markdownSummary, svgChart } from './lib/bench-chart.ts';
-import { bin, type Child, freePort, root, start } from './lib/child.ts';
+import { comboRows, markdownSummary, RUNTIME_NOTE, runtimeRows, svgChart } from './lib/bench-chart.ts';
+import type { ProbeSnapshot, RuntimeStats } from './lib/bench-probe.ts';
+import { bin, type Child, freePort, root, start, tempFile } from './lib/child.ts';
 import { buildGo, startTrans, type Trans } from './lib/twins.ts';
 
 const USAGE = `usage: npm run bench -- [--compare] [--levels 1,16,64] [--duration S] [--rounds N] [--mode msg|tcc|saga|xa]
        [--store boltdb|redis|mysql] [--out FILE.json] [--soak S] [--cpu-prof DIR] [--gid local|dtm]
+       [--trans dist|src] [--trans-node-options="FLAGS"]
        [--etcd HOST:PORT --dtm TARGET [--dtm-http URL]]   (a running stack instead of one of its own)
        npm run bench -- --render FILE.json  (its chart and table again)
---mode xa runs our stack only (the Go twins have no XA branches), with a MariaDB of its own for trans's bank.`;
+--mode xa runs our stack only (the Go twins have no XA branches), with a MariaDB of its own for trans's bank.
+--compare's headline is like for like (our app calls NewGid + Submit, as the Go app); a second row, labelled
+localGid, shows our app taking its gids locally (Submit only). --gid is for runs without --compare.
+--trans dist (the default) runs our trans as production does (npm run build, then dist/ with PROD_NODE_ARGS);
+--trans src runs its TypeScript sources; --trans-node-options adds Node/V8 flags to it (e.g. for an A/B of sizing).`;
+/**
+ * How production runs trans (package.json's trans:prod and the Dockerfile say the same; scripts/bench.test.ts
+ * checks): the compiled packages, and a young generation of 1 MiB semi-spaces — chosen by measurement (README,
+ * Performance: RSS idle and at concurrency 64 with and without).
+ */
+export const PROD_NODE_ARGS = ['--conditions=dtm-gozero-dist', '--max-semi-space-size=1'];
+export const TRANS_SOURCES = ['dist', 'src'] as const;
+export type TransSource = (typeof TRANS_SOURCES)[number];
 const STORES = ['boltdb', 'redis', 'mysql'] as const;
 type Store = (typeof STORES)[number];
 /**
@@ -45,8 +63,15 @@ export interface BenchOptions {
   out: string;
   soakS: number;
   cpuProf: string | undefined;
-  /** Where our app takes each gid: made locally (one call to dtm per msg) or from dtm's NewGid (two, as Go's). */
+  /**
+   * Where our app takes each gid without --compare: made locally (one call to dtm per msg) or from dtm's NewGid (two,
+   * as Go's). --compare runs both: NewGid for the headline, localGid as a row of its own.
+   */
   gid: GidSource;
+  /** Our trans from dist/ (as production) or from its sources. */
+  trans: TransSource;
+  /** More Node/V8 flags for our trans. */
+  transNodeOptions: string[];
   etcd: string[] | undefined;
   dtm: string | undefined;
   /** dtm's HTTP API of a running stack (to ask what became of transactions that reported an error). */
@@ -68,7 +93,9 @@ export function parseOptions(argv: string[]): BenchOptions {
         out: { type: 'string', default: '.cache/bench/bench.json' },
         soak: { type: 'string', default: '0' },
         'cpu-prof': { type: 'string' },
-        gid: { type: 'string', default: 'local' },
+        gid: { type: 'string' },
+        trans: { type: 'string', default: 'dist' },
+        'trans-node-options': { type: 'string', default: '' },
         etcd: { type: 'string' },
         dtm: { type: 'string' },
         'dtm-http': { type: 'string' },
@@ -96,11 +123,17 @@ export function parseOptions(argv: string[]): BenchOptions {
     );
   const store = values.store as Store;
   if (!STORES.includes(store)) throw new UsageError(`--store ${store}: want one of ${STORES.join(', ')}\n${USAGE}`);
-  const gid = values.gid as GidSource;
+  const compare = values.compare as boolean;
+  if (compare && values.gid !== undefined)
+    throw new UsageError(
+      `--compare --gid ${values.gid}: --compare runs both (NewGid + Submit as its headline, localGid as a labelled row); drop --gid\n${USAGE}`,
+    );
+  const gid = (values.gid ?? 'local') as GidSource;
   if (!GID_SOURCES.includes(gid)) throw new UsageError(`--gid ${gid}: want local or dtm\n${USAGE}`);
+  const trans = values.trans as TransSource;
+  if (!TRANS_SOURCES.includes(trans)) throw new UsageError(`--trans ${trans}: want dist or src\n${USAGE}`);
   if (Boolean(values.etcd) !== Boolean(values.dtm))
     throw new UsageError(`--etcd and --dtm go together (a running stack: its etcd and dtm's target)\n${USAGE}`);
-  const compare = values.compare as boolean;
   return {
     compare,
     levels,
@@ -111,7 +144,9 @@ export function parseOptions(argv: string[]): BenchOptions {
     out: resolve(String(values.out)),
     soakS: num('soak', String(values.soak), 0),
     cpuProf: values['cpu-prof'] ? resolve(String(values['cpu-prof'])) : undefined,
-    gid,
+    gid: compare ? 'dtm' : gid,
+    trans,
+    transNodeOptions: String(values['trans-node-options']).split(/\s+/).filter(Boolean),
     etcd: values.etcd ? String(values.etcd).split(',') : undefined,
     dtm: values.dtm ? String(values.dtm) : undefined,
     dtmHttp: values['dtm-http'] ? String(values['dtm-http']) : undefined,
@@ -134,14 +169,24 @@ function cpuMs(pid: number | undefined): number | undefined {
   }
 }
 
-/** Resident set size in MiB. */
-function rssMiB(pid: number | undefined): number | undefined {
+/** Resident set size in MiB (VmRSS), or its peak (VmHWM: since the start or the last resetRssPeak). */
+function rssMiB(pid: number | undefined, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number | undefined {
   if (!pid) return undefined;
   try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) / 1024 : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** Starts a new RSS peak (VmHWM) at the current RSS: proc(5), clear_refs "5"; our own children only. */
+function resetRssPeak(pid: number | undefined): void {
+  if (!pid) return;
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+  } catch {
+    // gone, or a kernel without it: the peak then spans the process's life, which the table cannot tell apart
   }
 }
 
@@ -158,11 +203,13 @@ function comm(pid: number): string {
 /** A load generator speaking scripts/bench-worker.ts's line protocol (the TS worker, or `go-app -bench-worker`). */
 class Worker {
   readonly child: Child;
+  readonly lang: 'ts' | 'go';
   private readonly lines: string[] = [];
   private wake: (() => void) | undefined;
 
-  constructor(child: Child) {
+  constructor(child: Child, lang: 'ts' | 'go') {
     this.child = child;
+    this.lang = lang;
     createInterface({ input: child.proc.stdout as NodeJS.ReadableStream }).on('line', (l) => {
       this.lines.push(l);
       this.wake?.();
@@ -222,22 +269,98 @@ async function startWorker(
           { keep: LOG_KEEP },
         )
       : start('go app (bench worker)', join(bin, 'go-app'), ['-bench-worker', '-dtm', dtm], { keep: LOG_KEEP });
-  const w = new Worker(child);
+  const w = new Worker(child, lang);
   const first = await w.next(30_000);
   if (first !== 'ready') throw new Error(`${child.name}: expected "ready", got ${first}`);
   return w;
 }
 
+/**
+ * Our trans's runtime figures (scripts/lib/bench-probe.ts, loaded with --import): SIGUSR2 asks for the figures since
+ * the last ask (and a full GC), the probe writes them to a file with a higher sequence number.
+ */
+export class TransProbe {
+  private seq = 0;
+  readonly pid: number;
+  readonly file: string;
+  constructor(pid: number, file: string) {
+    this.pid = pid;
+    this.file = file;
+  }
+
+  async snapshot(ms = 15_000): Promise<ProbeSnapshot> {
+    process.kill(this.pid, 'SIGUSR2');
+    const end = Date.now() + ms;
+    for (;;) {
+      if (existsSync(this.file)) {
+        const snap = JSON.parse(readFileSync(this.file, 'utf8')) as ProbeSnapshot;
+        if (snap.seq > this.seq) {
+          this.seq = snap.seq;
+          return snap;
+        }
+      }
+      if (Date.now() > end)
+        throw new Error(`our trans (pid ${this.pid}) wrote no runtime figures to ${this.file} within ${ms} ms`);
+      await new Promise((res) => setTimeout(res, 20));
+    }
+  }
+}
+
+/** `npm run build` (incremental: seconds when nothing changed), so that our trans runs the current code from dist/. */
+function buildDist(): void {
+  const r = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, encoding: 'utf8', timeout: 300_000 });
+  if (r.status !== 0)
+    throw new Error(
+      `npm run build failed (status ${r.status}${r.error ? `, ${r.error.message}` : ''}), so our trans cannot run from dist/; fix the build or pass --trans src:\n${r.stdout}${r.stderr}`,
+    );
+}
+
+/** The probe as JavaScript in a temp dir: a trans run from dist/ must not load type stripping for it. */
+export function probeScript(): string {
+  const ts = readFileSync(join(root, 'scripts/lib/bench-probe.ts'), 'utf8');
+  // Node 24 calls stripTypeScriptTypes experimental and says so on stderr, in the middle of the progress bar.
+  const warn = process.emitWarning;
+  process.emitWarning = () => undefined;
+  try {
+    return tempFile('bench-probe.mjs', stripTypeScriptTypes(ts));
+  } finally {
+    process.emitWarning = warn;
+  }
+}
+
+/** Merges a round's runtime figures into the level's: the worst delay percentiles, GC pauses summed. */
+export function mergeRuntime(a: RuntimeStats | undefined, b: RuntimeStats | undefined): RuntimeStats | undefined {
+  if (!a || !b) return a ?? b;
+  return {
+    loopP50Ms: Math.max(a.loopP50Ms, b.loopP50Ms),
+    loopP99Ms: Math.max(a.loopP99Ms, b.loopP99Ms),
+    loopMaxMs: Math.max(a.loopMaxMs, b.loopMaxMs),
+    gcCount: a.gcCount + b.gcCount,
+    gcTotalMs: a.gcTotalMs + b.gcTotalMs,
+    gcMaxMs: Math.max(a.gcMaxMs, b.gcMaxMs),
+  };
+}
+
+const maxOf = (a: number | undefined, b: number | undefined): number | undefined =>
+  a === undefined ? b : b === undefined ? a : Math.max(a, b);
+
 // ---------- measuring ----------
 
 /** A combination: which load generator drives which branch server. */
 interface Combo {
-  id: 'ours' | 'go' | 'tsGo' | 'goTs' | 'ceiling';
+  id: 'ours' | 'go' | 'tsGo' | 'goTs' | 'ceiling' | 'oursLocal';
   label: string;
   worker: Worker;
   busi: string;
   server: Child;
+  /** Our worker's gid source for this combination (--compare: NewGid except the localGid row). */
+  gid?: GidSource | undefined;
+  /** Our trans's runtime probe (absent for the Go servers). */
+  probe?: TransProbe | undefined;
 }
+
+/** The combinations whose branch server is our trans. */
+const OUR_TRANS: Combo['id'][] = ['ours', 'goTs', 'oursLocal'];
 
 export interface ComboLevel {
   concurrency: number;
@@ -256,6 +379,15 @@ export interface ComboLevel {
   dtmCpuMsPerTx: number | undefined;
   appRssMiB: number | undefined;
   transRssMiB: number | undefined;
+  /** Peak RSS during the level (VmHWM, restarted before each round; the worst round), MiB. */
+  appRssPeakMiB?: number | undefined;
+  transRssPeakMiB?: number | undefined;
+  /** V8 heap used after a full GC at the level's end, MiB (our processes only). */
+  appHeapMiB?: number | undefined;
+  transHeapMiB?: number | undefined;
+  /** Event-loop delay and GC pauses during the level (our processes only). */
+  appRuntime?: RuntimeStats | undefined;
+  transRuntime?: RuntimeStats | undefined;
 }
 
 interface Acc {
@@ -271,6 +403,12 @@ interface Acc {
   dtmCpu: number;
   appRss?: number | undefined;
   transRss?: number | undefined;
+  appRssPeak?: number | undefined;
+  transRssPeak?: number | undefined;
+  appHeap?: number | undefined;
+  transHeap?: number | undefined;
+  appRuntime?: RuntimeStats | undefined;
+  transRuntime?: RuntimeStats | undefined;
 }
 
 const pct = (sorted: number[], p: number): number =>
@@ -294,6 +432,12 @@ function summarize(c: number, a: Acc, callsPerTx: number): ComboLevel {
     dtmCpuMsPerTx: per(a.dtmCpu, a.ok),
     appRssMiB: a.appRss,
     transRssMiB: a.transRss,
+    appRssPeakMiB: a.appRssPeak,
+    transRssPeakMiB: a.transRssPeak,
+    appHeapMiB: a.appHeap,
+    transHeapMiB: a.transHeap,
+    appRuntime: a.appRuntime,
+    transRuntime: a.transRuntime,
   };
 }
 
@@ -342,8 +486,12 @@ export interface BenchReport {
   load: { before: number[]; after: number[]; note: string };
   store: string;
   mode: BenchMode;
-  /** Where our app took its gids (absent in reports from before the option: dtm). */
+  /** Where our app took its gids (absent in reports from before the option: dtm); --compare: dtm, plus oursLocal. */
   gid?: GidSource;
+  /** How our trans ran: from dist/ or its sources, with which Node flags. */
+  trans?: { source: TransSource; nodeArgs: string[] };
+  /** RSS of each trans a few seconds after its start, before any load, MiB. */
+  transIdleRssMiB?: Partial<Record<'ts' | 'go', number>>;
   durationS: number;
   rounds: number;
   combos: Record<string, string>;
@@ -351,8 +499,10 @@ export interface BenchReport {
     concurrency: number;
     /** tx/s of each combination at this level. */
     txPerSec: Partial<Record<Combo['id'], number>>;
-    /** Our stack's tx/s over the Go stack's (with --compare). */
+    /** Our stack's tx/s over the Go stack's (with --compare), like for like: both apps call NewGid + Submit. */
     ratio?: number | undefined;
+    /** The same with our app taking its gids locally (localGid: Submit only). */
+    localRatio?: number | undefined;
     /** Our app over the Go app, both against the go-zero trans. */
     clientRatio?: number | undefined;
     /** Our trans over the go-zero trans, both under the Go app. */
@@ -369,6 +519,16 @@ export interface BenchReport {
 
 const f1 = (n: number | undefined, d = 1): string => (n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(d));
 
+/** A table in columns: the first left-aligned, the others right-aligned, a rule under the header. */
+function printAligned(head: string[], rows: string[][]): void {
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((x) => (x[i] as string).length)));
+  const line = (cells: string[]): string =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(w[i] as number) : c.padStart(w[i] as number))).join('  ');
+  console.log(line(head));
+  console.log(w.map((n) => '-'.repeat(n)).join('  '));
+  for (const x of rows) console.log(line(x));
+}
+
 export function printTable(r: BenchReport): void {
   const head = [
     'combination',
@@ -384,36 +544,34 @@ export function printTable(r: BenchReport): void {
     'app rss',
     'trans rss',
   ];
-  const rows: string[][] = [];
-  for (const l of r.levels)
-    for (const [id, v] of Object.entries(l.results)) {
-      if (!v) continue;
-      rows.push([
-        r.combos[id] as string,
-        String(l.concurrency),
-        v.txPerSec.toFixed(0),
-        v.rounds.join('/'),
-        f1(v.p50Ms),
-        f1(v.p95Ms),
-        f1(v.p99Ms),
-        String(v.errors),
-        `${f1(v.appCpuMsPerTx, 3)} ms`,
-        `${f1(v.transCpuMsPerCall, 3)} ms`,
-        `${f1(v.appRssMiB, 0)} MiB`,
-        `${f1(v.transRssMiB, 0)} MiB`,
-      ]);
-    }
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((x) => (x[i] as string).length)));
-  const line = (cells: string[]): string =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(w[i] as number) : c.padStart(w[i] as number))).join('  ');
-  console.log(line(head));
-  console.log(w.map((n) => '-'.repeat(n)).join('  '));
-  for (const x of rows) console.log(line(x));
+  const rows = comboRows(r, (v) => [
+    v.txPerSec.toFixed(0),
+    v.rounds.join('/'),
+    f1(v.p50Ms),
+    f1(v.p95Ms),
+    f1(v.p99Ms),
+    String(v.errors),
+    `${f1(v.appCpuMsPerTx, 3)} ms`,
+    `${f1(v.transCpuMsPerCall, 3)} ms`,
+    `${f1(v.appRssMiB, 0)} MiB`,
+    `${f1(v.transRssMiB, 0)} MiB`,
+  ]);
+  printAligned(head, rows);
+  console.log(`\nwhere the tail goes, and memory (${RUNTIME_NOTE}):`);
+  const rt = runtimeRows(r);
+  printAligned(rt.head, rt.rows);
+  if (r.transIdleRssMiB)
+    console.log(
+      `trans RSS idle (before any load): ours ${f1(r.transIdleRssMiB.ts, 0)} MiB${r.transIdleRssMiB.go === undefined ? '' : `, go-zero's ${f1(r.transIdleRssMiB.go, 0)} MiB`}`,
+    );
   if (r.levels.some((l) => l.ratio !== undefined)) {
-    console.log('\nTS / Go (tx/s):  conc  whole stack  client side  server side  ours/ceiling');
+    console.log(
+      '\nTS / Go (tx/s), like for like (both apps NewGid + Submit), and our app with localGid (Submit only):',
+    );
+    console.log('  conc  whole stack  localGid row  client side  server side  ours/ceiling');
     for (const l of r.levels)
       console.log(
-        `                 ${String(l.concurrency).padStart(4)}  ${f1(l.ratio, 2).padStart(11)}  ${f1(l.clientRatio, 2).padStart(11)}  ${f1(l.serverRatio, 2).padStart(11)}  ${f1(l.ofCeiling, 2).padStart(12)}`,
+        `  ${String(l.concurrency).padStart(4)}  ${f1(l.ratio, 2).padStart(11)}  ${f1(l.localRatio, 2).padStart(12)}  ${f1(l.clientRatio, 2).padStart(11)}  ${f1(l.serverRatio, 2).padStart(11)}  ${f1(l.ofCeiling, 2).padStart(12)}`,
       );
   }
   for (const l of r.levels)
@@ -438,14 +596,17 @@ export function printTable(r: BenchReport): void {
   );
 }
 
-function targets(r: BenchReport): BenchReport['targets'] {
+export function targets(r: BenchReport): BenchReport['targets'] {
   const out: BenchReport['targets'] = [];
   const L = r.levels;
   if (L.every((l) => l.ratio !== undefined)) {
+    const like = r.combos.oursLocal ? ', like for like (both apps NewGid + Submit)' : '';
     out.push({
-      target: `our stack ≥ 1.0× the Go stack's tx/s at every level (${r.store})`,
+      target: `our stack ≥ 1.0× the Go stack's tx/s at every level${like} (${r.store})`,
       met: L.every((l) => (l.ratio as number) >= 1),
-      detail: L.map((l) => `${l.concurrency}: ${f1(l.ratio, 2)}×`).join(', '),
+      detail:
+        L.map((l) => `${l.concurrency}: ${f1(l.ratio, 2)}×`).join(', ') +
+        (like ? `; with localGid: ${L.map((l) => `${f1(l.localRatio, 2)}×`).join(', ')}` : ''),
     });
     const cpu = L.map(
       (l) => [l.concurrency, l.results.goTs?.transCpuMsPerCall, l.results.go?.transCpuMsPerCall] as const,
@@ -491,6 +652,21 @@ function targets(r: BenchReport): BenchReport['targets'] {
         ? `; elsewhere: ${others.map(([c, id, n]) => `${r.combos[id]} at ${c}: ${n}`).join(', ')}`
         : ''),
   });
+  const idle = r.transIdleRssMiB?.ts;
+  if (idle !== undefined)
+    out.push({
+      target: 'our trans RSS ≤ 60 MiB idle',
+      met: idle <= 60,
+      detail: `${f1(idle, 0)} MiB${r.transIdleRssMiB?.go === undefined ? '' : ` (go-zero's trans: ${f1(r.transIdleRssMiB.go, 0)} MiB)`}`,
+    });
+  const at64 = L.find((l) => l.concurrency === 64);
+  const peaks64 = OUR_TRANS.map((id) => at64?.results[id]?.transRssPeakMiB).filter((v) => v !== undefined);
+  if (peaks64.length > 0)
+    out.push({
+      target: 'our trans RSS ≤ 100 MiB at concurrency 64',
+      met: Math.max(...peaks64) <= 100,
+      detail: `peak ${f1(Math.max(...peaks64), 0)} MiB${at64?.results.go ? ` (go-zero's trans: ${f1(at64.results.go.transRssPeakMiB, 0)} MiB)` : ''}`,
+    });
   if (r.soak)
     out.push({
       target: "our client's heap stays flat over the soak",
@@ -619,16 +795,31 @@ export async function runBench(o: BenchOptions, command: string): Promise<BenchR
     if (xaBank) children.push(xaBank); // stopped after trans (children stop in reverse)
     const tag = Math.random().toString(36).slice(2, 8);
     const target = (key: string): string => `etcd://${hosts.join(',')}/${key}`;
+    if (o.trans === 'dist') buildDist();
+    const probeOut = tempFile('trans-runtime.json', '{"seq":0}');
+    const transNodeArgs = [...(o.trans === 'dist' ? PROD_NODE_ARGS : []), ...o.transNodeOptions];
     const startT = async (lang: 'ts' | 'go'): Promise<Trans> => {
       // --cpu-prof profiles our trans too (written when it exits on SIGTERM).
       const env =
-        lang === 'ts' && o.cpuProf ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${o.cpuProf}/trans` } : undefined;
+        lang === 'ts'
+          ? {
+              BENCH_PROBE_FILE: probeOut,
+              ...(o.cpuProf ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${o.cpuProf}/trans` } : {}),
+            }
+          : undefined;
       const yaml = lang === 'ts' ? xaBank?.yaml : undefined;
-      const t = await startTrans(lang, hosts, `bench-${lang}-${tag}`, { keep: LOG_KEEP, env, yaml });
+      const t = await startTrans(lang, hosts, `bench-${lang}-${tag}`, {
+        keep: LOG_KEEP,
+        env,
+        yaml,
+        nodeArgs: [...transNodeArgs, '--import', pathToFileURL(probeScript()).href],
+        script: o.trans === 'dist' ? join(root, 'apps/trans/dist/trans.js') : undefined,
+      });
       children.push(t.child);
       return t;
     };
     const tsTrans = await startT('ts');
+    const tsProbe = new TransProbe(tsTrans.child.pid, probeOut);
     // Every loop of every level, the warm-up's (≤ 8) and the soak's (16) gets its two funded accounts.
     await xaBank?.fund(Math.max(...o.levels, o.soakS > 0 ? 16 : 1));
     const tsWorker = await startWorker('ts', dtm, o.cpuProf, o.gid);
@@ -640,10 +831,14 @@ export async function runBench(o: BenchOptions, command: string): Promise<BenchR
         worker: tsWorker,
         busi: target(`bench-ts-${tag}`),
         server: tsTrans.child,
+        gid: o.gid,
+        probe: tsProbe,
       },
     ];
+    let goTransPid: number | undefined;
     if (o.compare) {
       const goTrans = await startT('go');
+      goTransPid = goTrans.child.pid;
       const goWorker = await startWorker('go', dtm, undefined);
       children.push(goWorker);
       const ceilingKey = `bench-ceiling-${tag}`;
@@ -664,6 +859,7 @@ export async function runBench(o: BenchOptions, command: string): Promise<BenchR
           worker: tsWorker,
           busi: target(`bench-go-${tag}`),
           server: goTrans.child,
+          gid: 'dtm',
         },
         {
           id: 'goTs',
@@ -671,6 +867,7 @@ export async function runBench(o: BenchOptions, command: string): Promise<BenchR
           worker: goWorker,
           busi: target(`bench-ts-${tag}`),
           server: tsTrans.child,
+          probe: tsProbe,
         },
         {
           id: 'ceiling',
@@ -679,13 +876,28 @@ export async function runBench(o: BenchOptions, command: string): Promise<BenchR
           busi: target(ceilingKey),
           server: ceiling,
         },
+        {
+          id: 'oursLocal',
+          label: 'our app (localGid) → our trans',
+          worker: tsWorker,
+          busi: target(`bench-ts-${tag}`),
+          server: tsTrans.child,
+          gid: 'local',
+          probe: tsProbe,
+        },
       );
     }
+    // Idle: started, registered, no call served yet (a pod's figure before traffic).
+    await new Promise((res) => setTimeout(res, 3000));
+    const transIdleRssMiB = { ts: rssMiB(tsTrans.child.pid), go: rssMiB(goTransPid) };
     const levelMs = o.durationS * 1000;
     const warmMs = Math.min(1000, levelMs);
     const progress = new Progress(combos.length * (warmMs + o.levels.length * o.rounds * levelMs) + o.soakS * 1000);
     const ask = (c: Combo, concurrency: number, ms: number): Promise<LevelResult> =>
-      c.worker.request<LevelResult>({ mode: o.mode, concurrency, durationMs: ms, busi: c.busi }, ms + 120_000);
+      c.worker.request<LevelResult>(
+        { mode: o.mode, concurrency, durationMs: ms, busi: c.busi, gid: c.gid },
+        ms + 120_000,
+      );
 
     // Warm-up, not recorded: resolve every target, open the connections, let V8 and Go's GC settle.
     for (const c of combos) {
@@ -701,6 +913,8 @@ export async function runBench(o: BenchOptions, command: string): Promise<BenchR
       store: stack ? o.store : `running stack (${dtm})`,
       mode: o.mode,
       gid: o.gid,
+      trans: { source: o.trans, nodeArgs: transNodeArgs },
+      transIdleRssMiB,
       durationS: o.durationS,
       rounds: o.rounds,
       combos: Object.fromEntries(combos.map((c) => [c.id, c.label])),
@@ -730,10 +944,23 @@ export async function runBench(o: BenchOptions, command: string): Promise<BenchR
           const a = acc.get(c.id) as Acc;
           const done = progress.step(`${c.label}, concurrency ${concurrency}, round ${round}/${o.rounds}`, levelMs);
           const pids = [c.worker.child.pid, c.server.pid, dtmPid];
+          resetRssPeak(c.worker.child.pid);
+          resetRssPeak(c.server.pid);
+          await c.probe?.snapshot(); // starts the trans's runtime figures afresh
           const before = pids.map(cpuMs);
           const r = await ask(c, concurrency, levelMs);
           const after = pids.map(cpuMs);
+          // Outside the CPU window: both force a full GC.
+          const transSnap = await c.probe?.snapshot();
+          const appMem =
+            c.worker.lang === 'ts' ? await c.worker.request<{ heapUsed: number }>({ mem: true }, 30_000) : undefined;
           done();
+          a.appRssPeak = maxOf(a.appRssPeak, rssMiB(c.worker.child.pid, 'VmHWM'));
+          a.transRssPeak = maxOf(a.transRssPeak, rssMiB(c.server.pid, 'VmHWM'));
+          a.appRuntime = mergeRuntime(a.appRuntime, r.runtime);
+          a.transRuntime = mergeRuntime(a.transRuntime, transSnap);
+          if (appMem) a.appHeap = appMem.heapUsed / 2 ** 20;
+          if (transSnap) a.transHeap = transSnap.heapAfterGcMiB;
           const d = after.map((v, i) =>
             v !== undefined && before[i] !== undefined ? v - (before[i] as number) : Number.NaN,
           );
@@ -769,6 +996,7 @@ export async function runBench(o: BenchOptions, command: string): Promise<BenchR
         concurrency,
         txPerSec: Object.fromEntries(combos.map((c) => [c.id, tps(c.id)])),
         ratio: ratio('ours', 'go'),
+        localRatio: ratio('oursLocal', 'go'),
         clientRatio: ratio('tsGo', 'go'),
         serverRatio: ratio('goTs', 'go'),
         ofCeiling: ratio('ours', 'ceiling'),

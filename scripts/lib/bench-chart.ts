@@ -1,5 +1,6 @@
 // The SVG chart of `npm run bench`: tx/s per concurrency level, one bar per combination (and the ceiling).
-import type { BenchReport } from '../bench.ts';
+import type { BenchReport, ComboLevel } from '../bench.ts';
+import type { RuntimeStats } from './bench-probe.ts';
 
 const COLORS: Record<string, string> = {
   ours: '#3178c6',
@@ -7,6 +8,7 @@ const COLORS: Record<string, string> = {
   tsGo: '#8fb8e8',
   goTs: '#7fd6ea',
   ceiling: '#b0b0b0',
+  oursLocal: '#1b4f8f',
 };
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -74,11 +76,56 @@ export function svgChart(r: BenchReport): string {
 
 const n = (v: number | undefined, d = 0): string => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(d));
 
+export const RUNTIME_NOTE =
+  'loop: event-loop delay p99 / max ms; gc: pauses, their total ms (the longest); our processes only (– for Go); RSS peak during the level and V8 heap after a full GC, MiB';
+
+const loop = (x: RuntimeStats | undefined): string => (x ? `${n(x.loopP99Ms, 1)} / ${n(x.loopMaxMs, 1)}` : '–');
+const gc = (x: RuntimeStats | undefined): string =>
+  x ? `${x.gcCount}× ${n(x.gcTotalMs)} ms (${n(x.gcMaxMs, 1)})` : '–';
+
+/** One row per level and combination: its label, its concurrency, then `cells` of its result. */
+export function comboRows(r: BenchReport, cells: (v: ComboLevel) => string[]): string[][] {
+  return r.levels.flatMap((l) =>
+    Object.entries(l.results).flatMap(([id, v]) =>
+      v ? [[r.combos[id] as string, String(l.concurrency), ...cells(v)]] : [],
+    ),
+  );
+}
+
+/** Beside each p99: where our processes' tail goes (event-loop delay, GC pauses) and the memory of both. */
+export function runtimeRows(r: BenchReport): { head: string[]; rows: string[][] } {
+  const head = [
+    'combination',
+    'conc',
+    'p99 ms',
+    'app loop',
+    'app gc',
+    'trans loop',
+    'trans gc',
+    'app rss peak',
+    'trans rss peak',
+    'app heap',
+    'trans heap',
+  ];
+  const rows = comboRows(r, (v) => [
+    n(v.p99Ms, 1),
+    loop(v.appRuntime),
+    gc(v.appRuntime),
+    loop(v.transRuntime),
+    gc(v.transRuntime),
+    n(v.appRssPeakMiB),
+    n(v.transRssPeakMiB),
+    n(v.appHeapMiB, 1),
+    n(v.transHeapMiB, 1),
+  ]);
+  return { head, rows };
+}
+
 /** The README's table: per level and combination tx/s, latency, errors, CPU and RSS; then the ratios and targets. */
 export function markdownSummary(r: BenchReport): string {
   const out: string[] = [];
   out.push(
-    `\`${r.command}\` — ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memGiB} GiB, Node ${r.machine.node}, ${r.machine.go ?? 'Go ?'}; dtm v1.19.0, store ${r.store}; ${r.mode}, ${r.durationS} s per point, ${r.rounds} interleaved round(s); our app's gids ${r.gid === 'local' ? 'made locally (`localGid`: 1 call to dtm per msg, where the Go app makes 2, NewGid + Submit)' : "from dtm's NewGid (2 calls per msg, as the Go app)"}; load average before/after ${r.load.before.map((x) => x.toFixed(1)).join(' ')} / ${r.load.after.map((x) => x.toFixed(1)).join(' ')}.`,
+    `\`${r.command}\` — ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memGiB} GiB, Node ${r.machine.node}, ${r.machine.go ?? 'Go ?'}; dtm v1.19.0, store ${r.store}; ${r.mode}, ${r.durationS} s per point, ${r.rounds} interleaved round(s); our app's gids ${r.gid === 'local' ? 'made locally (`localGid`: 1 call to dtm per msg, where the Go app makes 2, NewGid + Submit)' : "from dtm's NewGid (2 calls per msg, as the Go app)"}${r.combos.oursLocal ? ', and made locally in the localGid row (Submit only)' : ''}; ${r.trans ? `our trans from ${r.trans.source === 'dist' ? 'dist/' : 'its sources'} (${r.trans.nodeArgs.join(' ') || 'no flags'}); ` : ''}load average before/after ${r.load.before.map((x) => x.toFixed(1)).join(' ')} / ${r.load.after.map((x) => x.toFixed(1)).join(' ')}.`,
     '',
     '| concurrency | combination | tx/s (per round) | p50 / p95 / p99 ms | errors | app CPU ms/tx | trans CPU ms/call | app / trans RSS MiB |',
     '|---:|---|---:|---:|---:|---:|---:|---:|',
@@ -90,15 +137,32 @@ export function markdownSummary(r: BenchReport): string {
         `| ${l.concurrency} | ${r.combos[id]} | ${n(v.txPerSec)} (${v.rounds.join(', ')}) | ${n(v.p50Ms, 1)} / ${n(v.p95Ms, 1)} / ${n(v.p99Ms, 1)} | ${v.errors} | ${n(v.appCpuMsPerTx, 3)} | ${n(v.transCpuMsPerCall, 3)} | ${n(v.appRssMiB)} / ${n(v.transRssMiB)} |`,
       );
     }
+  const rt = runtimeRows(r);
+  out.push(
+    '',
+    `Where the tail goes, and memory (${RUNTIME_NOTE}):`,
+    '',
+    `| ${rt.head.join(' | ')} |`,
+    `|---|${rt.head
+      .slice(1)
+      .map(() => '---:')
+      .join('|')}|`,
+    ...rt.rows.map((x) => `| ${x.join(' | ')} |`),
+  );
+  if (r.transIdleRssMiB)
+    out.push(
+      '',
+      `trans RSS idle (before any load): ours ${n(r.transIdleRssMiB.ts)} MiB${r.transIdleRssMiB.go === undefined ? '' : `, go-zero's ${n(r.transIdleRssMiB.go)} MiB`}.`,
+    );
   if (r.levels.some((l) => l.ratio !== undefined)) {
     out.push(
       '',
-      '| concurrency | TS/Go whole stack | client side (our app / Go app, go-zero trans) | server side (our trans / go-zero trans, Go app) | our stack / ceiling |',
-      '|---:|---:|---:|---:|---:|',
+      '| concurrency | TS/Go whole stack, like for like (both apps NewGid + Submit) | our app with localGid (Submit only) | client side (our app / Go app, go-zero trans) | server side (our trans / go-zero trans, Go app) | our stack / ceiling |',
+      '|---:|---:|---:|---:|---:|---:|',
     );
     for (const l of r.levels)
       out.push(
-        `| ${l.concurrency} | ${n(l.ratio, 2)} | ${n(l.clientRatio, 2)} | ${n(l.serverRatio, 2)} | ${n(l.ofCeiling, 2)} |`,
+        `| ${l.concurrency} | ${n(l.ratio, 2)} | ${n(l.localRatio, 2)} | ${n(l.clientRatio, 2)} | ${n(l.serverRatio, 2)} | ${n(l.ofCeiling, 2)} |`,
       );
   }
   if (r.errorOutcomes)

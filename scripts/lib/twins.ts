@@ -55,6 +55,9 @@ export async function startTrans(
     env?: NodeJS.ProcessEnv | undefined;
     /** More YAML for the config (e.g. the bank's `Mysql:\n  DataSource: …`). */
     yaml?: string | undefined;
+    /** ts: Node flags before the script, and the script (default: the sources, apps/trans/src/trans.ts). */
+    nodeArgs?: string[] | undefined;
+    script?: string | undefined;
   } = {},
 ): Promise<Trans> {
   const { keep, env } = opts;
@@ -62,11 +65,16 @@ export async function startTrans(
   const config = tempFile('trans.yaml', gozeroYaml(hosts, key, `127.0.0.1:${port}`) + (opts.yaml ?? ''));
   const child =
     lang === 'ts'
-      ? start(`ts trans :${port}`, process.execPath, [join(root, 'apps/trans/src/trans.ts'), '-f', config], {
-          cwd: join(root, 'apps/trans'),
-          keep,
-          env,
-        })
+      ? start(
+          `ts trans :${port}`,
+          process.execPath,
+          [...(opts.nodeArgs ?? []), opts.script ?? join(root, 'apps/trans/src/trans.ts'), '-f', config],
+          {
+            cwd: join(root, 'apps/trans'),
+            keep,
+            env,
+          },
+        )
       : start(`${lang} trans :${port}`, goBin('go-trans', lang), ['-f', config], { keep });
   await child.waitFor(/Starting rpc server at/, 20_000);
   const deadline = Date.now() + 10_000;

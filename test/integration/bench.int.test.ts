@@ -7,13 +7,14 @@ import type { BenchReport } from '../../scripts/bench.ts';
 import { root } from '../support/procs.ts';
 import { testStack } from '../support/stack-context.ts';
 
-// CI's smoke of `npm run bench -- --compare` (2 s per point, one round), so the command cannot rot: against the
-// suite's real etcd + dtm, the four combinations and the ceiling each complete transactions, and the JSON and the
-// chart are written. Figures are not checked here (the machine is shared); the targets are read in the output.
-test('npm run bench -- --compare runs all four combinations and the ceiling, writes JSON and SVG', () => {
+// CI's smoke of `npm run bench -- --compare` (1 s per point, one round), so the command cannot rot: against the
+// suite's real etcd + dtm, the four combinations, the ceiling and the localGid row each complete transactions, our
+// trans (from dist/, with the probe) and our app report event-loop delay, GC and heap, every process its RSS peak,
+// and the JSON and the chart are written. Figures are not checked here (the machine is shared).
+test('npm run bench -- --compare runs all four combinations, the ceiling and the localGid row, writes JSON and SVG', () => {
   const { etcdEndpoints, dtmTarget } = testStack();
   const out = join(mkdtempSync(join(tmpdir(), 'bench-smoke-')), 'bench.json');
-  const args = ['--compare', '--duration', '2', '--levels', '1,4', '--rounds', '1', '--out', out];
+  const args = ['--compare', '--duration', '1', '--levels', '1,4', '--rounds', '1', '--out', out];
   const r = spawnSync(
     process.execPath,
     ['scripts/bench.ts', ...args, '--etcd', etcdEndpoints.join(','), '--dtm', dtmTarget],
@@ -23,23 +24,37 @@ test('npm run bench -- --compare runs all four combinations and the ceiling, wri
   const report = JSON.parse(readFileSync(out, 'utf8')) as BenchReport;
   expect(report.levels.map((l) => l.concurrency)).toEqual([1, 4]);
   for (const l of report.levels) {
-    for (const id of ['ours', 'go', 'tsGo', 'goTs', 'ceiling'] as const) {
+    for (const id of ['ours', 'go', 'tsGo', 'goTs', 'ceiling', 'oursLocal'] as const) {
       const v = l.results[id];
       expect(v?.ok, `${id} at ${l.concurrency}: ${JSON.stringify(v)}`).toBeGreaterThan(0);
       expect(l.txPerSec[id]).toBeGreaterThan(0);
       expect(v?.p50Ms).toBeGreaterThan(0);
       expect(v?.appCpuMsPerTx).toBeGreaterThan(0);
+      expect(v?.appRssPeakMiB, id).toBeGreaterThan(0);
+      expect(v?.transRssPeakMiB, id).toBeGreaterThan(0);
+      const ourApp = ['ours', 'tsGo', 'oursLocal'].includes(id);
+      const ourTrans = ['ours', 'goTs', 'oursLocal'].includes(id);
+      expect(v?.appRuntime !== undefined && (v.appHeapMiB ?? 0) > 0, `${id}: our app's runtime figures`).toBe(ourApp);
+      expect(v?.transRuntime !== undefined && (v.transHeapMiB ?? 0) > 0, `${id}: our trans's runtime figures`).toBe(
+        ourTrans,
+      );
     }
     expect(l.results.ours?.errors, JSON.stringify(l.results.ours?.errorSamples)).toBe(0);
     expect(l.ratio).toBeCloseTo((l.txPerSec.ours as number) / (l.txPerSec.go as number), 6);
+    expect(l.localRatio).toBeCloseTo((l.txPerSec.oursLocal as number) / (l.txPerSec.go as number), 6);
   }
+  expect(report.gid).toBe('dtm');
+  expect(report.trans?.source).toBe('dist');
+  expect(report.transIdleRssMiB?.ts).toBeGreaterThan(0);
+  expect(report.transIdleRssMiB?.go).toBeGreaterThan(0);
   expect(report.targets.map((t) => t.target)).toContain('0 failed transactions at every level (our stack)');
   const svg = out.replace(/\.json$/, '.svg');
   expect(existsSync(svg)).toBe(true);
   const chart = readFileSync(svg, 'utf8');
   expect(chart).toMatch(/^<svg /);
-  expect(chart.match(/<rect x=/g)?.length).toBeGreaterThanOrEqual(10); // 5 bars × 2 levels
-  expect(r.stdout).toMatch(/TS \/ Go \(tx\/s\)/);
+  expect(chart.match(/<rect x=/g)?.length).toBeGreaterThanOrEqual(12); // 6 bars × 2 levels
+  expect(r.stdout).toMatch(/TS \/ Go \(tx\/s\), like for like/);
+  expect(r.stdout).toMatch(/where the tail goes, and memory/);
 }, 180_000);
 
 // `--mode xa` (our stack only): the bench starts a MariaDB of its own for trans's bank, funds each loop's accounts,

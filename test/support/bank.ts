@@ -70,7 +70,10 @@ export function dtmMetadata(transType: string, gid: string, branchId: string, op
   return md;
 }
 
-/** Calls `/trans.TransSvc/<method>` on 127.0.0.1:port with raw bytes, as dtm does; resolves with the status code. */
+/**
+ * Calls `/trans.TransSvc/<method>` (or the full path given, `/pkg.Svc/Method`) on 127.0.0.1:port with raw bytes, as
+ * dtm does; resolves with the status code.
+ */
 export function rawCall(
   port: number,
   method: string,
@@ -82,7 +85,7 @@ export function rawCall(
   const started = Date.now();
   return new Promise((resolve) => {
     client.makeUnaryRequest(
-      `/trans.TransSvc/${method}`,
+      method.startsWith('/') ? method : `/trans.TransSvc/${method}`,
       (b: Buffer) => b,
       (b: Buffer) => b,
       Buffer.from(bytes),
@@ -152,4 +155,32 @@ export function startPostgresBankTrans(
   url: string,
 ): Promise<{ proc: Proc; port: number; config: string }> {
   return startTransOn(key, 'Postgres', url);
+}
+
+/** Balances and the ledger's net per account at one moment. */
+export interface LedgerSnapshot {
+  balances: Map<bigint, bigint>;
+  net: Map<bigint, bigint>;
+}
+
+export async function ledgerSnapshot(bank: Bank): Promise<LedgerSnapshot> {
+  const net = new Map<bigint, bigint>();
+  for (const r of await bank.ledger()) net.set(r.user, (net.get(r.user) ?? 0n) + r.delta);
+  return { balances: await bank.balances(), net };
+}
+
+/**
+ * What changed since `before` without being applied whole: a balance that moved other than by its ledger rows (or a
+ * row without its move), an account that appeared. Empty when every change committed with its ledger row.
+ */
+export async function unledgered(bank: Bank, before: LedgerSnapshot): Promise<string[]> {
+  const now = await ledgerSnapshot(bank);
+  const out: string[] = [];
+  for (const [u, b] of now.balances) {
+    const was = before.balances.get(u);
+    const rows = (now.net.get(u) ?? 0n) - (before.net.get(u) ?? 0n);
+    if (was === undefined) out.push(`account ${u} appeared`);
+    else if (b - was !== rows) out.push(`account ${u}: ${was} → ${b}, but its ledger rows add ${rows}`);
+  }
+  return out;
 }

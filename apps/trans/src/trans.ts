@@ -4,8 +4,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { closeEtcdClients, logPrintf, RpcServer, ServerStartError } from '@dtm-gozero/gozero';
 import { TransSvcService } from '@dtm-gozero/proto/trans';
-import { loadSync } from '@grpc/proto-loader';
-import { ReflectionService } from '@grpc/reflection';
+import type { ReflectionService } from '@grpc/reflection';
 import { loadConfig } from './internal/config/config.ts';
 import { newTransSvcServer } from './internal/server/trans-svc-server.ts';
 import { newServiceContext } from './internal/svc/service-context.ts';
@@ -14,12 +13,20 @@ const PROTO = join(import.meta.dirname, '..', '..', '..', 'proto', 'trans.proto'
 // RpcServer.stop drains for go-zero's 5.5 s; this bounds the whole stop, deregistering (≤ 3 s) included.
 const SHUTDOWN_WAIT_MS = 10_000;
 
+async function reflectionService(): Promise<ReflectionService> {
+  const [{ loadSync }, { ReflectionService }] = await Promise.all([
+    import('@grpc/proto-loader'),
+    import('@grpc/reflection'),
+  ]);
+  return new ReflectionService(loadSync(PROTO));
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { f: { type: 'string', short: 'f' } } });
   // Default: the service's own etc/trans.yaml; a relative -f is taken from where the user typed the command
   // (npm runs scripts from the package's folder; its INIT_CWD says where that was).
   const { INIT_CWD, npm_lifecycle_script } = process.env;
-  const byNpm = npm_lifecycle_script?.includes('trans.ts') === true;
+  const byNpm = /\btrans\.[jt]s\b/.test(npm_lifecycle_script ?? ''); // the sources, or dist/ (trans:prod)
   const file =
     values.f === undefined
       ? join(import.meta.dirname, '..', 'etc', 'trans.yaml')
@@ -30,11 +37,12 @@ async function main(): Promise<void> {
   // without its database rather than answer every branch with an error.
   if (c.Bank) await ctx.bank();
 
+  // grpcurl and other tools list and call TransSvc through reflection; goctl's template enables it only in dev and
+  // test Mode, so do we. Imported only then: @grpc/reflection and the parsed trans.proto cost memory in production.
+  const reflection = c.Mode === 'dev' || c.Mode === 'test' ? await reflectionService() : undefined;
   const s = new RpcServer(c, (server) => {
     server.addService(TransSvcService, newTransSvcServer(ctx));
-    // grpcurl and other tools list and call TransSvc through reflection; goctl's template enables it only
-    // in dev and test Mode, so do we.
-    if (c.Mode === 'dev' || c.Mode === 'test') new ReflectionService(loadSync(PROTO)).addToServer(server);
+    reflection?.addToServer(server);
   });
 
   // The app asks this (grpc.health.v1, service "trans.Bank") before it moves money: a trans that only logs would

@@ -62,6 +62,11 @@ export function stuckBranchCount(): number {
   return stuck;
 }
 
+/** A caller's value as a log shows it: any client can send 64 KiB of metadata, and each call must not log that much. */
+function clip(v: string, max = 200): string {
+  return v.length <= max ? v : `${v.slice(0, max)}…(${v.length} chars)`;
+}
+
 /**
  * The answer dtm gets for a branch handler's error, by dtm's rules: FAILURE (ABORTED) only where it rolls back
  * (failureRollsBack); a DtmFailure from a second phase becomes a transient error (INTERNAL, retried) with one
@@ -69,8 +74,8 @@ export function stuckBranchCount(): number {
  * dtm result is logged (gid, branch, op) before it is answered.
  */
 export function branchAnswer(info: BranchInfo, err: unknown): { code: status; details: string } {
-  const what = `gid=${info.gid || '-'} branch=${info.branchId || '-'} op=${info.op || '-'} trans_type=${info.transType || '-'}`;
-  const reason = err instanceof Error ? err.message : String(err);
+  const what = `gid=${clip(info.gid) || '-'} branch=${clip(info.branchId) || '-'} op=${clip(info.op) || '-'} trans_type=${clip(info.transType) || '-'}`;
+  const reason = clip(err instanceof Error ? err.message : String(err), 1000);
   if (err instanceof DtmFailure && info.op !== '' && !failureRollsBack(info.transType, info.op)) {
     stuck += 1;
     logPrintf(

@@ -313,6 +313,22 @@ describe.each([
   });
 });
 
+test('a gid past the barrier column is refused, not truncated into another gid’s rows (MariaDB insert ignore)', async () => {
+  // Found by test/hostile: MySQL's insert ignore cut such gids to 128 characters, so the second of two gids sharing
+  // those was skipped as a duplicate — success with its business never run.
+  const prefix = newGid().padEnd(128, 'x');
+  let runs = 0;
+  const call = async (gid: string) =>
+    new BranchBarrier('saga', gid, '01', 'action').callWithMysql(mysqlPool, () => {
+      runs += 1;
+    });
+  await expect(call(`${prefix}A`)).rejects.toThrow(/gid of 129 characters \(at most 128\)/);
+  await expect(call(`${prefix}B`)).rejects.toBeInstanceOf(DtmInputError);
+  expect(runs).toBe(0);
+  expect(await mysqlKit.rows(prefix)).toEqual([]);
+  expect(() => new BranchBarrier('saga', 'g', '01', 'o'.repeat(46))).toThrow(/op of 46 characters \(at most 45\)/);
+});
+
 describe('Redis barrier', () => {
   const EXPIRE = 600;
   async function account(balance: number): Promise<string> {
@@ -385,6 +401,30 @@ describe('Redis barrier', () => {
     expect(await call('compensate', -5)).toBe('null-compensation');
     expect(await call('action', 5)).toBe('duplicate');
     expect(await balance(key)).toBe(5);
+  });
+
+  test('a compensate before its action is a no-op even when the balance could not cover it; the late action too', async () => {
+    // Found by test/property/barrier.int.test.ts: the amount was checked first, so this compensate answered
+    // FAILURE (retried forever by dtm) and left no marker, and the late action then credited the account.
+    const gid = newGid();
+    const key = await account(1);
+    const call = (op: string, amount: number) =>
+      new BranchBarrier('saga', gid, '02', op).redisCheckAdjustAmount(redis, key, amount, EXPIRE);
+    expect(await call('compensate', -30)).toBe('null-compensation');
+    expect(await call('action', 30)).toBe('duplicate');
+    expect(await balance(key)).toBe(1);
+  });
+
+  test('a credit past int64 is FAILURE with nothing written, not a barrier key over an unmoved balance', async () => {
+    const gid = newGid();
+    const key = `barrier-test-account-${randomUUID()}`;
+    await redis.set(key, '9223372036854775800', 'EX', EXPIRE);
+    const bb = () => new BranchBarrier('saga', gid, '01', 'action');
+    await expect(bb().redisCheckAdjustAmount(redis, key, 30, EXPIRE)).rejects.toThrow(/would pass the largest int64/);
+    expect(await redis.get(key)).toBe('9223372036854775800');
+    expect(await redis.exists(`${gid}-01-action-01`)).toBe(0);
+    // before the fix, the retry met the barrier key the failed script had left and answered 'duplicate': success
+    await expect(bb().redisCheckAdjustAmount(redis, key, 30, EXPIRE)).rejects.toBeInstanceOf(DtmFailure);
   });
 
   test('msg: repeated local step → DtmDuplicated, applied once; QueryPrepared → OK', async () => {

@@ -56,6 +56,23 @@ export class BranchBarrier implements BarrierCore {
           `branch_id=${JSON.stringify(branchId)} op=${JSON.stringify(op)})`,
       );
     }
+    // The barrier table's columns (dtm's layout). MySQL's `insert ignore` would truncate a longer value, so two gids
+    // sharing their first 128 characters would share barrier rows, and the second transaction's branch be skipped as
+    // a duplicate: success with nothing done. Postgres would refuse it with an error dtm retries forever.
+    const tooLong = (
+      [
+        ['trans_type', transType, 45],
+        ['gid', gid, 128],
+        ['branch_id', branchId, 128],
+        ['op', op, 45],
+      ] as const
+    ).filter(([, v, max]) => [...v].length > max);
+    if (tooLong.length > 0) {
+      throw new DtmInputError(
+        `invalid trans info: ${tooLong.map(([k, v, max]) => `${k} of ${[...v].length} characters (at most ${max})`).join(', ')}; ` +
+          "dtm's gids and ops fit the barrier table",
+      );
+    }
     this.transType = transType;
     this.gid = gid;
     this.branchId = branchId;
@@ -117,7 +134,7 @@ export class BranchBarrier implements BarrierCore {
 
   /**
    * Adjusts the integer at `key` by `amount` through the barrier, atomically in Redis; throws DtmFailure when the key
-   * is missing or the result would be negative. Barrier keys expire after `expireSeconds`.
+   * is missing or the result would be negative or past int64 (never for a null compensation). Barrier keys expire after `expireSeconds`.
    */
   redisCheckAdjustAmount(
     redis: RedisEval,

@@ -13,22 +13,28 @@ export interface RedisEval {
 
 // KEYS[1] amount key, KEYS[2] barrier key of this op, KEYS[3] barrier key of the op it undoes (unused when none).
 // ARGV[1] amount (may be negative), ARGV[2] that origin op or '', ARGV[3] expiry of barrier keys in seconds.
-// The amount check comes first, then the duplicate check, as in dtm. The barrier key's value is not read by anyone
-// except QueryPrepared, which only distinguishes 'rollback' from anything else.
+// The barrier checks come before the amount check (dtm's script has it the other way round): a compensation
+// whose action never ran must be a no-op whatever the balance holds now, or it answers FAILURE, which dtm retries
+// forever for a second-phase op, and leaves no marker, so a late action still moves the money. A refused amount
+// (missing key, result below 0 or past int64) writes no barrier key, so nothing is half-applied.
 const CHECK_ADJUST_AMOUNT = `-- dtm barrier: check and adjust amount
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  return 'DUPLICATE'
+end
+if ARGV[2] ~= '' and redis.call('EXISTS', KEYS[3]) == 0 then
+  redis.call('SET', KEYS[2], 'op', 'EX', ARGV[3])
+  redis.call('SET', KEYS[3], 'rollback', 'EX', ARGV[3])
+  return 'NULL_COMPENSATION'
+end
 local amount = redis.call('GET', KEYS[1])
 if amount == false or tonumber(amount) + tonumber(ARGV[1]) < 0 then
   return 'FAILURE'
 end
-if redis.call('EXISTS', KEYS[2]) == 1 then
-  return 'DUPLICATE'
+local r = redis.pcall('INCRBY', KEYS[1], ARGV[1])
+if type(r) == 'table' and r.err then
+  return 'OVERFLOW'
 end
 redis.call('SET', KEYS[2], 'op', 'EX', ARGV[3])
-if ARGV[2] ~= '' and redis.call('EXISTS', KEYS[3]) == 0 then
-  redis.call('SET', KEYS[3], 'rollback', 'EX', ARGV[3])
-  return 'NULL_COMPENSATION'
-end
-redis.call('INCRBY', KEYS[1], ARGV[1])
 return 'OK'
 `;
 
@@ -95,10 +101,10 @@ function checkExpire(expireSeconds: number): void {
 
 /**
  * Adds `amount` (negative to deduct) to the integer at `key` through the barrier, atomically:
- * - `key` missing, or the result would go below 0 → throws DtmFailure (nothing changed);
  * - this op already passed the barrier → 'duplicate' (op `msg`: throws DtmDuplicated);
- * - a cancel/compensate/rollback whose try/action never passed → 'null-compensation' (amount untouched; a late
- *   try/action will then be a 'duplicate');
+ * - a cancel/compensate/rollback whose try/action never passed → 'null-compensation' (amount untouched, whatever
+ *   the balance; a late try/action will then be a 'duplicate');
+ * - `key` missing, or the result would go below 0 or past int64 → throws DtmFailure (nothing changed);
  * - else the amount is applied → 'executed'.
  * Barrier keys expire after `expireSeconds`.
  */
@@ -138,6 +144,8 @@ export async function redisCheckAdjustAmount(
       return 'duplicate';
     case 'FAILURE':
       throw new DtmFailure();
+    case 'OVERFLOW':
+      throw new DtmFailure(`barrier: adding ${amount} to ${key} would pass the largest int64; nothing changed`);
     default:
       throw new Error(`barrier: unexpected answer from the Redis script: ${String(result)}`);
   }

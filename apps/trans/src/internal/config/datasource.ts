@@ -25,8 +25,9 @@ const TLS_VALUES: readonly string[] = ['false', 'true', 'skip-verify', 'preferre
 export function maskPassword(s: string): string {
   const at = s.lastIndexOf('@');
   if (at < 0) return s;
-  const scheme = s.indexOf('://');
-  const start = scheme >= 0 && scheme < at ? scheme + 3 : 0;
+  // a scheme only at the very start: a password may itself hold "://"
+  const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(s);
+  const start = scheme ? scheme[0].length : 0;
   const colon = s.indexOf(':', start);
   if (colon < 0 || colon > at) return s;
   return `${s.slice(0, colon)}:***${s.slice(at)}`;
@@ -68,11 +69,11 @@ export function parseMysqlDataSource(ds: string, where: string): DataSource {
     } catch {
       throw new Error(fix);
     }
-    user = decodeURIComponent(u.username);
-    password = decodeURIComponent(u.password);
+    user = decoded(u.username, fix);
+    password = decoded(u.password, fix);
     host = u.hostname;
     port = u.port === '' ? 3306 : Number(u.port);
-    database = decodeURIComponent(u.pathname.replace(/^\//, ''));
+    database = decoded(u.pathname.replace(/^\//, ''), fix);
     query = u.search;
   } else {
     // Go's DSN: [user[:password]@][net[(addr)]]/dbname[?param=value]; the password may contain ':' and '@'.
@@ -97,6 +98,15 @@ export function parseMysqlDataSource(ds: string, where: string): DataSource {
   return { dialect: 'mysql', host, port, user, password, database, tls, shown: mask(ds) };
 }
 
+/** A URL part's %-escapes decoded; a stray `%` is the field's error, not a bare "URI malformed". */
+function decoded(part: string, fix: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new Error(`${fix} (a "%" in a URL starts an escape such as %40; write a literal "%" as %25)`);
+  }
+}
+
 /** Parses `Postgres.DataSource`: a `postgres://user:pass@host:port/db` URL. */
 export function parsePostgresDataSource(ds: string, where: string): DataSource {
   const fix = `${where}: Postgres.DataSource ${JSON.stringify(mask(ds))} is not a PostgreSQL URL; write postgres://user:pass@127.0.0.1:5432/dtm_busi`;
@@ -107,7 +117,7 @@ export function parsePostgresDataSource(ds: string, where: string): DataSource {
     throw new Error(fix);
   }
   if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') throw new Error(fix);
-  const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
+  const database = decoded(u.pathname.replace(/^\//, ''), fix);
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(database)) {
     throw new Error(`${fix} (the database name, after the "/", must be a plain identifier such as dtm_busi)`);
   }
