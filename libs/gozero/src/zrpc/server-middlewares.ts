@@ -1,14 +1,6 @@
 // go-zero's unary server interceptors that this package does: Stat (the per-request log line), Breaker and
 // Shedding, in go-zero's order (outermost first), all outside the Timeout one that server.ts installs.
-import {
-  type handleUnaryCall,
-  type Server,
-  type ServerUnaryCall,
-  type ServiceDefinition,
-  type sendUnaryData,
-  status,
-  type UntypedServiceImplementation,
-} from '@grpc/grpc-js';
+import { type handleUnaryCall, type Server, type ServerUnaryCall, type sendUnaryData, status } from '@grpc/grpc-js';
 import { getBreaker } from '../breaker/google-breaker.ts';
 import type { RpcServerConf } from '../conf/config.ts';
 import { DEFAULT_SERVER_MIDDLEWARES } from '../conf/service-conf.ts';
@@ -16,6 +8,7 @@ import { AdaptiveShedder } from '../load/adaptive-shedder.ts';
 import { contentJson, logx, setLogTraceHook, setupLogx } from '../logx/logx.ts';
 import { currentTraceIds } from '../trace/agent.ts';
 import { acceptable, codeOf } from './codes.ts';
+import { wrapUnaryHandlers } from './unary-wrap.ts';
 
 type Handler = (call: ServerUnaryCall<unknown, unknown>, cb: sendUnaryData<unknown>) => void;
 /** Wraps one method's handler (`fullMethod` is `/pkg.Service/Method`). */
@@ -104,25 +97,9 @@ export function installServerMiddlewares(server: Server, conf: RpcServerConf): v
   setLogTraceHook(currentTraceIds); // the active span's ids, as logx takes them from the context
   const wrappers = serverWrappers(conf);
   if (wrappers.length === 0) return;
-  wrapUnaryHandlers(server, (h, path) => wrappers.reduceRight<Handler>((next, w) => w(next, path), h));
-}
-
-/**
- * Wraps every unary handler of the services added to `server` from now on (by replacing `addService`). The
- * last installed wraps first, so it ends up innermost.
- */
-export function wrapUnaryHandlers(server: Server, wrap: UnaryWrapper): void {
-  const add = server.addService.bind(server);
-  server.addService = (service: ServiceDefinition, impl: UntypedServiceImplementation): void => {
-    const wrapped: UntypedServiceImplementation = { ...impl };
-    for (const [name, def] of Object.entries(service)) {
-      if (def.requestStream || def.responseStream) continue;
-      for (const key of [name, def.originalName]) {
-        const h = key ? (impl[key] as Handler | undefined) : undefined;
-        if (!key || typeof h !== 'function') continue;
-        wrapped[key] = wrap(h, def.path) as handleUnaryCall<unknown, unknown>;
-      }
-    }
-    add(service, wrapped);
-  };
+  wrapUnaryHandlers(
+    server,
+    (h, path) =>
+      wrappers.reduceRight<Handler>((next, w) => w(next, path), h as Handler) as handleUnaryCall<unknown, unknown>,
+  );
 }

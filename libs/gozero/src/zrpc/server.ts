@@ -5,7 +5,8 @@ import { parseListenOn, type RpcServerConf } from '../conf/config.ts';
 import { ServiceObservers } from '../devserver/observe.ts';
 import { Publisher } from '../discov/publisher.ts';
 import { HealthServer, ServingStatus } from './health.ts';
-import { installServerMiddlewares, wrapUnaryHandlers } from './server-middlewares.ts';
+import { installServerMiddlewares } from './server-middlewares.ts';
+import { wrapUnaryHandlers } from './unary-wrap.ts';
 
 /**
  * The address go-zero publishes for a ListenOn: as is, unless the host is empty or 0.0.0.0 (then POD_IP or the
