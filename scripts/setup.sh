@@ -54,7 +54,7 @@ bash "$root/scripts/dtm-admin.sh"
 
 # The Go twins and the go-zero client of the interop tests and the benchmark (each build.sh is a no-op when its
 # binaries are newer than their sources).
-step "Go interop binaries (interop/gozero: go-trans, go-app, go-ceiling; interop/go-client)"
+step "Go interop binaries (interop/gozero: go-trans, go-app, go-ceiling, and go-trans-v110, go-app-v110 on go-zero v1.10; interop/go-client)"
 bash "$root/interop/gozero/build.sh"
 bash "$root/interop/go-client/build.sh"
 # Jaeger (built once into ~/.cache/dtm-gozero-ts) and Debian's prometheus: the tracing and metrics tests' servers.

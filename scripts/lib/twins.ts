@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { bin, type Child, freePort, gozeroYaml, root, start, tempFile } from './child.ts';
 
-export type Lang = 'ts' | 'go';
+/** `go`: the twins built with go-zero v1.4 (dtm's); `go110`: the same sources built with go-zero v1.10. */
+export type Lang = 'ts' | 'go' | 'go110';
+
+/** The Go twin binary `name` (go-trans, go-app) of the go-zero build `lang` names. */
+const goBin = (name: string, lang: Lang): string => join(bin, lang === 'go110' ? `${name}-v110` : name);
 
 /** Builds the Go twins and the go-zero client (cached: a no-op when nothing changed); throws with the build's output. */
 export function buildGo(): string {
@@ -71,7 +75,7 @@ export async function startTrans(
             env,
           },
         )
-      : start(`go trans :${port}`, join(bin, 'go-trans'), ['-f', config], { keep });
+      : start(`${lang} trans :${port}`, goBin('go-trans', lang), ['-f', config], { keep });
   await child.waitFor(/Starting rpc server at/, 20_000);
   const deadline = Date.now() + 10_000;
   // Both print the banner around registration (go-zero: before it): wait for this instance's address.
@@ -95,19 +99,22 @@ export function runApp(lang: Lang, hosts: string[], key: string, dtm: DtmAddrs):
   const args = ['-f', config, '--dtm', dtm.dtmTarget, '--dtm-http', dtm.dtmHttp];
   return lang === 'ts'
     ? start('ts app', process.execPath, [join(root, 'apps/app/src/main.ts'), ...args], { cwd: join(root, 'apps/app') })
-    : start('go app', join(bin, 'go-app'), args);
+    : start(`${lang} app`, goBin('go-app', lang), args);
 }
 
 const STAMPED = /^\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2} (.*)$/;
 
 /** trans's log.Printf lines without their timestamps; throws on a line that is not one (a stray message). */
 export function transcript(stderr: string): string[] {
-  return stderr
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => {
-      const m = STAMPED.exec(l);
-      if (!m) throw new Error(`not a log.Printf line: ${JSON.stringify(l)}`);
-      return m[1] as string;
-    });
+  return (
+    stderr
+      .split('\n')
+      // go-zero's own logx lines (JSON, e.g. a slowcall on a loaded machine) are not the example's transcript
+      .filter((l) => l !== '' && !l.startsWith('{"@timestamp"'))
+      .map((l) => {
+        const m = STAMPED.exec(l);
+        if (!m) throw new Error(`not a log.Printf line: ${JSON.stringify(l)}`);
+        return m[1] as string;
+      })
+  );
 }

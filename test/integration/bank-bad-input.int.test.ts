@@ -329,7 +329,7 @@ const CASES: Case[] = [
   ],
   [
     'malformed dtm target',
-    () => transfer('--from', '1', '--to', '2', '--amount', '5', '--dtm', 'etcd:///127.0.0.1:2379?key=dtmservice'),
+    () => transfer('--from', '1', '--to', '2', '--amount', '5', '--dtm', 'etcd:///?key=dtmservice'),
     EXIT,
     /has no etcd hosts; write etcd:\/\/127\.0\.0\.1:2379\/<key>/,
   ],

@@ -48,7 +48,22 @@ test('the go-zero example transcript, against real etcd and dtm', async () => {
     'transfer out 30 cents from 1',
   ];
   for (const [i, line] of lines.entries()) expect(line).toMatch(new RegExp(`^${STAMP}${expected[i]}$`));
-  expect(t.proc.stdout()).toBe(`Starting rpc server at 127.0.0.1:${t.port}...\n`);
+  // stdout: the banner, then go-zero's per-request stat line of each call (logx JSON, Middlewares.Stat on by
+  // default), as the Go trans prints them.
+  const [banner, ...stat] = t.proc.stdout().trimEnd().split('\n');
+  expect(banner).toBe(`Starting rpc server at 127.0.0.1:${t.port}...`);
+  const methods = ['TransOut', 'TransIn', 'TransOut', 'TransOut'];
+  expect(stat.map((l) => JSON.parse(l))).toEqual(
+    methods.map((m) => ({
+      '@timestamp': expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}(Z|[+-]\d\d:\d\d)$/),
+      caller: 'serverinterceptors/statinterceptor.go',
+      content: expect.stringMatching(
+        new RegExp(`^127\\.0\\.0\\.1:\\d+ - /trans\\.TransSvc/${m} - \\{"Amount":30,"UserID":\\d\\}$`),
+      ),
+      duration: expect.stringMatching(/^\d+\.\dms$/),
+      level: 'info',
+    })),
+  );
 
   // dtm itself reports both global transactions as succeeded.
   for (const line of out) {

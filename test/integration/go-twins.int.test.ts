@@ -1,11 +1,11 @@
-import { beforeAll, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { appToTrans, EXAMPLE_TRANSCRIPT, goClientSpread } from '../../scripts/interop.ts';
 import { buildGo } from '../../scripts/lib/twins.ts';
 import { testStack } from '../support/stack-context.ts';
 
 // Go interop both ways (`npm run interop` runs the same scenarios): the Go twins under interop/gozero (go-zero
 // v1.4.4 trans; dtm's Go client v1.17.3 with dtmdriver-gozero v0.0.7) against our apps, through the suite's real
-// etcd + dtm.
+// etcd + dtm; and both directions again with the same twins built against go-zero v1.10.3 (go110.mod).
 const stack = testStack();
 const hosts = stack.etcdEndpoints;
 const GID = /^[A-Za-z0-9]{16,22}$/; // dtm's shortuuid: 22 characters, fewer when it starts with zeros
@@ -31,15 +31,20 @@ function expectExampleRun(r: Awaited<ReturnType<typeof appToTrans>>): void {
   expect(r.transcript).toEqual(EXAMPLE_TRANSCRIPT);
 }
 
-test('our app → the go-zero trans (interop/gozero/trans) gives the Go example’s transcript', async () => {
-  expectExampleRun(await appToTrans('ts', 'go', hosts, stack));
-}, 90_000);
+describe.each([
+  ['go', 'go-zero v1.4.4'],
+  ['go110', 'go-zero v1.10.3'],
+] as const)('Go twins built with %s (%s)', (go, _version) => {
+  test('our app → the go-zero trans (interop/gozero/trans) gives the Go example’s transcript', async () => {
+    expectExampleRun(await appToTrans('ts', go, hosts, stack));
+  }, 90_000);
 
-test('the Go app (dtm’s Go client, go-zero driver) → our trans gives the Go example’s transcript', async () => {
-  const r = await appToTrans('go', 'ts', hosts, stack);
-  expectExampleRun(r);
-  expect(r.appStderr).toBe('');
-}, 90_000);
+  test('the Go app (dtm’s Go client, go-zero driver) → our trans gives the Go example’s transcript', async () => {
+    const r = await appToTrans(go, 'ts', hosts, stack);
+    expectExampleRun(r);
+    expect(r.appStderr).toBe('');
+  }, 90_000);
+});
 
 test('a go-zero client spreads its calls across two instances of our trans', async () => {
   const s = await goClientSpread(hosts, 200, 8);

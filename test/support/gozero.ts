@@ -26,6 +26,8 @@ export function instance(
     ListenOn: `${opts.host ?? '127.0.0.1'}:${port}`,
     Mode: opts.mode ?? 'pro',
     Timeout: opts.timeoutMs ?? 2000,
+    // go-zero's per-request stat line is info: the load loops of these tests would print thousands
+    Log: { Level: 'error' as const },
   };
   return new RpcServer(
     etcd ? { ...conf, Etcd: etcd } : conf,

@@ -12,13 +12,14 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"dtm-gozero-ts/interop/gozero/pb"
 
 	"github.com/dtm-labs/client/dtmgrpc"
-	"github.com/dtm-labs/logger"
 	driver "github.com/dtm-labs/dtmdriver-gozero"
+	"github.com/dtm-labs/logger"
 	"github.com/zeromicro/go-zero/core/conf"
 	"github.com/zeromicro/go-zero/core/logx"
 	"github.com/zeromicro/go-zero/zrpc"
@@ -67,6 +68,7 @@ func main() {
 	if err != nil {
 		fatal("config %s: %v", *configFile, err)
 	}
+	busiServer = v14Target(busiServer)
 
 	// dtm's client blocks without a bound when dtm or trans cannot be found; bound the whole run.
 	time.AfterFunc(30*time.Second, func() { fatal("timed out after 30s (is dtm running and registered?)") })
@@ -143,4 +145,19 @@ func finalStatus(gid string) string {
 		return "unknown"
 	}
 	return body.Transaction.Status
+}
+
+// v14Target turns go-zero v1.10.2+'s etcd:///h1,h2?key=k (what BuildTarget yields there) into v1.4's
+// etcd://h1,h2/k: dtm's go-zero driver splits branch URLs by path, so only that form works in a branch URL.
+// With go-zero v1.4 BuildTarget already yields it and this is a no-op.
+func v14Target(t string) string {
+	u, err := url.Parse(t)
+	if err != nil || u.Host != "" || (u.Scheme != "etcd" && u.Scheme != "discov") {
+		return t
+	}
+	key := u.Query().Get("key")
+	if key == "" {
+		return t
+	}
+	return u.Scheme + "://" + strings.Trim(u.Path, "/") + "/" + key
 }

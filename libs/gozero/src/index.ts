@@ -8,6 +8,7 @@ export {
   loadClientConf,
   loadServerConf,
   parseListenOn,
+  type ReadOptions,
   type RpcClientConf,
   type RpcServerConf,
   readYaml,
@@ -24,10 +25,18 @@ export {
   type TelemetryConf,
   telemetryConf,
 } from './conf/observability.ts';
+export {
+  type ClientMiddlewaresConf,
+  type ServerMiddlewaresConf,
+  type ShutdownConf,
+  type StatConf,
+  setConfigWarningSink,
+} from './conf/service-conf.ts';
 export { DevServer, DevServerError, PrometheusAgent } from './devserver/server.ts';
 export { closeEtcdClients, registerEtcdAccount, registerEtcdTls, useEtcdConf } from './discov/clients.ts';
 export { Publisher, type PublisherOptions } from './discov/publisher.ts';
 export { Subscriber, type SubscriberListener } from './discov/subscriber.ts';
+export { type LogConf, setLogTraceHook } from './logx/logx.ts';
 export { logPrintf, stdPrefix } from './logx/std-log.ts';
 export { TransMeter } from './metrics/dtm.ts';
 export { enableMetrics, registry as metricsRegistry } from './metrics/rpc.ts';
@@ -41,8 +50,15 @@ export {
   stopAgent,
 } from './trace/agent.ts';
 export { observeClientCall } from './trace/interceptors.ts';
-export { newRpcClient, type RpcClientOptions } from './zrpc/client.ts';
+export { newRpcClient, type RpcClientOptions, typedClient } from './zrpc/client.ts';
 export { ResolveError, resolveTarget } from './zrpc/resolve.ts';
 export { registerResolvers } from './zrpc/resolver.ts';
 export { RpcServer, type RpcServerOptions, ServerStartError } from './zrpc/server.ts';
-export { buildTarget, type ParsedTarget, parseServerMethod, parseTarget, TargetError } from './zrpc/target.ts';
+export {
+  buildTarget,
+  buildTargetV110,
+  type ParsedTarget,
+  parseServerMethod,
+  parseTarget,
+  TargetError,
+} from './zrpc/target.ts';

@@ -22,6 +22,17 @@ describe('the Go example YAML files load unchanged', () => {
       Timeout: 2000,
       Health: true,
       Etcd: { Hosts: ['127.0.0.1:2379'], Key: 'trans', InsecureSkipVerify: false },
+      // go-zero's defaults for the keys the file leaves out
+      Shutdown: { WrapUpTime: 1000, WaitTime: 5500 },
+      CpuThreshold: 900,
+      Middlewares: {
+        Trace: true,
+        Recover: true,
+        Stat: true,
+        StatConf: { SlowThreshold: 500, IgnoreContentMethods: [] },
+        Prometheus: true,
+        Breaker: true,
+      },
     });
   });
 
@@ -30,6 +41,8 @@ describe('the Go example YAML files load unchanged', () => {
       NonBlock: false,
       Timeout: 2000,
       Etcd: { Hosts: ['127.0.0.1:2379'], Key: 'trans', InsecureSkipVerify: false },
+      BalancerName: 'p2c_ewma',
+      Middlewares: { Trace: true, Duration: true, Prometheus: true, Breaker: true, Timeout: true },
     });
   });
 

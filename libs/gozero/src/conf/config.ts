@@ -3,6 +3,14 @@ import { parse } from 'yaml';
 import { splitHostPort } from '../internal/host-port.ts';
 import { ConfigError } from './errors.ts';
 import { type ObservabilityConf, observabilityConf } from './observability.ts';
+import {
+  type ClientServiceKeys,
+  clientServiceKeys,
+  expandEnv,
+  type ServerServiceKeys,
+  serverServiceKeys,
+  warnUnknownTopLevel,
+} from './service-conf.ts';
 
 /** go-zero's `discov.EtcdConf` (v1.4): where a service registers or is looked up. */
 export interface EtcdConf {
@@ -18,8 +26,8 @@ export interface EtcdConf {
   ID?: number;
 }
 
-/** go-zero's `zrpc.RpcServerConf`, the fields a TypeScript server uses. */
-export interface RpcServerConf {
+/** go-zero's `zrpc.RpcServerConf`, the fields a TypeScript server uses (more in service-conf.ts). */
+export interface RpcServerConf extends ServerServiceKeys {
   Name: string;
   ListenOn: string;
   Mode: string;
@@ -28,29 +36,31 @@ export interface RpcServerConf {
   Timeout: number;
   /** Serve `grpc.health.v1.Health` (go-zero's default: true; unset = true). */
   Health?: boolean;
-  /** `Telemetry`, `Prometheus`, `DevServer`, `Middlewares.{Trace,Prometheus}` (conf/observability.ts). */
+  /** `Telemetry`, `Prometheus`, `DevServer` (conf/observability.ts); `Middlewares` is in service-conf.ts. */
   Telemetry?: ObservabilityConf['Telemetry'];
   Prometheus?: ObservabilityConf['Prometheus'];
   DevServer?: ObservabilityConf['DevServer'];
-  Middlewares?: Partial<ObservabilityConf['Middlewares']>;
 }
 
-/** go-zero's `zrpc.RpcClientConf`, the fields a TypeScript client uses. */
-export interface RpcClientConf {
+/** go-zero's `zrpc.RpcClientConf`, the fields a TypeScript client uses (more in service-conf.ts). */
+export interface RpcClientConf extends ClientServiceKeys {
   Etcd?: EtcdConf;
   Endpoints?: string[];
   Target?: string;
   NonBlock: boolean;
   /** Per-call deadline in ms (go-zero default 2000). */
   Timeout: number;
-  /** `Middlewares.{Trace,Prometheus}` (go-zero v1.10's client toggles; unset = on). */
-  Middlewares?: Partial<ObservabilityConf['Middlewares']>;
 }
 
 type Raw = Record<string, unknown>;
 
+export interface ReadOptions {
+  /** go-zero's `conf.UseEnv()`: replace `${VAR}` / `$VAR` by the environment before parsing. */
+  useEnv?: boolean;
+}
+
 /** Reads and parses a YAML (or JSON) file; errors name the file and what to do. */
-export function readYaml(file: string): Raw {
+export function readYaml(file: string, options: ReadOptions = {}): Raw {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -61,6 +71,7 @@ export function readYaml(file: string): Raw {
       cause: err,
     });
   }
+  if (options.useEnv) text = expandEnv(text, file);
   let doc: unknown;
   try {
     doc = parse(text);
@@ -82,7 +93,7 @@ export function confValue(obj: Record<string, unknown>, key: string): unknown {
   return get(obj, key);
 }
 
-function get(obj: Raw, key: string): unknown {
+export function get(obj: Raw, key: string): unknown {
   if (key in obj) return obj[key];
   const lower = key.toLowerCase();
   for (const k of Object.keys(obj)) if (k.toLowerCase() === lower) return obj[k];
@@ -228,8 +239,11 @@ export function parseListenOn(listenOn: string): { host: string; port: number } 
 }
 
 /** Loads a go-zero `RpcServerConf` YAML (e.g. the Go example's etc/trans.yaml, unchanged). */
-export function loadServerConf(file: string): RpcServerConf {
-  return serverConfFrom(readYaml(file), file);
+export function loadServerConf(file: string, options: ReadOptions = {}): RpcServerConf {
+  const doc = readYaml(file, options);
+  const conf = serverConfFrom(doc, file);
+  warnUnknownTopLevel(new Fields(file, doc, ''), 'server');
+  return conf;
 }
 
 /** As loadServerConf, from a document already read with readYaml (a service with keys of its own reads once). */
@@ -247,9 +261,10 @@ export function serverConfFrom(doc: Record<string, unknown>, file: string): RpcS
   const conf: RpcServerConf = { Name, ListenOn, Mode, Timeout: f.int('Timeout', 2000), Health: f.bool('Health', true) };
   const Etcd = etcdConf(f, false);
   if (Etcd) conf.Etcd = Etcd;
-  const { Middlewares, ...observe } = observabilityConf(f, Name);
+  const { Middlewares: _observed, ...observe } = observabilityConf(f, Name);
   Object.assign(conf, observe);
-  if (f.sub('Middlewares')) conf.Middlewares = Middlewares;
+  // Middlewares: all of go-zero's server toggles (Trace and Prometheus among them), service-conf.ts
+  Object.assign(conf, serverServiceKeys(f));
   return conf;
 }
 
@@ -257,8 +272,11 @@ export function serverConfFrom(doc: Record<string, unknown>, file: string): RpcS
  * Loads a go-zero `RpcClientConf` YAML (e.g. the Go example's etc/config.yaml, unchanged).
  * One of Endpoints, Target or Etcd must be present.
  */
-export function loadClientConf(file: string): RpcClientConf {
-  return clientConfFrom(readYaml(file), file);
+export function loadClientConf(file: string, options: ReadOptions = {}): RpcClientConf {
+  const doc = readYaml(file, options);
+  const conf = clientConfFrom(doc, file);
+  warnUnknownTopLevel(new Fields(file, doc, ''), 'client');
+  return conf;
 }
 
 /** As loadClientConf, from a document already read with readYaml. */
@@ -271,7 +289,7 @@ export function clientConfFrom(doc: Record<string, unknown>, file: string): RpcC
   if (Target) conf.Target = Target;
   const Etcd = etcdConf(f, !conf.Endpoints && !conf.Target);
   if (Etcd) conf.Etcd = Etcd;
-  const m = f.sub('Middlewares');
-  if (m) conf.Middlewares = { Trace: m.bool('Trace', true), Prometheus: m.bool('Prometheus', true) };
+  // Middlewares: all of go-zero's client toggles (Trace and Prometheus among them), service-conf.ts
+  Object.assign(conf, clientServiceKeys(f));
   return conf;
 }

@@ -13,7 +13,8 @@ describe('go-zero names and defaults', () => {
     expect(c.Telemetry).toBeUndefined();
     expect(c.Prometheus).toBeUndefined();
     expect(c.DevServer).toBeUndefined();
-    expect(c.Middlewares).toBeUndefined();
+    // Middlewares is always filled, with go-zero's defaults (all on): service-conf.ts
+    expect(c.Middlewares).toMatchObject({ Trace: true, Prometheus: true });
   });
 
   test('Telemetry: Name defaults to the service Name, Sampler 1, Batcher otlpgrpc (v1.10)', () => {
@@ -55,7 +56,7 @@ describe('go-zero names and defaults', () => {
   test('Prometheus: port 9101, path /metrics; Middlewares toggles default on', () => {
     const c = server('Prometheus:\n  Host: 0.0.0.0\nMiddlewares:\n  Trace: false\n');
     expect(c.Prometheus).toEqual({ Host: '0.0.0.0', Port: 9101, Path: '/metrics' });
-    expect(c.Middlewares).toEqual({ Trace: false, Prometheus: true });
+    expect(c.Middlewares).toMatchObject({ Trace: false, Prometheus: true });
   });
 
   test('a client YAML takes Middlewares; an app YAML takes the observability keys through observabilityFrom', () => {
@@ -64,7 +65,7 @@ describe('go-zero names and defaults', () => {
       'Target: direct:///a:1\nMiddlewares: {Prometheus: false}\nTelemetry: {Batcher: file, Endpoint: /tmp/x}\n',
     );
     const doc = readYaml(file);
-    expect(clientConfFrom(doc, file).Middlewares).toEqual({ Trace: true, Prometheus: false });
+    expect(clientConfFrom(doc, file).Middlewares).toMatchObject({ Trace: true, Prometheus: false });
     expect(observabilityFrom(doc, file, 'app').Telemetry).toMatchObject({ Name: 'app', Batcher: 'file' });
   });
 });

@@ -90,11 +90,14 @@ test('several etcd hosts, one of them down: registers through the one that answe
   await p.stop();
 });
 
-test('a lost registration is made again and said so on stderr (or to onError / onReregister)', async () => {
+test('a lost registration is made again and said so on stderr, as a logx line (or to onError / onReregister)', async () => {
   const key = `pub-${randomUUID().slice(0, 8)}`;
   const logged: string[] = [];
-  const orig = console.error;
-  console.error = (...a: unknown[]) => void logged.push(a.join(' '));
+  const orig = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    logged.push(String(chunk));
+    return (orig as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest);
+  }) as typeof process.stderr.write;
   try {
     const p = new Publisher(conf(key), 'r:1');
     const first = await p.keepAlive();
@@ -102,9 +105,17 @@ test('a lost registration is made again and said so on stderr (or to onError / o
     const deadline = Date.now() + 8000;
     while (!logged.some((l) => l.includes('registered again')) && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 100));
-    expect(logged.join('\n')).toMatch(new RegExp(`etcd publisher: registered again as ${key}/\\d+`));
+    const line = logged
+      .join('')
+      .split('\n')
+      .find((l) => l.includes('registered again')) as string;
+    expect(JSON.parse(line)).toMatchObject({
+      level: 'error',
+      caller: 'discov/publisher.go',
+      content: expect.stringMatching(new RegExp(`^etcd publisher: registered again as ${key}/\\d+$`)),
+    });
     await p.stop();
   } finally {
-    console.error = orig;
+    process.stderr.write = orig;
   }
 });

@@ -1,6 +1,7 @@
 import type { Etcd3, Lease, Watcher } from 'etcd3';
 import type { EtcdConf } from '../conf/config.ts';
 import { withTimeout } from '../internal/timeout.ts';
+import { logx } from '../logx/logx.ts';
 import {
   COOL_DOWN_MS,
   describeEtcdError,
@@ -10,6 +11,9 @@ import {
   etcdClient,
   useEtcdConf,
 } from './clients.ts';
+
+// The library's own lines are logx lines (stderr, as go-zero's discov logs them with logx.Error).
+const CALLER = { caller: 'discov/publisher.go' };
 
 /** go-zero's `discov.TimeToLive`: lease TTL of a registration, in seconds. */
 export const TIME_TO_LIVE_S = 10;
@@ -68,7 +72,7 @@ export class Publisher {
 
   #log(err: Error): void {
     if (this.#opts.onError) this.#opts.onError(err);
-    else console.error(`etcd publisher ${this.#conf.Key}: ${err.message}`);
+    else logx.error(`etcd publisher ${this.#conf.Key}: ${err.message}`, CALLER);
   }
 
   async #register(): Promise<string> {
@@ -117,7 +121,7 @@ export class Publisher {
       withTimeout(lease.put(key).value(this.#value).exec(), ETCD_WAIT_MS, 'etcd put').then(
         () => {
           if (this.#stopped) return;
-          console.error(`etcd publisher: ${key} was deleted; put it back`);
+          logx.error(`etcd publisher: ${key} was deleted; put it back`, CALLER);
           this.#opts.onReregister?.(key);
         },
         (err: Error) => this.#log(new Error(`putting back ${key} failed: ${describeEtcdError(this.#conf.Hosts, err)}`)),
@@ -141,7 +145,7 @@ export class Publisher {
         if (this.#stopped) return;
         const p = this.#register().then(
           (key) => {
-            console.error(`etcd publisher: registered again as ${key}`);
+            logx.error(`etcd publisher: registered again as ${key}`, CALLER);
             this.#opts.onReregister?.(key);
           },
           (err: Error) => {

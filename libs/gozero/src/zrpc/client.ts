@@ -1,7 +1,16 @@
-import { type ChannelOptions, Client, credentials, InterceptingCall, type Interceptor } from '@grpc/grpc-js';
+import {
+  type ChannelCredentials,
+  type ChannelOptions,
+  Client,
+  type ClientOptions,
+  credentials,
+  InterceptingCall,
+  type Interceptor,
+} from '@grpc/grpc-js';
 import type { RpcClientConf } from '../conf/config.ts';
 import { useEtcdConf } from '../discov/clients.ts';
 import { clientObserveInterceptor } from '../trace/interceptors.ts';
+import { clientInterceptors } from './client-middlewares.ts';
 import { resolveTarget } from './resolve.ts';
 import { registerResolvers } from './resolver.ts';
 import { buildTarget, parseTarget } from './target.ts';
@@ -10,7 +19,7 @@ import { buildTarget, parseTarget } from './target.ts';
 export const DIAL_TIMEOUT_MS = 3000;
 
 export interface RpcClientOptions {
-  /** `p2c_ewma` (default, go-zero's) or `round_robin`. */
+  /** `p2c_ewma` (default, go-zero's) or `round_robin`; overrides the conf's `BalancerName`. */
   balancer?: 'p2c_ewma' | 'round_robin' | undefined;
   /** Extra @grpc/grpc-js channel options. */
   channelOptions?: ChannelOptions | undefined;
@@ -26,6 +35,22 @@ function timeoutInterceptor(ms: number): Interceptor {
   };
 }
 
+const clientInterceptorsOf = new WeakMap<Client, Interceptor[]>();
+
+/**
+ * A typed client (a ts-proto `…Client` constructor) on `newRpcClient`'s channel, with its interceptors (Timeout,
+ * breaker…): go-zero's `pb.NewXClient(zrpc.MustNewClient(c).Conn())`. Closing either closes the shared channel.
+ */
+export function typedClient<T>(
+  client: Client,
+  Ctor: new (address: string, creds: ChannelCredentials, options?: ClientOptions) => T,
+): T {
+  return new Ctor(client.getChannel().getTarget(), credentials.createInsecure(), {
+    channelOverride: client.getChannel(),
+    interceptors: clientInterceptorsOf.get(client) ?? [],
+  });
+}
+
 /**
  * go-zero's `zrpc.NewClient`: a gRPC client for `RpcClientConf` (Etcd, Endpoints or Target) that registers the
  * config's etcd account/TLS, balances with p2c, gives every call the config's `Timeout` and, unless `NonBlock`,
@@ -38,13 +63,20 @@ export async function newRpcClient(conf: RpcClientConf, options: RpcClientOption
   parseTarget(target);
   registerResolvers();
   const channelOptions: ChannelOptions = { ...options.channelOptions };
-  if (options.balancer === 'round_robin') {
+  if ((options.balancer ?? conf.BalancerName) === 'round_robin') {
     channelOptions['grpc.service_config'] = JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] });
   }
-  // Tracing and metrics first (outermost), as go-zero's client chain; then the deadline.
-  const interceptors = [clientObserveInterceptor(conf.Middlewares)];
-  if (conf.Timeout > 0) interceptors.push(timeoutInterceptor(conf.Timeout));
+  if (conf.KeepaliveTime && !('grpc.keepalive_time_ms' in channelOptions)) {
+    channelOptions['grpc.keepalive_time_ms'] = Math.round(conf.KeepaliveTime);
+  }
+  // Tracing and metrics first (outermost), then Duration and Breaker, as go-zero's client chain; then the deadline.
+  const interceptors = [
+    clientObserveInterceptor(conf.Middlewares),
+    ...clientInterceptors(target, conf.Middlewares),
+    ...(conf.Timeout > 0 && conf.Middlewares?.Timeout !== false ? [timeoutInterceptor(conf.Timeout)] : []),
+  ];
   const client = new Client(target, credentials.createInsecure(), { ...channelOptions, interceptors });
+  clientInterceptorsOf.set(client, interceptors);
   if (conf.NonBlock) return client;
   try {
     await new Promise<void>((resolve, reject) => {

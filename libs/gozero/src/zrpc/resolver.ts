@@ -4,6 +4,7 @@ import { Subscriber, type UpdateCause } from '../discov/subscriber.ts';
 import { splitHostPort } from '../internal/host-port.ts';
 import { KubeResolver } from './k8s/resolver.ts';
 import { P2C, registerP2c } from './p2c.ts';
+import { parseTarget } from './target.ts';
 
 type Endpoint = experimental.Endpoint;
 type GrpcUri = experimental.GrpcUri;
@@ -58,14 +59,13 @@ class EtcdResolver implements experimental.Resolver {
   #lastSeen: string[] = [];
 
   constructor(target: GrpcUri, listener: ResolverListener, options: ChannelOptions) {
-    this.#hosts = (target.authority ?? '').split(',').filter((h) => h !== '');
-    this.#key = target.path.replace(/^\/+|\/+$/g, '');
+    ({ hosts: this.#hosts, key: this.#key } = etcdHostsKey(target));
     this.#listener = listener;
     this.#options = options;
   }
 
   static getDefaultAuthority(target: GrpcUri): string {
-    return target.path.replace(/^\/+|\/+$/g, '');
+    return etcdHostsKey(target).key;
   }
 
   updateResolution(): void {
@@ -154,11 +154,24 @@ class EtcdResolver implements experimental.Resolver {
   }
 }
 
+/** Hosts and key of go-zero v1.4's `etcd://h1,h2/key` or v1.10's `etcd:///h1,h2?key=k`; empty when malformed. */
+function etcdHostsKey(target: GrpcUri): { hosts: string[]; key: string } {
+  try {
+    const t = parseTarget(`${target.scheme}://${target.authority ?? ''}/${target.path}`);
+    if (t.scheme === 'etcd' || t.scheme === 'discov') return { hosts: t.hosts, key: t.key };
+  } catch {
+    // reported by updateResolution as a malformed target
+  }
+  return { hosts: [], key: '' };
+}
+
 /** `direct:///a:1,b:2`: a fixed list of endpoints. */
 class DirectResolver implements experimental.Resolver {
   readonly #endpoints: string[];
   readonly #listener: ResolverListener;
   readonly #options: ChannelOptions;
+  #reported = false;
+  #resolving = false;
 
   constructor(target: GrpcUri, listener: ResolverListener, options: ChannelOptions) {
     this.#endpoints = target.path.split(',').filter((e) => e !== '');
@@ -171,16 +184,24 @@ class DirectResolver implements experimental.Resolver {
   }
 
   updateResolution(): void {
+    // The list never changes: once reported, a balancer's ask after a dropped connection (a draining server
+    // asks at once, again and again) is not answered, or the answers spin without ever yielding to timers.
+    if (this.#reported || this.#resolving) return;
+    this.#resolving = true;
     void toEndpoints(this.#endpoints).then((endpoints) => {
+      this.#resolving = false;
       if (endpoints.length === 0) {
         fail(this.#listener, status.UNAVAILABLE, `direct:///${this.#endpoints.join(',')}: no usable endpoint`);
       } else {
+        this.#reported = true;
         this.#listener({ ok: true, value: endpoints }, {}, serviceConfig(this.#options), '');
       }
     });
   }
 
-  destroy(): void {}
+  destroy(): void {
+    this.#reported = false;
+  }
 }
 
 let registered = false;

@@ -1,19 +1,12 @@
 import { createServer } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import {
-  type handleUnaryCall,
-  Server,
-  ServerCredentials,
-  type ServerUnaryCall,
-  type ServiceDefinition,
-  type sendUnaryData,
-  status,
-  type UntypedServiceImplementation,
-} from '@grpc/grpc-js';
+import { Server, ServerCredentials, status } from '@grpc/grpc-js';
 import { parseListenOn, type RpcServerConf } from '../conf/config.ts';
 import { ServiceObservers } from '../devserver/observe.ts';
 import { Publisher } from '../discov/publisher.ts';
 import { HealthServer, ServingStatus } from './health.ts';
+import { installServerMiddlewares } from './server-middlewares.ts';
+import { wrapUnaryHandlers } from './unary-wrap.ts';
 
 /**
  * The address go-zero publishes for a ListenOn: as is, unless the host is empty or 0.0.0.0 (then POD_IP or the
@@ -93,6 +86,8 @@ export class RpcServer {
     }
     // Installed first, so it runs outermost (go-zero: tracing and metrics before the timeout interceptor).
     this.observers = new ServiceObservers(conf, this.server, () => this.#ready);
+    // go-zero's Stat, Breaker and Shedding interceptors: inside tracing and metrics, outside Timeout
+    installServerMiddlewares(this.server, conf);
     if (conf.Timeout > 0) withUnaryTimeout(this.server, conf.Timeout);
     register(this.server);
   }
@@ -158,7 +153,8 @@ export class RpcServer {
    * a 1 s wrap-up so that clients apply the removal before the server stops taking calls, then a drain of
    * in-flight calls; whatever is still running at `graceMs` (go-zero's 5.5 s) is cut.
    */
-  async stop(graceMs = DRAIN_MS): Promise<void> {
+  async stop(graceMs = this.conf.Shutdown?.WaitTime ?? DRAIN_MS): Promise<void> {
+    const wrapUpMs = this.conf.Shutdown?.WrapUpTime ?? WRAP_UP_MS;
     const deadline = Date.now() + graceMs;
     this.#ready = false;
     this.health?.shutdown();
@@ -166,7 +162,7 @@ export class RpcServer {
       await this.#publisher?.stop();
     } finally {
       if (this.#publisher)
-        await new Promise((r) => setTimeout(r, Math.max(0, Math.min(WRAP_UP_MS, deadline - Date.now()))));
+        await new Promise((r) => setTimeout(r, Math.max(0, Math.min(wrapUpMs, deadline - Date.now()))));
       await new Promise<void>((resolve) => {
         const force = setTimeout(
           () => {
@@ -190,32 +186,20 @@ export class RpcServer {
  * DEADLINE_EXCEEDED (its late answer is dropped). Installed by wrapping every unary handler added later.
  */
 function withUnaryTimeout(server: Server, ms: number): void {
-  const add = server.addService.bind(server);
-  server.addService = (service: ServiceDefinition, impl: UntypedServiceImplementation): void => {
-    const wrapped: UntypedServiceImplementation = { ...impl };
-    for (const [name, def] of Object.entries(service)) {
-      if (def.requestStream || def.responseStream) continue;
-      for (const key of [name, def.originalName]) {
-        const h = key ? (impl[key] as handleUnaryCall<unknown, unknown> | undefined) : undefined;
-        if (!key || typeof h !== 'function') continue;
-        wrapped[key] = ((call: ServerUnaryCall<unknown, unknown>, cb: sendUnaryData<unknown>) => {
-          let done = false;
-          const timer = setTimeout(() => {
-            done = true;
-            cb({
-              code: status.DEADLINE_EXCEEDED,
-              details: `handler did not finish within the server Timeout of ${ms} ms`,
-            });
-          }, ms);
-          h(call, (err, value, trailer, flags) => {
-            if (done) return;
-            done = true;
-            clearTimeout(timer);
-            cb(err, value, trailer, flags);
-          });
-        }) as handleUnaryCall<unknown, unknown>;
-      }
-    }
-    add(service, wrapped);
-  };
+  wrapUnaryHandlers(server, (h) => (call, cb) => {
+    let done = false;
+    const timer = setTimeout(() => {
+      done = true;
+      cb({
+        code: status.DEADLINE_EXCEEDED,
+        details: `handler did not finish within the server Timeout of ${ms} ms`,
+      });
+    }, ms);
+    h(call, (err, value, trailer, flags) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      cb(err, value, trailer, flags);
+    });
+  });
 }

@@ -22,25 +22,51 @@ function checkHostPort(what: string, hp: string, target: string): void {
 
 /**
  * Builds the target go-zero v1.4's `RpcClientConf.BuildTarget()` builds: `direct:///e1,e2` for Endpoints,
- * Target verbatim, else `etcd://<hosts joined by ,>/<Key>`. This is the form dtm's go-zero driver splits
- * correctly; newer go-zero's `etcd:///hosts?key=` form is deliberately not produced.
+ * Target, else `etcd://<hosts joined by ,>/<Key>`. This is the form dtm's go-zero driver splits correctly, so a
+ * Target written in go-zero v1.10's `etcd:///h1,h2?key=k` form comes back in the v1.4 form too (a branch URL
+ * built from it would otherwise be mis-split); other Targets are returned verbatim.
  */
 export function buildTarget(conf: RpcClientConf): string {
   if (conf.Endpoints && conf.Endpoints.length > 0) return `direct:///${conf.Endpoints.join(',')}`;
-  if (conf.Target) return conf.Target;
+  if (conf.Target) {
+    const t = /^(etcd|discov):\/\/\//.test(conf.Target) ? parseTarget(conf.Target) : undefined;
+    return t && (t.scheme === 'etcd' || t.scheme === 'discov') ? v14Target(t.scheme, t.hosts, t.key) : conf.Target;
+  }
   const etcd = conf.Etcd;
   if (!etcd || etcd.Hosts.length === 0)
     throw new TargetError('empty etcd hosts: set Etcd.Hosts (or Endpoints, or Target)');
   if (!etcd.Key) throw new TargetError('empty etcd key: set Etcd.Key');
-  if (etcd.Key.includes('/')) {
-    throw new TargetError(
-      `etcd key "${etcd.Key}" contains "/": dtm's go-zero driver would mis-split branch URLs; use one path segment`,
-    );
-  }
-  return `etcd://${etcd.Hosts.join(',')}/${etcd.Key}`;
+  return v14Target('etcd', etcd.Hosts, etcd.Key);
 }
 
-/** Parses `etcd://h1,h2/key`, `discov://h/key`, `direct:///a:1,b:2`, `k8s://ns/svc:port` or a plain `host:port`. */
+function v14Target(scheme: string, hosts: string[], key: string): string {
+  if (key.includes('/')) {
+    throw new TargetError(
+      `etcd key "${key}" contains "/": dtm's go-zero driver would mis-split branch URLs; use one path segment`,
+    );
+  }
+  return `${scheme}://${hosts.join(',')}/${key}`;
+}
+
+/**
+ * go-zero v1.10.2+'s `BuildTarget()` form, `etcd:///h1,h2?key=<url-escaped key>` (hosts in the path, key in the
+ * query), as its resolver reads it; for a Go colleague's config, or a Go service's logs.
+ */
+export function buildTargetV110(hosts: string[], key: string, scheme: 'etcd' | 'discov' = 'etcd'): string {
+  return `${scheme}:///${hosts.join(',')}?key=${queryEscape(key)}`;
+}
+
+/** Go's `url.QueryEscape`: only letters, digits and `-_.~` stay, a space becomes `+`. */
+function queryEscape(s: string): string {
+  return encodeURIComponent(s)
+    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%20/g, '+');
+}
+
+/**
+ * Parses `etcd://h1,h2/key` (go-zero v1.4), `etcd:///h1,h2?key=k` (v1.10.2+, key URL-escaped), the same with
+ * `discov://`, `direct:///a:1,b:2`, `k8s://ns/svc:port` or a plain `host:port`.
+ */
 export function parseTarget(target: string): ParsedTarget {
   const m = /^([a-z][a-z0-9+.-]*):\/\/([^/]*)\/(.*)$/.exec(target);
   if (!m) {
@@ -54,16 +80,26 @@ export function parseTarget(target: string): ParsedTarget {
   }
   const [, scheme, authority, path] = m as unknown as [string, string, string, string];
   if (scheme === 'etcd' || scheme === 'discov') {
-    if (authority === '') {
+    // v1.10's form: an empty authority, the hosts in the path and the key in the query (as go-zero's resolver).
+    const v110 = authority === '';
+    const q = path.indexOf('?');
+    const hostList = v110 ? (q < 0 ? path : path.slice(0, q)).replace(/^\/+|\/+$/g, '') : authority;
+    if (hostList === '') {
       throw new TargetError(
-        `target "${target}" has no etcd hosts; write etcd://127.0.0.1:2379/<key> (the go-zero v1.4 form dtm's driver parses, not etcd:///host?key=)`,
+        `target "${target}" has no etcd hosts; write etcd://127.0.0.1:2379/<key> (go-zero v1.4's form) or etcd:///127.0.0.1:2379?key=<key> (v1.10's)`,
       );
     }
-    const hosts = authority.split(',');
+    const hosts = hostList.split(',').filter((h) => h !== '');
     for (const h of hosts) checkHostPort('etcd host', h, target);
-    const key = path.replace(/^\/+|\/+$/g, '');
-    if (key === '' || key.includes('?'))
-      throw new TargetError(`target "${target}" has no etcd key; write etcd://host:port/<key>`);
+    let key: string;
+    if (v110) {
+      key = (q < 0 ? null : new URLSearchParams(path.slice(q + 1)).get('key')) ?? '';
+      if (key === '') throw new TargetError(`target "${target}" has no etcd key; write etcd:///host:port?key=<key>`);
+    } else {
+      key = path.replace(/^\/+|\/+$/g, '');
+      if (key === '' || key.includes('?'))
+        throw new TargetError(`target "${target}" has no etcd key; write etcd://host:port/<key>`);
+    }
     return { scheme, hosts, key };
   }
   if (scheme === 'direct') {
@@ -96,6 +132,11 @@ export function parseServerMethod(url: string): { server: string; method: string
     server = url.slice(0, i);
     method = url.slice(i);
   } else {
+    if (/^(etcd|discov):\/\/\//.test(url)) {
+      throw new TargetError(
+        `branch URL "${url}" uses go-zero v1.10's etcd:///host?key= form, which dtm's go-zero driver cannot split; write etcd://host:port/key/pkg.Service/Method (buildTarget gives that form)`,
+      );
+    }
     const m = /^([a-z][a-z0-9+.-]*:\/\/[^/]*)\/([^/]*)(\/.*)?$/.exec(url);
     if (!m) throw new TargetError(`branch URL "${url}" is malformed; expected etcd://host:port/key/pkg.Service/Method`);
     server = `${m[1]}/${m[2]}`;
