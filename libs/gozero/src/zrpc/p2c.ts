@@ -1,4 +1,5 @@
-import { type ChannelOptions, connectivityState, experimental, status } from '@grpc/grpc-js';
+import { type ChannelOptions, connectivityState, experimental } from '@grpc/grpc-js';
+import { acceptable } from './codes.ts';
 
 type Endpoint = experimental.Endpoint;
 type Picker = experimental.Picker;
@@ -14,16 +15,6 @@ const INIT_SUCCESS = 1000;
 const THROTTLE_SUCCESS = INIT_SUCCESS / 2;
 const PENALTY = 2 ** 31 - 1;
 const PICK_TIMES = 3;
-
-// go-zero's codes.Acceptable: these codes count as a server failure in the success EWMA.
-const UNACCEPTABLE = new Set<number>([
-  status.DEADLINE_EXCEEDED,
-  status.INTERNAL,
-  status.UNAVAILABLE,
-  status.DATA_LOSS,
-  status.UNIMPLEMENTED,
-  status.RESOURCE_EXHAUSTED,
-]);
 
 const now = (): number => Number(process.hrtime.bigint());
 
@@ -53,7 +44,7 @@ export class NodeStats {
     const w = this.lag === 0 ? 0 : Math.exp(-td / DECAY_NS);
     const lag = Math.max(0, t - startNs);
     this.lag = this.lag * w + lag * (1 - w);
-    const success = UNACCEPTABLE.has(code) ? 0 : INIT_SUCCESS;
+    const success = acceptable(code) ? INIT_SUCCESS : 0; // go-zero's codes.Acceptable
     this.success = this.success * w + success * (1 - w);
   }
 }
