@@ -66,6 +66,10 @@ describe('bad config gets an error naming the file, the field and the fix', () =
     expect(() => loadServerConf(yaml('Name: [unclosed\n'))).toThrow(/not valid YAML/);
   });
 
+  test('an unknown tag is refused, not a warning on stderr and a value the user did not mean', () => {
+    expect(() => loadServerConf(yaml('Name: !foo trans\n'))).toThrow(/not valid YAML \(Unresolved tag: !foo/);
+  });
+
   test('not a mapping', () => {
     expect(() => loadServerConf(yaml('- a\n- b\n'))).toThrow(/expected a mapping/);
   });

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
+import { parseDocument } from 'yaml';
 import { splitHostPort } from '../internal/host-port.ts';
 import { ConfigError } from './errors.ts';
 import { type ObservabilityConf, observabilityConf } from './observability.ts';
@@ -74,7 +74,11 @@ export function readYaml(file: string, options: ReadOptions = {}): Raw {
   if (options.useEnv) text = expandEnv(text, file);
   let doc: unknown;
   try {
-    doc = parse(text);
+    const parsed = parseDocument(text);
+    // A warning (an unknown tag such as `!foo`) is an error here: silence would load a value the user did not mean.
+    const problem = parsed.errors[0] ?? parsed.warnings[0];
+    if (problem) throw problem;
+    doc = parsed.toJS();
   } catch (err) {
     throw new ConfigError(`config ${file}: not valid YAML (${(err as Error).message.split('\n')[0]})`, { cause: err });
   }
