@@ -1,14 +1,14 @@
-// Property, through the real dtm: random transfers — any mode (msg, saga, tcc, xa), unknown accounts, an account
+// Property, through the real dtm: random transfers — any mode (msg, saga, tcc, xa, workflow), unknown accounts, an account
 // paying itself, amounts at the int64 edges, several at once over the same accounts — each reach a final status
 // (succeed or failed) within a bound, and the money adds up: per gid the ledger is all (the amount moved once from
 // payer to payee) or nothing, balances equal the start plus those moves, none negative, the sum unchanged.
 import { randomUUID } from 'node:crypto';
-import { type TransferMode, transfer } from '@dtm-gozero/app/bank';
+import { TRANSFER_MODES, type TransferMode, transfer } from '@dtm-gozero/app/bank';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { finalTrans } from '../support/dtm.ts';
 import { testStack } from '../support/stack-context.ts';
-import { amountArb, balanceArb, freshUsers, INT64_MAX } from './delivery.ts';
+import { amountArb, balanceArb, freshUsers, INT64_MAX, INT64_MIN } from './delivery.ts';
 import { budgetMs, fuzzParams } from './params.ts';
 import { BANK_DATABASES, type InProcessTrans, startOnSuiteDatabase } from './trans-server.ts';
 
@@ -22,12 +22,8 @@ const balancesArb = (max?: bigint) =>
     ...[0, 1, 2].map(() => fc.oneof({ arbitrary: fc.bigInt({ min: 0n, max: 10_000n }), weight: 2 }, balanceArb(max))),
   );
 
-/**
- * The modes the property covers. The app's workflow mode (merged from main late in this work) is not among them
- * yet: with it, a case of two concurrent workflows with refused payloads on PostgreSQL stayed unfinished past the
- * bound (reported, not investigated here).
- */
-const MODES: readonly TransferMode[] = ['msg', 'saga', 'tcc', 'xa'];
+/** The modes the property covers: every transfer mode of the app. */
+const MODES: readonly TransferMode[] = TRANSFER_MODES;
 
 /** An account of the case (0..2), or one that does not exist. */
 const accountArb = fc.oneof(
@@ -56,12 +52,63 @@ const caseArb = fc.oneof(
   fc.tuple(balancesArb(2n ** 61n), fc.array(transferArb, { minLength: 2, maxLength: 4 })),
 );
 
+/** The gid's final status in dtm, or an error naming what transfer() answered (dtm may never have seen it). */
+const finalStatus = (gid: string, said: string): Promise<string | undefined> =>
+  finalTrans(gid, FINAL_MS).then(
+    (f) => f.transaction?.status,
+    (err: unknown) => {
+      throw new Error(`${String(err)}; transfer() answered: ${said}`);
+    },
+  );
+
 describe.each(BANK_DATABASES)('trans on %s', (_name, section) => {
   let trans: InProcessTrans;
   beforeAll(async () => {
     trans = await startOnSuiteDatabase(section, 'prop_dtm');
   }, 60_000);
   afterAll(() => trans?.stop());
+
+  // The property's workflow cases, fixed: refused payloads at once, each ended `failed` by dtm with nothing moved,
+  // beside one that goes through. On PostgreSQL (the second trans of this process) they used to stay unfinished:
+  // the app's workflows were bound to the first trans and refused any other, so they never reached dtm; and a
+  // negative amount, stored in the workflow's data, did not read back, so it stopped before dtm too.
+  test('workflow transfers with refused payloads, several at once: each final, only the good one moved', async () => {
+    const [a, b] = freshUsers();
+    const unknown = 9_100_000_000_000_000_000n + BigInt(Math.floor(Math.random() * 1e9));
+    await trans.bank.setBalances([
+      [a, 1_000n],
+      [b, 1_000n],
+    ]);
+    const ctx = {
+      dtm: testStack().dtmGrpc,
+      busiServer: `127.0.0.1:${trans.port}`,
+      bank: trans.bank,
+      options: { waitResult: true, retryInterval: 1, timeoutToFail: 10 },
+    };
+    const cases = [
+      { from: a, to: b, amount: 0n },
+      { from: a, to: b, amount: -1n },
+      { from: a, to: b, amount: INT64_MIN },
+      { from: a, to: b, amount: 5_000n }, // more than the payer holds
+      { from: unknown, to: b, amount: 7n },
+      { from: a, to: unknown, amount: 7n }, // refused by TransIn: the debit is rolled back
+      { from: a, to: b, amount: 30n },
+    ].map((t) => ({ ...t, mode: 'workflow' as const, gid: `prop-dtm-wf-${randomUUID()}` }));
+    const said = await Promise.all(cases.map((t) => transfer(ctx, t.gid, t).then(() => 'ok', String)));
+    const finals = await Promise.all(cases.map((t, i) => finalStatus(t.gid, said[i] as string)));
+    expect(finals, `what transfer() answered: ${said.join(' | ')}`).toEqual([
+      'failed',
+      'failed',
+      'failed',
+      'failed',
+      'failed',
+      'failed',
+      'succeed',
+    ]);
+    const got = await trans.bank.balances();
+    expect([got.get(a), got.get(b)]).toEqual([970n, 1_030n]);
+    expect(got.has(unknown), 'an unknown account was created').toBe(false);
+  }, 60_000);
 
   test(
     `random transfers in every mode through dtm: each final within ${FINAL_MS / 1000} s, the money all-or-nothing`,
@@ -86,12 +133,9 @@ describe.each(BANK_DATABASES)('trans on %s', (_name, section) => {
             // amount; every other mode gets whatever a client may send to dtm
             .filter((t) => t.mode !== 'msg' || t.amount > 0n)
             .map((t) => ({ ...t, gid: `prop-dtm-${randomUUID()}`, from: id(t.from), to: id(t.to) }));
-          await Promise.all(
-            runs.map((t) => transfer(ctx, t.gid, t).catch(() => undefined)), // the outcome is read from dtm below
-          );
-          const finals = await Promise.all(
-            runs.map((t) => finalTrans(t.gid, FINAL_MS).then((f) => f.transaction?.status)),
-          );
+          // the outcome is read from dtm below; what transfer() said only explains a gid that never became final
+          const said = await Promise.all(runs.map((t) => transfer(ctx, t.gid, t).then(() => 'ok', String)));
+          const finals = await Promise.all(runs.map((t, i) => finalStatus(t.gid, said[i] as string)));
           for (const [i, t] of runs.entries()) {
             const k = `${t.mode} ${finals[i]}`;
             tally.set(k, (tally.get(k) ?? 0) + 1);

@@ -109,8 +109,14 @@ export async function transfer(ctx: BankContext, gid: string, t: Transfer): Prom
       return;
     case 'workflow': {
       // TransOut then TransIn in one workflow (./workflow.ts); a refusal of TransIn rolls the debit back.
+      // The options reach dtm with PrepareWorkflow, which keeps them (retry interval, timeout) for its resumes too.
       const registry = await appWorkflows(ctx.dtm, s);
-      await registry.execute(TRANSFER_WORKFLOW, gid, { from: t.from, to: t.to, amount: t.amount });
+      await registry.execute(
+        TRANSFER_WORKFLOW,
+        gid,
+        { from: t.from, to: t.to, amount: t.amount },
+        { custom: (wf) => Object.assign(wf.options, options) },
+      );
       return;
     }
     case 'msg': {

@@ -2,7 +2,7 @@
 // the gRPC server dtm calls back to resume an unfinished one. The server listens on 127.0.0.1 on a free port for as
 // long as the app runs; a long-lived service would listen on a fixed address (or register it in etcd) instead, so
 // that dtm can resume its workflows after a restart.
-import { DtmInputError, WorkflowRegistry } from '@dtm-gozero/dtmgrpc';
+import { WorkflowRegistry } from '@dtm-gozero/dtmgrpc';
 import { AdjustInfo, TransSvcService as Svc } from '@dtm-gozero/proto/trans';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 
@@ -14,7 +14,11 @@ export const EXAMPLE_WORKFLOW = 'app-example';
 /** A bank transfer: TransOut from one account, then TransIn to the other; a refusal rolls the debit back. */
 export const TRANSFER_WORKFLOW = 'bank-transfer';
 
-/** A transfer as the workflow stores it in dtm (JSON: the bigints as strings). */
+/**
+ * A transfer as the workflow stores it in dtm (JSON: the bigints as strings). Any integer round-trips, negative ones
+ * too: the bank, not this encoding, refuses a bad amount or account (a FAILURE that rolls the workflow back), as in
+ * every other mode — an amount written here that did not read back stopped the workflow before dtm ever saw it.
+ */
 export interface TransferData {
   from: bigint;
   to: bigint;
@@ -29,7 +33,7 @@ const transferData = {
   decode: (b: Uint8Array): TransferData => {
     const v = JSON.parse(Buffer.from(b).toString()) as Record<string, unknown>;
     const n = (k: string): bigint => {
-      if (typeof v[k] !== 'string' || !/^[0-9]+$/.test(v[k])) throw new Error(`field ${k} is not a whole number`);
+      if (typeof v[k] !== 'string' || !/^-?[0-9]+$/.test(v[k])) throw new Error(`field ${k} is not a whole number`);
       return BigInt(v[k]);
     };
     return { from: n('from'), to: n('to'), amount: n('amount') };
@@ -40,18 +44,23 @@ interface Running {
   registry: WorkflowRegistry;
   server: Server;
 }
-// The one registry of this process, as a promise: concurrent transfers (the chaos suite runs 8 at once) must share
-// the server that the first of them starts, not each start one that nothing would stop.
-let running: { key: string; started: Promise<Running> } | undefined;
+// The registries of this process, one per (dtm, trans) pair, as promises: concurrent transfers (the chaos suite runs
+// 8 at once) must share the server that the first of them starts, not each start one that nothing would stop. The
+// handlers close over trans's address, so a transfer to another trans (a test's second bank) gets its own registry
+// and callback server, through which dtm resumes that one's workflows.
+const running = new Map<string, Promise<Running>>();
 
 /** The registry of this process for dtm `dtm` and trans at `busiServer`, its callback server started on first use. */
 export async function appWorkflows(dtm: string, busiServer: string): Promise<WorkflowRegistry> {
   const key = `${dtm}\n${busiServer}`;
-  if (running && running.key !== key) {
-    throw new DtmInputError('the app runs workflows against one dtm and one trans at a time');
+  let started = running.get(key);
+  if (!started) {
+    started = startRegistry(dtm, busiServer);
+    running.set(key, started);
+    // a start that failed (no free port) is not kept: the next transfer tries again
+    started.catch(() => running.delete(key));
   }
-  running ??= { key, started: startRegistry(dtm, busiServer) };
-  return (await running.started).registry;
+  return (await started).registry;
 }
 
 async function startRegistry(dtm: string, busiServer: string): Promise<Running> {
@@ -65,11 +74,11 @@ async function startRegistry(dtm: string, busiServer: string): Promise<Running> 
   return { registry, server };
 }
 
-/** Stops the callback server (the CLI's last step, so that the process can exit). */
+/** Stops the callback servers (the CLI's last step, so that the process can exit). */
 export async function stopAppWorkflows(): Promise<void> {
-  const r = running;
-  running = undefined;
-  (await r?.started.catch(() => undefined))?.server.forceShutdown();
+  const all = [...running.values()];
+  running.clear();
+  for (const r of await Promise.all(all.map((p) => p.catch(() => undefined)))) r?.server.forceShutdown();
 }
 
 function register(registry: WorkflowRegistry, s: string): void {
