@@ -1,5 +1,5 @@
-// Property, through the real dtm: random transfers — any mode (msg, saga, tcc, xa, workflow), unknown accounts, an account
-// paying itself, amounts at the int64 edges, several at once over the same accounts — each reach a final status
+// Property, through the real dtm: random transfers — any mode (msg, saga, tcc, xa, workflow), unknown accounts, an
+// account paying itself, amounts at the int64 edges, several at once over the same accounts — each reach a final status
 // (succeed or failed) within a bound, and the money adds up: per gid the ledger is all (the amount moved once from
 // payer to payee) or nothing, balances equal the start plus those moves, none negative, the sum unchanged.
 import { randomUUID } from 'node:crypto';
