@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { DtmInputError } from '../errors.ts';
 import { MsgGrpc } from '../msg.ts';
 import { checkTopic } from '../topics.ts';
-import { WorkflowRegistry } from './registry.ts';
+import { WorkflowDataError, WorkflowRegistry } from './registry.ts';
 
 // Bad input refused before anything is sent (the flows against the real dtm are in workflow.int.test.ts and
 // topics.int.test.ts).
@@ -42,6 +42,24 @@ describe('WorkflowRegistry input', () => {
     );
     await expect(r.execute('bytes', 'g', { a: 1 })).rejects.toThrow(/data must be bytes/);
     await expect(r.execute('typed', 'g', { a: 1 })).rejects.toThrow(/data does not encode: no such field/);
+  });
+
+  test('execute: data the registered type writes but cannot read back is refused before dtm sees it', async () => {
+    // dtm 'd:1' cannot be reached: an error naming the data proves nothing was sent (the app's transfer data once
+    // wrote a negative amount that its decoder refused, and the message blamed a resume that never happened)
+    const r = new WorkflowRegistry('d:1', 'h:1');
+    r.register('lossy', async () => undefined, undefined, {
+      encode: () => ({ finish: () => Buffer.from('-1') }),
+      decode: (b: Uint8Array) => {
+        if (Buffer.from(b).toString().startsWith('-')) throw new Error('not a whole number');
+        return {};
+      },
+    });
+    const err = await r.execute('lossy', 'g', { amount: -1 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowDataError);
+    expect((err as Error).message).toMatch(
+      /workflow 'lossy' g: its data, as the registered type encodes it, does not decode back: not a whole number; nothing was sent to dtm/,
+    );
   });
 
   test('addTo adds the workflow.Workflow service to a grpc-js server', () => {

@@ -122,6 +122,18 @@ export class WorkflowRegistry {
       } catch (err) {
         throw new DtmInputError(`workflow '${name}': data does not encode: ${(err as Error).message}`, { cause: err });
       }
+      if (!(data instanceof Uint8Array)) {
+        // Data the type wrote but cannot read back could never run, nor be resumed by dtm: refuse it before dtm
+        // stores it (a gid dtm never saw, not one left unfinished).
+        try {
+          entry.dataType.decode(bytes);
+        } catch (err) {
+          throw new WorkflowDataError(
+            `workflow '${name}' ${gid}: its data, as the registered type encodes it, does not decode back: ${(err as Error).message}; nothing was sent to dtm — make the type's encode and decode agree`,
+            { cause: err },
+          );
+        }
+      }
     } else if (data instanceof Uint8Array) bytes = data;
     else
       throw new DtmInputError(`workflow '${name}': data must be bytes (Uint8Array) unless registered with a dataType`);
