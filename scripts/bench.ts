@@ -3,7 +3,7 @@
 // `--compare` runs the same workload, interleaved round by round (ABAB…, so machine drift cancels), for the four
 // combinations {our app, the Go app} × {our trans, the go-zero trans} on one dtm, store and etcd, plus a ceiling
 // (the Go app against a bare Go server whose branches cost nothing), and prints the TS/Go ratios.
-// Writes JSON (--out), and next to it an SVG chart and a Markdown table (what the README shows). Every wait is bounded; figures depend on the machine and its load.
+// Writes JSON (--out), and next to it an SVG chart and a Markdown table (what docs/performance.md shows). Every wait is bounded; figures depend on the machine and its load.
 // `--mode xa` (our stack only: the Go twins have no XA branches) starts a MariaDB of its own for trans's bank.
 // Beside p99 it reports where the tail goes in our processes (event-loop delay, GC pauses: scripts/lib/bench-probe.ts)
 // and memory per process (RSS peak per level, heap after a full GC, trans's RSS idle).
@@ -36,8 +36,8 @@ localGid, shows our app taking its gids locally (Submit only). --gid is for runs
 --trans src runs its TypeScript sources; --trans-node-options adds Node/V8 flags to it (e.g. for an A/B of sizing).`;
 /**
  * How production runs trans (package.json's trans:prod and the Dockerfile say the same; scripts/bench.test.ts
- * checks): the compiled packages, and a young generation of 1 MiB semi-spaces — chosen by measurement (README,
- * Performance: RSS idle and at concurrency 64 with and without).
+ * checks): the compiled packages, and a young generation of 1 MiB semi-spaces — chosen by measurement
+ * (docs/performance.md: RSS idle and at concurrency 64 with and without).
  */
 export const PROD_NODE_ARGS = ['--conditions=dtm-gozero-dist', '--max-semi-space-size=1'];
 export const TRANS_SOURCES = ['dist', 'src'] as const;

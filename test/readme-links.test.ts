@@ -30,6 +30,15 @@ test.each(LIBS)('libs/%s/README.md: relative links name existing files; each API
   expect(rows.filter((r) => !/^\|[^|]*\]\(src\/[^)]+\.ts\)/.test(r))).toEqual([]);
 });
 
+test('README.md, README.zh-CN.md and every docs/ page: relative links name existing files', () => {
+  const pages = readdirSync(join(root, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`);
+  expect(pages).toContain('docs/bank.zh-CN.md');
+  for (const page of ['README.md', 'README.zh-CN.md', ...pages])
+    expect(brokenLinks(join(root, page)), page).toEqual([]);
+});
+
 test('tools/*/README (both languages): relative links name existing files, and the module table lists every module', () => {
   const tools = readdirSync(join(root, 'tools'));
   expect(tools).toContain('chaos');

@@ -19,7 +19,7 @@ function projectsOf(path: string): string[] {
 }
 
 test('the place the READMEs name is found by the integration project; the root is found by none', () => {
-  for (const readme of ['README.md', 'libs/testkit/README.md']) {
+  for (const readme of ['docs/tests.md', 'docs/tests.zh-CN.md', 'libs/testkit/README.md']) {
     expect(readFileSync(join(root, readme), 'utf8'), readme).toContain('`test/my-dtm.int.test.ts`');
   }
   expect(projectsOf('test/my-dtm.int.test.ts')).toEqual(['integration']);

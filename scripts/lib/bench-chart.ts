@@ -121,7 +121,7 @@ export function runtimeRows(r: BenchReport): { head: string[]; rows: string[][] 
   return { head, rows };
 }
 
-/** The README's table: per level and combination tx/s, latency, errors, CPU and RSS; then the ratios and targets. */
+/** docs/performance.md's table: per level and combination tx/s, latency, errors, CPU and RSS; then the ratios and targets. */
 export function markdownSummary(r: BenchReport): string {
   const out: string[] = [];
   out.push(

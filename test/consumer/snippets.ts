@@ -18,6 +18,9 @@ export interface SnippetFile {
 /** The READMEs whose examples a user copies, and the folder their files go to. */
 export const READMES: readonly { id: string; file: string }[] = [
   { id: 'root', file: 'README.md' },
+  { id: 'tests', file: 'docs/tests.md' },
+  { id: 'walkthrough', file: 'docs/walkthrough.md' },
+  { id: 'observability', file: 'docs/observability.md' },
   { id: 'gozero', file: 'libs/gozero/README.md' },
   { id: 'dtmgrpc', file: 'libs/dtmgrpc/README.md' },
   { id: 'testkit', file: 'libs/testkit/README.md' },

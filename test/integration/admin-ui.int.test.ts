@@ -9,7 +9,7 @@ import { appConfig, freePort, type Proc, root, runApp, runNode, TRANS, tempFile 
 // dtm's admin UI (built from dtm v1.19.0's admin/ and embedded into the dtm binary by scripts/dtm-admin.sh), in a
 // real headless Chromium (Debian's `chromium`), after the example's seed ran against an etcd + dtm of the test's
 // own (the shared stack's dtm holds every other test's transactions, and its list is not in time order): the page
-// lists the seed's gids. The screenshot goes to a temp dir, or to docs/img/dtm-admin-ui.png (the README's
+// lists the seed's gids. The screenshot goes to a temp dir, or to docs/img/dtm-admin-ui.png (docs/admin-ui.md's
 // picture) with ADMIN_UI_SCREENSHOT=docs.
 
 const SHOT =

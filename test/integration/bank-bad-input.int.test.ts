@@ -10,7 +10,7 @@ import { type BankDb, bankOf, dtmMetadata, rawCall, startBankDb, startBankTrans 
 import { appConfig, freePort, type Proc, root, runApp, runNode, TRANS, tempFile } from '../support/procs.ts';
 import { testDatabases, testStack } from '../support/stack-context.ts';
 
-// The bank's bad-input table (README, "Bad input: the bank"): each case gives a message naming the problem and the
+// The bank's bad-input table (docs/bank.md, "Bad input: the bank"): each case gives a message naming the problem and the
 // fix, a non-zero exit (or the gRPC status dtm acts on) within 10 s, and leaves every balance as it was. trans runs
 // as a database user whose password holds / : @ % (and the wrong passwords tried hold them too): no output of any
 // case, nor trans's own, ever shows one.

@@ -158,7 +158,7 @@ describe('npm run stack:up / stack:down', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(up.out).toMatch(/not registered, dial it directly/);
     expect(registrations(p.etcd)).toEqual([]);
-    // The README's direct recipe: trans with no Etcd section, the app with Endpoints and --dtm host:port.
+    // The direct recipe of docs/walkthrough.md: trans with no Etcd section, the app with Endpoints and --dtm host:port.
     const port = await freePort();
     const trans = runNode(
       TRANS,
