@@ -1,8 +1,8 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { portOpen } from '@dtm-gozero/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { root } from '../support/procs.ts';
 
@@ -21,15 +21,6 @@ const env: NodeJS.ProcessEnv = {
 };
 for (const k of Object.keys(env)) if (k.startsWith('npm_') || k === 'INIT_CWD') delete env[k];
 
-const portOpen = (port: number): Promise<boolean> =>
-  new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 const FIXED = [2379, 36789, 36790, 50081];
 let openBefore: boolean[] = [];
 
@@ -41,7 +32,7 @@ beforeAll(async () => {
     mkdirSync(dirname(join(work, f)), { recursive: true });
     cpSync(join(root, f), join(work, f));
   }
-  openBefore = await Promise.all(FIXED.map(portOpen));
+  openBefore = await Promise.all(FIXED.map((p) => portOpen(p)));
 });
 afterAll(() => {
   // After a failure: what the copy's stack.sh started (pid files in its .stack/).
@@ -70,7 +61,7 @@ function run(
 
 /** The fixed ports are as they were before the test: nothing the demo started is left. */
 async function nothingLeft(): Promise<void> {
-  expect(await Promise.all(FIXED.map(portOpen))).toEqual(openBefore);
+  expect(await Promise.all(FIXED.map((p) => portOpen(p)))).toEqual(openBefore);
   const pids = existsSync(join(work, '.stack'))
     ? readdirSync(join(work, '.stack')).filter((f) => f.endsWith('.pid'))
     : [];
