@@ -142,17 +142,28 @@ function dockerignore(text: string): (path: string) => boolean {
         else if (ch === '?') re += '[^/]';
         else re += ch.replace(/[.+^${}()|[\]\\]/g, '\\$&');
       }
-      return { negate, re: new RegExp(`^${re}$`) };
+      return { negate, pattern, re: new RegExp(`^${re}$`) };
     });
+  const excludedAlone = (prefixes: string[]): boolean => {
+    let excluded = false;
+    for (const r of rules) if (prefixes.some((p) => r.re.test(p))) excluded = !r.negate;
+    return excluded;
+  };
   return (path: string) => {
     const parts = posix
       .normalize(path)
       .replace(/^\/+|\/+$/g, '')
       .split('/');
     const prefixes = parts.map((_, i) => parts.slice(0, i + 1).join('/'));
-    let excluded = false;
-    for (const r of rules) if (prefixes.some((p) => r.re.test(p))) excluded = !r.negate;
-    return !excluded;
+    // The classic builder (DOCKER_BUILDKIT=0, what compose.int and Debian's docker.io use) never walks into an
+    // excluded directory unless an exception's literal text starts with that directory: `!tools/*/package.json`
+    // cannot re-include tools/chaos/package.json, `!tools/chaos/package.json` can.
+    for (let i = 0; i < prefixes.length - 1; i++) {
+      const dir = prefixes.slice(0, i + 1);
+      const dirSlash = `${dir.at(-1)}/`;
+      if (excludedAlone(dir) && !rules.some((r) => r.negate && `${r.pattern}/`.startsWith(dirSlash))) return false;
+    }
+    return !excludedAlone(prefixes);
   };
 }
 
