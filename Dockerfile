@@ -17,6 +17,7 @@ COPY libs/dtmgrpc/package.json libs/dtmgrpc/
 COPY libs/testkit/package.json libs/testkit/
 COPY apps/trans/package.json apps/trans/
 COPY apps/app/package.json apps/app/
+COPY tools/bench/package.json tools/bench/
 COPY tools/chaos/package.json tools/chaos/
 COPY tools/fuzz/package.json tools/fuzz/
 # The root's devDependencies (linters, codegen, test runner) are dropped from the manifest first: the lockfile
@@ -64,5 +65,5 @@ EXPOSE 50081
 # Healthy once trans accepts TCP connections on ListenOn and its address is registered in etcd.
 HEALTHCHECK --interval=5s --timeout=4s --start-period=20s --retries=5 \
   CMD ["node", "infra/docker/trans-healthcheck.ts", "-f", "apps/trans/etc/trans.yaml"]
-# The production flags (scripts/bench.ts PROD_NODE_ARGS, chosen by measurement; scripts/bench.test.ts checks).
+# The production flags (tools/bench/src/trans.ts PROD_NODE_ARGS, chosen by measurement; its trans.test.ts checks).
 CMD ["node", "--conditions=dtm-gozero-dist", "--max-semi-space-size=1", "apps/trans/dist/trans.js", "-f", "apps/trans/etc/trans.yaml"]

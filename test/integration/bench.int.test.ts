@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { BenchReport } from '@dtm-gozero/bench/report';
 import { expect, test } from 'vitest';
-import type { BenchReport } from '../../scripts/bench.ts';
 import { root } from '../support/procs.ts';
 import { testStack } from '../support/stack-context.ts';
 
@@ -17,7 +17,7 @@ test('npm run bench -- --compare runs all four combinations, the ceiling and the
   const args = ['--compare', '--duration', '1', '--levels', '1,4', '--rounds', '1', '--out', out];
   const r = spawnSync(
     process.execPath,
-    ['scripts/bench.ts', ...args, '--etcd', etcdEndpoints.join(','), '--dtm', dtmTarget],
+    ['tools/bench/src/main.ts', ...args, '--etcd', etcdEndpoints.join(','), '--dtm', dtmTarget],
     { cwd: root, encoding: 'utf8', timeout: 170_000 },
   );
   expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
@@ -65,7 +65,7 @@ test('npm run bench -- --mode xa runs XA transfers against our trans with a bank
   const args = ['--mode', 'xa', '--duration', '1', '--levels', '1,4', '--out', out];
   const r = spawnSync(
     process.execPath,
-    ['scripts/bench.ts', ...args, '--etcd', etcdEndpoints.join(','), '--dtm', dtmTarget],
+    ['tools/bench/src/main.ts', ...args, '--etcd', etcdEndpoints.join(','), '--dtm', dtmTarget],
     { cwd: root, encoding: 'utf8', timeout: 110_000 },
   );
   expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
