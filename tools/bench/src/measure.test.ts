@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
 import { rt } from './fixtures.ts';
-import { type Acc, addRound, type RoundSample, summarize } from './measure.ts';
+import { addRound, newAcc, type RoundSample, summarize } from './measure.ts';
 import type { LevelResult } from './protocol.ts';
 
 const result = (over: Partial<LevelResult> = {}): LevelResult => ({
@@ -24,21 +24,8 @@ const sample = (over: Partial<RoundSample> = {}): RoundSample => ({
   ...over,
 });
 
-const empty = (): Acc => ({
-  gids: [],
-  lat: [],
-  ok: 0,
-  errors: 0,
-  samples: [],
-  elapsedMs: 0,
-  rounds: [],
-  appCpu: 0,
-  transCpu: 0,
-  dtmCpu: 0,
-});
-
 test('two rounds of a level: tx/s over both, per round, percentiles of every latency, CPU per tx and per call', () => {
-  const a = empty();
+  const a = newAcc();
   // 100 tx in 1 s at 1..100 ms, then 300 tx in 2 s at 101..400 ms
   addRound(a, result({ latUs: Array.from({ length: 100 }, (_, i) => (i + 1) * 1000) }), sample());
   addRound(
@@ -57,7 +44,7 @@ test('two rounds of a level: tx/s over both, per round, percentiles of every lat
 });
 
 test("a process whose CPU time /proc could not read: no CPU figure rather than a wrong one; our trans's heap and tail", () => {
-  const a = empty();
+  const a = newAcc();
   addRound(
     a,
     result({ runtime: rt(5, 1) }),
@@ -74,7 +61,7 @@ test("a process whose CPU time /proc could not read: no CPU figure rather than a
 });
 
 test('errors: counted, at most 5 gids and 3 distinct samples, each on one line of at most 240 characters', () => {
-  const a = empty();
+  const a = newAcc();
   const long = `dtm said:\n  ${'x'.repeat(300)}`;
   addRound(
     a,
@@ -95,6 +82,6 @@ test('errors: counted, at most 5 gids and 3 distinct samples, each on one line o
 });
 
 test('a level without a single transaction: percentiles 0, no CPU per transaction', () => {
-  const s = summarize(1, empty(), 2);
+  const s = summarize(1, newAcc(), 2);
   expect([s.p50Ms, s.p99Ms, s.appCpuMsPerTx, s.transCpuMsPerCall]).toEqual([0, 0, undefined, undefined]);
 });

@@ -31,7 +31,8 @@ export interface Acc {
   transRuntime?: RuntimeStats | undefined;
 }
 
-const newAcc = (): Acc => ({
+/** A combination's figures before its first round. */
+export const newAcc = (): Acc => ({
   gids: [],
   lat: [],
   ok: 0,
