@@ -20,8 +20,8 @@ export interface XaBank {
 export async function startXaBank(): Promise<XaBank> {
   let db: Awaited<ReturnType<typeof startDatabases<'mysql'>>>;
   try {
-    // Each XA branch keeps its own session until dtm commits it: at concurrency 64 that is 128 sessions and the
-    // pool's, past MariaDB's default of 151.
+    // Each loop's phase 1 opens a session of its own besides trans's pool: a level of a few hundred loops would pass
+    // MariaDB's default of 151 connections, so the bench's server allows 500.
     const initSql = tempFile('bench-xa.sql', 'SET GLOBAL max_connections = 500;\n');
     db = await startDatabases({ servers: ['mysql'], initSql: { mysql: initSql } });
   } catch (err) {
