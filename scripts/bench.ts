@@ -16,7 +16,7 @@ import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type DtmStack, startDtmStack } from '@dtm-gozero/testkit';
-import { openBank, parseMysqlDataSource } from '@dtm-gozero/trans/bank';
+import { openBank, parseMysqlDataSource } from '@dtm-gozero/bank';
 import { type BenchMode, GID_SOURCES, type GidSource, type LevelResult, MODES, xaUsers } from './bench-worker.ts';
 import { startOwnMariadb } from './cluster.ts';
 import { comboRows, markdownSummary, RUNTIME_NOTE, runtimeRows, svgChart } from './lib/bench-chart.ts';

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { genGid, xaGlobalTransaction } from '@dtm-gozero/dtmgrpc';
 import { AdjustInfo, TransSvcService } from '@dtm-gozero/proto/trans';
-import type { Bank } from '@dtm-gozero/trans/bank';
+import type { Bank } from '@dtm-gozero/bank';
 import { createConnection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type BankDb, bankOf, dtmMetadata, rawCall, startBankDb, startBankTrans } from '../support/bank.ts';
+import { type BankDb, bankOf, dtmMetadata, rawCall, startBankDb, startBankTrans } from '../support/bank-fixture.ts';
 import { dtmStatus } from '../support/dtm.ts';
 import { appConfig, eventually, type Proc, runApp, tempFile } from '../support/procs.ts';
 import { testStack } from '../support/stack-context.ts';
