@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { AdjustInfo } from '@dtm-gozero/proto/trans';
 import type { Bank } from '@dtm-gozero/bank';
+import { AdjustInfo } from '@dtm-gozero/proto/trans';
 import { Metadata } from '@grpc/grpc-js';
 import { Etcd3 } from 'etcd3';
 import { createConnection } from 'mysql2/promise';

@@ -4,6 +4,7 @@
 // checks would have refused included.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import type { Bank } from '@dtm-gozero/bank';
 import {
   DtmError,
   DtmFailure,
@@ -16,7 +17,6 @@ import {
   xaGlobalTransaction,
 } from '@dtm-gozero/dtmgrpc';
 import { AdjustInfo, TransSvcService as Svc } from '@dtm-gozero/proto/trans';
-import type { Bank } from '@dtm-gozero/bank';
 import { Client, credentials, Metadata, type ServiceError, status } from '@grpc/grpc-js';
 import { createConnection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import type { Bank } from '@dtm-gozero/bank';
 import { genGid, xaGlobalTransaction } from '@dtm-gozero/dtmgrpc';
 import { AdjustInfo, TransSvcService } from '@dtm-gozero/proto/trans';
-import type { Bank } from '@dtm-gozero/bank';
 import { createConnection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type BankDb, bankOf, dtmMetadata, rawCall, startBankDb, startBankTrans } from '../support/bank-fixture.ts';
