@@ -19,7 +19,7 @@ function read(f: string): string {
   }
 }
 
-test.each(['libs/gozero', 'libs/dtmgrpc', 'libs/testkit', 'proto'])('%s imports every package it declares', (dir) => {
+test.each(['libs/gozero', 'libs/dtmgrpc', 'libs/testkit', 'libs/bank', 'proto'])('%s imports every package it declares', (dir) => {
   const m = JSON.parse(read(`${dir}/package.json`)) as Record<string, Record<string, string> | undefined>;
   const declared = Object.keys({ ...m.dependencies, ...m.devDependencies, ...m.peerDependencies });
   const code = tracked
