@@ -83,7 +83,7 @@ function secretsOf(source: DataSource): string[] {
 }
 
 /** `text` with every form of the source's password replaced by `***` (a driver may echo what it was given). */
-export function scrub(source: DataSource, text: string): string {
+function scrub(source: DataSource, text: string): string {
   let out = text;
   for (const p of secretsOf(source)) out = out.split(p).join('***');
   return out;
