@@ -9,6 +9,7 @@ export {
   barrierFromMetadata,
 } from './barrier/barrier.ts';
 export { type BarrierOutcome, setBarrierTableName } from './barrier/core.ts';
+export { barrierTableDdl } from './barrier/ddl.ts';
 export { closeConnections } from './conn.ts';
 export {
   DtmDuplicated,

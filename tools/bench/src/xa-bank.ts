@@ -1,8 +1,8 @@
 // --mode xa: trans's bank in a MariaDB of the bench's own (the testkit's startDatabases: a free port, its data in a
 // temp dir removed on stop, on Ctrl-C, and by the next start if the bench was killed), and each loop's two accounts
 // funded far beyond what a run moves.
+import { openBank, parseMysqlDataSource } from '@dtm-gozero/bank';
 import { startDatabases } from '@dtm-gozero/testkit';
-import { openBank, parseMysqlDataSource } from '@dtm-gozero/trans/bank';
 import { tempFile } from '../../../scripts/lib/child.ts';
 import { xaUsers } from './protocol.ts';
 
