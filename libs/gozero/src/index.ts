@@ -27,6 +27,7 @@ export {
 } from './conf/observability.ts';
 export {
   type ClientMiddlewaresConf,
+  type MethodTimeoutConf,
   type ServerMiddlewaresConf,
   type ShutdownConf,
   type StatConf,

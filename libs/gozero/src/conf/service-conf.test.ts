@@ -72,15 +72,64 @@ describe("go-zero's ServiceConf / RpcServerConf keys", () => {
   test('a key parsed but not acted on is a warning naming it, never silence', () => {
     loadServerConf(
       yaml(
-        `${SERVER}MetricsUrl: http://x\nRedis:\n  Host: r:6379\nMethodTimeouts:\n  - FullMethod: /a.B/C\n` +
+        `${SERVER}MetricsUrl: http://x\nRedis:\n  Host: r:6379\n` +
           'Profiling:\n  Enabled: true\nLog:\n  Path: /var/log\n  TimeFormat: x\nMiddlewares:\n  Recover: false\n',
       ),
     );
     const named = (k: string) => warnings.some((w) => w.includes(` ${k} is set but not acted on`));
-    for (const k of ['MetricsUrl', 'Redis', 'MethodTimeouts', 'Profiling', 'Log.Path', 'Log.TimeFormat']) {
+    for (const k of ['MetricsUrl', 'Redis', 'Profiling', 'Log.Path', 'Log.TimeFormat']) {
       expect(named(k), `${k} in ${warnings.join('\n')}`).toBe(true);
     }
     expect(warnings.some((w) => w.includes('Middlewares.Recover: false is not acted on'))).toBe(true);
+  });
+});
+
+describe("go-zero v1.10's MethodTimeouts", () => {
+  test('a list of {FullMethod, Timeout} with Go durations, no warning', () => {
+    const c = loadServerConf(
+      yaml(
+        `${SERVER}Timeout: 3000\nMethodTimeouts:\n  - FullMethod: /trans.TransSvc/TransOut\n    Timeout: 250ms\n` +
+          '  - fullmethod: /trans.TransSvc/TransIn\n    timeout: 1m\n',
+      ),
+    );
+    expect(c.Timeout).toBe(3000);
+    expect(c.MethodTimeouts).toEqual([
+      { FullMethod: '/trans.TransSvc/TransOut', Timeout: 250 },
+      { FullMethod: '/trans.TransSvc/TransIn', Timeout: 60_000 },
+    ]);
+    expect(warnings).toEqual([]);
+  });
+
+  test('with Timeout: 0 (no timeout interceptor in go-zero) they are warned about by name', () => {
+    const c = loadServerConf(yaml(`${SERVER}Timeout: 0\nMethodTimeouts: [{FullMethod: /a.B/C, Timeout: 1s}]\n`));
+    expect(c.MethodTimeouts).toHaveLength(1);
+    expect(warnings).toEqual([expect.stringMatching(/warning: MethodTimeouts is set but not acted on \(Timeout: 0/)]);
+  });
+
+  test.each([
+    ['MethodTimeouts: /a.B/C', /MethodTimeouts must be a list of \{FullMethod, Timeout\}/],
+    ['MethodTimeouts: [5]', /MethodTimeouts\[0\] must be a mapping \{FullMethod, Timeout\}/],
+    ['MethodTimeouts: [{Timeout: 1s}]', /MethodTimeouts\[0\]\.FullMethod is missing/],
+    [
+      'MethodTimeouts: [{FullMethod: /a.B/C}]',
+      /MethodTimeouts\[0\]\.Timeout is missing; add it, e\.g\. "Timeout: 500ms"/,
+    ],
+    [
+      'MethodTimeouts: [{FullMethod: a.B/C, Timeout: 1s}]',
+      /MethodTimeouts\[0\]\.FullMethod "a\.B\/C" is not a gRPC full method name/,
+    ],
+    ['MethodTimeouts: [{FullMethod: /a.B/C, Timeout: soon}]', /MethodTimeouts\[0\]\.Timeout must be a Go duration/],
+    ['MethodTimeouts: [{FullMethod: /a.B/C, Timeout: 0}]', /MethodTimeouts\[0\]\.Timeout must be longer than 0/],
+    [
+      'MethodTimeouts: [{FullMethod: /a.B/C, Timeot: 1s}]',
+      /MethodTimeouts\[0\]\.Timeot is not a key of go-zero's zrpc\.MethodTimeoutConf/,
+    ],
+    [
+      'MethodTimeouts: [{FullMethod: /a.B/C, Timeout: 1s}, {FullMethod: /a.B/C, Timeout: 2s}]',
+      /MethodTimeouts\[1\]\.FullMethod "\/a\.B\/C" is listed twice/,
+    ],
+  ])('%s is refused by name', (extra, message) => {
+    expect(() => loadServerConf(yaml(`${SERVER}${extra}\n`))).toThrow(message);
   });
 });
 

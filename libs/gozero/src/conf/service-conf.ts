@@ -2,7 +2,7 @@
 // go-zero's names and defaults. Every key is acted on, refused by name, or warned about by name when it is
 // parsed but not acted on; a key unknown inside one of go-zero's mappings (a typo) is an error naming it.
 import type { LogConf, LogLevel } from '../logx/logx.ts';
-import { type Fields, get } from './config.ts';
+import { type Fields, Fields as FieldsClass, get } from './config.ts';
 import { ConfigError } from './errors.ts';
 
 export interface StatConf {
@@ -37,6 +37,14 @@ export interface ShutdownConf {
   WaitTime: number;
 }
 
+/** go-zero's `zrpc.MethodTimeoutConf` (v1.10): one method's handler deadline instead of the server's `Timeout`. */
+export interface MethodTimeoutConf {
+  /** `/pkg.Service/Method`, as gRPC names the call. */
+  FullMethod: string;
+  /** ms (a Go duration in the YAML, e.g. `500ms`). */
+  Timeout: number;
+}
+
 /** The ServiceConf/RpcServerConf keys loaded here (all optional in the type: code building a conf may omit them). */
 export interface ServerServiceKeys {
   Log?: LogConf;
@@ -45,6 +53,8 @@ export interface ServerServiceKeys {
   /** millicpu in [0, 1000); 0 turns the shedder off (go-zero's default 900). */
   CpuThreshold?: number;
   Middlewares?: ServerMiddlewaresConf;
+  /** Per-method handler deadlines (go-zero v1.10); only applied when `Timeout` > 0, as go-zero. */
+  MethodTimeouts?: MethodTimeoutConf[];
 }
 
 export interface ClientServiceKeys {
@@ -240,6 +250,48 @@ function serverMiddlewares(f: Fields): ServerMiddlewaresConf {
   };
 }
 
+const FULL_METHOD = /^\/[^/\s]+\/[^/\s]+$/;
+
+/** go-zero v1.10's `MethodTimeouts: [{FullMethod: /pkg.Svc/Method, Timeout: 500ms}]`; both keys required, as go-zero's. */
+function methodTimeouts(f: Fields): MethodTimeoutConf[] {
+  const v = get(f.obj, 'MethodTimeouts');
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) {
+    f.fail(
+      'MethodTimeouts',
+      `must be a list of {FullMethod, Timeout}, got ${JSON.stringify(v)}`,
+      'write it as e.g. "MethodTimeouts: [{FullMethod: /trans.TransSvc/TransOut, Timeout: 500ms}]"',
+    );
+  }
+  const seen = new Set<string>();
+  return (v as unknown[]).map((item, i) => {
+    const key = `MethodTimeouts[${i}]`;
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+      f.fail(key, `must be a mapping {FullMethod, Timeout}, got ${JSON.stringify(item)}`, 'fix its value');
+    }
+    const e = new FieldsClass(f.file, item as Record<string, unknown>, f.path ? `${f.path}.${key}` : key);
+    onlyKeys(e, 'zrpc.MethodTimeoutConf', ['FullMethod', 'Timeout']);
+    const FullMethod = e.string('FullMethod', { required: true, example: '/trans.TransSvc/TransOut' }) as string;
+    if (!FULL_METHOD.test(FullMethod)) {
+      e.fail(
+        'FullMethod',
+        `"${FullMethod}" is not a gRPC full method name`,
+        'write it as /<package>.<Service>/<Method>, e.g. /trans.TransSvc/TransOut',
+      );
+    }
+    if (seen.has(FullMethod)) e.fail('FullMethod', `"${FullMethod}" is listed twice`, 'keep one entry per method');
+    seen.add(FullMethod);
+    if (get(e.obj, 'Timeout') === undefined || get(e.obj, 'Timeout') === null) {
+      e.fail('Timeout', 'is missing', 'add it, e.g. "Timeout: 500ms"');
+    }
+    const Timeout = duration(e, 'Timeout', 0);
+    // go-zero would answer every call DEADLINE_EXCEEDED at once: surely not what a 0 means
+    if (!(Timeout > 0))
+      e.fail('Timeout', 'must be longer than 0', 'give a duration such as 500ms, or remove the entry');
+    return { FullMethod, Timeout };
+  });
+}
+
 /** The ServiceConf + RpcServerConf keys beyond config.ts's, from a server YAML. */
 export function serverServiceKeys(f: Fields): ServerServiceKeys {
   const out: ServerServiceKeys = {};
@@ -280,7 +332,16 @@ export function serverServiceKeys(f: Fields): ServerServiceKeys {
     );
   }
   warnUnused(f, ['Redis', 'StrictControl'], 'they only matter with Auth, which is not implemented');
-  warnUnused(f, ['MethodTimeouts'], 'every method gets Timeout');
+  const mt = methodTimeouts(f);
+  if (mt.length > 0) {
+    out.MethodTimeouts = mt;
+    // go-zero installs its timeout interceptor only when Timeout > 0, and MethodTimeouts live in it
+    if (get(f.obj, 'Timeout') === 0) {
+      configWarn(
+        `config ${f.file}: warning: MethodTimeouts is set but not acted on (Timeout: 0 turns the timeout interceptor off, as in go-zero); set Timeout > 0 for MethodTimeouts to apply`,
+      );
+    }
+  }
   for (const [k, why] of Object.entries(SERVICE_KEYS_ELSEWHERE)) warnUnused(f, [k], why);
   return out;
 }

@@ -2,6 +2,7 @@ import { createServer } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { Server, ServerCredentials, status } from '@grpc/grpc-js';
 import { parseListenOn, type RpcServerConf } from '../conf/config.ts';
+import type { MethodTimeoutConf } from '../conf/service-conf.ts';
 import { ServiceObservers } from '../devserver/observe.ts';
 import { Publisher } from '../discov/publisher.ts';
 import { HealthServer, ServingStatus } from './health.ts';
@@ -88,7 +89,7 @@ export class RpcServer {
     this.observers = new ServiceObservers(conf, this.server, () => this.#ready);
     // go-zero's Stat, Breaker and Shedding interceptors: inside tracing and metrics, outside Timeout
     installServerMiddlewares(this.server, conf);
-    if (conf.Timeout > 0) withUnaryTimeout(this.server, conf.Timeout);
+    if (conf.Timeout > 0) withUnaryTimeout(this.server, conf.Timeout, conf.MethodTimeouts ?? []);
     register(this.server);
   }
 
@@ -182,24 +183,29 @@ export class RpcServer {
 }
 
 /**
- * go-zero's `UnaryTimeoutInterceptor`: a unary handler still running after `ms` is answered with
- * DEADLINE_EXCEEDED (its late answer is dropped). Installed by wrapping every unary handler added later.
+ * go-zero's `UnaryTimeoutInterceptor`: a unary handler still running after `ms` — or after its method's entry in
+ * `MethodTimeouts`, which wins over `ms` — is answered with DEADLINE_EXCEEDED (its late answer is dropped). A
+ * caller's shorter deadline still ends the call first, as in go-zero. Installed by wrapping every unary handler
+ * added later.
  */
-function withUnaryTimeout(server: Server, ms: number): void {
-  wrapUnaryHandlers(server, (h) => (call, cb) => {
-    let done = false;
-    const timer = setTimeout(() => {
-      done = true;
-      cb({
-        code: status.DEADLINE_EXCEEDED,
-        details: `handler did not finish within the server Timeout of ${ms} ms`,
+function withUnaryTimeout(server: Server, ms: number, perMethod: readonly MethodTimeoutConf[]): void {
+  const byMethod = new Map(perMethod.map((m) => [m.FullMethod, m.Timeout]));
+  wrapUnaryHandlers(server, (h, path) => {
+    const own = byMethod.get(path);
+    const limit = own ?? ms;
+    const what = own === undefined ? `the server Timeout of ${ms} ms` : `its MethodTimeouts entry of ${own} ms`;
+    return (call, cb) => {
+      let done = false;
+      const timer = setTimeout(() => {
+        done = true;
+        cb({ code: status.DEADLINE_EXCEEDED, details: `handler did not finish within ${what}` });
+      }, limit);
+      h(call, (err, value, trailer, flags) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        cb(err, value, trailer, flags);
       });
-    }, ms);
-    h(call, (err, value, trailer, flags) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      cb(err, value, trailer, flags);
-    });
+    };
   });
 }
