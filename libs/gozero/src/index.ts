@@ -37,7 +37,7 @@ export { DevServer, DevServerError, PrometheusAgent } from './devserver/server.t
 export { closeEtcdClients, registerEtcdAccount, registerEtcdTls, useEtcdConf } from './discov/clients.ts';
 export { Publisher, type PublisherOptions } from './discov/publisher.ts';
 export { Subscriber, type SubscriberListener } from './discov/subscriber.ts';
-export { type LogConf, setLogTraceHook } from './logx/logx.ts';
+export { closeLogx, type LogConf, setLogTraceHook } from './logx/logx.ts';
 export { logPrintf, stdPrefix } from './logx/std-log.ts';
 export { TransMeter } from './metrics/dtm.ts';
 export { enableMetrics, registry as metricsRegistry } from './metrics/rpc.ts';

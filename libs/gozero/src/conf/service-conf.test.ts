@@ -39,6 +39,7 @@ describe("go-zero's ServiceConf / RpcServerConf keys", () => {
       Level: 'error',
       MaxContentLength: 100,
       ServiceName: 'svc',
+      Stat: true,
       FieldKeys: { ContentKey: 'msg' },
     });
     expect(c.Shutdown).toEqual({ WrapUpTime: 2000, WaitTime: 90_000 });
@@ -60,7 +61,9 @@ describe("go-zero's ServiceConf / RpcServerConf keys", () => {
     ['CpuThreshold: "90%"', /CpuThreshold must be an integer in \[0, 1000\) millicpu, got "90%"/],
     ['Log:\n  Encoding: xml', /Log\.Encoding "xml" is not one of json\|plain; use json/],
     ['Log:\n  Levle: info', /Log\.Levle is not a key of go-zero's logx\.LogConf; remove it \(did you mean Level\?\)/],
-    ['Log:\n  Mode: file', /Log\.Mode "file" \(log files\) is not implemented; use console/],
+    ['Log:\n  Mode: syslog', /Log\.Mode "syslog" is not one of console\|file\|volume; use console/],
+    ['Log:\n  Mode: file\n  Rotation: hourly', /Log\.Rotation "hourly" is not one of daily\|size; use daily/],
+    ['Log:\n  Mode: file\n  MaxSize: 1.5', /Log\.MaxSize must be a non-negative integer \(MB\), got 1\.5/],
     ['Shutdown:\n  WaitTime: soon', /Shutdown\.WaitTime must be a Go duration such as 500ms, 1s or 1m30s, got "soon"/],
     ['Middlewares:\n  Stats: true', /Middlewares\.Stats is not a key of go-zero's zrpc\.ServerMiddlewaresConf/],
     ['Middlewares:\n  Breaker: yes please', /Middlewares\.Breaker must be true or false/],
@@ -82,6 +85,35 @@ describe("go-zero's ServiceConf / RpcServerConf keys", () => {
     }
     expect(warnings.some((w) => w.includes('Middlewares.Recover: false is not acted on'))).toBe(true);
   });
+});
+
+test("Log.Mode file/volume: Path and the rotation keys, with go-zero's defaults; keys of another rule warned about", () => {
+  const c = loadServerConf(
+    yaml(
+      `${SERVER}Log:\n  Mode: volume\n  Path: /var/log/x\n  Rotation: size\n  KeepDays: 7\n  MaxBackups: 3\n  MaxSize: 100\n  Compress: true\n  Stat: false\n`,
+    ),
+  );
+  expect(c.Log).toMatchObject({
+    Mode: 'volume',
+    Path: '/var/log/x',
+    Rotation: 'size',
+    KeepDays: 7,
+    MaxBackups: 3,
+    MaxSize: 100,
+    Compress: true,
+    Stat: false,
+  });
+  expect(warnings).toEqual([]);
+  expect(loadServerConf(yaml(`${SERVER}Log:\n  Mode: file\n  MaxSize: 5\n`)).Log).toMatchObject({
+    Path: 'logs',
+    Rotation: 'daily',
+    KeepDays: 0,
+    Compress: false,
+    Stat: true,
+  });
+  expect(warnings).toEqual([
+    expect.stringMatching(/Log\.MaxSize is set but not acted on \(they only apply with Rotation: size/),
+  ]);
 });
 
 describe("go-zero v1.10's MethodTimeouts", () => {

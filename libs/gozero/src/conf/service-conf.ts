@@ -195,20 +195,26 @@ function logConf(f: Fields): LogConf | undefined {
   };
   const name = l.string('ServiceName');
   if (name) conf.ServiceName = name;
-  if (conf.Mode !== 'console') {
-    l.fail(
-      'Mode',
-      `"${conf.Mode}" (log files) is not implemented`,
-      'use console and let the platform collect stdout/stderr',
+  conf.Stat = l.bool('Stat', true);
+  if (conf.Mode === 'console') {
+    warnUnused(
+      l,
+      ['Path', 'Compress', 'KeepDays', 'MaxBackups', 'MaxSize', 'Rotation', 'FileTimeFormat'],
+      'log files are not written: Mode is console',
     );
+  } else {
+    conf.Path = l.string('Path') ?? 'logs';
+    conf.Rotation = oneOf(l, 'Rotation', ['daily', 'size'] as const, 'daily');
+    conf.KeepDays = l.int('KeepDays', 0, 'days');
+    conf.MaxBackups = l.int('MaxBackups', 0, 'files');
+    conf.MaxSize = l.int('MaxSize', 0, 'MB');
+    conf.Compress = l.bool('Compress', false);
+    if (conf.Rotation === 'daily')
+      warnUnused(l, ['MaxBackups', 'MaxSize'], 'they only apply with Rotation: size, as in go-zero');
+    warnUnused(l, ['FileTimeFormat'], "backup names keep go-zero's default time format, RFC 3339");
   }
-  warnUnused(
-    l,
-    ['Path', 'Compress', 'KeepDays', 'MaxBackups', 'MaxSize', 'Rotation', 'FileTimeFormat'],
-    'log files are not written: Mode is console',
-  );
   warnUnused(l, ['TimeFormat'], "timestamps keep logx's default format");
-  warnUnused(l, ['Stat', 'StackCooldownMillis'], 'no periodic stat lines or stack logs are written');
+  warnUnused(l, ['StackCooldownMillis'], 'no stack logs are written');
   const fk = l.sub('FieldKeys');
   if (fk) {
     onlyKeys(fk, 'logx field keys', FIELD_KEYS);
