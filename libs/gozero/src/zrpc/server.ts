@@ -5,6 +5,7 @@ import { parseListenOn, type RpcServerConf } from '../conf/config.ts';
 import type { MethodTimeoutConf } from '../conf/service-conf.ts';
 import { ServiceObservers } from '../devserver/observe.ts';
 import { Publisher } from '../discov/publisher.ts';
+import { RequestStat, startUsageStat } from '../stat/stat.ts';
 import { HealthServer, ServingStatus } from './health.ts';
 import { installServerMiddlewares } from './server-middlewares.ts';
 import { wrapUnaryHandlers } from './unary-wrap.ts';
@@ -59,6 +60,8 @@ const WRAP_UP_MS = 1000;
 export interface RpcServerOptions {
   /** Lease TTL of the registration in seconds (default go-zero's 10); tests use short ones. */
   ttlSeconds?: number | undefined;
+  /** ms between go-zero's stat lines (the usage line and the request line; default 60 000); tests use short ones. */
+  statIntervalMs?: number | undefined;
 }
 
 /**
@@ -74,6 +77,8 @@ export class RpcServer {
   readonly #options: RpcServerOptions;
   /** Telemetry, DevServer, Prometheus and their interceptors (devserver/observe.ts). */
   readonly observers: ServiceObservers;
+  /** go-zero's per-minute request stat line of this server. */
+  readonly #stat: RequestStat;
   #ready = false;
   #publisher: Publisher | undefined;
   #boundPort: number | undefined;
@@ -88,7 +93,9 @@ export class RpcServer {
     // Installed first, so it runs outermost (go-zero: tracing and metrics before the timeout interceptor).
     this.observers = new ServiceObservers(conf, this.server, () => this.#ready);
     // go-zero's Stat, Breaker and Shedding interceptors: inside tracing and metrics, outside Timeout
-    installServerMiddlewares(this.server, conf);
+    this.#stat = new RequestStat(conf.Name, options.statIntervalMs);
+    installServerMiddlewares(this.server, conf, this.#stat);
+    startUsageStat(options.statIntervalMs);
     if (conf.Timeout > 0) withUnaryTimeout(this.server, conf.Timeout, conf.MethodTimeouts ?? []);
     register(this.server);
   }
@@ -178,6 +185,7 @@ export class RpcServer {
         });
       });
       await this.observers.stop();
+      this.#stat.stop();
     }
   }
 }
