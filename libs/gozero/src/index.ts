@@ -28,6 +28,7 @@ export {
 export {
   type ClientMiddlewaresConf,
   type MethodTimeoutConf,
+  type RedisKeyConf,
   type ServerMiddlewaresConf,
   type ShutdownConf,
   type StatConf,
@@ -51,6 +52,7 @@ export {
   stopAgent,
 } from './trace/agent.ts';
 export { observeClientCall } from './trace/interceptors.ts';
+export { AuthError } from './zrpc/auth.ts';
 export { newRpcClient, type RpcClientOptions, typedClient } from './zrpc/client.ts';
 export { ResolveError, resolveTarget } from './zrpc/resolve.ts';
 export { registerResolvers } from './zrpc/resolver.ts';

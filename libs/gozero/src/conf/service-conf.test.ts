@@ -67,7 +67,23 @@ describe("go-zero's ServiceConf / RpcServerConf keys", () => {
     ['Shutdown:\n  WaitTime: soon', /Shutdown\.WaitTime must be a Go duration such as 500ms, 1s or 1m30s, got "soon"/],
     ['Middlewares:\n  Stats: true', /Middlewares\.Stats is not a key of go-zero's zrpc\.ServerMiddlewaresConf/],
     ['Middlewares:\n  Breaker: yes please', /Middlewares\.Breaker must be true or false/],
-    ['Auth: true', /Auth is true, but token authentication .* is not implemented; remove it/],
+    [
+      'Auth: true',
+      /Redis is missing; Auth: true checks app\/token against a Redis hash: add Redis\.Host and Redis\.Key/,
+    ],
+    ['Auth: true\nRedis:\n  Host: 127.0.0.1:6379', /Redis\.Key is missing; add it, e\.g\. "Key: rpc:auth"/],
+    [
+      'Auth: true\nRedis:\n  Host: redis\n  Key: k',
+      /Redis\.Host "redis" is not host:port; write it like 127\.0\.0\.1:6379/,
+    ],
+    [
+      'Auth: true\nRedis:\n  Host: r:1\n  Key: k\n  Type: cluster',
+      /Redis\.Type is cluster, which Auth does not implement here/,
+    ],
+    [
+      'Auth: true\nRedis:\n  Host: r:1\n  Key: k\n  Hots: x',
+      /Redis\.Hots is not a key of go-zero's redis\.RedisKeyConf/,
+    ],
   ])('%s is refused by name', (extra, message) => {
     expect(() => loadServerConf(yaml(SERVER + extra))).toThrow(message);
   });
@@ -85,6 +101,30 @@ describe("go-zero's ServiceConf / RpcServerConf keys", () => {
     }
     expect(warnings.some((w) => w.includes('Middlewares.Recover: false is not acted on'))).toBe(true);
   });
+});
+
+test('Auth with Redis and StrictControl, with go-zero defaults', () => {
+  const c = loadServerConf(
+    yaml(
+      `${SERVER}Auth: true\nStrictControl: true\nRedis:\n  Host: 127.0.0.1:6379\n  Key: rpc:auth\n  Pass: pw\n  Protocol: 2\n`,
+    ),
+  );
+  expect(c).toMatchObject({
+    Auth: true,
+    StrictControl: true,
+    Redis: {
+      Host: '127.0.0.1:6379',
+      Key: 'rpc:auth',
+      Pass: 'pw',
+      Type: 'node',
+      Tls: false,
+      NonBlock: true,
+      PingTimeout: 1000,
+    },
+  });
+  expect(warnings).toEqual([
+    expect.stringMatching(/Redis\.Protocol is set but not acted on \(go-redis connection details/),
+  ]);
 });
 
 test("Log.Mode file/volume: Path and the rotation keys, with go-zero's defaults; keys of another rule warned about", () => {
@@ -207,9 +247,11 @@ describe("go-zero v1.10's RpcClientConf keys", () => {
     expect(() => loadClientConf(yaml(`${CLIENT}${extra}\n`))).toThrow(message);
   });
 
-  test('App and Token are warned about', () => {
-    loadClientConf(yaml(`${CLIENT}App: a\nToken: t\n`));
-    expect(warnings.filter((w) => /\b(App|Token) is set but not acted on/.test(w))).toHaveLength(2);
+  test('App and Token: both are kept; one without the other is warned about (go-zero sends both or none)', () => {
+    expect(loadClientConf(yaml(`${CLIENT}App: a\nToken: t\n`))).toMatchObject({ App: 'a', Token: 't' });
+    expect(warnings).toEqual([]);
+    expect(loadClientConf(yaml(`${CLIENT}App: a\n`)).App).toBeUndefined();
+    expect(warnings).toEqual([expect.stringMatching(/warning: App is set without Token, so no app\/token is sent/)]);
   });
 });
 

@@ -1,6 +1,8 @@
 // go-zero's ServiceConf, RpcServerConf and RpcClientConf keys beyond the basic ones (config.ts): loaded with
 // go-zero's names and defaults. Every key is acted on, refused by name, or warned about by name when it is
 // parsed but not acted on; a key unknown inside one of go-zero's mappings (a typo) is an error naming it.
+
+import { splitHostPort } from '../internal/host-port.ts';
 import type { LogConf, LogLevel } from '../logx/logx.ts';
 import { type Fields, Fields as FieldsClass, get } from './config.ts';
 import { ConfigError } from './errors.ts';
@@ -53,11 +55,35 @@ export interface ServerServiceKeys {
   /** millicpu in [0, 1000); 0 turns the shedder off (go-zero's default 900). */
   CpuThreshold?: number;
   Middlewares?: ServerMiddlewaresConf;
+  /** Check every unary call's `app`/`token` metadata against the Redis hash `Redis.Key` (go-zero's Auth). */
+  Auth?: boolean;
+  Redis?: RedisKeyConf;
+  /** With Auth: a token lookup that fails (unknown app, Redis down) refuses the call (INTERNAL) instead of letting it through. */
+  StrictControl?: boolean;
   /** Per-method handler deadlines (go-zero v1.10); only applied when `Timeout` > 0, as go-zero. */
   MethodTimeouts?: MethodTimeoutConf[];
 }
 
+/** go-zero's `redis.RedisKeyConf`, the store of `Auth`'s tokens: the hash `Key` maps each app to its token. */
+export interface RedisKeyConf {
+  /** `host:port`. */
+  Host: string;
+  /** `node` (go-zero's `cluster` is refused by the loader). */
+  Type: 'node';
+  User?: string;
+  Pass?: string;
+  Tls: boolean;
+  /** false: `RpcServer.start()` pings Redis first (within PingTimeout) and fails when it does not answer. */
+  NonBlock: boolean;
+  /** ms (go-zero's 1s): the ping's bound, and each token lookup's. */
+  PingTimeout: number;
+  Key: string;
+}
+
 export interface ClientServiceKeys {
+  /** go-zero's per-call credentials: metadata `app` and `token` on every call (both set, or neither). */
+  App?: string;
+  Token?: string;
   /** ms between keepalive pings (0: grpc's default). */
   KeepaliveTime?: number;
   /** `p2c_ewma` (go-zero's default) or `round_robin`. */
@@ -256,6 +282,53 @@ function serverMiddlewares(f: Fields): ServerMiddlewaresConf {
   };
 }
 
+const REDIS_KEYS = [
+  'Host',
+  'Type',
+  'User',
+  'Pass',
+  'Tls',
+  'NonBlock',
+  'DisableIdentity',
+  'Protocol',
+  'MaintNotifications',
+  'PingTimeout',
+  'Key',
+] as const;
+
+/** `Redis` as go-zero's RpcServerConf.Validate wants it when Auth is true: Host and Key set. */
+function redisKeyConf(f: Fields): RedisKeyConf {
+  const r = f.sub('Redis');
+  if (!r)
+    f.fail('Redis', 'is missing', 'Auth: true checks app/token against a Redis hash: add Redis.Host and Redis.Key');
+  onlyKeys(r, 'redis.RedisKeyConf', REDIS_KEYS);
+  const Host = r.string('Host', { required: true, example: '127.0.0.1:6379' }) as string;
+  if (!splitHostPort(Host)?.host) r.fail('Host', `"${Host}" is not host:port`, 'write it like 127.0.0.1:6379');
+  const Key = r.string('Key', { required: true, example: 'rpc:auth' }) as string;
+  const type = oneOf(r, 'Type', ['node', 'cluster'] as const, 'node');
+  if (type === 'cluster') {
+    r.fail('Type', 'is cluster, which Auth does not implement here', 'use a single Redis node (Type: node)');
+  }
+  warnUnused(
+    r,
+    ['DisableIdentity', 'Protocol', 'MaintNotifications'],
+    "go-redis connection details; ioredis's defaults apply",
+  );
+  const conf: RedisKeyConf = {
+    Host,
+    Type: 'node',
+    Tls: r.bool('Tls', false),
+    NonBlock: r.bool('NonBlock', true),
+    PingTimeout: duration(r, 'PingTimeout', 1000),
+    Key,
+  };
+  const user = r.string('User');
+  const pass = r.string('Pass');
+  if (user) conf.User = user;
+  if (pass) conf.Pass = pass;
+  return conf;
+}
+
 const FULL_METHOD = /^\/[^/\s]+\/[^/\s]+$/;
 
 /** go-zero v1.10's `MethodTimeouts: [{FullMethod: /pkg.Svc/Method, Timeout: 500ms}]`; both keys required, as go-zero's. */
@@ -330,14 +403,10 @@ export function serverServiceKeys(f: Fields): ServerServiceKeys {
   }
   out.CpuThreshold = typeof cpu === 'number' ? cpu : 900;
   out.Middlewares = serverMiddlewares(f);
-  if (f.bool('Auth', false)) {
-    f.fail(
-      'Auth',
-      "is true, but token authentication (go-zero's Redis-backed Auth) is not implemented",
-      'remove it, or put the service behind an authenticating proxy',
-    );
-  }
-  warnUnused(f, ['Redis', 'StrictControl'], 'they only matter with Auth, which is not implemented');
+  out.Auth = f.bool('Auth', false);
+  out.StrictControl = f.bool('StrictControl', false);
+  if (out.Auth) out.Redis = redisKeyConf(f);
+  else warnUnused(f, ['Redis', 'StrictControl'], 'they only matter with Auth: true, as in go-zero');
   const mt = methodTimeouts(f);
   if (mt.length > 0) {
     out.MethodTimeouts = mt;
@@ -367,7 +436,17 @@ export function clientServiceKeys(f: Fields): ClientServiceKeys {
     Breaker: m?.bool('Breaker', true) ?? true,
     Timeout: m?.bool('Timeout', true) ?? true,
   };
-  warnUnused(f, ['App', 'Token'], 'per-call app/token credentials are not sent');
+  const app = f.string('App');
+  const token = f.string('Token');
+  if (app && token) {
+    out.App = app;
+    out.Token = token;
+  } else if (app || token) {
+    // go-zero's HasCredential: both or nothing is sent
+    configWarn(
+      `config ${f.file}: warning: ${app ? 'App' : 'Token'} is set without ${app ? 'Token' : 'App'}, so no app/token is sent (go-zero sends both or none); set both`,
+    );
+  }
   return out;
 }
 

@@ -6,6 +6,7 @@ import type { MethodTimeoutConf } from '../conf/service-conf.ts';
 import { ServiceObservers } from '../devserver/observe.ts';
 import { Publisher } from '../discov/publisher.ts';
 import { RequestStat, startUsageStat } from '../stat/stat.ts';
+import { Authenticator } from './auth.ts';
 import { HealthServer, ServingStatus } from './health.ts';
 import { installServerMiddlewares } from './server-middlewares.ts';
 import { wrapUnaryHandlers } from './unary-wrap.ts';
@@ -79,6 +80,7 @@ export class RpcServer {
   readonly observers: ServiceObservers;
   /** go-zero's per-minute request stat line of this server. */
   readonly #stat: RequestStat;
+  readonly #auth: Authenticator | undefined;
   #ready = false;
   #publisher: Publisher | undefined;
   #boundPort: number | undefined;
@@ -97,6 +99,12 @@ export class RpcServer {
     installServerMiddlewares(this.server, conf, this.#stat);
     startUsageStat(options.statIntervalMs);
     if (conf.Timeout > 0) withUnaryTimeout(this.server, conf.Timeout, conf.MethodTimeouts ?? []);
+    // go-zero adds its auth interceptor last: innermost, inside the timeout
+    if (conf.Auth) {
+      if (!conf.Redis) throw new ServerStartError('Auth: true needs Redis {Host, Key}: the hash of app tokens');
+      this.#auth = new Authenticator(conf.Redis, conf.StrictControl ?? false);
+      this.#auth.install(this.server);
+    }
     register(this.server);
   }
 
@@ -119,6 +127,12 @@ export class RpcServer {
     const inUseMessage = `ListenOn ${ListenOn}: the port is already in use; stop the other process or choose another ListenOn`;
     const { host, port } = parseListenOn(ListenOn);
     if (port > 0 && (await portTaken(host, port))) throw new ServerStartError(inUseMessage);
+    try {
+      await this.#auth?.ready();
+    } catch (err) {
+      await this.#auth?.close();
+      throw new ServerStartError((err as Error).message, { cause: err });
+    }
     await this.observers.start();
     const bound = await new Promise<number>((resolve, reject) => {
       this.server.bindAsync(bindTo, ServerCredentials.createInsecure(), (err, port) => {
@@ -186,6 +200,7 @@ export class RpcServer {
       });
       await this.observers.stop();
       this.#stat.stop();
+      await this.#auth?.close();
     }
   }
 }
