@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { TransSvcService } from '@dtm-gozero/proto/trans';
 import { afterAll, afterEach, expect, test } from 'vitest';
+import { callOnce } from '../../../../test/support/gozero.ts';
 import { freePort, tempFile } from '../../../../test/support/procs.ts';
 import { loadServerConf } from '../conf/config.ts';
 import { newRpcClient } from '../zrpc/client.ts';
@@ -83,15 +84,7 @@ test('a server loaded from YAML with Log.Mode volume writes its request lines to
   await s.start();
   const c = await newRpcClient({ Endpoints: [`127.0.0.1:${port}`], NonBlock: false, Timeout: 2000 });
   try {
-    await new Promise<void>((resolve, reject) =>
-      c.makeUnaryRequest(
-        TransSvcService.transOut.path,
-        TransSvcService.transOut.requestSerialize,
-        TransSvcService.transOut.responseDeserialize,
-        { Amount: 30n, UserID: 2n },
-        (e) => (e ? reject(e) : resolve()),
-      ),
-    );
+    await callOnce(c);
   } finally {
     c.close();
     await s.stop(0);
@@ -102,7 +95,7 @@ test('a server loaded from YAML with Log.Mode volume writes its request lines to
     expect.objectContaining({
       level: 'info',
       caller: 'serverinterceptors/statinterceptor.go',
-      content: expect.stringMatching(/^127\.0\.0\.1:\d+ - \/trans\.TransSvc\/TransOut - \{"Amount":30,"UserID":2\}$/),
+      content: expect.stringMatching(/^127\.0\.0\.1:\d+ - \/trans\.TransSvc\/TransOut - \{"Amount":1,"UserID":1\}$/),
     }),
   );
 });

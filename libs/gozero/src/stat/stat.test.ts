@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TransSvcService } from '@dtm-gozero/proto/trans';
 import { afterAll, afterEach, expect, test } from 'vitest';
+import { callOnce } from '../../../../test/support/gozero.ts';
 import { freePort } from '../../../../test/support/procs.ts';
 import type { RpcServerConf } from '../conf/config.ts';
 import { closeLogx, setupLogx } from '../logx/logx.ts';
@@ -56,15 +57,7 @@ async function run(log: RpcServerConf['Log'], calls: number): Promise<string[]> 
   const c = await newRpcClient({ Endpoints: [`127.0.0.1:${port}`], NonBlock: false, Timeout: 2000 });
   try {
     for (let i = 0; i < calls; i++) {
-      await new Promise<void>((resolve, reject) =>
-        c.makeUnaryRequest(
-          TransSvcService.transIn.path,
-          TransSvcService.transIn.requestSerialize,
-          TransSvcService.transIn.responseDeserialize,
-          { Amount: 1n, UserID: 1n },
-          (e) => (e ? reject(e) : resolve()),
-        ),
-      );
+      await callOnce(c);
     }
     await new Promise((r) => setTimeout(r, 1500)); // three intervals or so
   } finally {
