@@ -11,7 +11,7 @@ import { freePort, tempFile } from '../../../../test/support/procs.ts';
 import { loadServerConf } from '../conf/config.ts';
 import { newRpcClient } from '../zrpc/client.ts';
 import { RpcServer } from '../zrpc/server.ts';
-import { type LogFilesConf, outdatedBackups, rfc3339 } from './files.ts';
+import { backupName, type LogFilesConf, outdatedBackups, rfc3339 } from './files.ts';
 import { closeLogx, logx, setupLogx } from './logx.ts';
 
 const dirs: string[] = [];
@@ -122,6 +122,25 @@ test('Rotation size: past MaxSize the file becomes access-<RFC 3339>.log.gz, and
     const text = gunzipSync(readFileSync(join(dir, b))).toString();
     expect(JSON.parse(text.split('\n')[0] as string).content).toMatch(/^[0-3]x{100}/);
   }
+});
+
+test("backup names as go-zero's rotate rules make them", () => {
+  const t = new Date(2026, 11, 6, 4, 5, 6);
+  const c: LogFilesConf = {
+    Mode: 'file',
+    Path: 'x',
+    Rotation: 'daily',
+    KeepDays: 0,
+    MaxBackups: 0,
+    MaxSize: 0,
+    Compress: false,
+  };
+  expect(backupName(c, 'access.log', t, 1)).toBe('access.log-2026-12-06');
+  expect(backupName({ ...c, Compress: true }, 'stat.log', t, 1)).toBe('stat.log-2026-12-06.gz');
+  expect(backupName({ ...c, Rotation: 'size' }, 'error.log', t, 1)).toBe(`error-${rfc3339(t)}.log`);
+  expect(rfc3339(t)).toMatch(/^2026-12-06T04:05:06(Z|[+-]\d\d:\d\d)$/);
+  // a name already taken (two rotations within a second): rotating-file-stream asks again with index 2
+  expect(backupName({ ...c, Rotation: 'size' }, 'error.log', t, 2)).toBe(`error-${rfc3339(t)}.2.log`);
 });
 
 test("KeepDays and MaxBackups pick the backups to remove by name, as go-zero's OutdatedFiles", () => {

@@ -62,7 +62,7 @@ export function logDir(c: LogFilesConf): string {
 }
 
 /** go-zero's backup name for `file` rotated at `time` (`index` > 1 only when that name is already taken). */
-function backupName(c: LogFilesConf, file: string, time: Date, index: number): string {
+export function backupName(c: LogFilesConf, file: string, time: Date, index: number): string {
   const again = index > 1 ? `.${index}` : '';
   const gz = c.Compress ? '.gz' : '';
   if (c.Rotation === 'daily') return `${file}-${localDate(time)}${again}${gz}`;
@@ -96,6 +96,9 @@ export class LogFiles {
   readonly #conf: LogFilesConf;
   readonly #streams = new Map<LogFileKind, RotatingFileStream>();
   readonly #broken = new Set<LogFileKind>();
+  /** Writes handed to a stream and not yet on disk, and who waits for them to be. */
+  #inFlight = 0;
+  #drainWaiters: (() => void)[] = [];
 
   /** Creates the directory and checks it is writable at once, so a bad Log.Path is an error naming it. */
   constructor(conf: LogFilesConf) {
@@ -135,8 +138,25 @@ export class LogFiles {
   write(kind: LogFileKind, text: string): boolean {
     const s = this.#streams.get(kind);
     if (!s || this.#broken.has(kind)) return false;
-    s.write(text);
+    this.#inFlight++;
+    s.write(text, () => {
+      if (--this.#inFlight > 0) return;
+      for (const w of this.#drainWaiters.splice(0)) w();
+    });
     return true;
+  }
+
+  /** Resolves once every line written so far is in its file (or after `ms`). */
+  drained(ms = 3000): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      timer.unref();
+      this.#drainWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   #prune(file: string): void {

@@ -238,6 +238,12 @@ function write(level: LineLevel, content: string, fields?: LineFields): void {
   }
 }
 
+/** Writes what is pending and, in the file modes, waits (at most 3 s) until it is in the files. */
+export async function flushLogx(): Promise<void> {
+  flush();
+  await files?.drained();
+}
+
 /**
  * go-zero's `logx.Close`: writes what is pending and, in the file modes, closes the files (waiting up to 3 s for
  * them to reach the disk); later lines go to the console until the next setup.

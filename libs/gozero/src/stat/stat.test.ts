@@ -37,7 +37,7 @@ test("the request line: qps over the interval, go-zero's average, median and top
   expect(requestLine('svc', [7.25], 0, 60_000)).toMatch(/avg time: 7\.0ms, med: 7\.3ms, 90th: 7\.3ms/);
 });
 
-async function run(log: RpcServerConf['Log'], calls: number): Promise<string[]> {
+async function run(log: RpcServerConf['Log'], calls: number, { everyMs = 400, waitMs = 1500 } = {}): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'stat-test-'));
   dirs.push(dir);
   const port = await freePort();
@@ -51,7 +51,7 @@ async function run(log: RpcServerConf['Log'], calls: number): Promise<string[]> 
       Log: { ...log, Mode: 'file', Path: dir },
     },
     (srv) => srv.addService(TransSvcService, { transIn: ok, transOut: ok }),
-    { statIntervalMs: 400 },
+    { statIntervalMs: everyMs },
   );
   await s.start();
   const c = await newRpcClient({ Endpoints: [`127.0.0.1:${port}`], NonBlock: false, Timeout: 2000 });
@@ -59,12 +59,12 @@ async function run(log: RpcServerConf['Log'], calls: number): Promise<string[]> 
     for (let i = 0; i < calls; i++) {
       await callOnce(c);
     }
-    await new Promise((r) => setTimeout(r, 1500)); // three intervals or so
+    await new Promise((r) => setTimeout(r, waitMs)); // three intervals or so
   } finally {
     c.close();
     await s.stop(0);
   }
-  await closeLogx();
+  // read before closeLogx: stop() itself waits for its last lines to reach the files
   return readFileSync(join(dir, 'stat.log'), 'utf8')
     .split('\n')
     .filter(Boolean)
@@ -94,6 +94,14 @@ test('a server with a short interval writes the usage line and its request line 
   expect(Number(/med: ([\d.]+)ms/.exec(requests[0] ?? '')?.[1])).toBeGreaterThanOrEqual(4);
   // from the first call on, a line every interval, also one without calls (as go-zero's executor)
   expect(requests.at(-1)).toMatch(/^\(statsvc\) - qps: 0\.0\/s, drops: 0, avg time: 0\.0ms/);
+});
+
+test("stop() writes the interval's last request line, and it is in stat.log when stop() resolves", {
+  timeout: 20_000,
+}, async () => {
+  const requests = (await run({}, 3, { everyMs: 60_000, waitMs: 0 })).filter((l) => l.startsWith('(statsvc)'));
+  expect(requests).toHaveLength(1);
+  expect(requests[0]).toMatch(/^\(statsvc\) - qps: 0\.1\/s, drops: 0, avg time: \d+\.\dms, med: ([4-9]|\d\d+)\.\dms/);
 });
 
 test('Log.Stat: false writes no stat line', { timeout: 20_000 }, async () => {

@@ -5,6 +5,7 @@ import { parseListenOn, type RpcServerConf } from '../conf/config.ts';
 import type { MethodTimeoutConf } from '../conf/service-conf.ts';
 import { ServiceObservers } from '../devserver/observe.ts';
 import { Publisher } from '../discov/publisher.ts';
+import { flushLogx } from '../logx/logx.ts';
 import { RequestStat, startUsageStat } from '../stat/stat.ts';
 import { Authenticator } from './auth.ts';
 import { HealthServer, ServingStatus } from './health.ts';
@@ -201,6 +202,8 @@ export class RpcServer {
       await this.observers.stop();
       this.#stat.stop();
       await this.#auth?.close();
+      // a program exits right after stop(): its last lines (the final stat line among them) reach the log files first
+      await flushLogx();
     }
   }
 }
