@@ -403,10 +403,11 @@ export function serverServiceKeys(f: Fields): ServerServiceKeys {
   }
   out.CpuThreshold = typeof cpu === 'number' ? cpu : 900;
   out.Middlewares = serverMiddlewares(f);
-  out.Auth = f.bool('Auth', false);
-  out.StrictControl = f.bool('StrictControl', false);
-  if (out.Auth) out.Redis = redisKeyConf(f);
-  else warnUnused(f, ['Redis', 'StrictControl'], 'they only matter with Auth: true, as in go-zero');
+  if (f.bool('Auth', false)) {
+    out.Auth = true;
+    out.Redis = redisKeyConf(f);
+    out.StrictControl = f.bool('StrictControl', false);
+  } else warnUnused(f, ['Redis', 'StrictControl'], 'they only matter with Auth: true, as in go-zero');
   const mt = methodTimeouts(f);
   if (mt.length > 0) {
     out.MethodTimeouts = mt;
