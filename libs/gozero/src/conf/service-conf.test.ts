@@ -63,6 +63,7 @@ describe("go-zero's ServiceConf / RpcServerConf keys", () => {
     ['Log:\n  Levle: info', /Log\.Levle is not a key of go-zero's logx\.LogConf; remove it \(did you mean Level\?\)/],
     ['Log:\n  Mode: syslog', /Log\.Mode "syslog" is not one of console\|file\|volume; use console/],
     ['Log:\n  Mode: file\n  Rotation: hourly', /Log\.Rotation "hourly" is not one of daily\|size; use daily/],
+    ['Log:\n  Rotation: hourly', /Log\.Rotation "hourly" is not one of daily\|size; use daily/],
     ['Log:\n  Mode: file\n  MaxSize: 1.5', /Log\.MaxSize must be a non-negative integer \(MB\), got 1\.5/],
     ['Shutdown:\n  WaitTime: soon', /Shutdown\.WaitTime must be a Go duration such as 500ms, 1s or 1m30s, got "soon"/],
     ['Middlewares:\n  Stats: true', /Middlewares\.Stats is not a key of go-zero's zrpc\.ServerMiddlewaresConf/],

@@ -222,6 +222,15 @@ function logConf(f: Fields): LogConf | undefined {
   const name = l.string('ServiceName');
   if (name) conf.ServiceName = name;
   conf.Stat = l.bool('Stat', true);
+  // go-zero validates these whatever the Mode: a bad value is refused even where it would not be used
+  const files = {
+    Path: l.string('Path') ?? 'logs',
+    Rotation: oneOf(l, 'Rotation', ['daily', 'size'] as const, 'daily'),
+    KeepDays: l.int('KeepDays', 0, 'days'),
+    MaxBackups: l.int('MaxBackups', 0, 'files'),
+    MaxSize: l.int('MaxSize', 0, 'MB'),
+    Compress: l.bool('Compress', false),
+  };
   if (conf.Mode === 'console') {
     warnUnused(
       l,
@@ -229,12 +238,7 @@ function logConf(f: Fields): LogConf | undefined {
       'log files are not written: Mode is console',
     );
   } else {
-    conf.Path = l.string('Path') ?? 'logs';
-    conf.Rotation = oneOf(l, 'Rotation', ['daily', 'size'] as const, 'daily');
-    conf.KeepDays = l.int('KeepDays', 0, 'days');
-    conf.MaxBackups = l.int('MaxBackups', 0, 'files');
-    conf.MaxSize = l.int('MaxSize', 0, 'MB');
-    conf.Compress = l.bool('Compress', false);
+    Object.assign(conf, files);
     if (conf.Rotation === 'daily')
       warnUnused(l, ['MaxBackups', 'MaxSize'], 'they only apply with Rotation: size, as in go-zero');
     warnUnused(l, ['FileTimeFormat'], "backup names keep go-zero's default time format, RFC 3339");
