@@ -49,7 +49,7 @@ export function startUsageStat(everyMs = STAT_INTERVAL_MS): void {
 }
 
 /** The value at go-zero's rank (the smallest of the top `k`), or the largest when `k` is 0. */
-function topK(desc: readonly number[], k: number): number {
+function topK(desc: Float64Array, k: number): number {
   return (k > 0 ? desc[k - 1] : desc[0]) ?? 0;
 }
 
@@ -65,7 +65,8 @@ export function requestLine(name: string, durationsMs: readonly number[], drops:
   if (size > 0) {
     // go-zero sums whole-nanosecond durations then truncates to whole ms before dividing
     avg = Math.trunc(durationsMs.reduce((a, b) => a + b, 0)) / size;
-    const desc = [...durationsMs].sort((a, b) => b - a);
+    // a typed array sorts numbers natively: a busy minute holds hundreds of thousands of calls
+    const desc = Float64Array.from(durationsMs).sort().reverse();
     const fifty = size >> 1;
     const ten = Math.trunc(fifty / 5);
     const one = Math.trunc(ten / 10);
