@@ -17,6 +17,7 @@ export {
   DtmInputError,
   DtmOngoing,
   DtmRolledBack,
+  DtmTopicError,
   DtmUnfinished,
   fromGrpcError,
   toGrpcStatus,
@@ -33,7 +34,7 @@ export {
   stuckBranchCount,
 } from './server.ts';
 export { TccGrpc, type TccMethods, tccFromGrpc, tccGlobalTransaction } from './tcc.ts';
-export { DtmTopicError, deleteTopic, subscribe, unsubscribe } from './topics.ts';
+export { deleteTopic, subscribe, unsubscribe } from './topics.ts';
 export { genGid, localGid, type TransOptions } from './trans-base.ts';
 export {
   type ExecuteOptions,

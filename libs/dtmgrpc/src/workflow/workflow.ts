@@ -330,7 +330,7 @@ export class Workflow extends TransBase {
   }
 
   /** @internal */
-  async callDtm(rpc: 'submit', req: ReturnType<TransBase['request']>): Promise<void> {
-    await this.call(rpc, req);
+  async callDtm(rpc: 'submit', fields: Parameters<TransBase['request']>[0]): Promise<void> {
+    await this.call(rpc, fields);
   }
 }
