@@ -44,5 +44,6 @@ export {
   WorkflowRegistry,
 } from './workflow/registry.ts';
 export { Workflow, type WorkflowOptions, type WorkflowPhase2 } from './workflow/workflow.ts';
-export { XaGrpc, xaGlobalTransaction } from './xa.ts';
-export { type MysqlXaConnection, type PgXaPool, type XaBranchInfo, type XaDb, xaLocalTransaction } from './xa-local.ts';
+export type { MysqlXaConnection, PgXaPool, XaBranchInfo, XaDb } from './xa/contract.ts';
+export { xaLocalTransaction } from './xa/local.ts';
+export { XaGrpc, xaGlobalTransaction } from './xa/xa.ts';

@@ -61,9 +61,11 @@ async function tracedSubmit(dtm: string): Promise<string[]> {
   taken = undefined;
   // nothing listens on port 1: dtm's answer is not what is measured, only the path to the call
   await msg.submit().catch(() => undefined);
-  if (taken === undefined) throw new Error('the submit never reached grpc-js');
+  // set by the createCall above, which TypeScript's narrowing cannot see
+  const coverage = taken as ScriptCoverage[] | undefined;
+  if (coverage === undefined) throw new Error('the submit never reached grpc-js');
   const hops: string[] = [];
-  for (const script of taken) {
+  for (const script of coverage) {
     const file = libFile(script.url);
     if (!file) continue;
     for (const f of script.functions) {

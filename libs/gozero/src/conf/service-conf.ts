@@ -2,8 +2,8 @@
 // go-zero's names and defaults. Every key is acted on, refused by name, or warned about by name when it is
 // parsed but not acted on; a key unknown inside one of go-zero's mappings (a typo) is an error naming it.
 import type { LogConf, LogLevel } from '../logx/logx.ts';
-import { type Fields, get } from './config.ts';
 import { ConfigError } from './errors.ts';
+import { type Fields, get } from './fields.ts';
 
 export interface StatConf {
   /** ms; a call slower than this is logged at `slow` level (go-zero: 500ms). */
