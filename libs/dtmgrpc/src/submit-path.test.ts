@@ -2,6 +2,8 @@
 // dtm's Go client: Submit in 3 hops). test/submit-trace.ts records every library function that runs from a public
 // submit() down to the grpc-js call, in a plain Node process; this checks the counts.
 import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from 'vitest';
 
@@ -23,4 +25,19 @@ test('a msg submit() reaches the grpc-js call through at most 10 library functio
   // the first call to a target also opens its channel and registers go-zero's resolvers, once
   const extra = cold.filter((h) => !warm.includes(h));
   expect(extra.length, `the first submit adds:\n${extra.join('\n')}`).toBeLessThanOrEqual(3);
+});
+
+test('every call to dtm goes through dtmCall: no other source calls grpc with a method of dtm’s service', () => {
+  const src = fileURLToPath(new URL('.', import.meta.url));
+  const sources = readdirSync(src, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.startsWith('gen'))
+    .map((f) => join(src, f));
+  const calling = sources.filter((f) => {
+    const text = readFileSync(f, 'utf8');
+    return /\bDtmService\b/.test(text) && /\binvokeUnary\(/.test(text) && !f.endsWith('conn.ts');
+  });
+  expect(calling.map((f) => relative(src, f))).toEqual([]);
+  // and the check sees what it looks for: dtmCall itself is the one place that does
+  const conn = readFileSync(join(src, 'conn.ts'), 'utf8');
+  expect(conn).toMatch(/export async function dtmCall[\s\S]*invokeUnary\(dtm, method/);
 });
