@@ -61,43 +61,42 @@ export function invokeUnary<Req, Res>(
     const details = `Request message serialization failure: ${err instanceof Error ? err.message : String(err)}`;
     return Promise.reject(serviceError({ code: status.INTERNAL, details, metadata: new Metadata() }));
   }
+  // settled from the call's listener (no executor closure per call)
   const { promise, resolve, reject } = Promise.withResolvers<Res>();
-  {
-    const channel = (clients.get(target) ?? openClient(target)).getChannel();
-    const call = channel.createCall(method.path, deadline, undefined, null, undefined);
-    let received = false;
-    let response: Res | undefined;
-    let failure: StatusObject | undefined;
-    call.start(md, {
-      onReceiveMetadata: () => {},
-      onReceiveMessage: (bytes: Buffer) => {
-        if (received) {
-          failure = { code: status.UNIMPLEMENTED, details: 'Too many responses received', metadata: new Metadata() };
-          call.cancelWithStatus(failure.code, failure.details);
-          return;
-        }
-        received = true;
-        try {
-          response = method.responseDeserialize(bytes);
-        } catch (err) {
-          const details = `Response message parsing error: ${err instanceof Error ? err.message : String(err)}`;
-          failure = { code: status.INTERNAL, details, metadata: new Metadata() };
-          call.cancelWithStatus(failure.code, failure.details);
-        }
-      },
-      onReceiveStatus: (s: StatusObject) => {
-        observed(failure?.code ?? s.code, failure?.details ?? s.details);
-        if (failure) reject(serviceError(failure));
-        else if (s.code !== status.OK) reject(serviceError(s));
-        else if (!received)
-          reject(serviceError({ code: status.UNIMPLEMENTED, details: 'No message received', metadata: s.metadata }));
-        else resolve(response as Res);
-      },
-    });
-    call.startRead();
-    call.sendMessageWithContext({}, payload);
-    call.halfClose();
-  }
+  const channel = (clients.get(target) ?? openClient(target)).getChannel();
+  const call = channel.createCall(method.path, deadline, undefined, null, undefined);
+  let received = false;
+  let response: Res | undefined;
+  let failure: StatusObject | undefined;
+  call.start(md, {
+    onReceiveMetadata: () => {},
+    onReceiveMessage: (bytes: Buffer) => {
+      if (received) {
+        failure = { code: status.UNIMPLEMENTED, details: 'Too many responses received', metadata: new Metadata() };
+        call.cancelWithStatus(failure.code, failure.details);
+        return;
+      }
+      received = true;
+      try {
+        response = method.responseDeserialize(bytes);
+      } catch (err) {
+        const details = `Response message parsing error: ${err instanceof Error ? err.message : String(err)}`;
+        failure = { code: status.INTERNAL, details, metadata: new Metadata() };
+        call.cancelWithStatus(failure.code, failure.details);
+      }
+    },
+    onReceiveStatus: (s: StatusObject) => {
+      observed(failure?.code ?? s.code, failure?.details ?? s.details);
+      if (failure) reject(serviceError(failure));
+      else if (s.code !== status.OK) reject(serviceError(s));
+      else if (!received)
+        reject(serviceError({ code: status.UNIMPLEMENTED, details: 'No message received', metadata: s.metadata }));
+      else resolve(response as Res);
+    },
+  });
+  call.startRead();
+  call.sendMessageWithContext({}, payload);
+  call.halfClose();
   return promise;
 }
 

@@ -93,8 +93,8 @@ export class MsgGrpc extends TransBase {
   /** First phase: dtm stores the message as prepared; `queryPrepared` is the back-check URL. */
   async prepare(queryPrepared: string): Promise<void> {
     if (this.#payloads.length === 0) throw this.#noBranches();
-    const steps = JSON.stringify(this.#actions);
-    await this.call('prepare', { Steps: steps, BinPayloads: this.#payloads, QueryPrepared: queryPrepared });
+    const fields = { Steps: JSON.stringify(this.#actions), BinPayloads: this.#payloads, QueryPrepared: queryPrepared };
+    await this.call('prepare', fields);
   }
 
   /** Second phase (or the only one): dtm calls every branch until each succeeds. */
