@@ -40,8 +40,7 @@ export { Publisher, type PublisherOptions } from './discov/publisher.ts';
 export { Subscriber, type SubscriberListener } from './discov/subscriber.ts';
 export { closeLogx, type LogConf, setLogTraceHook } from './logx/logx.ts';
 export { logPrintf, stdPrefix } from './logx/std-log.ts';
-export { TransMeter } from './metrics/dtm.ts';
-export { enableMetrics, registry as metricsRegistry } from './metrics/rpc.ts';
+export { enableMetrics, registry as metricsRegistry, TransMeter } from './metrics/rpc.ts';
 export {
   activeTraceHeaders,
   annotateActiveSpan,

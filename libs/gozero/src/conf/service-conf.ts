@@ -4,8 +4,8 @@
 
 import { splitHostPort } from '../internal/host-port.ts';
 import type { LogConf, LogLevel } from '../logx/logx.ts';
-import { type Fields, Fields as FieldsClass, get } from './config.ts';
 import { ConfigError } from './errors.ts';
+import { type Fields, Fields as FieldsClass, get } from './fields.ts';
 
 export interface StatConf {
   /** ms; a call slower than this is logged at `slow` level (go-zero: 500ms). */
