@@ -1,25 +1,35 @@
-import { Counter, Histogram } from 'prom-client';
-import { metricsEnabled, registry } from './rpc.ts';
+import type { Counter, Histogram } from 'prom-client';
+import { metricsEnabled, withSeries } from './rpc.ts';
 
 // Our own (dtm's Go client has none): what a dashboard of a dtm client wants next to go-zero's rpc_* series.
-const begun = new Counter({
-  name: 'dtm_client_trans_begun_total',
-  help: 'dtm global transactions begun by this client (first Prepare or Submit sent).',
-  labelNames: ['type'],
-  registers: [registry],
-});
-const finished = new Counter({
-  name: 'dtm_client_trans_finished_total',
-  help: 'dtm global transactions this client finished, by outcome (submitted, aborted, failed).',
-  labelNames: ['type', 'outcome'],
-  registers: [registry],
-});
-const duration = new Histogram({
-  name: 'dtm_client_trans_duration_ms',
-  help: 'dtm global transactions: ms from the first call to dtm to the Submit or Abort answer.',
-  labelNames: ['type', 'outcome'],
-  buckets: [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000],
-  registers: [registry],
+// Made with the registry (metrics/rpc.ts), so prom-client loads only when metrics are served.
+let series:
+  | { begun: Counter<'type'>; finished: Counter<'type' | 'outcome'>; duration: Histogram<'type' | 'outcome'> }
+  | undefined;
+
+withSeries(({ Counter, Histogram }, registry) => {
+  const registers = [registry];
+  series = {
+    begun: new Counter({
+      name: 'dtm_client_trans_begun_total',
+      help: 'dtm global transactions begun by this client (first Prepare or Submit sent).',
+      labelNames: ['type'],
+      registers,
+    }),
+    finished: new Counter({
+      name: 'dtm_client_trans_finished_total',
+      help: 'dtm global transactions this client finished, by outcome (submitted, aborted, failed).',
+      labelNames: ['type', 'outcome'],
+      registers,
+    }),
+    duration: new Histogram({
+      name: 'dtm_client_trans_duration_ms',
+      help: 'dtm global transactions: ms from the first call to dtm to the Submit or Abort answer.',
+      labelNames: ['type', 'outcome'],
+      buckets: [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000],
+      registers,
+    }),
+  };
 });
 
 export type TransOutcome = 'submitted' | 'aborted' | 'failed';
@@ -35,15 +45,15 @@ export class TransMeter {
   }
 
   begin(): void {
-    if (this.#start !== undefined || !metricsEnabled()) return;
+    if (this.#start !== undefined || !metricsEnabled() || !series) return;
     this.#start = performance.now();
-    begun.inc({ type: this.#type });
+    series.begun.inc({ type: this.#type });
   }
 
   end(outcome: TransOutcome): void {
-    if (this.#start === undefined || this.#ended) return;
+    if (this.#start === undefined || this.#ended || !series) return;
     this.#ended = true;
-    finished.inc({ type: this.#type, outcome });
-    duration.observe({ type: this.#type, outcome }, performance.now() - this.#start);
+    series.finished.inc({ type: this.#type, outcome });
+    series.duration.observe({ type: this.#type, outcome }, performance.now() - this.#start);
   }
 }

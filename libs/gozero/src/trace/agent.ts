@@ -10,19 +10,17 @@ import {
   W3CBaggagePropagator,
   W3CTraceContextPropagator,
 } from '@opentelemetry/core';
-import { OTLPTraceExporter as OtlpGrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
-import { OTLPTraceExporter as OtlpHttpExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  BatchSpanProcessor,
-  ParentBasedSampler,
-  type ReadableSpan,
-  type SpanExporter,
-  TraceIdRatioBasedSampler,
-  TracerProvider,
-} from '@opentelemetry/sdk-trace';
+import type { ReadableSpan, SpanExporter, TracerProvider } from '@opentelemetry/sdk-trace';
 import { BATCHERS, type TelemetryConf } from '../conf/observability.ts';
+import { requireOptional } from '../internal/optional.ts';
+
+// The SDK and each exporter load when a Telemetry config needs them (internal/optional.ts); propagation above does
+// not need them, and every service has it.
+type OtlpGrpc = typeof import('@opentelemetry/exporter-trace-otlp-grpc');
+type OtlpHttp = typeof import('@opentelemetry/exporter-trace-otlp-http');
+type Zipkin = typeof import('@opentelemetry/exporter-zipkin');
+type Resources = typeof import('@opentelemetry/resources');
+type Sdk = typeof import('@opentelemetry/sdk-trace');
 
 /** go-zero's `trace.TraceName`: the instrumentation scope of every span the library makes. */
 export const TRACE_NAME = 'go-zero';
@@ -135,14 +133,18 @@ export function createExporter(c: TelemetryConf): SpanExporter {
     case 'otlpgrpc': {
       const metadata = new Metadata();
       for (const [k, v] of Object.entries(c.OtlpHeaders)) metadata.set(k, v);
-      return new OtlpGrpcExporter({ url: withScheme(c.Endpoint, 'http'), metadata });
+      const { OTLPTraceExporter } = requireOptional('@opentelemetry/exporter-trace-otlp-grpc') as OtlpGrpc;
+      return new OTLPTraceExporter({ url: withScheme(c.Endpoint, 'http'), metadata });
     }
     case 'otlphttp': {
       const base = withScheme(c.Endpoint, c.OtlpHttpSecure ? 'https' : 'http').replace(/\/+$/, '');
-      return new OtlpHttpExporter({ url: base + (c.OtlpHttpPath || '/v1/traces'), headers: c.OtlpHeaders });
+      const { OTLPTraceExporter } = requireOptional('@opentelemetry/exporter-trace-otlp-http') as OtlpHttp;
+      return new OTLPTraceExporter({ url: base + (c.OtlpHttpPath || '/v1/traces'), headers: c.OtlpHeaders });
     }
-    case 'zipkin':
+    case 'zipkin': {
+      const { ZipkinExporter } = requireOptional('@opentelemetry/exporter-zipkin') as Zipkin;
       return new ZipkinExporter({ url: withScheme(c.Endpoint, 'http') });
+    }
     case 'file':
       return new FileSpanExporter(c.Endpoint);
     default:
@@ -158,6 +160,10 @@ export function createExporter(c: TelemetryConf): SpanExporter {
 export function startAgent(c: TelemetryConf): void {
   installPropagation();
   if (c.Disabled || provider) return;
+  const { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider } = requireOptional(
+    '@opentelemetry/sdk-trace',
+  ) as Sdk;
+  const { resourceFromAttributes } = requireOptional('@opentelemetry/resources') as Resources;
   const spanProcessors = [];
   if (c.Endpoint) {
     const exporter = new WarningExporter(createExporter(c), `${c.Batcher} ${c.Endpoint}`);
