@@ -1,21 +1,16 @@
 import { appendFileSync } from 'node:fs';
 import { Metadata } from '@grpc/grpc-js';
 import { context, propagation, SpanStatusCode, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import {
-  CompositePropagator,
-  type ExportResult,
-  ExportResultCode,
-  hrTimeToMicroseconds,
-  W3CBaggagePropagator,
-  W3CTraceContextPropagator,
-} from '@opentelemetry/core';
+import type { ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter, TracerProvider } from '@opentelemetry/sdk-trace';
 import { BATCHERS, type TelemetryConf } from '../conf/observability.ts';
 import { requireOptional } from '../internal/optional.ts';
 
-// The SDK and each exporter load when a Telemetry config needs them (internal/optional.ts); propagation above does
-// not need them, and every service has it.
+// Only @opentelemetry/api is imported up front (it is a few no-op classes). The W3C propagators and the context
+// manager load with the first trace (a Telemetry config, a call carrying a traceparent, inSpan), the SDK and each
+// exporter with a Telemetry config that needs them (internal/optional.ts).
+type Core = typeof import('@opentelemetry/core');
+type ContextAsyncHooks = typeof import('@opentelemetry/context-async-hooks');
 type OtlpGrpc = typeof import('@opentelemetry/exporter-trace-otlp-grpc');
 type OtlpHttp = typeof import('@opentelemetry/exporter-trace-otlp-http');
 type Zipkin = typeof import('@opentelemetry/exporter-zipkin');
@@ -35,10 +30,18 @@ let provider: TracerProvider | undefined;
 export function installPropagation(): void {
   if (installed) return;
   installed = true;
+  const { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } = otelCore();
+  const { AsyncLocalStorageContextManager } = requireOptional(
+    '@opentelemetry/context-async-hooks',
+  ) as ContextAsyncHooks;
   propagation.setGlobalPropagator(
     new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
   );
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+}
+
+function otelCore(): Core {
+  return requireOptional('@opentelemetry/core') as Core;
 }
 
 /** Rate limit of the "collector unreachable" warning after the first one. */
@@ -63,7 +66,7 @@ export class WarningExporter implements SpanExporter {
 
   export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
     this.#inner.export(spans, (result) => {
-      if (result.code !== ExportResultCode.SUCCESS) {
+      if (result.code !== otelCore().ExportResultCode.SUCCESS) {
         this.#failed += spans.length;
         const now = Date.now();
         if (this.#lastWarn === 0 || now - this.#lastWarn >= EXPORT_WARN_EVERY_MS) {
@@ -95,6 +98,7 @@ export class FileSpanExporter implements SpanExporter {
   }
 
   export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    const { ExportResultCode, hrTimeToMicroseconds } = otelCore();
     try {
       const lines = spans.map((s) => {
         const ctx = s.spanContext();

@@ -12,8 +12,8 @@ import {
   xaLocalTransaction,
 } from '@dtm-gozero/dtmgrpc';
 import type { Metadata } from '@grpc/grpc-js';
-import * as mysql from 'mysql2/promise';
-import pg from 'pg';
+import type * as mysql from 'mysql2/promise';
+import type pg from 'pg';
 import type { DataSource, MysqlTls } from '../config/datasource.ts';
 
 /** Budget of one database wait (connect, acquire, statement, lock), well under dtm's 3 s RequestTimeout. */
@@ -24,7 +24,13 @@ export const SEED_ACCOUNTS: readonly [bigint, bigint][] = [
   [2n, 10_000n],
 ];
 
-const SQL_DIR = join(createRequire(import.meta.url).resolve('@dtm-gozero/dtmgrpc/sql/barrier.mysql.sql'), '..');
+const require = createRequire(import.meta.url);
+const SQL_DIR = join(require.resolve('@dtm-gozero/dtmgrpc/sql/barrier.mysql.sql'), '..');
+
+// Each driver is loaded when a bank of its dialect opens: a MySQL bank never loads pg, nor a Postgres bank mysql2
+// (each costs several MiB of RSS). Synchronous (both are CommonJS), so openBank stays synchronous.
+const mysqlDriver = (): typeof mysql => require('mysql2/promise') as typeof mysql;
+const pgDriver = (): typeof pg => require('pg') as typeof pg;
 
 /** One balance change, as the ledger records it. */
 export interface LedgerKey {
@@ -152,8 +158,9 @@ function mysqlBank(source: Extract<DataSource, { dialect: 'mysql' }>): Bank {
   // server offers it (tried first; migrate() falls back to plaintext on a server without TLS).
   const ssl = (tls: MysqlTls) =>
     tls === 'true' ? { ssl: {} } : tls === 'false' ? {} : { ssl: { rejectUnauthorized: false } };
+  const { createPool } = mysqlDriver();
   const newPool = (tls: MysqlTls): mysql.Pool => {
-    const p = mysql.createPool({
+    const p = createPool({
       host: source.host,
       port: source.port,
       user: source.user,
@@ -376,7 +383,7 @@ function mysqlBank(source: Extract<DataSource, { dialect: 'mysql' }>): Bank {
 function postgresBank(source: Extract<DataSource, { dialect: 'postgres' }>): Bank {
   const accounts = 'dtm_busi.user_account';
   const ledger = 'dtm_busi.ledger';
-  const pool = new pg.Pool({
+  const pool = new (pgDriver().Pool)({
     connectionString: source.url,
     max: 10,
     connectionTimeoutMillis: DB_WAIT_MS, // connect and acquire
@@ -506,7 +513,7 @@ function postgresBank(source: Extract<DataSource, { dialect: 'postgres' }>): Ban
 async function createPostgresDatabase(source: Extract<DataSource, { dialect: 'postgres' }>): Promise<void> {
   const u = new URL(source.url);
   u.pathname = '/postgres';
-  const c = new pg.Client({
+  const c = new (pgDriver().Client)({
     connectionString: u.toString(),
     connectionTimeoutMillis: DB_WAIT_MS,
     query_timeout: DB_WAIT_MS,
