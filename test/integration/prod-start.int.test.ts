@@ -11,7 +11,7 @@ import { AdjustInfo } from '@dtm-gozero/proto/trans';
 import { credentials, loadPackageDefinition, Metadata } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { afterEach, expect, test } from 'vitest';
-import { dtmMetadata, rawCall } from '../support/bank.ts';
+import { dtmMetadata, rawCall } from '../support/bank-fixture.ts';
 import { freePort, type Proc, root, runCommand, runNode, TRANS, tempFile } from '../support/procs.ts';
 import { testDatabases, testStack } from '../support/stack-context.ts';
 
