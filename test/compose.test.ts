@@ -710,7 +710,8 @@ describe('infra/docker/trans-healthcheck.ts', () => {
     }
   }
 
-  test('is healthy when the port accepts connections, unhealthy when it does not', async () => {
+  // Two Node starts of the script: seconds each on a loaded machine.
+  test('is healthy when the port accepts connections, unhealthy when it does not', { timeout: 30_000 }, async () => {
     const server: Server = createServer((socket) => socket.destroy());
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as { port: number };
