@@ -15,6 +15,7 @@ COPY proto/package.json proto/
 COPY libs/gozero/package.json libs/gozero/
 COPY libs/dtmgrpc/package.json libs/dtmgrpc/
 COPY libs/testkit/package.json libs/testkit/
+COPY libs/bank/package.json libs/bank/
 COPY apps/trans/package.json apps/trans/
 COPY apps/app/package.json apps/app/
 COPY tools/chaos/package.json tools/chaos/
@@ -48,6 +49,7 @@ COPY apps/ apps/
 COPY --from=build /app/proto/dist proto/dist
 COPY --from=build /app/libs/gozero/dist libs/gozero/dist
 COPY --from=build /app/libs/dtmgrpc/dist libs/dtmgrpc/dist
+COPY --from=build /app/libs/bank/dist libs/bank/dist
 COPY --from=build /app/apps/trans/dist apps/trans/dist
 COPY --from=build /app/apps/app/dist apps/app/dist
 COPY infra/docker/ infra/docker/

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { expect, test } from 'vitest';
 import { root } from './support/procs.ts';
 
-const LIBS = ['gozero', 'dtmgrpc', 'testkit'] as const;
+const LIBS = ['gozero', 'dtmgrpc', 'testkit', 'bank'] as const;
 
 /** The relative links of a Markdown file whose target file does not exist. */
 function brokenLinks(file: string): string[] {

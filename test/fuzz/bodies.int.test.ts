@@ -11,7 +11,7 @@ import { createConnection } from 'mysql2/promise';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { INT64_MAX, INT64_MIN } from '../property/delivery.ts';
 import { budgetMs, fuzzParams } from '../property/params.ts';
-import { bankOf, dtmMetadata, ledgerSnapshot, rawCall, startBankTrans, unledgered } from '../support/bank.ts';
+import { bankOf, dtmMetadata, ledgerSnapshot, rawCall, startBankTrans, unledgered } from '../support/bank-fixture.ts';
 import type { Proc } from '../support/procs.ts';
 import { testDatabases } from '../support/stack-context.ts';
 

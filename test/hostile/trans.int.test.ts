@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import http2 from 'node:http2';
 import { connect, type Socket } from 'node:net';
-import { transfer } from '@dtm-gozero/app/bank';
+import { transfer } from '@dtm-gozero/app/transfer';
 import { AdjustInfo, TransSvcService } from '@dtm-gozero/proto/trans';
 import { Client, credentials, Metadata, status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -18,7 +18,7 @@ import {
   rawCall,
   startBankTrans,
   unledgered,
-} from '../support/bank.ts';
+} from '../support/bank-fixture.ts';
 import { dtmStatus } from '../support/dtm.ts';
 import type { Proc } from '../support/procs.ts';
 import { testDatabases, testStack } from '../support/stack-context.ts';

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import type { Bank } from '@dtm-gozero/bank';
 import { AdjustInfo } from '@dtm-gozero/proto/trans';
-import type { Bank } from '@dtm-gozero/trans/bank';
 import { Metadata } from '@grpc/grpc-js';
 import { Etcd3 } from 'etcd3';
 import { createConnection } from 'mysql2/promise';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { type BankDb, bankOf, dtmMetadata, rawCall, startBankDb, startBankTrans } from '../support/bank.ts';
+import { type BankDb, bankOf, dtmMetadata, rawCall, startBankDb, startBankTrans } from '../support/bank-fixture.ts';
 import { appConfig, freePort, type Proc, root, runApp, runNode, TRANS, tempFile } from '../support/procs.ts';
 import { testDatabases, testStack } from '../support/stack-context.ts';
 

@@ -4,6 +4,7 @@
 // checks would have refused included.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import type { Bank } from '@dtm-gozero/bank';
 import {
   DtmError,
   DtmFailure,
@@ -16,11 +17,10 @@ import {
   xaGlobalTransaction,
 } from '@dtm-gozero/dtmgrpc';
 import { AdjustInfo, TransSvcService as Svc } from '@dtm-gozero/proto/trans';
-import type { Bank } from '@dtm-gozero/trans/bank';
 import { Client, credentials, Metadata, type ServiceError, status } from '@grpc/grpc-js';
 import { createConnection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { bankOf, startBankTrans } from '../support/bank.ts';
+import { bankOf, startBankTrans } from '../support/bank-fixture.ts';
 import { DTM_GRPC, dtmForceStop, dtmQuery, dtmStatus } from '../support/dtm.ts';
 import {
   appConfig,

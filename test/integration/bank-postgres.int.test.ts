@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { type Bank, openBank, parsePostgresDataSource } from '@dtm-gozero/trans/bank';
+import { type Bank, openBank, parsePostgresDataSource } from '@dtm-gozero/bank';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startBankPostgres, startPostgresBankTrans } from '../support/bank.ts';
+import { startBankPostgres, startPostgresBankTrans } from '../support/bank-fixture.ts';
 import { dtmStatus } from '../support/dtm.ts';
 import { appConfig, type Proc, runApp } from '../support/procs.ts';
 

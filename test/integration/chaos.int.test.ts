@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { openBank, parseMysqlDataSource } from '@dtm-gozero/trans/bank';
+import { openBank, parseMysqlDataSource } from '@dtm-gozero/bank';
 import { afterAll, expect, test } from 'vitest';
 import { root, runNode, tempFile } from '../support/procs.ts';
 

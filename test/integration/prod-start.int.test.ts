@@ -9,7 +9,7 @@ import { AdjustInfo } from '@dtm-gozero/proto/trans';
 import { credentials, loadPackageDefinition } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { afterEach, expect, test } from 'vitest';
-import { rawCall } from '../support/bank.ts';
+import { rawCall } from '../support/bank-fixture.ts';
 import { freePort, type Proc, root, runCommand, runNode, TRANS, tempFile } from '../support/procs.ts';
 import { testStack } from '../support/stack-context.ts';
 

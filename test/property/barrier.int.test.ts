@@ -9,7 +9,7 @@ import { AdjustInfo } from '@dtm-gozero/proto/trans';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { dtmMetadata, rawCall } from '../support/bank.ts';
+import { dtmMetadata, rawCall } from '../support/bank-fixture.ts';
 import { testDatabases } from '../support/stack-context.ts';
 import { type Backend, type Delivery, freshUsers, INT64_MAX, type Mode, play, scenarioArb } from './delivery.ts';
 import { budgetMs, fuzzParams } from './params.ts';

@@ -22,7 +22,7 @@ import { stopGrpcServer } from '../../../../test/support/grpc.ts';
 import { eventually, freePort } from '../../../../test/support/procs.ts';
 import { testDatabases } from '../../../../test/support/stack-context.ts';
 import { DtmDuplicated, DtmFailure, DtmInputError } from '../errors.ts';
-import { xaLocalTransaction } from '../xa-local.ts';
+import { xaLocalTransaction } from '../xa/local.ts';
 import { BranchBarrier, barrierFromGrpc } from './barrier.ts';
 import type { BarrierOutcome } from './core.ts';
 

@@ -1,5 +1,5 @@
 // The bound of every wait of an XA phase on its database, shared by the MySQL and Postgres phases.
-import { DtmError } from './errors.ts';
+import { DtmError } from '../errors.ts';
 
 /**
  * Bound of each wait of an XA phase on the database (a pooled connection, XA COMMIT / ROLLBACK / RECOVER), under

@@ -1,8 +1,10 @@
+// The money-moving branches of TransSvc: each logs the Go example's line (or refuses when the caller asked it to
+// fail) and, with a database in the config, applies its effect through the bank (@dtm-gozero/bank).
+import { applyEffect, checkAdjustInfo, effectOf } from '@dtm-gozero/bank';
 import { barrierFromGrpc, branchInfoFromGrpc, DtmFailure } from '@dtm-gozero/dtmgrpc';
 import { logPrintf } from '@dtm-gozero/gozero';
 import type { AdjustInfo, Response } from '@dtm-gozero/proto/trans';
 import type { Metadata, ServerUnaryCall } from '@grpc/grpc-js';
-import type { Accounts, LedgerKey } from '../model/bank.ts';
 import type { ServiceContext } from '../svc/service-context.ts';
 
 /**
@@ -12,7 +14,7 @@ import type { ServiceContext } from '../svc/service-context.ts';
 export const FAIL_HEADER = 'trans-fail';
 
 /** Logs one line in the Go example's style, or refuses with FAILURE when the caller asked this method to fail. */
-export function adjust(md: Metadata, method: string, line: string, in_: AdjustInfo): void {
+export function logOrRefuse(md: Metadata, method: string, line: string, in_: AdjustInfo): void {
   const fail = md
     .get(FAIL_HEADER)
     .flatMap((v) => v.toString().split(','))
@@ -28,43 +30,6 @@ const format = (line: string, in_: AdjustInfo): string =>
   line.replace('{amount}', String(in_.Amount)).replace('{user}', String(in_.UserID));
 
 /**
- * A request dtm must not retry and must roll back: a FAILURE naming the bad field. (A payload is stored by dtm and
- * replayed on every retry, so anything but FAILURE would make a bad amount a poison message.) Checked inside the
- * barrier only: a cancel/compensate of a refused payload is then the barrier's null compensation, never a FAILURE
- * dtm would retry forever (dtm rolls back on FAILURE only from a first phase).
- */
-export function checkAdjustInfo(in_: AdjustInfo): void {
-  if (in_.Amount <= 0n) {
-    throw new DtmFailure(`Amount ${in_.Amount} is not positive; transfer a positive whole number of cents`);
-  }
-  if (in_.UserID <= 0n) throw new DtmFailure(`UserID ${in_.UserID} is not a valid account id (ids start at 1)`);
-}
-
-/**
- * What a branch does to its account, by direction (TransOut* / TransIn*) and dtm's op. A workflow calls its steps
- * with op action, then the phase-2 methods with commit (TransInConfirm / TransOutConfirm: nothing left to do) or
- * rollback (the Revert methods: undo the action).
- */
-type Effect = 'debit' | 'credit' | 'check' | 'none';
-export function effectOf(dir: 'out' | 'in', op: string): Effect {
-  if (dir === 'out') {
-    if (op === 'try' || op === 'action') return 'debit';
-    // confirm / commit: the try or action already took it
-    return op === 'cancel' || op === 'compensate' || op === 'rollback' ? 'credit' : 'none';
-  }
-  if (op === 'action' || op === 'confirm') return 'credit';
-  // TCC: credit on confirm only, so a cancel has nothing to take back; the try checks the confirm can apply
-  if (op === 'try') return 'check';
-  return op === 'compensate' || op === 'rollback' ? 'debit' : 'none';
-}
-
-async function apply(acc: Accounts, effect: Effect, in_: AdjustInfo, key: LedgerKey): Promise<void> {
-  if (effect === 'debit') await acc.debit(in_.UserID, in_.Amount, key);
-  else if (effect === 'credit') await acc.credit(in_.UserID, in_.Amount, key);
-  else if (effect === 'check') await acc.canCredit(in_.UserID, in_.Amount);
-}
-
-/**
  * One money-moving branch. Without a database in the config trans only logs, as the Go example does. With one, the
  * branch runs in one local transaction with dtm's barrier: barrier row, balance change (affected rows checked,
  * never below zero), ledger row, COMMIT — so a retried or late call moves money at most once.
@@ -78,7 +43,7 @@ export async function bankBranch(
 ): Promise<Response> {
   const in_ = call.request;
   if (!svcCtx.config.Bank) {
-    adjust(call.metadata, method, line, in_);
+    logOrRefuse(call.metadata, method, line, in_);
     return {};
   }
   // Without dtm's metadata the library throws DtmInputError: answered INVALID_ARGUMENT by dtmHandler.
@@ -87,10 +52,10 @@ export async function bankBranch(
   const bank = await svcCtx.bank();
   // The Go example's line for every call (a null compensation's too); the payload is validated inside the barrier,
   // after its duplicate and null-compensation checks (see checkAdjustInfo).
-  adjust(call.metadata, method, line, in_);
+  logOrRefuse(call.metadata, method, line, in_);
   await bank.barrier(bb, async (acc) => {
     checkAdjustInfo(in_);
-    await apply(acc, effect, in_, { gid: bb.gid, branchId: bb.branchId, op: bb.op });
+    await applyEffect(acc, effect, in_, { gid: bb.gid, branchId: bb.branchId, op: bb.op });
   });
   return {};
 }
@@ -111,9 +76,9 @@ export async function xaBranch(
   const bank = await svcCtx.bank();
   await bank.xa(call, async (acc, info) => {
     checkAdjustInfo(in_);
-    adjust(call.metadata, method, line, in_);
+    logOrRefuse(call.metadata, method, line, in_);
     const key = { gid: info.gid, branchId: info.branchId, op: info.op };
-    await apply(acc, dir === 'out' ? 'debit' : 'credit', in_, key);
+    await applyEffect(acc, dir === 'out' ? 'debit' : 'credit', in_, key);
   });
   const info = branchInfoFromGrpc(call);
   if (info.op === 'commit' || info.op === 'rollback') logPrintf('xa %s %s branch %s', info.op, info.gid, info.branchId);

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { effectOf } from './adjust.ts';
+import { effectOf } from './effects.ts';
 
 test('a workflow rollback undoes the action; its commit moves nothing more', () => {
   // npm run app -- workflow --fail: TransOut (action) debited, so TransOutRevert (rollback) must credit it back

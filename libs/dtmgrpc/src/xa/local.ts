@@ -1,38 +1,23 @@
 // XA, resource-manager side (dtm's `XaLocalTransaction`): what a branch handler runs, for MySQL/MariaDB
-// (xa-mysql.ts) or PostgreSQL (xa-postgres.ts). The barrier row it writes is the barrier's own insert.
+// (mysql.ts) or PostgreSQL (postgres.ts). The barrier row it writes is the barrier's own insert.
 import { Metadata } from '@grpc/grpc-js';
-import { getBarrierTableName, OP_ACTION, OP_COMMIT, OP_ROLLBACK } from './barrier/core.ts';
-import { checkPromiseApi, type MysqlPool, type MysqlPoolConnection } from './barrier/mysql.ts';
-import type { PgPoolClient, PgQueryable } from './barrier/postgres.ts';
-import { DtmFailure, DtmInputError } from './errors.ts';
-import { type BranchInfo, branchInfoFromMetadata } from './server.ts';
-import { XaGrpc } from './xa.ts';
-import { mysqlPhase1, mysqlPhase2 } from './xa-mysql.ts';
-import { pgPhase1, pgPhase2 } from './xa-postgres.ts';
-
-/** Barrier id of the row an XA branch writes in phase 1 (and its rollback writes if phase 1 never came). */
-export const XA_BARRIER_ID = '01';
-
-/** mysql2/promise PoolConnection: the XA branch takes one for itself and destroys it afterwards. */
-export type MysqlXaConnection = MysqlPoolConnection & { destroy(): void };
-
-/**
- * The database of an XA branch: a mysql2/promise Pool (MySQL ≥ 5.7.7 / MariaDB ≥ 10.5, whose prepared XA
- * transactions outlive their connection) or a pg Pool (the server needs `max_prepared_transactions` > 0).
- */
-export type XaDb<C> = { mysql: MysqlPool<C & MysqlXaConnection> } | { postgres: PgXaPool<C & PgPoolClient> };
-
-/**
- * A pg Pool, typed so that the client type is inferred from `connect(): Promise<C>` even though pg's Pool also has a
- * callback overload (TypeScript infers from overloads pairwise, from the last one).
- */
-export interface PgXaPool<C extends PgPoolClient> extends PgQueryable {
-  connect(): Promise<C>;
-  connect(callback: never): void;
-}
-
-/** What an XA branch handler is told: the dtm metadata of the call. */
-export type XaBranchInfo = BranchInfo;
+import { getBarrierTableName, OP_ACTION, OP_COMMIT, OP_ROLLBACK } from '../barrier/core.ts';
+import { checkPromiseApi, type MysqlPool } from '../barrier/mysql.ts';
+import type { PgPoolClient } from '../barrier/postgres.ts';
+import { dtmCall } from '../conn.ts';
+import { DtmFailure, DtmInputError } from '../errors.ts';
+import { DtmService } from '../gen/dtmgimp.ts';
+import { branchInfoFromMetadata } from '../server.ts';
+import {
+  type MysqlXaConnection,
+  type PgXaPool,
+  XA_BARRIER_ID,
+  type XaBranch,
+  type XaBranchInfo,
+  type XaDb,
+} from './contract.ts';
+import { mysqlPhase1, mysqlPhase2 } from './mysql.ts';
+import { pgPhase1, pgPhase2 } from './postgres.ts';
 
 const XA_OPS = [OP_ACTION, OP_COMMIT, OP_ROLLBACK];
 
@@ -64,6 +49,23 @@ export function xaBranchInfo(call: { readonly metadata: Metadata } | Metadata): 
   return info;
 }
 
+/** Tells dtm to call the branch's phase-2 URL with commit/rollback (what dtm's XaLocalTransaction registers). */
+async function registerXaBranch(info: XaBranchInfo): Promise<void> {
+  await dtmCall(
+    info.dtm,
+    DtmService.registerBranch,
+    {
+      Gid: info.gid,
+      TransType: 'xa',
+      BranchID: info.branchId,
+      Op: '',
+      Data: { url: info.phase2Url },
+      BusiPayload: Buffer.alloc(0),
+    },
+    'RegisterBranch',
+  );
+}
+
 /** The XA transaction id of a branch, `<gid>-<branch id>`, checked for what can be spliced into SQL. */
 function xaId(info: XaBranchInfo, maxBytes: number, db: string): string {
   const xid = `${info.gid}-${info.branchId}`;
@@ -74,20 +76,6 @@ function xaId(info: XaBranchInfo, maxBytes: number, db: string): string {
     throw new DtmInputError(`xa id '${xid}' is longer than ${db}'s limit of ${maxBytes} bytes; use a shorter gid`);
   }
   return xid;
-}
-
-/** What the per-database phases need besides the pool: the branch, its XA id, and how to reach the barrier. */
-export interface XaBranch {
-  info: XaBranchInfo;
-  xid: string;
-  /** The xa barrier row with this reason (`action` in phase 1, `rollback` after a rollback), as the barrier writes rows. */
-  barrierRow(reason: string): [string, string, string, string, string, string];
-  /** The barrier table (setBarrierTableName's). */
-  barrierTable: string;
-  /** Tells dtm to call the phase-2 URL with commit/rollback for this branch. */
-  register(): Promise<void>;
-  /** The error of a phase 1 that finds its barrier row already there. */
-  late(): Error;
 }
 
 /**
@@ -131,7 +119,7 @@ export async function xaLocalTransaction<C>(
     xid,
     barrierRow: (reason) => ['xa', info.gid, info.branchId, OP_ACTION, XA_BARRIER_ID, reason],
     barrierTable: getBarrierTableName(),
-    register: () => new XaGrpc(info.dtm, info.gid).registerXaBranch(info.branchId, info.phase2Url),
+    register: () => registerXaBranch(info),
     late: () =>
       new DtmFailure(
         `xa ${info.gid} branch ${info.branchId}: phase 1 already ran, or its rollback came first; not running it again`,

@@ -1,8 +1,8 @@
 // XA, transaction-manager side (dtm's `XaGrpc`): the global transaction and its phase-1 branch calls. The resource-
-// manager side, run in the branch's service, is xa-local.ts (with one file per database).
-import { type BranchCall, invokeBranch, typedBranch, urlBranch } from './branch.ts';
-import type { UnaryMethod } from './method.ts';
-import { TransBase } from './trans-base.ts';
+// manager side, run in the branch's service, is local.ts (with one file per database).
+import { type BranchCall, invokeBranch, typedBranch, urlBranch } from '../branch.ts';
+import type { UnaryMethod } from '../method.ts';
+import { TransBase } from '../trans-base.ts';
 
 /**
  * An XA global transaction (dtm's `XaGrpc`); get one from `xaGlobalTransaction`. Each branch is a resource
@@ -32,11 +32,6 @@ export class XaGrpc extends TransBase {
   async #call<Res>(b: BranchCall, responseDeserialize: (bytes: Buffer) => Res): Promise<Res> {
     // Phase 1 (op action); the branch's own URL goes along as the phase-2 URL dtm will call.
     return invokeBranch(this, b, this.newSubBranchId(), 'action', responseDeserialize);
-  }
-
-  /** @internal RM side: tells dtm to call `phase2Url` with commit/rollback for this branch. */
-  async registerXaBranch(branchId: string, phase2Url: string): Promise<void> {
-    await this.registerBranch({ BranchID: branchId, Op: '', Data: { url: phase2Url }, BusiPayload: Buffer.alloc(0) });
   }
 }
 

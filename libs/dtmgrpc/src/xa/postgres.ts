@@ -1,10 +1,9 @@
 // XA phases on PostgreSQL (pg): BEGIN … PREPARE TRANSACTION, then COMMIT / ROLLBACK PREPARED from any session.
-import { OP_ACTION, OP_COMMIT, OP_ROLLBACK } from './barrier/core.ts';
-import { type PgPool, type PgPoolClient, type PgQueryable, postgresBarrierDb } from './barrier/postgres.ts';
-import { DtmError } from './errors.ts';
-import type { XaBranch, XaBranchInfo } from './xa-local.ts';
-import { isUnknownXid } from './xa-mysql.ts';
-import { bounded } from './xa-wait.ts';
+import { OP_ACTION, OP_COMMIT, OP_ROLLBACK } from '../barrier/core.ts';
+import { type PgPool, type PgPoolClient, type PgQueryable, postgresBarrierDb } from '../barrier/postgres.ts';
+import { DtmError } from '../errors.ts';
+import { isUnknownXid, type XaBranch, type XaBranchInfo } from './contract.ts';
+import { bounded } from './wait.ts';
 
 /** Inserts the xa barrier row (the barrier's own `on conflict do nothing` insert); 0 when it was there already. */
 const insertBarrier = (db: PgQueryable, b: XaBranch, reason: string): Promise<number> =>

@@ -5,22 +5,23 @@ import { Metadata } from '@grpc/grpc-js';
 import { createPool, type Pool as MysqlPool, type PoolConnection } from 'mysql2/promise';
 import { Pool as PgPool, type PoolClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, test, test as vtest } from 'vitest';
-import { type BusiServer, startBusiServer } from '../../../test/support/busi.ts';
-import { DTM_ETCD, DTM_GRPC, dtmOptions, dtmQuery, finalTrans } from '../../../test/support/dtm.ts';
-import { testDatabases } from '../../../test/support/stack-context.ts';
-import { closeConnections } from './conn.ts';
-import { DtmFailure, DtmInputError } from './errors.ts';
-import type { UnaryMethod } from './method.ts';
-import { genGid } from './trans-base.ts';
+import { type BusiServer, startBusiServer } from '../../../../test/support/busi.ts';
+import { DTM_ETCD, DTM_GRPC, dtmOptions, dtmQuery, finalTrans } from '../../../../test/support/dtm.ts';
+import { testDatabases } from '../../../../test/support/stack-context.ts';
+import { closeConnections } from '../conn.ts';
+import { DtmFailure, DtmInputError } from '../errors.ts';
+import type { UnaryMethod } from '../method.ts';
+import { genGid } from '../trans-base.ts';
+import type { XaBranchInfo, XaDb } from './contract.ts';
+import { xaLocalTransaction } from './local.ts';
 import { xaGlobalTransaction } from './xa.ts';
-import { type XaBranchInfo, type XaDb, xaLocalTransaction } from './xa-local.ts';
 
 // XA against the real dtm: the in-process busi.Busi service is the resource manager; each of its XA methods runs
 // xaLocalTransaction on a real MariaDB and a real Postgres (scripts/db.sh starts it with max_prepared_transactions=10).
 // dtm calls the same methods back with op commit/rollback. What the client sent to dtm is read back from dtm's query
 // API.
 const PG_URL = process.env.DTM_TEST_PG_XA_URL ?? testDatabases().postgresUrl;
-const sqlDir = join(import.meta.dirname, '..', 'sql');
+const sqlDir = join(import.meta.dirname, '..', '..', 'sql');
 const r1 = { Amount: 30n, UserID: 1n };
 const r2 = { Amount: 30n, UserID: 2n };
 

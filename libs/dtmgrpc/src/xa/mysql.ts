@@ -1,10 +1,10 @@
 // XA phases on MySQL / MariaDB (mysql2/promise): XA START … XA PREPARE on a connection of its own, then
 // XA COMMIT / XA ROLLBACK from any session.
-import { OP_ACTION, OP_COMMIT, OP_ROLLBACK } from './barrier/core.ts';
-import { type MysqlPool, type MysqlQueryable, mysqlBarrierDb } from './barrier/mysql.ts';
-import { DtmOngoing } from './errors.ts';
-import type { MysqlXaConnection, XaBranch, XaBranchInfo } from './xa-local.ts';
-import { bounded } from './xa-wait.ts';
+import { OP_ACTION, OP_COMMIT, OP_ROLLBACK } from '../barrier/core.ts';
+import { type MysqlPool, type MysqlQueryable, mysqlBarrierDb } from '../barrier/mysql.ts';
+import { DtmOngoing } from '../errors.ts';
+import { isUnknownXid, type MysqlXaConnection, type XaBranch, type XaBranchInfo } from './contract.ts';
+import { bounded } from './wait.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -55,9 +55,6 @@ export async function mysqlPhase1<C extends MysqlXaConnection>(
     conn.destroy();
   }
 }
-
-export const isUnknownXid = (err: unknown): boolean =>
-  (err as { errno?: unknown })?.errno === 1397 || /XAER_NOTA|does not exist/.test(String((err as Error)?.message));
 
 /**
  * Whether `xid` is a prepared XA transaction on the server (XA RECOVER). A user not allowed to list them (MySQL 8

@@ -1,5 +1,7 @@
 // The bank's transfers, one per transaction mode: `npm run app -- transfer --from 1 --to 2 --amount 30 --mode saga`.
 // trans moves the money (its YAML names the database); the msg mode's local step debits here, in the same database.
+
+import type { Bank } from '@dtm-gozero/bank';
 import {
   DtmFailure,
   MsgGrpc,
@@ -9,7 +11,6 @@ import {
   xaGlobalTransaction,
 } from '@dtm-gozero/dtmgrpc';
 import { TransSvcService } from '@dtm-gozero/proto/trans';
-import type { Bank } from '@dtm-gozero/trans/bank';
 import { appWorkflows, TRANSFER_WORKFLOW } from './workflow.ts';
 
 export const TRANSFER_MODES = ['saga', 'tcc', 'msg', 'xa', 'workflow'] as const;

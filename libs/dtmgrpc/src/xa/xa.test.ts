@@ -1,11 +1,12 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { freePort } from '../../../test/support/procs.ts';
-import { branchMetadata } from './branch.ts';
-import { closeConnections } from './conn.ts';
-import { DtmError, DtmInputError } from './errors.ts';
+import { freePort } from '../../../../test/support/procs.ts';
+import { branchMetadata } from '../branch.ts';
+import { closeConnections } from '../conn.ts';
+import { DtmError, DtmInputError } from '../errors.ts';
+import type { XaDb } from './contract.ts';
+import { xaBranchInfo, xaLocalTransaction } from './local.ts';
 import { XaGrpc, xaGlobalTransaction } from './xa.ts';
-import { type XaDb, xaBranchInfo, xaLocalTransaction } from './xa-local.ts';
 
 // Unit tests: what the xa client checks before sending or touching a database, and the pure parts. What it sends to
 // dtm (Prepare → Submit, options, Abort's rollback reason, an aborted global after a refused branch) is checked
