@@ -18,6 +18,7 @@ COPY libs/testkit/package.json libs/testkit/
 COPY libs/bank/package.json libs/bank/
 COPY apps/trans/package.json apps/trans/
 COPY apps/app/package.json apps/app/
+COPY tools/bench/package.json tools/bench/
 COPY tools/chaos/package.json tools/chaos/
 COPY tools/fuzz/package.json tools/fuzz/
 # The root's devDependencies (linters, codegen, test runner) are dropped from the manifest first: the lockfile
@@ -70,5 +71,5 @@ HEALTHCHECK --interval=5s --timeout=4s --start-period=20s --retries=5 \
   CMD ["node", "infra/docker/trans-healthcheck.ts", "-f", "apps/trans/etc/trans.yaml"]
 # Runs CMD as is; with compose's observe profile, on etc/trans-observe.yaml (infra/docker/observe-profile.sh).
 ENTRYPOINT ["sh", "infra/docker/observe-profile.sh"]
-# The production flags (scripts/bench.ts PROD_NODE_ARGS, chosen by measurement; scripts/bench.test.ts checks).
+# The production flags (tools/bench/src/trans.ts PROD_NODE_ARGS, chosen by measurement; its trans.test.ts checks).
 CMD ["node", "--conditions=dtm-gozero-dist", "--max-semi-space-size=1", "apps/trans/dist/trans.js", "-f", "apps/trans/etc/trans.yaml"]

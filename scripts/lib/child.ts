@@ -1,4 +1,4 @@
-// Child processes for the interop and bench scripts: output collected, every wait bounded.
+// Child processes for npm run interop, tools/bench and a few integration tests: output kept, every wait bounded.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';

@@ -1,5 +1,5 @@
 // The TypeScript load generator of `npm run bench` (its Go twin: interop/gozero/app/bench.go, `go-app
-// -bench-worker`). A long-lived process, so that /proc's CPU time around a level counts only that level's
+// -bench-worker`; the protocol's types: protocol.ts). A long-lived process, so that /proc's CPU time around a level counts only that level's
 // transactions. Protocol, one JSON object a line: prints "ready"; then for each stdin line
 //   {"mode":"msg|tcc|saga|xa","concurrency":16,"durationMs":5000,"busi":"etcd://…/trans","gid":"dtm"}
 // runs that many transactions at once for that long and prints {ok, errors, errorSamples, errorGids, latUs, elapsedMs,
@@ -22,20 +22,19 @@ import {
 } from '@dtm-gozero/dtmgrpc';
 import { closeEtcdClients } from '@dtm-gozero/gozero';
 import { TransSvcService as Svc } from '@dtm-gozero/proto/trans';
-import { fullGc, type RuntimeStats, runtimeMonitor } from './lib/bench-probe.ts';
+import { fullGc, runtimeMonitor } from './probe.ts';
+import {
+  type BenchMode,
+  GID_SOURCES,
+  type GidSource,
+  type LevelRequest,
+  type LevelResult,
+  validRequest,
+  xaUsers,
+} from './protocol.ts';
 
 const req1 = { Amount: 30n, UserID: 1n };
 const req2 = { Amount: 30n, UserID: 2n };
-
-export const MODES = ['msg', 'tcc', 'saga', 'xa'] as const;
-export type BenchMode = (typeof MODES)[number];
-export const GID_SOURCES = ['local', 'dtm'] as const;
-export type GidSource = (typeof GID_SOURCES)[number];
-
-/** The accounts loop `slot` (0, 1, …) of an xa level moves money between: from 2·slot+1 to 2·slot+2. */
-export function xaUsers(slot: number): [bigint, bigint] {
-  return [BigInt(2 * slot + 1), BigInt(2 * slot + 2)];
-}
 
 /** XA: TransOutXa and TransInXa as two XA branches (phase 1 from here), dtm commits both (phase 2). */
 async function xaTx(gid: string, dtm: string, busi: string, slot: number): Promise<void> {
@@ -80,27 +79,6 @@ async function oneTx(mode: BenchMode, gid: string, dtm: string, busi: string, sl
       },
     );
   }
-}
-
-export interface LevelRequest {
-  mode: BenchMode;
-  concurrency: number;
-  durationMs: number;
-  busi: string;
-  /** Where this level's gids come from (default: the worker's --gid). */
-  gid?: GidSource | undefined;
-}
-
-export interface LevelResult {
-  ok: number;
-  errors: number;
-  errorSamples: string[];
-  /** The first few gids whose transaction reported an error (the bench asks dtm what became of them). */
-  errorGids: string[];
-  latUs: number[];
-  elapsedMs: number;
-  /** Event-loop delay and GC pauses of the load generator during the level (ours; the Go worker has none). */
-  runtime?: RuntimeStats | undefined;
 }
 
 async function runLevel(
@@ -153,15 +131,9 @@ async function main(): Promise<void> {
       process.stdout.write(`${JSON.stringify({ heapUsed: m.heapUsed, rss: m.rss })}\n`);
       continue;
     }
-    if (
-      !MODES.includes(r.mode as BenchMode) ||
-      !(Number(r.concurrency) >= 1) ||
-      !(Number(r.durationMs) >= 1) ||
-      !r.busi ||
-      (r.gid !== undefined && !GID_SOURCES.includes(r.gid))
-    )
+    if (!validRequest(r))
       throw new Error(`bad request ${line}: want {"mode":"msg","concurrency":16,"durationMs":5000,"busi":"<target>"}`);
-    process.stdout.write(`${JSON.stringify(await runLevel(r as LevelRequest, dtm, r.gid ?? gidFrom, monitor))}\n`);
+    process.stdout.write(`${JSON.stringify(await runLevel(r, dtm, r.gid ?? gidFrom, monitor))}\n`);
   }
 }
 

@@ -1,4 +1,4 @@
-// `node scripts/cpuprofile-top.ts FILE.cpuprofile [N]`: where a V8 CPU profile (node --cpu-prof) spent its time —
+// `node tools/bench/src/cpuprofile-top.ts FILE.cpuprofile [N]`: where a V8 CPU profile (node --cpu-prof) spent its time —
 // the share of each package, the functions with the most self time, and the functions with the most inclusive
 // time (itself and what it called) — what `npm run bench -- --cpu-prof DIR` leaves behind. Shares are of the busy
 // time (idle excluded), which is what a change to the code can lower.
@@ -79,7 +79,7 @@ export function top(p: Profile, n: number): Top {
 if (import.meta.main) {
   const [file, count] = process.argv.slice(2);
   if (!file) {
-    console.error('usage: node scripts/cpuprofile-top.ts FILE.cpuprofile [N]');
+    console.error('usage: node tools/bench/src/cpuprofile-top.ts FILE.cpuprofile [N]');
     process.exit(2);
   }
   const t = top(JSON.parse(readFileSync(file, 'utf8')) as Profile, Number(count ?? 25));
