@@ -1,5 +1,5 @@
-// Generates TypeScript from the project's .proto files with buf (binary from npm) and the local ts-proto
-// plugin. `--check` generates into a temp dir and fails if the committed output differs (stale code).
+// Generates TypeScript from the project's .proto files with buf (binary from npm) and local plugins: ts-proto for
+// the libraries, protoc-gen-es for the bench's Connect client variant. `--check` generates into a temp dir and fails if the committed output differs (stale code).
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,13 +10,14 @@ const bin = join(root, 'node_modules', '.bin');
 
 /** The proto files of each folder of committed generated code (one buf run per folder: it replaces the folder). */
 const targets = [
-  { protos: ['trans.proto'], out: 'proto/gen' },
-  { protos: ['dtmgimp.proto', 'workflow.proto'], out: 'libs/dtmgrpc/src/gen' },
+  { protos: ['trans.proto'], out: 'proto/gen', template: 'buf.gen.yaml' },
+  { protos: ['dtmgimp.proto', 'workflow.proto'], out: 'libs/dtmgrpc/src/gen', template: 'buf.gen.yaml' },
+  { protos: ['dtmgimp.proto', 'trans.proto'], out: 'tools/bench/src/gen', template: 'buf.gen.es.yaml' },
 ];
 
-function generate(protos: string[], outDir: string): void {
+function generate(protos: string[], outDir: string, template: string): void {
   const paths = protos.flatMap((p) => ['--path', p]);
-  execFileSync(join(bin, 'buf'), ['generate', '--template', 'buf.gen.yaml', ...paths, '-o', outDir, '.'], {
+  execFileSync(join(bin, 'buf'), ['generate', '--template', template, ...paths, '-o', outDir, '.'], {
     cwd: join(root, 'proto'),
     stdio: 'inherit',
     env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
@@ -45,7 +46,7 @@ const stale: string[] = [];
 for (const t of targets) {
   const tmp = mkdtempSync(join(tmpdir(), 'proto-gen-'));
   try {
-    generate(t.protos, tmp);
+    generate(t.protos, tmp, t.template);
     const fresh = join(tmp, 'gen');
     const committed = join(root, t.out);
     if (check) {

@@ -8,6 +8,7 @@ const COLORS: Record<string, string> = {
   goTs: '#7fd6ea',
   ceiling: '#b0b0b0',
   oursLocal: '#1b4f8f',
+  connect: '#c678dd',
 };
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

@@ -1,5 +1,6 @@
 // The combinations a run measures, and the processes behind them: our trans and our worker always; with --compare
-// also go-zero's trans, the Go worker and the ceiling (a bare grpc-go server whose branches cost nothing).
+// also go-zero's trans, the Go worker, the ceiling (a bare grpc-go server whose branches cost nothing) and, in msg
+// mode, the Connect worker (the same calls as our app on Connect's gRPC transport).
 import { join } from 'node:path';
 import { bin, type Child, start } from '../../../scripts/lib/child.ts';
 import type { BenchOptions } from './options.ts';
@@ -8,6 +9,9 @@ import type { ComboId } from './report.ts';
 import type { TransLauncher } from './trans.ts';
 import { TransProbe } from './trans-probe.ts';
 import { startWorker, type Worker } from './workers.ts';
+
+/** The Connect row: our app's like-for-like calls (NewGid + Submit) on Connect's gRPC transport instead of grpc-js. */
+export const CONNECT_LABEL = "our app's calls on Connect's gRPC transport → our trans";
 
 /** A combination: which load generator drives which branch server. */
 export interface Combo {
@@ -49,10 +53,13 @@ export async function startLineup(
   children.push(tsTrans.child);
   const tsProbe = new TransProbe(tsTrans.child.pid, trans.probeFile);
   await beforeWorkers();
-  const tsWorker = await startWorker('ts', dtm, o.cpuProf, o.gid);
+  const viaConnect = o.client === 'connect' && !o.compare;
+  const tsWorker = await startWorker(viaConnect ? 'connect' : 'ts', dtm, o.cpuProf, o.gid);
   children.push(tsWorker);
   const ours = { worker: tsWorker, busi: target(`bench-ts-${tag}`), server: tsTrans.child, probe: tsProbe };
-  const combos: Combo[] = [{ id: 'ours', label: 'our app → our trans', ...ours, gid: o.gid }];
+  const combos: Combo[] = [
+    { id: 'ours', label: viaConnect ? CONNECT_LABEL : 'our app → our trans', ...ours, gid: o.gid },
+  ];
   if (!o.compare) return { combos, tsWorker, tsTransPid: tsTrans.child.pid, goTransPid: undefined };
 
   const goTrans = await trans.start('go', hosts, `bench-go-${tag}`);
@@ -77,5 +84,11 @@ export async function startLineup(
     },
     { id: 'oursLocal', label: 'our app (localGid) → our trans', ...ours, gid: 'local' },
   );
+  // Connect's client makes msg transactions only: with --compare in another mode the row is left out.
+  if (o.mode === 'msg') {
+    const connectWorker = await startWorker('connect', dtm, o.cpuProf);
+    children.push(connectWorker);
+    combos.push({ id: 'connect', label: CONNECT_LABEL, ...ours, worker: connectWorker, gid: 'dtm' });
+  }
   return { combos, tsWorker, tsTransPid: tsTrans.child.pid, goTransPid: goTrans.child.pid };
 }

@@ -137,7 +137,7 @@ export async function measureRound(
   const after = pids.map(cpuMs);
   // Outside the CPU window: both force a full GC.
   const transSnap = await c.probe?.snapshot();
-  const appHeap = c.worker.lang === 'ts' ? await c.worker.heapMiB() : undefined;
+  const appHeap = c.worker.lang !== 'go' ? await c.worker.heapMiB() : undefined;
   const d = after.map((v, i) => (v !== undefined && before[i] !== undefined ? v - (before[i] as number) : Number.NaN));
   return {
     result,

@@ -7,14 +7,19 @@ import { TRANS_SOURCES, type TransSource } from './trans.ts';
 
 const USAGE = `usage: npm run bench -- [--compare] [--levels 1,16,64] [--duration S] [--rounds N] [--mode msg|tcc|saga|xa]
        [--store boltdb|redis|mysql] [--out FILE.json] [--soak S] [--cpu-prof DIR] [--gid local|dtm]
-       [--trans dist|src] [--trans-node-options="FLAGS"]
+       [--trans dist|src] [--trans-node-options="FLAGS"] [--client grpc-js|connect]
        [--etcd HOST:PORT --dtm TARGET [--dtm-http URL]]   (a running stack instead of one of its own)
        npm run bench -- --render FILE.json  (its chart and table again)
 --mode xa runs our stack only (the Go twins have no XA branches), with a MariaDB of its own for trans's bank.
 --compare's headline is like for like (our app calls NewGid + Submit, as the Go app); a second row, labelled
 localGid, shows our app taking its gids locally (Submit only). --gid is for runs without --compare.
 --trans dist (the default) runs our trans as production does (npm run build, then dist/ with PROD_NODE_ARGS);
---trans src runs its TypeScript sources; --trans-node-options adds Node/V8 flags to it (e.g. for an A/B of sizing).`;
+--trans src runs its TypeScript sources; --trans-node-options adds Node/V8 flags to it (e.g. for an A/B of sizing).
+--client connect drives our trans with the same calls (NewGid + msg Submit) through Connect's gRPC transport
+(@connectrpc/connect-node) instead of our client on grpc-js: msg only; --compare runs it as a labelled extra row.`;
+export const CLIENTS = ['grpc-js', 'connect'] as const;
+/** Our app's gRPC stack: our client (@dtm-gozero/dtmgrpc on grpc-js), or the same calls on Connect (worker-connect.ts). */
+export type ClientStack = (typeof CLIENTS)[number];
 export const STORES = ['boltdb', 'redis', 'mysql'] as const;
 export type Store = (typeof STORES)[number];
 
@@ -36,6 +41,8 @@ export interface BenchOptions {
    * as Go's). --compare runs both: NewGid for the headline, localGid as a row of its own.
    */
   gid: GidSource;
+  /** Our app's gRPC stack without --compare (--compare runs both: grpc-js as the headline, Connect as a row). */
+  client: ClientStack;
   /** Our trans from dist/ (as production) or from its sources. */
   trans: TransSource;
   /** More Node/V8 flags for our trans. */
@@ -64,6 +71,7 @@ export function parseOptions(argv: string[]): BenchOptions {
         gid: { type: 'string' },
         trans: { type: 'string', default: 'dist' },
         'trans-node-options': { type: 'string', default: '' },
+        client: { type: 'string' },
         etcd: { type: 'string' },
         dtm: { type: 'string' },
         'dtm-http': { type: 'string' },
@@ -96,7 +104,19 @@ export function parseOptions(argv: string[]): BenchOptions {
     throw new UsageError(
       `--compare --gid ${values.gid}: --compare runs both (NewGid + Submit as its headline, localGid as a labelled row); drop --gid\n${USAGE}`,
     );
-  const gid = (values.gid ?? 'local') as GidSource;
+  const client = (values.client ?? 'grpc-js') as ClientStack;
+  if (!CLIENTS.includes(client)) throw new UsageError(`--client ${client}: want grpc-js or connect\n${USAGE}`);
+  if (compare && values.client !== undefined)
+    throw new UsageError(
+      `--compare --client ${client}: --compare runs both (grpc-js as its headline, Connect as a labelled row); drop --client\n${USAGE}`,
+    );
+  if (client === 'connect' && mode !== 'msg')
+    throw new UsageError(`--client connect --mode ${mode}: the Connect client makes msg transactions only\n${USAGE}`);
+  if (client === 'connect' && values.gid === 'local')
+    throw new UsageError(
+      `--client connect --gid local: the Connect client takes its gids from dtm's NewGid (as the like-for-like row); drop --gid\n${USAGE}`,
+    );
+  const gid = (values.gid ?? (client === 'connect' ? 'dtm' : 'local')) as GidSource;
   if (!GID_SOURCES.includes(gid)) throw new UsageError(`--gid ${gid}: want local or dtm\n${USAGE}`);
   const trans = values.trans as TransSource;
   if (!TRANS_SOURCES.includes(trans)) throw new UsageError(`--trans ${trans}: want dist or src\n${USAGE}`);
@@ -113,6 +133,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     soakS: num('soak', String(values.soak), 0),
     cpuProf: values['cpu-prof'] ? resolve(String(values['cpu-prof'])) : undefined,
     gid: compare ? 'dtm' : gid,
+    client,
     trans,
     transNodeOptions: String(values['trans-node-options']).split(/\s+/).filter(Boolean),
     etcd: values.etcd ? String(values.etcd).split(',') : undefined,

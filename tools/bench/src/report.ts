@@ -2,18 +2,20 @@
 // ratios, and the machine it records.
 import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
+import type { ClientStack } from './options.ts';
 import type { RuntimeStats } from './probe.ts';
 import type { BenchMode, GidSource } from './protocol.ts';
 import type { TransSource } from './trans.ts';
 
 /**
- * The combinations, in the order they run: which load generator drives which branch server. `ours` always; the
- * others with --compare.
+ * The combinations, in the order they run: which load generator drives which branch server. `ours` always (our app
+ * on Connect's gRPC transport instead with --client connect); the others with --compare, `connect` last: the same
+ * calls as `ours` through Connect's gRPC transport (issue #22's comparison with another Node gRPC stack).
  */
-export const COMBO_IDS = ['ours', 'go', 'tsGo', 'goTs', 'ceiling', 'oursLocal'] as const;
+export const COMBO_IDS = ['ours', 'go', 'tsGo', 'goTs', 'ceiling', 'oursLocal', 'connect'] as const;
 export type ComboId = (typeof COMBO_IDS)[number];
 /** The combinations whose branch server is our trans. */
-export const OUR_TRANS: ComboId[] = ['ours', 'goTs', 'oursLocal'];
+export const OUR_TRANS: ComboId[] = ['ours', 'goTs', 'oursLocal', 'connect'];
 
 export interface ComboLevel {
   concurrency: number;
@@ -76,6 +78,8 @@ export interface BenchReport {
   mode: BenchMode;
   /** Where our app took its gids (absent in reports from before the option: dtm); --compare: dtm, plus oursLocal. */
   gid?: GidSource;
+  /** Our app's gRPC stack in the `ours` row (absent in reports from before the option: grpc-js). */
+  client?: ClientStack;
   /** How our trans ran: from dist/ or its sources, with which Node flags. */
   trans?: { source: TransSource; nodeArgs: string[] };
   /** RSS of each trans a few seconds after its start, before any load, MiB. */

@@ -47,6 +47,7 @@ export async function runBench(o: BenchOptions, command: string): Promise<BenchR
       store: stack.label,
       mode: o.mode,
       gid: o.gid,
+      client: o.client,
       trans: { source: o.trans, nodeArgs: trans.nodeArgs },
       transIdleRssMiB: { ts: rssMiB(lineup.tsTransPid), go: rssMiB(lineup.goTransPid) },
       durationS: o.durationS,

@@ -52,6 +52,32 @@ export function runtimeRows(r: BenchReport): { head: string[]; rows: string[][] 
   return { head, rows };
 }
 
+/**
+ * With the Connect row (--compare, msg): each client's CPU per transaction, all three against our trans — our app on
+ * grpc-js (`ours`), the same calls on Connect (`connect`), the Go app (`goTs`) — and each Node stack's over Go's.
+ */
+export function clientCpuRows(r: BenchReport): { head: string[]; rows: string[][] } | undefined {
+  if (!r.levels.some((l) => l.results.connect)) return undefined;
+  const head = ['conc', 'grpc-js ms/tx', 'Connect ms/tx', 'Go ms/tx', 'grpc-js / Go', 'Connect / Go', 'Connect tx/s'];
+  const over = (a: number | undefined, b: number | undefined): string => (a && b ? fixed(a / b, 2) : '–');
+  const rows = r.levels.map((l) => {
+    const [g, c, go] = [l.results.ours, l.results.connect, l.results.goTs].map((v) => v?.appCpuMsPerTx);
+    return [
+      String(l.concurrency),
+      fixed(g, 3),
+      fixed(c, 3),
+      fixed(go, 3),
+      over(g, go),
+      over(c, go),
+      fixed(l.results.connect?.txPerSec, 0),
+    ];
+  });
+  return { head, rows };
+}
+
+export const CLIENT_CPU_NOTE =
+  "the app's CPU per transaction (NewGid + Submit), all three against our trans: our app on grpc-js, the same calls on Connect's gRPC transport, the Go app";
+
 /** A table in columns: the first left-aligned, the others right-aligned, a rule under the header. */
 function printAligned(head: string[], rows: string[][]): void {
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((x) => (x[i] as string).length)));
@@ -107,6 +133,11 @@ export function printTable(r: BenchReport): void {
       console.log(
         `  ${String(l.concurrency).padStart(4)}  ${fixed(l.ratio, 2).padStart(11)}  ${fixed(l.localRatio, 2).padStart(12)}  ${fixed(l.clientRatio, 2).padStart(11)}  ${fixed(l.serverRatio, 2).padStart(11)}  ${fixed(l.ofCeiling, 2).padStart(12)}`,
       );
+  }
+  const cc = clientCpuRows(r);
+  if (cc) {
+    console.log(`\nclient CPU per transaction (${CLIENT_CPU_NOTE}):`);
+    printAligned(cc.head, cc.rows);
   }
   for (const l of r.levels)
     for (const [id, v] of Object.entries(l.results))
@@ -174,6 +205,16 @@ export function markdownSummary(r: BenchReport): string {
         `| ${l.concurrency} | ${fixed(l.ratio, 2)} | ${fixed(l.localRatio, 2)} | ${fixed(l.clientRatio, 2)} | ${fixed(l.serverRatio, 2)} | ${fixed(l.ofCeiling, 2)} |`,
       );
   }
+  const cc = clientCpuRows(r);
+  if (cc)
+    out.push(
+      '',
+      `Client CPU per transaction (${CLIENT_CPU_NOTE}):`,
+      '',
+      `| ${cc.head.join(' | ')} |`,
+      `|${cc.head.map(() => '---:').join('|')}|`,
+      ...cc.rows.map((x) => `| ${x.join(' | ')} |`),
+    );
   if (r.errorOutcomes)
     out.push(
       '',

@@ -1,15 +1,14 @@
-// The TypeScript load generator of `npm run bench` (its Go twin: interop/gozero/app/bench.go, `go-app
+// The TypeScript load generator of `npm run bench` on grpc-js, through @dtm-gozero/dtmgrpc (its Go twin: interop/gozero/app/bench.go, `go-app
 // -bench-worker`; the protocol's types: protocol.ts). A long-lived process, so that /proc's CPU time around a level counts only that level's
 // transactions. Protocol, one JSON object a line: prints "ready"; then for each stdin line
 //   {"mode":"msg|tcc|saga|xa","concurrency":16,"durationMs":5000,"busi":"etcd://…/trans","gid":"dtm"}
 // runs that many transactions at once for that long and prints {ok, errors, errorSamples, errorGids, latUs, elapsedMs,
 // runtime} (runtime: this process's event-loop delay and GC pauses during the level; "gid" overrides --gid);
-// {"mem":true} prints the heap after a full GC ({heapUsed, rss}); EOF ends the worker.
+// {"mem":true} prints the heap after a full GC ({heapUsed, rss}); EOF ends the worker (the loop: worker-loop.ts).
 // `--gid local` (the default) makes each transaction's gid here (localGid: one call to dtm per msg, Submit);
 // `--gid dtm` asks dtm for it first (NewGid, then Submit: the two calls dtm's Go client and the Go worker make).
 // xa needs trans with the bank (a database in its YAML; the bench starts one): each of the `concurrency` loops moves
 // money between its own two accounts (xaUsers), so the loops do not queue on one row's lock.
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import {
   closeConnections,
@@ -22,16 +21,8 @@ import {
 } from '@dtm-gozero/dtmgrpc';
 import { closeEtcdClients } from '@dtm-gozero/gozero';
 import { TransSvcService as Svc } from '@dtm-gozero/proto/trans';
-import { fullGc, runtimeMonitor } from './probe.ts';
-import {
-  type BenchMode,
-  GID_SOURCES,
-  type GidSource,
-  type LevelRequest,
-  type LevelResult,
-  validRequest,
-  xaUsers,
-} from './protocol.ts';
+import { type BenchMode, GID_SOURCES, type GidSource, xaUsers } from './protocol.ts';
+import { serve } from './worker-loop.ts';
 
 const req1 = { Amount: 30n, UserID: 1n };
 const req2 = { Amount: 30n, UserID: 2n };
@@ -81,38 +72,6 @@ async function oneTx(mode: BenchMode, gid: string, dtm: string, busi: string, sl
   }
 }
 
-async function runLevel(
-  r: LevelRequest,
-  dtm: string,
-  gidFrom: GidSource,
-  monitor: ReturnType<typeof runtimeMonitor>,
-): Promise<LevelResult> {
-  const res: LevelResult = { ok: 0, errors: 0, errorSamples: [], errorGids: [], latUs: [], elapsedMs: 0 };
-  monitor.reset();
-  const t0 = performance.now();
-  const end = t0 + r.durationMs;
-  const worker = async (_: unknown, slot: number): Promise<void> => {
-    while (performance.now() < end) {
-      const t = performance.now();
-      let gid = '';
-      try {
-        gid = gidFrom === 'local' ? localGid() : await genGid(dtm);
-        await oneTx(r.mode, gid, dtm, r.busi, slot);
-        res.ok++;
-        res.latUs.push(Math.round((performance.now() - t) * 1000));
-      } catch (err) {
-        res.errors++;
-        if (res.errorSamples.length < 5) res.errorSamples.push(err instanceof Error ? err.message : String(err));
-        if (gid && res.errorGids.length < 5) res.errorGids.push(gid);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: r.concurrency }, worker));
-  res.elapsedMs = performance.now() - t0;
-  res.runtime = monitor.snapshot();
-  return res;
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { dtm: { type: 'string' }, gid: { type: 'string', default: 'local' } } });
   const dtm = values.dtm;
@@ -120,21 +79,13 @@ async function main(): Promise<void> {
   const gidFrom = values.gid as GidSource;
   if (!GID_SOURCES.includes(gidFrom)) throw new Error(`--gid ${gidFrom}: want local or dtm`);
   await genGid(dtm); // resolve dtm and open the channel before "ready"
-  const monitor = runtimeMonitor();
-  process.stdout.write('ready\n');
-  const lines = createInterface({ input: process.stdin });
-  for await (const line of lines) {
-    const r = JSON.parse(line) as Partial<LevelRequest> & { mem?: boolean };
-    if (r.mem) {
-      fullGc();
-      const m = process.memoryUsage();
-      process.stdout.write(`${JSON.stringify({ heapUsed: m.heapUsed, rss: m.rss })}\n`);
-      continue;
-    }
-    if (!validRequest(r))
-      throw new Error(`bad request ${line}: want {"mode":"msg","concurrency":16,"durationMs":5000,"busi":"<target>"}`);
-    process.stdout.write(`${JSON.stringify(await runLevel(r, dtm, r.gid ?? gidFrom, monitor))}\n`);
-  }
+  await serve(
+    {
+      gid: (from) => (from === 'local' ? localGid() : genGid(dtm)),
+      tx: (mode, gid, busi, slot) => oneTx(mode, gid, dtm, busi, slot),
+    },
+    gidFrom,
+  );
 }
 
 if (import.meta.main)

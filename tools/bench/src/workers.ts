@@ -2,18 +2,22 @@
 // stdin/stdout (protocol.ts), every answer awaited with a deadline.
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { resolveTarget } from '@dtm-gozero/gozero';
 import { bin, type Child, start } from '../../../scripts/lib/child.ts';
 import type { GidSource } from './protocol.ts';
 import { LOG_KEEP } from './trans.ts';
 
-/** A load generator speaking protocol.ts's line protocol (our worker.ts, or `go-app -bench-worker`). */
+/** Which load generator: our worker.ts (grpc-js), worker-connect.ts (Connect's gRPC transport), or the Go twin's. */
+export type WorkerKind = 'ts' | 'connect' | 'go';
+
+/** A load generator speaking protocol.ts's line protocol (our worker.ts or worker-connect.ts, or `go-app -bench-worker`). */
 export class Worker {
   readonly child: Child;
-  readonly lang: 'ts' | 'go';
+  readonly lang: WorkerKind;
   private readonly lines: string[] = [];
   private wake: (() => void) | undefined;
 
-  constructor(child: Child, lang: 'ts' | 'go') {
+  constructor(child: Child, lang: WorkerKind) {
     this.child = child;
     this.lang = lang;
     createInterface({ input: child.proc.stdout as NodeJS.ReadableStream }).on('line', (l) => {
@@ -57,32 +61,54 @@ export class Worker {
   }
 }
 
-/** Starts a worker against dtm `dtm`; resolves once it has said "ready" (dtm resolved, channel open). */
+/**
+ * Starts a worker against dtm `dtm`; resolves once it has said "ready" (dtm resolved, channel open). The Connect
+ * worker gets dtm's address, resolved here once (Connect has no etcd resolver); its CPU profile goes to DIR/connect.
+ */
 export async function startWorker(
-  lang: 'ts' | 'go',
+  lang: WorkerKind,
   dtm: string,
   cpuProf: string | undefined,
   gid: GidSource = 'local',
 ): Promise<Worker> {
   const child =
-    lang === 'ts'
+    lang === 'connect'
       ? start(
-          'ts app (bench worker)',
+          'connect app (bench worker)',
           process.execPath,
           [
             '--expose-gc',
-            ...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf}/app`] : []),
-            join(import.meta.dirname, 'worker.ts'),
-            '--dtm',
-            dtm,
-            '--gid',
-            gid,
+            ...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf}/connect`] : []),
+            join(import.meta.dirname, 'worker-connect.ts'),
+            '--dtm-addr',
+            await dtmAddress(dtm),
           ],
           { keep: LOG_KEEP },
         )
-      : start('go app (bench worker)', join(bin, 'go-app'), ['-bench-worker', '-dtm', dtm], { keep: LOG_KEEP });
+      : lang === 'ts'
+        ? start(
+            'ts app (bench worker)',
+            process.execPath,
+            [
+              '--expose-gc',
+              ...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf}/app`] : []),
+              join(import.meta.dirname, 'worker.ts'),
+              '--dtm',
+              dtm,
+              '--gid',
+              gid,
+            ],
+            { keep: LOG_KEEP },
+          )
+        : start('go app (bench worker)', join(bin, 'go-app'), ['-bench-worker', '-dtm', dtm], { keep: LOG_KEEP });
   const w = new Worker(child, lang);
   const first = await w.next(30_000);
   if (first !== 'ready') throw new Error(`${child.name}: expected "ready", got ${first}`);
   return w;
+}
+
+/** dtm's gRPC host:port behind its target (etcd://…/dtmservice, or a plain host:port): the first one registered. */
+async function dtmAddress(dtm: string): Promise<string> {
+  const [addr] = await resolveTarget(dtm, 15_000);
+  return addr as string;
 }
