@@ -9,10 +9,10 @@ import { root } from '../support/procs.ts';
 import { testStack } from '../support/stack-context.ts';
 
 // CI's smoke of `npm run bench -- --compare` (1 s per point, one round), so the command cannot rot: against the
-// suite's real etcd + dtm, the four combinations, the ceiling and the localGid row each complete transactions, our
+// suite's real etcd + dtm, the four combinations, the ceiling, the localGid row and the Connect row each complete transactions, our
 // trans (from dist/, with the probe) and our app report event-loop delay, GC and heap, every process its RSS peak,
 // and the JSON and the chart are written. Figures are not checked here (the machine is shared).
-test('npm run bench -- --compare runs all four combinations, the ceiling and the localGid row, writes JSON and SVG', () => {
+test('npm run bench -- --compare runs all four combinations, the ceiling, the localGid and Connect rows, writes JSON and SVG', () => {
   const { etcdEndpoints, dtmTarget } = testStack();
   const out = join(mkdtempSync(join(tmpdir(), 'bench-smoke-')), 'bench.json');
   const args = ['--compare', '--duration', '1', '--levels', '1,4', '--rounds', '1', '--out', out];
@@ -25,7 +25,7 @@ test('npm run bench -- --compare runs all four combinations, the ceiling and the
   const report = JSON.parse(readFileSync(out, 'utf8')) as BenchReport;
   expect(report.levels.map((l) => l.concurrency)).toEqual([1, 4]);
   for (const l of report.levels) {
-    for (const id of ['ours', 'go', 'tsGo', 'goTs', 'ceiling', 'oursLocal'] as const) {
+    for (const id of ['ours', 'go', 'tsGo', 'goTs', 'ceiling', 'oursLocal', 'connect'] as const) {
       const v = l.results[id];
       expect(v?.ok, `${id} at ${l.concurrency}: ${JSON.stringify(v)}`).toBeGreaterThan(0);
       expect(l.txPerSec[id]).toBeGreaterThan(0);
@@ -33,14 +33,15 @@ test('npm run bench -- --compare runs all four combinations, the ceiling and the
       expect(v?.appCpuMsPerTx).toBeGreaterThan(0);
       expect(v?.appRssPeakMiB, id).toBeGreaterThan(0);
       expect(v?.transRssPeakMiB, id).toBeGreaterThan(0);
-      const ourApp = ['ours', 'tsGo', 'oursLocal'].includes(id);
-      const ourTrans = ['ours', 'goTs', 'oursLocal'].includes(id);
+      const ourApp = ['ours', 'tsGo', 'oursLocal', 'connect'].includes(id);
+      const ourTrans = ['ours', 'goTs', 'oursLocal', 'connect'].includes(id);
       expect(v?.appRuntime !== undefined && (v.appHeapMiB ?? 0) > 0, `${id}: our app's runtime figures`).toBe(ourApp);
       expect(v?.transRuntime !== undefined && (v.transHeapMiB ?? 0) > 0, `${id}: our trans's runtime figures`).toBe(
         ourTrans,
       );
     }
     expect(l.results.ours?.errors, JSON.stringify(l.results.ours?.errorSamples)).toBe(0);
+    expect(l.results.connect?.errors, JSON.stringify(l.results.connect?.errorSamples)).toBe(0);
     expect(l.ratio).toBeCloseTo((l.txPerSec.ours as number) / (l.txPerSec.go as number), 6);
     expect(l.localRatio).toBeCloseTo((l.txPerSec.oursLocal as number) / (l.txPerSec.go as number), 6);
   }
@@ -53,7 +54,8 @@ test('npm run bench -- --compare runs all four combinations, the ceiling and the
   expect(existsSync(svg)).toBe(true);
   const chart = readFileSync(svg, 'utf8');
   expect(chart).toMatch(/^<svg /);
-  expect(chart.match(/<rect x=/g)?.length).toBeGreaterThanOrEqual(12); // 6 bars × 2 levels
+  expect(chart.match(/<rect x=/g)?.length).toBeGreaterThanOrEqual(14); // 7 bars × 2 levels
+  expect(r.stdout).toMatch(/client CPU per transaction/);
   expect(r.stdout).toMatch(/TS \/ Go \(tx\/s\), like for like/);
   expect(r.stdout).toMatch(/where the tail goes, and memory/);
 }, 180_000);
@@ -108,4 +110,29 @@ test('npm run bench -- --store redis runs on an etcd + dtm + Redis of its own, a
   expect(v?.errors, JSON.stringify(v?.errorSamples)).toBe(0);
   expect(v?.dtmCpuMsPerTx).toBeGreaterThan(0);
   expect(await portOpen(port)).toBe(false);
+}, 120_000);
+
+// `--client connect` on a stack of the bench's own (etcd + dtm on free ports): the same NewGid + msg Submit as our
+// app's like-for-like row, through Connect's gRPC transport; dtm answers Submit (WaitResult) only once both branches
+// of our trans succeeded, so every transaction counted ok ran TransOut and TransIn.
+test('npm run bench -- --client connect: msg transactions through Connect against our trans all succeed', () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'bench-connect-')), 'bench.json');
+  const args = ['--client', 'connect', '--duration', '1', '--levels', '1,4', '--trans', 'src', '--out', out];
+  const r = spawnSync(process.execPath, ['tools/bench/src/main.ts', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 110_000,
+  });
+  expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+  const report = JSON.parse(readFileSync(out, 'utf8')) as BenchReport;
+  expect(report.client).toBe('connect');
+  expect(report.gid).toBe('dtm');
+  expect(report.combos).toEqual({ ours: "our app's calls on Connect's gRPC transport → our trans" });
+  for (const l of report.levels) {
+    const v = l.results.ours;
+    expect(v?.ok, `at ${l.concurrency}: ${JSON.stringify(v)}`).toBeGreaterThan(0);
+    expect(v?.errors, JSON.stringify(v?.errorSamples)).toBe(0);
+    expect(v?.appCpuMsPerTx).toBeGreaterThan(0);
+    expect(v?.transCpuMsPerCall).toBeGreaterThan(0); // trans served the branches
+  }
 }, 120_000);

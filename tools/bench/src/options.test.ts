@@ -49,3 +49,20 @@ test('--compare is like for like (NewGid) with a localGid row, so --gid goes wit
   });
   expect(() => parseOptions(['--trans', 'js'])).toThrow(/--trans js: want dist or src/);
 });
+
+test('--client connect: our trans driven through Connect (msg, NewGid gids); --compare runs it as a row of its own', () => {
+  expect(parseOptions([]).client).toBe('grpc-js');
+  expect(parseOptions(['--compare']).client).toBe('grpc-js');
+  expect(parseOptions(['--client', 'connect'])).toMatchObject({ client: 'connect', gid: 'dtm', mode: 'msg' });
+  expect(parseOptions(['--client', 'connect', '--gid', 'dtm']).gid).toBe('dtm');
+  expect(() => parseOptions(['--client', 'nice-grpc'])).toThrow(/--client nice-grpc: want grpc-js or connect/);
+  expect(() => parseOptions(['--client', 'connect', '--mode', 'tcc'])).toThrow(
+    /--client connect --mode tcc: the Connect client makes msg transactions only/,
+  );
+  expect(() => parseOptions(['--client', 'connect', '--gid', 'local'])).toThrow(
+    /--client connect --gid local: the Connect client takes its gids from dtm's NewGid .*drop --gid/,
+  );
+  expect(() => parseOptions(['--compare', '--client', 'connect'])).toThrow(
+    /--compare --client connect: --compare runs both \(grpc-js as its headline, Connect as a labelled row\); drop --client/,
+  );
+});

@@ -10,9 +10,18 @@ test("a level's ratios: our stack, the localGid row, each side and the ceiling, 
     goTs: level(1000),
     ceiling: level(1200),
     oursLocal: level(700),
+    connect: level(500),
   });
-  expect(l.txPerSec).toEqual({ ours: 600, go: 800, tsGo: 400, goTs: 1000, ceiling: 1200, oursLocal: 700 });
-  expect(Object.keys(l.txPerSec)).toEqual(['ours', 'go', 'tsGo', 'goTs', 'ceiling', 'oursLocal']); // run order
+  expect(l.txPerSec).toEqual({
+    ours: 600,
+    go: 800,
+    tsGo: 400,
+    goTs: 1000,
+    ceiling: 1200,
+    oursLocal: 700,
+    connect: 500,
+  });
+  expect(Object.keys(l.txPerSec)).toEqual(['ours', 'go', 'tsGo', 'goTs', 'ceiling', 'oursLocal', 'connect']); // run order
   expect(l).toMatchObject({ ratio: 0.75, localRatio: 0.875, clientRatio: 0.5, serverRatio: 1.25, ofCeiling: 0.5 });
 });
 

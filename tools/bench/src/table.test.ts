@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { compareReport, logged } from './fixtures.ts';
+import { compareReport, level, logged } from './fixtures.ts';
 import type { BenchReport, ComboLevel } from './report.ts';
 import { markdownSummary, printTable } from './table.ts';
 import { targets } from './targets.ts';
@@ -74,4 +74,28 @@ test('the report: like-for-like ratio as the headline, localGid as a labelled ro
   expect(md).toMatch(/\| 64 \| 0\.75 \| 0\.88 \|/);
   expect(md).toMatch(/\| our app → our trans \| 64 \| 61\.5 \| 12\.5 \/ 25\.0 \| 3× 6 ms \(7\.3\) \|/);
   expect(md).toMatch(/our trans from dist\/ \(--conditions=dtm-gozero-dist --max-semi-space-size=1\)/);
+});
+
+test("with the Connect row: each client's CPU per transaction against our trans, and each Node stack's over Go's", () => {
+  const r = compareReport();
+  const l = r.levels[0] as (typeof r.levels)[number];
+  r.combos.goTs = 'Go app → our trans';
+  r.combos.connect = "our app's calls on Connect's gRPC transport → our trans";
+  l.results.goTs = level(900, { appCpuMsPerTx: 0.2 });
+  l.results.connect = level(550, { appCpuMsPerTx: 0.5, p99Ms: 70 });
+  const out = logged(() => printTable(r)).join('\n');
+  expect(out).toMatch(/client CPU per transaction \(the app's CPU per transaction \(NewGid \+ Submit\)/);
+  expect(out).toMatch(
+    /conc {2}grpc-js ms\/tx {2}Connect ms\/tx {2}Go ms\/tx {2}grpc-js \/ Go {2}Connect \/ Go {2}Connect tx\/s/,
+  );
+  expect(out).toMatch(/\n64 +0\.400 +0\.500 +0\.200 +2\.00 +2\.50 +550\n/);
+  // the row itself, with its throughput and p99, beside the others
+  expect(out).toMatch(/our app's calls on Connect's gRPC transport → our trans +64 +550 +550 +20\.0 +40\.0 +70\.0 /);
+  const md = markdownSummary(r);
+  expect(md).toMatch(
+    /\| conc \| grpc-js ms\/tx \| Connect ms\/tx \| Go ms\/tx \| grpc-js \/ Go \| Connect \/ Go \| Connect tx\/s \|/,
+  );
+  expect(md).toMatch(/\| 64 \| 0\.400 \| 0\.500 \| 0\.200 \| 2\.00 \| 2\.50 \| 550 \|/);
+  // without it, no such table
+  expect(markdownSummary(compareReport())).not.toMatch(/Client CPU per transaction/);
 });
