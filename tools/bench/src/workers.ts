@@ -71,35 +71,24 @@ export async function startWorker(
   cpuProf: string | undefined,
   gid: GidSource = 'local',
 ): Promise<Worker> {
+  // Our workers: a node process with --expose-gc (the heap after a full GC), profiled into DIR/app or DIR/connect.
+  const node = (name: string, file: string, profDir: string, args: string[]): Child =>
+    start(
+      name,
+      process.execPath,
+      [
+        '--expose-gc',
+        ...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf}/${profDir}`] : []),
+        join(import.meta.dirname, file),
+        ...args,
+      ],
+      { keep: LOG_KEEP },
+    );
   const child =
     lang === 'connect'
-      ? start(
-          'connect app (bench worker)',
-          process.execPath,
-          [
-            '--expose-gc',
-            ...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf}/connect`] : []),
-            join(import.meta.dirname, 'worker-connect.ts'),
-            '--dtm-addr',
-            await dtmAddress(dtm),
-          ],
-          { keep: LOG_KEEP },
-        )
+      ? node('connect app (bench worker)', 'worker-connect.ts', 'connect', ['--dtm-addr', await dtmAddress(dtm)])
       : lang === 'ts'
-        ? start(
-            'ts app (bench worker)',
-            process.execPath,
-            [
-              '--expose-gc',
-              ...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf}/app`] : []),
-              join(import.meta.dirname, 'worker.ts'),
-              '--dtm',
-              dtm,
-              '--gid',
-              gid,
-            ],
-            { keep: LOG_KEEP },
-          )
+        ? node('ts app (bench worker)', 'worker.ts', 'app', ['--dtm', dtm, '--gid', gid])
         : start('go app (bench worker)', join(bin, 'go-app'), ['-bench-worker', '-dtm', dtm], { keep: LOG_KEEP });
   const w = new Worker(child, lang);
   const first = await w.next(30_000);
