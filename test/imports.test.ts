@@ -2,9 +2,9 @@
 // relative path (the package's own files and tests may). What still does is listed below, each with its reason.
 import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
+import { root } from '@dtm-gozero/devkit';
 import { expect, test } from 'vitest';
 import { importsOf, tsFiles } from './support/imports.ts';
-import { root } from './support/procs.ts';
 
 /** The package folder a repo-relative path lies in (`libs/testkit`, `apps/app`, `tools/chaos`, `proto`), if any. */
 function packageOf(path: string): string | undefined {

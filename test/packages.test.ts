@@ -4,10 +4,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
+import { root } from '@dtm-gozero/devkit';
 import { describe, expect, test } from 'vitest';
 import { publishedManifest } from '../scripts/pack-libs.ts';
 import { importsOf, tsFiles } from './support/imports.ts';
-import { root } from './support/procs.ts';
 
 const LIBS = ['gozero', 'dtmgrpc', 'testkit'] as const;
 

@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
-import { bin, type Child, freePort, gozeroYaml, root, start, tempFile } from './child.ts';
+import { bin, type Child, freePort, root, start, tempFile } from './child.ts';
 
 /** `go`: the twins built with go-zero v1.4 (dtm's); `go110`: the same sources built with go-zero v1.10. */
 export type Lang = 'ts' | 'go' | 'go110';
@@ -117,4 +117,10 @@ export function transcript(stderr: string): string[] {
         return m[1] as string;
       })
   );
+}
+
+/** A go-zero YAML: `Etcd` with these hosts and key, plus ListenOn when given (a server's config). */
+export function gozeroYaml(hosts: string[], key: string, listenOn?: string): string {
+  const h = hosts.map((x) => `    - ${x}\n`).join('');
+  return `${listenOn ? `Name: trans.rpc\nListenOn: ${listenOn}\n` : ''}Etcd:\n  Hosts:\n${h}  Key: ${key}\n`;
 }

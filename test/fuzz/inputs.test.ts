@@ -3,6 +3,7 @@
 // URLs, and dtm's gRPC metadata. Each input must give a result or an Error that names the input and the fix —
 // never an internal TypeError/RangeError, never a hang (each case is timed), never a password in a message.
 import { rmSync } from 'node:fs';
+import { tempFile } from '@dtm-gozero/devkit';
 import { barrierFromMetadata, branchInfoFromGrpc } from '@dtm-gozero/dtmgrpc';
 import { loadClientConf, loadServerConf, parseServerMethod, parseTarget, TargetError } from '@dtm-gozero/gozero';
 import { loadConfig, parseMysqlDataSource, parsePostgresDataSource } from '@dtm-gozero/trans/bank';
@@ -11,7 +12,6 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { stringify } from 'yaml';
 import { budgetMs, fuzzParams } from '../property/params.ts';
-import { tempFile } from '../support/procs.ts';
 
 const RUNS = 150;
 /** Each property's budget, scaled with the runs `npm run fuzz` asks for. */

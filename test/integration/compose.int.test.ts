@@ -3,9 +3,9 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { root } from '@dtm-gozero/devkit';
+import { docker, listeners, skipReason } from '@dtm-gozero/devkit/docker';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { docker, listeners, skipReason } from '../support/docker.ts';
-import { root } from '../support/procs.ts';
 
 // docker-compose.yml for real: `docker compose up --build` in a clean copy of the checkout, on this machine's Docker
 // (npm run docker:setup; images pulled or rebuilt locally). It uses the fixed host ports of the local stack, so

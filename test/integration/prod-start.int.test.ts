@@ -5,13 +5,13 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { freePort, type Proc, root, runCommand, runNode, TRANS, tempFile } from '@dtm-gozero/devkit';
+import { testStack } from '@dtm-gozero/devkit/stack';
 import { AdjustInfo } from '@dtm-gozero/proto/trans';
 import { credentials, loadPackageDefinition } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { afterEach, expect, test } from 'vitest';
 import { rawCall } from '../support/bank.ts';
-import { freePort, type Proc, root, runCommand, runNode, TRANS, tempFile } from '../support/procs.ts';
-import { testStack } from '../support/stack-context.ts';
 
 // Plain JavaScript (a .ts preload would itself load type stripping): records every module trans loads, through
 // node:module's synchronous hooks (import and require alike). Only in trans: npm and tsc get NODE_OPTIONS too.

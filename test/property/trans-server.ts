@@ -2,15 +2,15 @@
 // port, with its bank in one of the suite's own databases. The one addition: `crashNext` makes the next barrier
 // call of a branch op throw after its business SQL ran and before COMMIT, as a process dying there would (the
 // database rolls the transaction back and drops the connection).
+
+import { stopGrpcServer, tempFile } from '@dtm-gozero/devkit';
+import { testDatabases } from '@dtm-gozero/devkit/stack';
 import { TransSvcService } from '@dtm-gozero/proto/trans';
 import type { Bank } from '@dtm-gozero/trans/bank';
 import { loadConfig } from '@dtm-gozero/trans/bank';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { newTransSvcServer } from '../../apps/trans/src/internal/server/trans-svc-server.ts';
 import { newServiceContext } from '../../apps/trans/src/internal/svc/service-context.ts';
-import { stopGrpcServer } from '../support/grpc.ts';
-import { tempFile } from '../support/procs.ts';
-import { testDatabases } from '../support/stack-context.ts';
 
 export interface InProcessTrans {
   port: number;

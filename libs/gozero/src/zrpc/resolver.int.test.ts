@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { freePort } from '@dtm-gozero/devkit';
+import { testStack } from '@dtm-gozero/devkit/stack';
 import { type AdjustInfo, type Response, TransSvcService } from '@dtm-gozero/proto/trans';
 import { Client, credentials, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import { afterAll, expect, test } from 'vitest';
-import { freePort } from '../../../../test/support/procs.ts';
-import { testStack } from '../../../../test/support/stack-context.ts';
 import { closeEtcdClients } from '../discov/clients.ts';
 import { registerResolvers } from './resolver.ts';
 import { RpcServer } from './server.ts';
@@ -124,7 +124,7 @@ test('updates apply in order, the newest wins: rapid flips between two instances
 }, async () => {
   registerResolvers();
   const { Etcd3 } = await import('etcd3');
-  const { callOnce, instance } = await import('../../../../test/support/gozero.ts');
+  const { callOnce, instance } = await import('@dtm-gozero/devkit/gozero');
   const kv = new Etcd3({ hosts: `http://${etcdHost}` });
   const key = `res-order-${randomUUID().slice(0, 8)}`;
   const [pa, pb] = [await freePort(), await freePort()];

@@ -4,12 +4,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePorts } from '@dtm-gozero/devkit';
+import { callOnce, instance } from '@dtm-gozero/devkit/gozero';
+import { testStack } from '@dtm-gozero/devkit/stack';
 import { type KubeApiServer, type KubeServiceAccount, podIp, startEtcd, startKubeApiServer } from '@dtm-gozero/testkit';
 import { Client, credentials, status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { callOnce, instance } from '../../../../../test/support/gozero.ts';
-import { freePorts } from '../../../../../test/support/procs.ts';
-import { testStack } from '../../../../../test/support/stack-context.ts';
 import type { PodAddress } from '../../kube/endpoints.ts';
 import { EndpointSliceWatcher } from '../../kube/watcher.ts';
 import { ResolveError, resolveTarget } from '../resolve.ts';

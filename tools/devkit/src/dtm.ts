@@ -1,8 +1,7 @@
-// Helpers for integration tests against the real etcd + dtm of the integration global setup
-// (test/integration/global-setup.ts: @dtm-gozero/testkit, free ports): its addresses, and a transaction read back
-// from dtm's HTTP query API (the one dtm status query of the tests).
-import { eventually } from './procs.ts';
-import { testStack } from './stack-context.ts';
+// A transaction read back from dtm's HTTP query API (the one dtm query of the tests), by default from the
+// integration stack's dtm; the wait for a final status is the testkit's public waitForStatus.
+import { waitForStatus } from '@dtm-gozero/testkit';
+import { testStack } from './stack.ts';
 
 /** dtm's gRPC address, `127.0.0.1:<port>` (direct). */
 export const DTM_GRPC = testStack().dtmGrpc;
@@ -41,10 +40,7 @@ export function dtmOptions(t: DtmTrans): Record<string, unknown> {
   return JSON.parse(t.transaction?.options ?? '{}') as Record<string, unknown>;
 }
 
-/**
- * The global transaction as dtm's HTTP query API returns it (`transaction: null` when dtm does not know it); from
- * the integration stack's dtm unless another dtm's HTTP base is given.
- */
+/** The global transaction as dtm's HTTP query API returns it (`transaction: null` when dtm does not know it). */
 export async function dtmQuery(gid: string, dtmHttp = DTM_HTTP): Promise<DtmTrans> {
   const res = await fetch(`${dtmHttp}/api/dtmsvr/query?gid=${encodeURIComponent(gid)}`, {
     signal: AbortSignal.timeout(5000),
@@ -54,21 +50,14 @@ export async function dtmQuery(gid: string, dtmHttp = DTM_HTTP): Promise<DtmTran
 }
 
 /** The transaction's status (`prepared`, `submitted`, `succeed`, `failed`, …), undefined when dtm does not know it. */
-export async function dtmStatus(gid: string): Promise<string | undefined> {
-  return (await dtmQuery(gid)).transaction?.status;
+export async function dtmStatus(gid: string, dtmHttp = DTM_HTTP): Promise<string | undefined> {
+  return (await dtmQuery(gid, dtmHttp)).transaction?.status;
 }
 
 /** Waits for the global transaction to reach `succeed` or `failed` and returns it with its branches. */
-export function finalTrans(gid: string, ms = 30_000): Promise<DtmTrans> {
-  return eventually(
-    async () => {
-      const t = await dtmQuery(gid);
-      const s = t.transaction?.status;
-      return s === 'succeed' || s === 'failed' ? t : undefined;
-    },
-    ms,
-    `final status of ${gid}`,
-  );
+export async function finalTrans(gid: string, ms = 30_000, dtmHttp = DTM_HTTP): Promise<DtmTrans> {
+  await waitForStatus(dtmHttp, gid, ['succeed', 'failed'], { timeoutMs: ms });
+  return dtmQuery(gid, dtmHttp);
 }
 
 /** Ends a transaction in dtm (`forceStop`: status `failed`, no more retries), as an operator would. */
