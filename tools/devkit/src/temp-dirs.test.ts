@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { reapTempDirs, tempFile } from '@dtm-gozero/devkit';
 import { expect, test } from 'vitest';
+import { reapTempDirs, tempFile } from './procs.ts';
 
 // About 80 dtm-gozero-* temp dirs piled up after a few test runs: tempFile (every config a test writes) made a dir
 // per file and nobody removed it. Its dirs now name their owner, and the integration run's setup and teardown reap
