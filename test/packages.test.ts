@@ -112,6 +112,24 @@ describe.each(LIBS)('@dtm-gozero/%s', (lib) => {
   });
 });
 
+test('no published package depends on a private workspace (devkit, the tools, the apps): their tests may, as devDependencies', () => {
+  const privates = ['apps', 'tools'].flatMap((d) =>
+    readdirSync(join(root, d)).map((p) => JSON.parse(readFileSync(join(root, d, p, 'package.json'), 'utf8')).name),
+  );
+  expect(privates).toContain('@dtm-gozero/devkit');
+  for (const lib of LIBS) {
+    const m = JSON.parse(readFileSync(join(root, 'libs', lib, 'package.json'), 'utf8'));
+    const published = publishedManifest(m) as Record<string, Record<string, string> | undefined>;
+    const named = ['dependencies', 'peerDependencies', 'optionalDependencies'].flatMap((k) =>
+      Object.keys(published[k] ?? {}),
+    );
+    expect(
+      named.filter((n) => privates.includes(n)),
+      lib,
+    ).toEqual([]);
+  }
+});
+
 test('database drivers are optional peers of the libraries, never plain dependencies', () => {
   for (const lib of ['dtmgrpc', 'testkit']) {
     const m = JSON.parse(readFileSync(join(root, 'libs', lib, 'package.json'), 'utf8'));
