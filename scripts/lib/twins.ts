@@ -1,6 +1,7 @@
 // The TypeScript apps and their Go twins under interop/ (go-zero trans, dtm Go client app), started the same way.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { eventually, until } from '@dtm-gozero/devkit';
 import { Etcd3 } from 'etcd3';
 import { bin, type Child, freePort, root, start, tempFile } from './child.ts';
 
@@ -26,14 +27,15 @@ export function buildGo(): string {
 export async function waitRegistered(hosts: string[], key: string, ms = 10_000): Promise<string[]> {
   const etcd = new Etcd3({ hosts: hosts.map((h) => `http://${h}`), dialTimeout: 2000 });
   try {
-    const end = Date.now() + ms;
-    for (;;) {
-      const vals = Object.values(await etcd.getAll().prefix(`${key}/`).strings());
-      if (vals.length > 0) return vals;
-      if (Date.now() > end)
-        throw new Error(`nothing registered under ${key}/ in etcd ${hosts.join(',')} within ${ms} ms`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    return await eventually(
+      async () => {
+        const vals = Object.values(await etcd.getAll().prefix(`${key}/`).strings());
+        return vals.length > 0 ? vals : undefined;
+      },
+      ms,
+      `something registered under ${key}/ in etcd ${hosts.join(',')}`,
+      50,
+    );
   } finally {
     etcd.close();
   }
@@ -77,14 +79,12 @@ export async function startTrans(
         )
       : start(`${lang} trans :${port}`, goBin('go-trans', lang), ['-f', config], { keep });
   await child.waitFor(/Starting rpc server at/, 20_000);
-  const deadline = Date.now() + 10_000;
   // Both print the banner around registration (go-zero: before it): wait for this instance's address.
-  for (;;) {
-    const addrs = await waitRegistered(hosts, key, 10_000);
-    if (addrs.includes(`127.0.0.1:${port}`)) break;
-    if (Date.now() > deadline) throw new Error(`${child.name}: 127.0.0.1:${port} never registered under ${key}/`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await until(
+    async () => (await waitRegistered(hosts, key, 10_000)).includes(`127.0.0.1:${port}`),
+    10_000,
+    `${child.name}: 127.0.0.1:${port} registered under ${key}/`,
+  );
   return { child, port, lang };
 }
 

@@ -1,8 +1,16 @@
 // The tests' poller: the testkit's public `waitUntil` (bounded, names what it waited for and the last error).
 import { waitUntil } from '@dtm-gozero/testkit';
 
-/** Polls until `fn` returns a value other than undefined (a throw counts as "not yet"), or throws after `ms`. */
-export async function eventually<T>(fn: () => Promise<T | undefined>, ms: number, what: string): Promise<T> {
+/**
+ * Polls every `intervalMs` until `fn` returns a value other than undefined (a throw counts as "not yet"), or throws
+ * after `ms` naming `what` and the last error.
+ */
+export async function eventually<T>(
+  fn: () => T | undefined | Promise<T | undefined>,
+  ms: number,
+  what: string,
+  intervalMs = 100,
+): Promise<T> {
   let value: T | undefined;
   await waitUntil(
     async () => {
@@ -11,6 +19,8 @@ export async function eventually<T>(fn: () => Promise<T | undefined>, ms: number
     },
     ms,
     what,
+    undefined,
+    intervalMs,
   );
   return value as T;
 }
