@@ -15,8 +15,10 @@ COPY proto/package.json proto/
 COPY libs/gozero/package.json libs/gozero/
 COPY libs/dtmgrpc/package.json libs/dtmgrpc/
 COPY libs/testkit/package.json libs/testkit/
+COPY libs/bank/package.json libs/bank/
 COPY apps/trans/package.json apps/trans/
 COPY apps/app/package.json apps/app/
+COPY tools/bench/package.json tools/bench/
 COPY tools/chaos/package.json tools/chaos/
 COPY tools/devkit/package.json tools/devkit/
 COPY tools/fuzz/package.json tools/fuzz/
@@ -49,6 +51,7 @@ COPY apps/ apps/
 COPY --from=build /app/proto/dist proto/dist
 COPY --from=build /app/libs/gozero/dist libs/gozero/dist
 COPY --from=build /app/libs/dtmgrpc/dist libs/dtmgrpc/dist
+COPY --from=build /app/libs/bank/dist libs/bank/dist
 COPY --from=build /app/apps/trans/dist apps/trans/dist
 COPY --from=build /app/apps/app/dist apps/app/dist
 COPY infra/docker/ infra/docker/
@@ -65,5 +68,5 @@ EXPOSE 50081
 # Healthy once trans accepts TCP connections on ListenOn and its address is registered in etcd.
 HEALTHCHECK --interval=5s --timeout=4s --start-period=20s --retries=5 \
   CMD ["node", "infra/docker/trans-healthcheck.ts", "-f", "apps/trans/etc/trans.yaml"]
-# The production flags (scripts/bench.ts PROD_NODE_ARGS, chosen by measurement; scripts/bench.test.ts checks).
+# The production flags (tools/bench/src/trans.ts PROD_NODE_ARGS, chosen by measurement; its trans.test.ts checks).
 CMD ["node", "--conditions=dtm-gozero-dist", "--max-semi-space-size=1", "apps/trans/dist/trans.js", "-f", "apps/trans/etc/trans.yaml"]

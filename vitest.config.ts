@@ -12,6 +12,9 @@ export default defineConfig({
           name: 'unit',
           include: ['{apps,libs,scripts,test,tools}/**/*.test.ts', 'proto/**/*.test.ts'],
           exclude: ['**/node_modules/**', '**/*.int.test.ts'],
+          // Some unit tests start a node process (scripts, healthchecks): 5 s is too short beside the integration
+          // project on a 2-core machine. A hang still fails.
+          testTimeout: 30_000,
         },
       },
       {

@@ -17,8 +17,11 @@ const ALLOWED = new Set([
   'test/integration/observability.int.test.ts -> libs/gozero/src/trace/agent.ts',
   // the barrier property test runs trans's own server in-process, so it can crash a call between the barrier insert
   // and COMMIT (#16: a crash that only a wrapped bank.barrier can place)
+  'test/property/trans-server.ts -> apps/trans/src/internal/config/config.ts',
   'test/property/trans-server.ts -> apps/trans/src/internal/server/trans-svc-server.ts',
   'test/property/trans-server.ts -> apps/trans/src/internal/svc/service-context.ts',
+  // the input fuzz runs trans's own config loader (go-zero's server conf plus the bank's section) on any YAML
+  'test/fuzz/inputs.test.ts -> apps/trans/src/internal/config/config.ts',
   // the image contract reads the testkit's container specs and the shared dtm config it renders
   'test/rebuild-contract.test.ts -> libs/testkit/src/docker.ts',
   'test/rebuild-contract.test.ts -> libs/testkit/src/dtm-config.ts',

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { root } from '@dtm-gozero/devkit';
 import { expect, test } from 'vitest';
 
-const LIBS = ['gozero', 'dtmgrpc', 'testkit'] as const;
+const LIBS = ['gozero', 'dtmgrpc', 'testkit', 'bank'] as const;
 
 /** The relative links of a Markdown file whose target file does not exist. */
 function brokenLinks(file: string): string[] {

@@ -192,13 +192,22 @@ test('the first code block’s comments are Chinese, its commands the English on
 const twins = [
   ...readdirSync(join(root, 'docs')).map((f) => `docs/${f}`),
   ...readdirSync(join(root, 'tools')).map((t) => `tools/${t}/README.zh-CN.md`),
+  // a library with a Chinese README (the bank) keeps it in step too
+  ...readdirSync(join(root, 'libs'))
+    .map((l) => `libs/${l}/README.zh-CN.md`)
+    .filter((f) => existsSync(join(root, f))),
 ]
   .filter((f) => f.endsWith('.zh-CN.md'))
   .map((zh) => ({ zh, en: zh.replace(/\.zh-CN\.md$/, '.md') }));
 
-test('every docs/*.zh-CN.md and tools/*/README.zh-CN.md has its English twin, with the same sections, code blocks, npm commands and tables', () => {
+test('every docs/*.zh-CN.md, tools/*/README.zh-CN.md and libs/*/README.zh-CN.md has its English twin, with the same sections, code blocks, npm commands and tables', () => {
   expect(twins.map((t) => t.zh)).toEqual(
-    expect.arrayContaining(['tools/chaos/README.zh-CN.md', 'docs/walkthrough.zh-CN.md', 'docs/tests.zh-CN.md']),
+    expect.arrayContaining([
+      'tools/chaos/README.zh-CN.md',
+      'libs/bank/README.zh-CN.md',
+      'docs/walkthrough.zh-CN.md',
+      'docs/tests.zh-CN.md',
+    ]),
   );
   // The parser sees every kind of block in the pages, the walkthrough's indented yaml included.
   const kinds = twins.flatMap((t) => read(t.en).blocks.map((b) => b.info));

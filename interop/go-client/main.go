@@ -75,6 +75,8 @@ func main() {
 	timeout := flag.Duration("timeout", 5*time.Second, "overall deadline")
 	calls := flag.Int("n", 1, "calls to make through the one client (go-zero's p2c balancer spreads them)")
 	parallel := flag.Int("c", 1, "calls in flight at once")
+	app := flag.String("app", "", "RpcClientConf.App: with -token, sent as go-zero's per-call credentials (Auth)")
+	token := flag.String("token", "", "RpcClientConf.Token")
 	flag.Parse()
 
 	logx.Disable()
@@ -88,6 +90,7 @@ func main() {
 			Trace: true, Duration: true, Prometheus: true, Breaker: true, Timeout: true,
 		},
 	}
+	conf.App, conf.Token = *app, *token
 	if *target != "" {
 		conf.Target = *target
 	} else {

@@ -3,8 +3,8 @@
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, type Proc, start } from '@dtm-gozero/devkit';
 import { waitUntil } from '@dtm-gozero/testkit';
-import { type Child, freePort, start } from './child.ts';
 
 export const JAEGER_VERSION = 'v1.75.0';
 
@@ -21,20 +21,20 @@ export function jaegerBinary(): string {
 }
 
 /** Polls `url` until it answers 200; rejects after `ms` or when the child exits. */
-async function until200(child: Child, url: string, ms: number): Promise<void> {
+async function until200(child: Proc, url: string, ms: number): Promise<void> {
   const ok = async (): Promise<boolean> => {
     const r = await fetch(url, { signal: AbortSignal.timeout(2000) });
     if (r.status !== 200) throw new Error(`HTTP ${r.status}`);
     return true;
   };
-  const exited = (): string | undefined => (child.proc.exitCode === null ? undefined : `${child.name} exited`);
+  const exited = (): string | undefined => (child.child.exitCode === null ? undefined : `${child.name} exited`);
   await waitUntil(ok, ms, `${child.name}: ${url} ready`, exited, 200).catch((err: Error) => {
     throw new Error(`${err.message}: ${child.stderr().slice(-2000)}`);
   });
 }
 
 export interface Jaeger {
-  child: Child;
+  child: Proc;
   /** `127.0.0.1:<port>`: Telemetry.Endpoint for `Batcher: otlpgrpc`. */
   otlpGrpc: string;
   otlpHttp: string;
@@ -157,7 +157,7 @@ export async function findTraces(queryUrl: string, params: Record<string, string
 }
 
 export interface Prometheus {
-  child: Child;
+  child: Proc;
   url: string;
 }
 

@@ -1,9 +1,8 @@
 // The TypeScript apps and their Go twins under interop/ (go-zero trans, dtm Go client app), started the same way.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { eventually, until } from '@dtm-gozero/devkit';
+import { bin, eventually, freePort, type Proc, root, start, tempFile, until } from '@dtm-gozero/devkit';
 import { Etcd3 } from 'etcd3';
-import { bin, type Child, freePort, root, start, tempFile } from './child.ts';
 
 /** `go`: the twins built with go-zero v1.4 (dtm's); `go110`: the same sources built with go-zero v1.10. */
 export type Lang = 'ts' | 'go' | 'go110';
@@ -42,7 +41,7 @@ export async function waitRegistered(hosts: string[], key: string, ms = 10_000):
 }
 
 export interface Trans {
-  child: Child;
+  child: Proc;
   port: number;
   lang: Lang;
 }
@@ -94,7 +93,7 @@ export interface DtmAddrs {
 }
 
 /** apps/app (ts) or interop/gozero/app (go), default run (msg + tcc) against trans under `key`. */
-export function runApp(lang: Lang, hosts: string[], key: string, dtm: DtmAddrs): Child {
+export function runApp(lang: Lang, hosts: string[], key: string, dtm: DtmAddrs): Proc {
   const config = tempFile('config.yaml', gozeroYaml(hosts, key));
   const args = ['-f', config, '--dtm', dtm.dtmTarget, '--dtm-http', dtm.dtmHttp];
   return lang === 'ts'

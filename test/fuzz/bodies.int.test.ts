@@ -13,7 +13,7 @@ import { createConnection } from 'mysql2/promise';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { INT64_MAX, INT64_MIN } from '../property/delivery.ts';
 import { budgetMs, fuzzParams } from '../property/params.ts';
-import { bankOf, dtmMetadata, ledgerSnapshot, rawCall, startBankTrans, unledgered } from '../support/bank.ts';
+import { bankOf, dtmMetadata, ledgerSnapshot, rawCall, startBankTrans, unledgered } from '../support/bank-fixture.ts';
 
 const RUNS = 120;
 /** A call's bound: dtm's request timeout is 3 s; a well-formed call answers in milliseconds. */

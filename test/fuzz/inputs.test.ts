@@ -3,14 +3,16 @@
 // URLs, and dtm's gRPC metadata. Each input must give a result or an Error that names the input and the fix —
 // never an internal TypeError/RangeError, never a hang (each case is timed), never a password in a message.
 import { rmSync } from 'node:fs';
+import { parseMysqlDataSource, parsePostgresDataSource } from '@dtm-gozero/bank';
 import { tempFile } from '@dtm-gozero/devkit';
 import { barrierFromMetadata, branchInfoFromGrpc } from '@dtm-gozero/dtmgrpc';
 import { loadClientConf, loadServerConf, parseServerMethod, parseTarget, TargetError } from '@dtm-gozero/gozero';
-import { loadConfig, parseMysqlDataSource, parsePostgresDataSource } from '@dtm-gozero/trans/bank';
 import { Metadata } from '@grpc/grpc-js';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { stringify } from 'yaml';
+// trans's own loader (its server conf and the bank's section): an app's config has no public form
+import { loadConfig } from '../../apps/trans/src/internal/config/config.ts';
 import { budgetMs, fuzzParams } from '../property/params.ts';
 
 const RUNS = 150;

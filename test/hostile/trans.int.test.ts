@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import http2 from 'node:http2';
 import { connect, type Socket } from 'node:net';
-import { transfer } from '@dtm-gozero/app/bank';
+import { transfer } from '@dtm-gozero/app/transfer';
 import type { Proc } from '@dtm-gozero/devkit';
 import { dtmStatus } from '@dtm-gozero/devkit/dtm';
 import { testDatabases, testStack } from '@dtm-gozero/devkit/stack';
@@ -21,7 +21,7 @@ import {
   rawCall,
   startBankTrans,
   unledgered,
-} from '../support/bank.ts';
+} from '../support/bank-fixture.ts';
 
 const DB = 'hostile_bank';
 const GOOD_CALLS = 150;

@@ -2,12 +2,12 @@
 // a transfer that went through exits 0 even when dtm's HTTP API does not answer, and the messages name the right
 // flag and the fix. Each case starts where a user starts: `npm run app -- …` against a real trans, dtm and MariaDB.
 import { randomUUID } from 'node:crypto';
+import type { Bank } from '@dtm-gozero/bank';
 import { freePort, type Proc } from '@dtm-gozero/devkit';
 import { dtmStatus } from '@dtm-gozero/devkit/dtm';
 import { appConfig, runApp, startTrans, testDatabases } from '@dtm-gozero/devkit/stack';
-import type { Bank } from '@dtm-gozero/trans/bank';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { bankOf, startBankTrans } from '../support/bank.ts';
+import { bankOf, startBankTrans } from '../support/bank-fixture.ts';
 
 let bankTrans: { proc: Proc; config: string };
 let logOnly: { proc: Proc; config: string };

@@ -4,6 +4,7 @@
 // checks would have refused included.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import type { Bank } from '@dtm-gozero/bank';
 import { eventually, freePort, type Proc, root, runNode, TRANS, tempFile } from '@dtm-gozero/devkit';
 import { DTM_GRPC, dtmForceStop, dtmQuery, dtmStatus } from '@dtm-gozero/devkit/dtm';
 import { appConfig, runApp, testDatabases, testStack } from '@dtm-gozero/devkit/stack';
@@ -19,11 +20,10 @@ import {
   xaGlobalTransaction,
 } from '@dtm-gozero/dtmgrpc';
 import { AdjustInfo, TransSvcService as Svc } from '@dtm-gozero/proto/trans';
-import type { Bank } from '@dtm-gozero/trans/bank';
 import { Client, credentials, Metadata, type ServiceError, status } from '@grpc/grpc-js';
 import { createConnection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { bankOf, startBankTrans } from '../support/bank.ts';
+import { bankOf, startBankTrans } from '../support/bank-fixture.ts';
 
 const MAX = 2n ** 63n - 1n;
 const adjustBytes = (Amount: bigint, UserID: bigint): Uint8Array => AdjustInfo.encode({ Amount, UserID }).finish();

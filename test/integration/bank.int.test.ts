@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { eventually, type Proc, tempFile } from '@dtm-gozero/devkit';
+import type { Bank } from '@dtm-gozero/bank';
+import { eventually, type Proc, root, runCommand, tempFile } from '@dtm-gozero/devkit';
 import { dtmStatus } from '@dtm-gozero/devkit/dtm';
 import { appConfig, runApp, testStack } from '@dtm-gozero/devkit/stack';
 import { genGid, xaGlobalTransaction } from '@dtm-gozero/dtmgrpc';
 import { AdjustInfo, TransSvcService } from '@dtm-gozero/proto/trans';
-import type { Bank } from '@dtm-gozero/trans/bank';
 import { createConnection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type BankDb, bankOf, dtmMetadata, rawCall, startBankDb, startBankTrans } from '../support/bank.ts';
+import { type BankDb, bankOf, dtmMetadata, rawCall, startBankDb, startBankTrans } from '../support/bank-fixture.ts';
 
 // The bank end to end: trans creates its database on a MariaDB that never saw it, then every mode moves money
 // exactly once, refuses what it must (unknown account, insufficient funds, bad amounts) without moving any, and
@@ -94,6 +94,40 @@ describe('the bank', () => {
       expect(await balances()).toEqual(before);
     },
   );
+
+  test('npm run bank:init creates a database the bank never had, idempotently; a YAML without one exits 1', async () => {
+    const dbName = 'bank_init_it';
+    const yaml = tempFile(
+      'bank.yaml',
+      `Name: trans.rpc\nListenOn: 127.0.0.1:0\nMysql:\n  DataSource: ${db.dsn(dbName)}\n`,
+    );
+    const init = async (file: string) => {
+      const p = runCommand('npm', ['run', '--silent', 'bank:init', '--', '-f', file], root);
+      return { code: await p.exited(60_000), out: p.stdout(), err: p.stderr() };
+    };
+    for (let run = 0; run < 2; run++) {
+      const r = await init(yaml);
+      expect(r, `run ${run}`).toMatchObject({ code: 0 });
+      expect(r.out).toContain(
+        `/${dbName}?parseTime=true has its tables (user_account, ledger) and dtm_barrier.barrier`,
+      );
+      expect(r.out + r.err, 'the password').not.toContain(`:${db.server.password}@`);
+    }
+    const fresh = bankOf(db.dsn(dbName));
+    try {
+      expect(await fresh.balances()).toEqual(
+        new Map([
+          [1n, 10_000n],
+          [2n, 10_000n],
+        ]),
+      );
+    } finally {
+      await fresh.close();
+    }
+    const logOnly = await init(tempFile('trans.yaml', 'Name: trans.rpc\nListenOn: 127.0.0.1:0\n'));
+    expect(logOnly.code).toBe(1);
+    expect(logOnly.err).toMatch(/^bank:init: config .*trans\.yaml: no Mysql or Postgres section/m);
+  });
 
   test('msg-db: user 1 pays in the local transaction, TransIn credits user 2 (the money arrives)', async () => {
     const before = await balances();

@@ -2,10 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { BenchReport } from '@dtm-gozero/bench/report';
 import { root } from '@dtm-gozero/devkit';
 import { testStack } from '@dtm-gozero/devkit/stack';
+import { portOpen } from '@dtm-gozero/testkit';
 import { expect, test } from 'vitest';
-import type { BenchReport } from '../../scripts/bench.ts';
 
 // CI's smoke of `npm run bench -- --compare` (1 s per point, one round), so the command cannot rot: against the
 // suite's real etcd + dtm, the four combinations, the ceiling and the localGid row each complete transactions, our
@@ -17,7 +18,7 @@ test('npm run bench -- --compare runs all four combinations, the ceiling and the
   const args = ['--compare', '--duration', '1', '--levels', '1,4', '--rounds', '1', '--out', out];
   const r = spawnSync(
     process.execPath,
-    ['scripts/bench.ts', ...args, '--etcd', etcdEndpoints.join(','), '--dtm', dtmTarget],
+    ['tools/bench/src/main.ts', ...args, '--etcd', etcdEndpoints.join(','), '--dtm', dtmTarget],
     { cwd: root, encoding: 'utf8', timeout: 170_000 },
   );
   expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
@@ -65,7 +66,7 @@ test('npm run bench -- --mode xa runs XA transfers against our trans with a bank
   const args = ['--mode', 'xa', '--duration', '1', '--levels', '1,4', '--out', out];
   const r = spawnSync(
     process.execPath,
-    ['scripts/bench.ts', ...args, '--etcd', etcdEndpoints.join(','), '--dtm', dtmTarget],
+    ['tools/bench/src/main.ts', ...args, '--etcd', etcdEndpoints.join(','), '--dtm', dtmTarget],
     { cwd: root, encoding: 'utf8', timeout: 110_000 },
   );
   expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
@@ -84,4 +85,27 @@ test('npm run bench -- --mode xa runs XA transfers against our trans with a bank
   // The bench's database is gone with it (its data dir removed, its server stopped).
   const dir = /data in (\S+)\)/.exec(r.stderr)?.[1] as string;
   expect(existsSync(dir)).toBe(false);
+}, 120_000);
+
+// On a stack of its own (no --etcd/--dtm): the testkit's etcd + dtm on free ports, with --store redis a Redis of
+// the bench's own (the testkit's startDatabases); dtm's CPU is measured (its process found in /proc), and the
+// Redis no longer answers when the command returns.
+test('npm run bench -- --store redis runs on an etcd + dtm + Redis of its own, and stops them', async () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'bench-redis-')), 'bench.json');
+  const args = ['--store', 'redis', '--duration', '1', '--levels', '1', '--trans', 'src', '--out', out];
+  const r = spawnSync(process.execPath, ['tools/bench/src/main.ts', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 110_000,
+  });
+  expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+  const port = Number(/redis of its own at 127\.0\.0\.1:(\d+)/.exec(r.stderr)?.[1]);
+  expect(port, r.stderr).toBeGreaterThan(0);
+  const report = JSON.parse(readFileSync(out, 'utf8')) as BenchReport;
+  expect(report.store).toBe('redis');
+  const v = report.levels[0]?.results.ours;
+  expect(v?.ok, JSON.stringify(v)).toBeGreaterThan(0);
+  expect(v?.errors, JSON.stringify(v?.errorSamples)).toBe(0);
+  expect(v?.dtmCpuMsPerTx).toBeGreaterThan(0);
+  expect(await portOpen(port)).toBe(false);
 }, 120_000);

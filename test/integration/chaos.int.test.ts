@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { openBank, parseMysqlDataSource } from '@dtm-gozero/bank';
 import { root, runNode, tempFile } from '@dtm-gozero/devkit';
-import { openBank, parseMysqlDataSource } from '@dtm-gozero/trans/bank';
 import { afterAll, expect, test } from 'vitest';
 
 // CI's chaos setting: ~300 transfers in every mode against a 2-instance dtm on a shared MySQL store and a 3-member

@@ -11,7 +11,7 @@ import { AdjustInfo } from '@dtm-gozero/proto/trans';
 import { credentials, loadPackageDefinition } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { afterEach, expect, test } from 'vitest';
-import { rawCall } from '../support/bank.ts';
+import { rawCall } from '../support/bank-fixture.ts';
 
 // Plain JavaScript (a .ts preload would itself load type stripping): records every module trans loads, through
 // node:module's synchronous hooks (import and require alike). Only in trans: npm and tsc get NODE_OPTIONS too.

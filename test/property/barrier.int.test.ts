@@ -10,7 +10,7 @@ import { AdjustInfo } from '@dtm-gozero/proto/trans';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { dtmMetadata, rawCall } from '../support/bank.ts';
+import { dtmMetadata, rawCall } from '../support/bank-fixture.ts';
 import { type Backend, type Delivery, freshUsers, INT64_MAX, type Mode, play, scenarioArb } from './delivery.ts';
 import { budgetMs, fuzzParams } from './params.ts';
 import { BANK_DATABASES, type InProcessTrans, startOnSuiteDatabase } from './trans-server.ts';

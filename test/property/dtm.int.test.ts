@@ -3,7 +3,7 @@
 // (succeed or failed) within a bound, and the money adds up: per gid the ledger is all (the amount moved once from
 // payer to payee) or nothing, balances equal the start plus those moves, none negative, the sum unchanged.
 import { randomUUID } from 'node:crypto';
-import { TRANSFER_MODES, type TransferMode, transfer } from '@dtm-gozero/app/bank';
+import { TRANSFER_MODES, type TransferMode, transfer } from '@dtm-gozero/app/transfer';
 import { finalTrans } from '@dtm-gozero/devkit/dtm';
 import { testStack } from '@dtm-gozero/devkit/stack';
 import fc from 'fast-check';

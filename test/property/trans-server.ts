@@ -3,12 +3,12 @@
 // call of a branch op throw after its business SQL ran and before COMMIT, as a process dying there would (the
 // database rolls the transaction back and drops the connection).
 
+import type { Bank } from '@dtm-gozero/bank';
 import { stopGrpcServer, tempFile } from '@dtm-gozero/devkit';
 import { testDatabases } from '@dtm-gozero/devkit/stack';
 import { TransSvcService } from '@dtm-gozero/proto/trans';
-import type { Bank } from '@dtm-gozero/trans/bank';
-import { loadConfig } from '@dtm-gozero/trans/bank';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { loadConfig } from '../../apps/trans/src/internal/config/config.ts';
 import { newTransSvcServer } from '../../apps/trans/src/internal/server/trans-svc-server.ts';
 import { newServiceContext } from '../../apps/trans/src/internal/svc/service-context.ts';
 

@@ -4,6 +4,7 @@
 // The bank: `npm run app -- transfer --from 1 --to 2 --amount 30 --mode saga|tcc|msg|xa|workflow`, `npm run app -- balances`.
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { type Bank, openBank } from '@dtm-gozero/bank';
 import { closeConnections, DtmFailure, genGid } from '@dtm-gozero/dtmgrpc';
 import {
   buildTarget,
@@ -19,10 +20,9 @@ import {
   stopAgent,
   useEtcdConf,
 } from '@dtm-gozero/gozero';
-import { type Bank, openBank } from '@dtm-gozero/trans/bank';
-import { parseTransfer, refusal, TRANSFER_MODES, transfer } from './bank.ts';
 import { MODES, type Mode, type ModeContext, msg, msgDb, saga, seed, tcc, workflow, xa } from './modes.ts';
 import { bankSource, finalStatus, OutcomeUnknown, requireBank } from './status.ts';
+import { parseTransfer, refusal, TRANSFER_MODES, transfer } from './transfer.ts';
 import { stopAppWorkflows } from './workflow.ts';
 
 // dtm registers itself in etcd under the key dtmservice (MicroService.Target in dtm's config), so it is found

@@ -1,5 +1,7 @@
 // One function per transaction mode of `npm run app -- <mode> [--fail]`. Each returns the gid it ran;
 // main.ts then reads the final status from dtm.
+
+import { openBank } from '@dtm-gozero/bank';
 import {
   DtmFailure,
   genGid,
@@ -10,7 +12,6 @@ import {
   xaGlobalTransaction,
 } from '@dtm-gozero/dtmgrpc';
 import { AdjustInfo, TransSvcService } from '@dtm-gozero/proto/trans';
-import { openBank } from '@dtm-gozero/trans/bank';
 import { bankSource } from './status.ts';
 import { appWorkflows, EXAMPLE_WORKFLOW } from './workflow.ts';
 

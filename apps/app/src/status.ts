@@ -1,5 +1,5 @@
+import { bankSourceOf } from '@dtm-gozero/bank';
 import { registerResolvers } from '@dtm-gozero/gozero';
-import { bankSourceOf } from '@dtm-gozero/trans/bank';
 import { Client, credentials, status as grpcStatus, type MethodDefinition } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 

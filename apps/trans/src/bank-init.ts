@@ -1,7 +1,7 @@
 // `npm run bank:init [-- -f etc/bank.yaml]`: creates the bank's database, tables and dtm's barrier table on the server
 // trans's YAML names (idempotent; trans does the same at start), for operators who prepare databases ahead of time.
 import { parseArgs } from 'node:util';
-import { bankSourceOf, openBank } from './bank.ts';
+import { bankSourceOf, openBank } from '@dtm-gozero/bank';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { f: { type: 'string', short: 'f', default: 'etc/bank.yaml' } } });

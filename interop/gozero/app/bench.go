@@ -16,7 +16,7 @@ import (
 )
 
 // The load-generator protocol `npm run bench` speaks with this worker and its TypeScript twin
-// (scripts/bench-worker.ts): "ready" once warmed up; then per stdin line {mode, concurrency, durationMs, busi} one
+// (tools/bench/src/worker.ts; the protocol: tools/bench/src/protocol.ts): "ready" once warmed up; then per stdin line {mode, concurrency, durationMs, busi} one
 // stdout line with what happened ({mem: true}: the heap after a GC); EOF ends the worker. A long-lived process, so that /proc's CPU time around a
 // level counts only that level's transactions.
 type benchReq struct {

@@ -1,10 +1,14 @@
 import { AdjustInfo, TransSvcService } from '@dtm-gozero/proto/trans';
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import { branchMetadata, typedBranch, urlBranch } from './branch.ts';
-import { DtmInputError } from './errors.ts';
+import { closeConnections } from './conn.ts';
+import { DtmError, DtmInputError } from './errors.ts';
 import type { UnaryMethod } from './method.ts';
 import { MsgGrpc } from './msg.ts';
+import { SagaGrpc } from './saga.ts';
 import { TccGrpc } from './tcc.ts';
+
+afterAll(() => closeConnections());
 
 const busi = 'etcd://127.0.0.1:2379/trans';
 
@@ -50,6 +54,41 @@ describe('typed branches', () => {
     expect(() => urlBranch('etcd:///127.0.0.1:2379?key=trans/trans.TransSvc/TransOut', new Uint8Array())).toThrow(
       DtmInputError,
     );
+  });
+});
+
+describe('a request is serialized once per branch', () => {
+  /** The method with a serializer that counts its calls. */
+  const counted = (m: UnaryMethod<AdjustInfo, unknown>, calls: string[]): UnaryMethod<AdjustInfo, unknown> => ({
+    ...m,
+    requestSerialize: (v: AdjustInfo) => {
+      calls.push(m.path);
+      return m.requestSerialize(v);
+    },
+  });
+
+  test('TCC: the try serializes it; confirm and cancel are only URLs for dtm', async () => {
+    const calls: string[] = [];
+    const tcc = new TccGrpc('127.0.0.1:1', 'g-tcc-once'); // nothing listens: the register fails after the build
+    tcc.options.callTimeoutMs = 5000;
+    const methods = {
+      try: counted(TransSvcService.transOut, calls),
+      confirm: counted(TransSvcService.transOutConfirm, calls),
+      cancel: counted(TransSvcService.transOutRevert, calls),
+    };
+    await expect(tcc.callBranch(busi, methods, { Amount: 30n, UserID: 1n })).rejects.toBeInstanceOf(DtmError);
+    expect(calls).toEqual(['/trans.TransSvc/TransOut']);
+  });
+
+  test('saga: the action serializes it; the compensation is only a URL', () => {
+    const calls: string[] = [];
+    const saga = new SagaGrpc('127.0.0.1:1', 'g-saga-once').add(
+      busi,
+      { action: counted(TransSvcService.transOut, calls), compensate: counted(TransSvcService.transOutRevert, calls) },
+      { Amount: 30n, UserID: 1n },
+    );
+    expect(calls).toEqual(['/trans.TransSvc/TransOut']);
+    expect(saga.steps[0]?.compensateUrl).toBe(`${busi}/trans.TransSvc/TransOutRevert`);
   });
 });
 

@@ -4,12 +4,15 @@ import { DtmInputError, fromGrpcError } from './errors.ts';
 import { rawMethod, type UnaryMethod } from './method.ts';
 import type { TransBase } from './trans-base.ts';
 
-/** A branch as dtm stores it: the URL dtm's go-zero driver splits, and the request bytes. */
+/**
+ * A branch: the target and method path the client calls it with, the request bytes (serialized once), and their
+ * join `server + method`, which is only what dtm is told (its go-zero driver splits it back).
+ */
 export interface BranchCall {
-  url: string;
   server: string;
   method: string;
   payload: Buffer;
+  url: string;
 }
 
 function checkUnary(m: UnaryMethod<unknown, unknown>): void {
@@ -21,29 +24,13 @@ function checkUnary(m: UnaryMethod<unknown, unknown>): void {
   }
 }
 
-/** Builds a branch from a server target and a typed method descriptor plus its request message. */
-export function typedBranch<Req>(server: string, method: UnaryMethod<Req, unknown>, request: Req): BranchCall {
-  checkUnary(method as UnaryMethod<unknown, unknown>);
-  if (typeof server !== 'string' || server === '') {
-    throw new DtmInputError('branch server is empty; pass the target, e.g. etcd://127.0.0.1:2379/trans');
-  }
-  let payload: Buffer;
-  try {
-    payload = method.requestSerialize(request);
-  } catch (err) {
-    throw new DtmInputError(`payload for ${method.path} is not its request message: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
-  return urlBranch(server.replace(/\/+$/, '') + method.path, payload);
-}
-
-// A client adds the same few branch URLs to transaction after transaction: their split and check (regular
-// expressions, ~3 % of a busy client's CPU) is kept. Only valid URLs are kept, at most this many.
+// A client adds the same few branches to transaction after transaction: the check of each URL (regular
+// expressions, ~3 % of a busy client's CPU) is kept, with its split. Only valid URLs are kept, at most this many.
 const SPLIT_CACHE_MAX = 1024;
 const splitCache = new Map<string, { server: string; method: string }>();
 
-function splitUrl(url: string): { server: string; method: string } {
+/** How dtm's go-zero driver splits a branch URL (gozero's parseServerMethod), cached; bad URLs are DtmInputError. */
+export function splitUrl(url: string): { server: string; method: string } {
   let sm = splitCache.get(url);
   if (sm) return sm;
   try {
@@ -56,15 +43,43 @@ function splitUrl(url: string): { server: string; method: string } {
   return sm;
 }
 
+/**
+ * The URL dtm is told for a typed method of a server target, `server + method.path`, checked the way dtm's driver
+ * will split it (a server whose key has a `/` in it would come back split elsewhere: refused). No serialization.
+ */
+export function branchUrl<Req>(server: string, method: UnaryMethod<Req, unknown>): string {
+  checkUnary(method as UnaryMethod<unknown, unknown>);
+  if (typeof server !== 'string' || server === '') {
+    throw new DtmInputError('branch server is empty; pass the target, e.g. etcd://127.0.0.1:2379/trans');
+  }
+  const url = server.replace(/\/+$/, '') + method.path;
+  splitUrl(url);
+  return url;
+}
+
+/** Builds a branch from a server target and a typed method descriptor plus its request message. */
+export function typedBranch<Req>(server: string, method: UnaryMethod<Req, unknown>, request: Req): BranchCall {
+  const url = branchUrl(server, method);
+  let payload: Buffer;
+  try {
+    payload = method.requestSerialize(request);
+  } catch (err) {
+    throw new DtmInputError(`payload for ${method.path} is not its request message: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  return { server: url.slice(0, url.length - method.path.length), method: method.path, payload, url };
+}
+
 /** Builds a branch from a Go-style URL (`busiServer + "/trans.TransSvc/TransOut"`) and already-encoded bytes. */
 export function urlBranch(url: string, payload: Uint8Array): BranchCall {
   const sm = splitUrl(url);
   if (!(payload instanceof Uint8Array)) throw new DtmInputError(`payload for ${url} must be bytes (Uint8Array)`);
   return {
-    url,
     server: sm.server,
     method: sm.method,
     payload: Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
+    url,
   };
 }
 

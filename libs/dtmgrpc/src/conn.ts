@@ -1,5 +1,6 @@
 import { observeClientCall, registerResolvers } from '@dtm-gozero/gozero';
 import { Client, credentials, Metadata, type ServiceError, type StatusObject, status } from '@grpc/grpc-js';
+import { dtmCallError } from './errors.ts';
 import type { UnaryMethod } from './method.ts';
 
 /** Deadline of a call to dtm or to a branch when the caller gives none. */
@@ -7,15 +8,12 @@ export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
 
 const clients = new Map<string, Client>();
 
-/** One cached channel per target, as dtm's Go client keeps one `grpc.Dial` per target. */
-function channelFor(target: string): ReturnType<Client['getChannel']> {
-  let c = clients.get(target);
-  if (!c) {
-    registerResolvers();
-    c = new Client(target, credentials.createInsecure());
-    clients.set(target, c);
-  }
-  return c.getChannel();
+/** A new cached client for a target: one per target, as dtm's Go client keeps one `grpc.Dial` per target. */
+function openClient(target: string): Client {
+  registerResolvers();
+  const c = new Client(target, credentials.createInsecure());
+  clients.set(target, c);
+  return c;
 }
 
 /** Closes every cached channel (CLIs call it before exiting). */
@@ -27,6 +25,8 @@ export function closeConnections(): void {
 export interface CallOptions {
   metadata?: Record<string, string> | undefined;
   timeoutMs?: number | undefined;
+  /** Set on the caller's active span, if any (a transaction's gid and type). */
+  spanAttributes?: Record<string, string> | undefined;
 }
 
 /** The error grpc-js's client gives for a status: same message (`14 UNAVAILABLE: …`), code, details, metadata. */
@@ -52,7 +52,7 @@ export function invokeUnary<Req, Res>(
   const extra = opts.metadata;
   if (extra) for (const k of Object.keys(extra)) md.set(k, extra[k] as string);
   // go-zero's client tracing and metrics (a span + traceparent in md; a no-op when neither is on).
-  const observed = observeClientCall(method.path, target, md);
+  const observed = observeClientCall(method.path, target, md, undefined, opts.spanAttributes);
   const deadline = Date.now() + (opts.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS);
   let payload: Buffer;
   try {
@@ -61,39 +61,60 @@ export function invokeUnary<Req, Res>(
     const details = `Request message serialization failure: ${err instanceof Error ? err.message : String(err)}`;
     return Promise.reject(serviceError({ code: status.INTERNAL, details, metadata: new Metadata() }));
   }
-  return new Promise((resolve, reject) => {
-    const call = channelFor(target).createCall(method.path, deadline, undefined, null, undefined);
-    let received = false;
-    let response: Res | undefined;
-    let failure: StatusObject | undefined;
-    call.start(md, {
-      onReceiveMetadata: () => {},
-      onReceiveMessage: (bytes: Buffer) => {
-        if (received) {
-          failure = { code: status.UNIMPLEMENTED, details: 'Too many responses received', metadata: new Metadata() };
-          call.cancelWithStatus(failure.code, failure.details);
-          return;
-        }
-        received = true;
-        try {
-          response = method.responseDeserialize(bytes);
-        } catch (err) {
-          const details = `Response message parsing error: ${err instanceof Error ? err.message : String(err)}`;
-          failure = { code: status.INTERNAL, details, metadata: new Metadata() };
-          call.cancelWithStatus(failure.code, failure.details);
-        }
-      },
-      onReceiveStatus: (s: StatusObject) => {
-        observed(failure?.code ?? s.code, failure?.details ?? s.details);
-        if (failure) reject(serviceError(failure));
-        else if (s.code !== status.OK) reject(serviceError(s));
-        else if (!received)
-          reject(serviceError({ code: status.UNIMPLEMENTED, details: 'No message received', metadata: s.metadata }));
-        else resolve(response as Res);
-      },
-    });
-    call.startRead();
-    call.sendMessageWithContext({}, payload);
-    call.halfClose();
+  // settled from the call's listener (no executor closure per call)
+  const { promise, resolve, reject } = Promise.withResolvers<Res>();
+  const channel = (clients.get(target) ?? openClient(target)).getChannel();
+  const call = channel.createCall(method.path, deadline, undefined, null, undefined);
+  let received = false;
+  let response: Res | undefined;
+  let failure: StatusObject | undefined;
+  call.start(md, {
+    onReceiveMetadata: () => {},
+    onReceiveMessage: (bytes: Buffer) => {
+      if (received) {
+        failure = { code: status.UNIMPLEMENTED, details: 'Too many responses received', metadata: new Metadata() };
+        call.cancelWithStatus(failure.code, failure.details);
+        return;
+      }
+      received = true;
+      try {
+        response = method.responseDeserialize(bytes);
+      } catch (err) {
+        const details = `Response message parsing error: ${err instanceof Error ? err.message : String(err)}`;
+        failure = { code: status.INTERNAL, details, metadata: new Metadata() };
+        call.cancelWithStatus(failure.code, failure.details);
+      }
+    },
+    onReceiveStatus: (s: StatusObject) => {
+      observed(failure?.code ?? s.code, failure?.details ?? s.details);
+      if (failure) reject(serviceError(failure));
+      else if (s.code !== status.OK) reject(serviceError(s));
+      else if (!received)
+        reject(serviceError({ code: status.UNIMPLEMENTED, details: 'No message received', metadata: s.metadata }));
+      else resolve(response as Res);
+    },
   });
+  call.startRead();
+  call.sendMessageWithContext({}, payload);
+  call.halfClose();
+  return promise;
+}
+
+/**
+ * Every call to dtm goes through here (Submit, Prepare, Abort, RegisterBranch, NewGid, PrepareWorkflow, the topic
+ * calls): invokeUnary's deadline, metadata and tracing, and dtm's answer as this client's errors (dtmCallError;
+ * `what` names the call, e.g. `Submit`). The raw gRPC error stays the error's `cause`.
+ */
+export async function dtmCall<Req, Res>(
+  dtm: string,
+  method: UnaryMethod<Req, Res>,
+  request: Req,
+  what: string,
+  opts: CallOptions = {},
+): Promise<Res> {
+  try {
+    return await invokeUnary(dtm, method, request, opts);
+  } catch (err) {
+    throw dtmCallError(dtm, what, err);
+  }
 }

@@ -96,6 +96,36 @@ export function fromGrpcError(err: unknown, context: string): Error {
   return new DtmError(`${context}: ${status[err.code] ?? err.code} ${details}`, { cause: err, code: err.code });
 }
 
+/** dtm does not know the topic (never subscribed, or deleted), or the URL is not subscribed to it. */
+export class DtmTopicError extends DtmError {
+  override name = 'DtmTopicError';
+}
+
+// dtm's words for a topic or subscriber it does not have (DTM:dtmsvr/topics.go, trans_type_msg.go).
+const TOPIC_NOT_FOUND = /no such a topic|no such an url|topic not found|this topic is empty/;
+
+/**
+ * Explains a failed call to dtm (`what`: e.g. `Submit`, `subscribe 'orders'`): a topic or subscriber dtm lacks as
+ * DtmTopicError; unreachable/unregistered dtm with a hint; dtm's own refusals keep their words (fromGrpcError).
+ */
+export function dtmCallError(dtm: string, what: string, err: unknown): Error {
+  if (isServiceError(err)) {
+    if (TOPIC_NOT_FOUND.test(err.details)) {
+      return new DtmTopicError(`dtm ${what} via ${dtm}: ${err.details.trim()} (subscribe a URL to the topic first)`, {
+        cause: err,
+        code: err.code,
+      });
+    }
+    if (err.code === status.UNAVAILABLE || err.code === status.DEADLINE_EXCEEDED) {
+      return fromGrpcError(
+        err,
+        `dtm ${what} via ${dtm} failed (is dtm running and registered? or pass its direct address)`,
+      );
+    }
+  }
+  return fromGrpcError(err, `dtm ${what} via ${dtm}`);
+}
+
 /** The gRPC status a branch handler should answer for an error, so that dtm reads it right. */
 export function toGrpcStatus(err: unknown): { code: status; details: string } {
   if (err instanceof DtmFailure) return { code: status.ABORTED, details: err.message || 'FAILURE' };

@@ -9,6 +9,7 @@ export {
   barrierFromMetadata,
 } from './barrier/barrier.ts';
 export { type BarrierOutcome, setBarrierTableName } from './barrier/core.ts';
+export { barrierTableDdl } from './barrier/ddl.ts';
 export { closeConnections } from './conn.ts';
 export {
   DtmDuplicated,
@@ -17,6 +18,7 @@ export {
   DtmInputError,
   DtmOngoing,
   DtmRolledBack,
+  DtmTopicError,
   DtmUnfinished,
   fromGrpcError,
   toGrpcStatus,
@@ -33,7 +35,7 @@ export {
   stuckBranchCount,
 } from './server.ts';
 export { TccGrpc, type TccMethods, tccFromGrpc, tccGlobalTransaction } from './tcc.ts';
-export { DtmTopicError, deleteTopic, subscribe, unsubscribe } from './topics.ts';
+export { deleteTopic, subscribe, unsubscribe } from './topics.ts';
 export { genGid, localGid, type TransOptions } from './trans-base.ts';
 export {
   type ExecuteOptions,
@@ -43,5 +45,6 @@ export {
   WorkflowRegistry,
 } from './workflow/registry.ts';
 export { Workflow, type WorkflowOptions, type WorkflowPhase2 } from './workflow/workflow.ts';
-export { XaGrpc, xaGlobalTransaction } from './xa.ts';
-export { type MysqlXaConnection, type PgXaPool, type XaBranchInfo, type XaDb, xaLocalTransaction } from './xa-local.ts';
+export type { MysqlXaConnection, PgXaPool, XaBranchInfo, XaDb } from './xa/contract.ts';
+export { xaLocalTransaction } from './xa/local.ts';
+export { XaGrpc, xaGlobalTransaction } from './xa/xa.ts';

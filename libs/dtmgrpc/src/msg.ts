@@ -5,7 +5,7 @@ import type { PgPool, PgPoolClient } from './barrier/postgres.ts';
 import { type BranchCall, invokeBranch, typedBranch, urlBranch } from './branch.ts';
 import { DtmFailure, DtmInputError } from './errors.ts';
 import type { UnaryMethod } from './method.ts';
-import { checkTopic, DtmTopicError, TOPIC_PREFIX, topicError } from './topics.ts';
+import { checkTopic, TOPIC_PREFIX } from './topics.ts';
 import { TransBase } from './trans-base.ts';
 
 /** The database a doAndSubmitDB local transaction runs in. */
@@ -23,7 +23,9 @@ export type BarrierDb<C> = { mysql: MysqlPool<C & MysqlPoolConnection> } | { pos
  */
 export class MsgGrpc extends TransBase {
   readonly #branches: BranchCall[] = [];
-  #topics = false;
+  // What Prepare and Submit send, kept as steps are added: dtm's Steps (the action URLs) and the payloads.
+  readonly #actions: { action: string }[] = [];
+  readonly #payloads: Buffer[] = [];
 
   constructor(dtm: string, gid: string) {
     super(dtm, gid, 'msg');
@@ -33,11 +35,17 @@ export class MsgGrpc extends TransBase {
   add<Req>(server: string, method: UnaryMethod<Req, unknown>, request: Req): this;
   add(url: string, payload: Uint8Array): this;
   add<Req>(serverOrUrl: string, methodOrPayload: UnaryMethod<Req, unknown> | Uint8Array, request?: Req): this {
-    const b =
+    return this.#push(
       methodOrPayload instanceof Uint8Array
         ? urlBranch(serverOrUrl, methodOrPayload)
-        : typedBranch(serverOrUrl, methodOrPayload, request as Req);
+        : typedBranch(serverOrUrl, methodOrPayload, request as Req),
+    );
+  }
+
+  #push(b: BranchCall): this {
     this.#branches.push(b);
+    this.#actions.push({ action: b.url });
+    this.#payloads.push(b.payload);
     return this;
   }
 
@@ -70,9 +78,7 @@ export class MsgGrpc extends TransBase {
     } else
       throw new DtmInputError(`msg ${this.gid} topic '${topic}': pass encoded bytes or a message type and a message`);
     const p = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-    this.#branches.push({ url: TOPIC_PREFIX + topic, server: '', method: '', payload: p });
-    this.#topics = true;
-    return this;
+    return this.#push({ url: TOPIC_PREFIX + topic, server: '', method: '', payload: p });
   }
 
   /** The branches added so far (URL and payload), in call order. */
@@ -80,42 +86,26 @@ export class MsgGrpc extends TransBase {
     return this.#branches;
   }
 
-  #payload(queryPrepared = ''): Parameters<TransBase['call']>[1] {
-    if (this.#branches.length === 0)
-      throw new DtmInputError(`msg ${this.gid}: no branches; add at least one before submitting`);
-    return this.request({
-      Steps: JSON.stringify(this.#branches.map((b) => ({ action: b.url }))),
-      BinPayloads: this.#branches.map((b) => b.payload),
-      QueryPrepared: queryPrepared,
-    });
+  #noBranches(): DtmInputError {
+    return new DtmInputError(`msg ${this.gid}: no branches; add at least one before submitting`);
   }
 
   /** First phase: dtm stores the message as prepared; `queryPrepared` is the back-check URL. */
   async prepare(queryPrepared: string): Promise<void> {
-    await this.#send('prepare', this.#payload(queryPrepared));
+    if (this.#payloads.length === 0) throw this.#noBranches();
+    const fields = { Steps: JSON.stringify(this.#actions), BinPayloads: this.#payloads, QueryPrepared: queryPrepared };
+    await this.call('prepare', fields);
   }
 
   /** Second phase (or the only one): dtm calls every branch until each succeeds. */
   async submit(): Promise<void> {
-    await this.#send('submit', this.#payload());
-  }
-
-  async #send(rpc: 'prepare' | 'submit', req: Parameters<TransBase['call']>[1]): Promise<void> {
-    try {
-      await this.call(rpc, req);
-    } catch (err) {
-      // dtm refuses a step to a topic without subscribers before storing anything: name that precisely.
-      if (this.#topics && err instanceof Error && err.cause !== undefined) {
-        const e = topicError(err.cause, `msg ${this.gid} ${rpc}`);
-        if (e instanceof DtmTopicError) throw e;
-      }
-      throw err;
-    }
+    if (this.#payloads.length === 0) throw this.#noBranches();
+    await this.call('submit', { Steps: JSON.stringify(this.#actions), BinPayloads: this.#payloads });
   }
 
   /** Abandons a prepared message. */
   async abort(): Promise<void> {
-    await this.call('abort', this.request());
+    await this.call('abort');
   }
 
   /**

@@ -1,4 +1,4 @@
-import { type BranchCall, typedBranch, urlBranch } from './branch.ts';
+import { type BranchCall, branchUrl, splitUrl, typedBranch, urlBranch } from './branch.ts';
 import { DtmInputError } from './errors.ts';
 import type { UnaryMethod } from './method.ts';
 import { TransBase } from './trans-base.ts';
@@ -51,7 +51,7 @@ export class SagaGrpc extends TransBase {
       }
       if (!serverOrUrl) throw new DtmInputError(`saga ${this.gid} step ${n}: the action URL is empty`);
       const action = urlBranch(serverOrUrl, requestOrPayload);
-      if (methodsOrUrl !== '') urlBranch(methodsOrUrl, requestOrPayload); // validates the URL
+      if (methodsOrUrl !== '') splitUrl(methodsOrUrl); // validates the URL
       this.#steps.push({ action, compensateUrl: methodsOrUrl });
       return this;
     }
@@ -61,9 +61,7 @@ export class SagaGrpc extends TransBase {
       );
     }
     const action = typedBranch(serverOrUrl, methodsOrUrl.action, requestOrPayload as Req);
-    const compensateUrl = methodsOrUrl.compensate
-      ? typedBranch(serverOrUrl, methodsOrUrl.compensate, requestOrPayload as Req).url
-      : '';
+    const compensateUrl = methodsOrUrl.compensate ? branchUrl(serverOrUrl, methodsOrUrl.compensate) : '';
     this.#steps.push({ action, compensateUrl });
     return this;
   }
@@ -103,11 +101,11 @@ export class SagaGrpc extends TransBase {
     if (this.#steps.length === 0) {
       throw new DtmInputError(`saga ${this.gid}: no steps; add at least one before submitting`);
     }
-    return this.request({
+    return {
       Steps: JSON.stringify(this.#steps.map((s) => ({ action: s.action.url, compensate: s.compensateUrl }))),
       BinPayloads: this.#steps.map((s) => s.action.payload),
       CustomedData: this.#customData(),
-    });
+    };
   }
 
   /** dtm reads concurrency and orders from CustomedData; orders are only sent (and only valid) when concurrent. */

@@ -1,5 +1,5 @@
 import type { Metadata } from '@grpc/grpc-js';
-import { type BranchCall, invokeBranch, typedBranch, urlBranch } from './branch.ts';
+import { type BranchCall, branchUrl, invokeBranch, splitUrl, typedBranch, urlBranch } from './branch.ts';
 import { DtmInputError } from './errors.ts';
 import type { UnaryMethod } from './method.ts';
 import { branchInfoFromMetadata } from './server.ts';
@@ -23,17 +23,18 @@ export class TccGrpc extends TransBase {
    * A try that fails makes `tccGlobalTransaction` abort: dtm then calls cancel of every registered branch.
    */
   async callBranch<Req, Res>(server: string, methods: TccMethods<Req, Res>, request: Req): Promise<Res> {
+    // One request type for the three methods: serialized once, for the try; confirm and cancel are URLs for dtm.
     const t = typedBranch(server, methods.try, request);
-    const confirm = typedBranch(server, methods.confirm, request);
-    const cancel = typedBranch(server, methods.cancel, request);
-    return this.#call(t, confirm.url, cancel.url, methods.try.responseDeserialize);
+    const confirmUrl = branchUrl(server, methods.confirm);
+    const cancelUrl = branchUrl(server, methods.cancel);
+    return this.#call(t, confirmUrl, cancelUrl, methods.try.responseDeserialize);
   }
 
   /** Go-style: URLs for try/confirm/cancel (`busiServer + "/trans.TransSvc/TransOut"`) and encoded bytes; returns the try's reply bytes. */
   async callBranchUrl(payload: Uint8Array, tryUrl: string, confirmUrl: string, cancelUrl: string): Promise<Buffer> {
     const t = urlBranch(tryUrl, payload);
-    if (confirmUrl) urlBranch(confirmUrl, payload);
-    if (cancelUrl) urlBranch(cancelUrl, payload);
+    if (confirmUrl) splitUrl(confirmUrl);
+    if (cancelUrl) splitUrl(cancelUrl);
     return this.#call(t, confirmUrl, cancelUrl, (b) => b);
   }
 

@@ -4,9 +4,9 @@ import { DTM_ETCD, DTM_GRPC, dtmStatus, finalTrans } from '@dtm-gozero/devkit/dt
 import { AdjustInfo } from '@dtm-gozero/proto/trans';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { closeConnections } from './conn.ts';
-import { DtmError, DtmInputError } from './errors.ts';
+import { DtmError, DtmInputError, DtmTopicError } from './errors.ts';
 import { MsgGrpc } from './msg.ts';
-import { DtmTopicError, deleteTopic, subscribe, unsubscribe } from './topics.ts';
+import { deleteTopic, subscribe, unsubscribe } from './topics.ts';
 import { localGid } from './trans-base.ts';
 
 // Topics against the real dtm: two in-process services subscribe to one topic, and a message to the topic reaches

@@ -2,15 +2,10 @@
 // subscribed to the topic. dtm reloads its topics every ConfigUpdateInterval (3 s by default), so a new
 // subscription is used only after that.
 
-import { urlBranch } from './branch.ts';
-import { invokeUnary } from './conn.ts';
-import { DtmError, DtmInputError, fromGrpcError, isServiceError } from './errors.ts';
+import { splitUrl } from './branch.ts';
+import { dtmCall } from './conn.ts';
+import { DtmInputError } from './errors.ts';
 import { DtmService } from './gen/dtmgimp.ts';
-
-/** dtm does not know the topic (never subscribed, or deleted), or the URL is not subscribed to it. */
-export class DtmTopicError extends DtmError {
-  override name = 'DtmTopicError';
-}
 
 export const TOPIC_PREFIX = 'topic://';
 
@@ -25,20 +20,6 @@ export function checkTopic(topic: unknown): string {
   return topic;
 }
 
-// dtm's words for a topic or subscriber it does not have (DTM:dtmsvr/topics.go, trans_type_msg.go).
-const NOT_FOUND = /no such a topic|no such an url|topic not found|this topic is empty/;
-
-/** A failed topic call: dtm's "no such topic/url" as DtmTopicError, the rest as the client's usual errors. */
-export function topicError(err: unknown, context: string): Error {
-  if (isServiceError(err) && NOT_FOUND.test(err.details)) {
-    return new DtmTopicError(`${context}: ${err.details.trim()} (subscribe a URL to the topic first)`, {
-      cause: err,
-      code: err.code,
-    });
-  }
-  return fromGrpcError(err, context);
-}
-
 async function topicCall(
   dtm: string,
   rpc: 'subscribe' | 'unsubscribe' | 'deleteTopic',
@@ -46,11 +27,7 @@ async function topicCall(
   timeoutMs?: number,
 ): Promise<void> {
   if (!dtm) throw new DtmInputError('dtm address is empty; pass e.g. etcd://localhost:2379/dtmservice');
-  try {
-    await invokeUnary(dtm, DtmService[rpc], req, { timeoutMs });
-  } catch (err) {
-    throw topicError(err, `dtm ${rpc} '${req.Topic}'${req.URL ? ` ${req.URL}` : ''} via ${dtm}`);
-  }
+  await dtmCall(dtm, DtmService[rpc], req, `${rpc} '${req.Topic}'${req.URL ? ` ${req.URL}` : ''}`, { timeoutMs });
 }
 
 /**
@@ -65,7 +42,7 @@ export async function subscribe(
   timeoutMs?: number,
 ): Promise<void> {
   checkTopic(topic);
-  urlBranch(url, new Uint8Array()); // a branch URL dtm's go-zero driver can split
+  splitUrl(url); // a branch URL dtm's go-zero driver can split
   await topicCall(dtm, 'subscribe', { Topic: topic, URL: url, Remark: remark }, timeoutMs);
 }
 

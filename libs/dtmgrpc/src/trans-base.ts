@@ -1,17 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { activeTraceHeaders, annotateActiveSpan, TransMeter } from '@dtm-gozero/gozero';
+import { activeTraceHeaders, TransMeter } from '@dtm-gozero/gozero';
 import { status } from '@grpc/grpc-js';
-import { type CallOptions, invokeUnary } from './conn.ts';
+import { type CallOptions, dtmCall } from './conn.ts';
 import {
   DtmFailure,
   DtmInputError,
   DtmOngoing,
   DtmRolledBack,
+  DtmTopicError,
   DtmUnfinished,
-  fromGrpcError,
   isServiceError,
 } from './errors.ts';
-import { type DtmBranchRequest, type DtmRequest, DtmService, type DtmTransOptions } from './gen/dtmgimp.ts';
+import { type DtmBranchRequest, type DtmRequest, DtmService } from './gen/dtmgimp.ts';
 import { Empty } from './gen/google/protobuf/empty.ts';
 
 /** Transaction types dtm knows. */
@@ -36,39 +36,15 @@ export interface TransOptions {
   traceBranches?: boolean;
 }
 
-function toProtoOptions(o: TransOptions): DtmTransOptions {
-  return {
-    WaitResult: o.waitResult ?? false,
-    TimeoutToFail: BigInt(o.timeoutToFail ?? 0),
-    RetryInterval: BigInt(o.retryInterval ?? 0),
-    BranchHeaders:
-      o.traceBranches === false ? (o.branchHeaders ?? {}) : { ...activeTraceHeaders(), ...o.branchHeaders },
-    RequestTimeout: BigInt(o.requestTimeout ?? 0),
-    RetryLimit: BigInt(o.retryLimit ?? 0),
-  };
-}
-
 type DtmRpc = 'submit' | 'prepare' | 'abort';
 
-/** Explains a failed call to dtm: unreachable/unregistered dtm gets a hint, dtm's own refusals keep their words. */
-export function dtmCallError(dtm: string, rpc: string, err: unknown): Error {
-  if (isServiceError(err) && (err.code === status.UNAVAILABLE || err.code === status.DEADLINE_EXCEEDED)) {
-    return fromGrpcError(
-      err,
-      `dtm ${rpc} via ${dtm} failed (is dtm running and registered? or pass its direct address)`,
-    );
-  }
-  return fromGrpcError(err, `dtm ${rpc} via ${dtm}`);
-}
+/** The rpc's name in errors, as dtm's service names it. */
+const RPC_NAME: Record<DtmRpc, string> = { submit: 'Submit', prepare: 'Prepare', abort: 'Abort' };
 
 /** Asks dtm for a new global transaction id. */
 export async function genGid(dtm: string, opts: CallOptions = {}): Promise<string> {
-  try {
-    const reply = await invokeUnary(dtm, DtmService.newGid, Empty.create(), opts);
-    return reply.Gid;
-  } catch (err) {
-    throw dtmCallError(dtm, 'NewGid', err);
-  }
+  const reply = await dtmCall(dtm, DtmService.newGid, Empty.create(), 'NewGid', opts);
+  return reply.Gid;
 }
 
 // dtm's gids are short UUIDs: a random (v4) UUID written in base 57 with this alphabet (no 0, 1, I, O, l), 22 characters.
@@ -138,11 +114,21 @@ export class TransBase {
     return this.#parentBranchId + String(this.#branchCounter).padStart(2, '0');
   }
 
+  /** @internal The request of a Prepare, Submit or Abort (PrepareWorkflow too): gid, type, options, `fields`. */
   protected request(fields: Partial<DtmRequest> = {}): DtmRequest {
+    const o = this.options;
     return {
       Gid: this.gid,
       TransType: this.transType,
-      TransOptions: toProtoOptions(this.options),
+      TransOptions: {
+        WaitResult: o.waitResult ?? false,
+        TimeoutToFail: BigInt(o.timeoutToFail ?? 0),
+        RetryInterval: BigInt(o.retryInterval ?? 0),
+        BranchHeaders:
+          o.traceBranches === false ? (o.branchHeaders ?? {}) : { ...activeTraceHeaders(), ...o.branchHeaders },
+        RequestTimeout: BigInt(o.requestTimeout ?? 0),
+        RetryLimit: BigInt(o.retryLimit ?? 0),
+      },
       CustomedData: '',
       BinPayloads: [],
       QueryPrepared: '',
@@ -153,17 +139,20 @@ export class TransBase {
     };
   }
 
-  protected async call(rpc: DtmRpc, req: DtmRequest): Promise<void> {
+  /** Prepare, Submit or Abort of this transaction (dtmCall), metered, and the caller's span tagged with its gid. */
+  protected async call(rpc: DtmRpc, fields: Partial<DtmRequest> = {}): Promise<void> {
+    const req = this.request(fields);
     if (rpc !== 'abort') this.#meter.begin();
-    // The caller's span names the transaction (find its trace by dtm.gid in Jaeger).
-    annotateActiveSpan({ 'dtm.gid': this.gid, 'dtm.trans_type': this.transType });
     try {
-      await invokeUnary(this.dtm, DtmService[rpc], req, { timeoutMs: this.options.callTimeoutMs });
+      await dtmCall(this.dtm, DtmService[rpc], req, RPC_NAME[rpc], {
+        timeoutMs: this.options.callTimeoutMs,
+        // the caller's span names the transaction (find its trace by dtm.gid in Jaeger)
+        spanAttributes: { 'dtm.gid': this.gid, 'dtm.trans_type': this.transType },
+      });
       if (rpc !== 'prepare') this.#meter.end(rpc === 'submit' ? 'submitted' : 'aborted');
     } catch (err) {
       this.#meter.end('failed');
-      const e = dtmCallError(this.dtm, rpc[0]?.toUpperCase() + rpc.slice(1), err);
-      throw rpc === 'submit' ? this.submitOutcome(err, e) : e;
+      throw rpc === 'submit' ? this.submitOutcome(err as Error) : err;
     }
   }
 
@@ -174,9 +163,11 @@ export class TransBase {
    * branch means dtm keeps retrying; a submitted TCC/XA only ever goes forward, so any error is "not finished".
    * No answer from dtm (unreachable, deadline) says nothing about the transaction: that error is kept as it is.
    */
-  private submitOutcome(raw: unknown, e: Error): Error {
-    // Without WaitResult dtm answers before any branch ran: its errors are about the request, not an outcome.
-    if (!this.options.waitResult || !isServiceError(raw)) return e;
+  private submitOutcome(e: Error): Error {
+    const raw = e.cause;
+    // Without WaitResult dtm answers before any branch ran: its errors are about the request, not an outcome; a
+    // topic without subscribers is refused before anything is stored.
+    if (!this.options.waitResult || !isServiceError(raw) || e instanceof DtmTopicError) return e;
     if (raw.code === status.UNAVAILABLE || raw.code === status.DEADLINE_EXCEEDED) return e;
     const said = raw.details || raw.message;
     const what = `${this.transType} ${this.gid}`;
@@ -197,16 +188,13 @@ export class TransBase {
   }
 
   protected async registerBranch(req: Omit<DtmBranchRequest, 'Gid' | 'TransType'>): Promise<void> {
-    try {
-      await invokeUnary(
-        this.dtm,
-        DtmService.registerBranch,
-        { Gid: this.gid, TransType: this.transType, ...req },
-        { timeoutMs: this.options.callTimeoutMs },
-      );
-    } catch (err) {
-      throw dtmCallError(this.dtm, 'RegisterBranch', err);
-    }
+    await dtmCall(
+      this.dtm,
+      DtmService.registerBranch,
+      { Gid: this.gid, TransType: this.transType, ...req },
+      'RegisterBranch',
+      { timeoutMs: this.options.callTimeoutMs },
+    );
   }
 
   /**
@@ -217,13 +205,13 @@ export class TransBase {
   async runGlobal(fn: (trans: this) => Promise<void>): Promise<void> {
     if (typeof fn !== 'function')
       throw new DtmInputError(`${this.transType} ${this.gid}: pass the function that calls the branches`);
-    await this.call('prepare', this.request());
+    await this.call('prepare');
     try {
       await fn(this);
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       try {
-        await this.call('abort', this.request({ RollbackReason: reason }));
+        await this.call('abort', { RollbackReason: reason });
       } catch (abortErr) {
         // dtm still has it prepared: it aborts it itself once TimeoutToFail passes
         throw new DtmUnfinished(
@@ -242,6 +230,6 @@ export class TransBase {
       }
       throw err;
     }
-    await this.call('submit', this.request());
+    await this.call('submit');
   }
 }

@@ -27,6 +27,8 @@ export {
 } from './conf/observability.ts';
 export {
   type ClientMiddlewaresConf,
+  type MethodTimeoutConf,
+  type RedisKeyConf,
   type ServerMiddlewaresConf,
   type ShutdownConf,
   type StatConf,
@@ -36,10 +38,9 @@ export { DevServer, DevServerError, PrometheusAgent } from './devserver/server.t
 export { closeEtcdClients, registerEtcdAccount, registerEtcdTls, useEtcdConf } from './discov/clients.ts';
 export { Publisher, type PublisherOptions } from './discov/publisher.ts';
 export { Subscriber, type SubscriberListener } from './discov/subscriber.ts';
-export { type LogConf, setLogTraceHook } from './logx/logx.ts';
+export { closeLogx, type LogConf, setLogTraceHook } from './logx/logx.ts';
 export { logPrintf, stdPrefix } from './logx/std-log.ts';
-export { TransMeter } from './metrics/dtm.ts';
-export { enableMetrics, registry as metricsRegistry } from './metrics/rpc.ts';
+export { enableMetrics, registry as metricsRegistry, TransMeter } from './metrics/rpc.ts';
 export {
   activeTraceHeaders,
   annotateActiveSpan,
@@ -50,6 +51,7 @@ export {
   stopAgent,
 } from './trace/agent.ts';
 export { observeClientCall } from './trace/interceptors.ts';
+export { AuthError } from './zrpc/auth.ts';
 export { newRpcClient, type RpcClientOptions, typedClient } from './zrpc/client.ts';
 export { ResolveError, resolveTarget } from './zrpc/resolve.ts';
 export { registerResolvers } from './zrpc/resolver.ts';

@@ -1,4 +1,4 @@
-import type { Transfer } from '@dtm-gozero/app/bank';
+import type { Transfer } from '@dtm-gozero/app/transfer';
 import { describe, expect, test } from 'vitest';
 import { parseOptions } from './options.ts';
 import { chaosPlan } from './schedule.ts';

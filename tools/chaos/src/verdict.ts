@@ -1,5 +1,5 @@
-import type { Transfer } from '@dtm-gozero/app/bank';
-import type { Bank } from '@dtm-gozero/trans/bank';
+import type { Transfer } from '@dtm-gozero/app/transfer';
+import type { Bank } from '@dtm-gozero/bank';
 import type { Status } from './dtm-api.ts';
 
 export interface Evidence {

@@ -21,7 +21,7 @@ import { createPool, type Pool as MysqlPool, type PoolConnection } from 'mysql2/
 import { Pool as PgPool, type PoolClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DtmDuplicated, DtmFailure, DtmInputError } from '../errors.ts';
-import { xaLocalTransaction } from '../xa-local.ts';
+import { xaLocalTransaction } from '../xa/local.ts';
 import { BranchBarrier, barrierFromGrpc } from './barrier.ts';
 import type { BarrierOutcome } from './core.ts';
 

@@ -1,12 +1,11 @@
 // Workflows over gRPC (dtm's `workflow.InitGrpc`, `Register2`, `ExecuteCtx` and the `workflow.Workflow` callback
 // service): the named handlers of a service, how one is run against dtm, and the service dtm calls to resume one.
 import { type Metadata, type Server, type ServerUnaryCall, type sendUnaryData, status } from '@grpc/grpc-js';
-import { invokeUnary } from '../conn.ts';
+import { dtmCall } from '../conn.ts';
 import { DtmError, DtmFailure, DtmInputError, DtmOngoing, isServiceError, toGrpcStatus } from '../errors.ts';
 import { type DtmProgressesReply, DtmService } from '../gen/dtmgimp.ts';
 import type { Empty } from '../gen/google/protobuf/empty.ts';
 import { type WorkflowData, WorkflowService } from '../gen/workflow.ts';
-import { dtmCallError } from '../trans-base.ts';
 import { Workflow } from './workflow.ts';
 
 /** A workflow's body: steps on `wf`, then its result, bytes (stored by dtm with the outcome; anything else: none). */
@@ -185,12 +184,13 @@ export class WorkflowRegistry {
       CustomedData: JSON.stringify({ name, data: data.toString('base64') }),
     };
     const prepare = wf.dtmRequest(stored);
-    let reply: DtmProgressesReply;
-    try {
-      reply = await invokeUnary(this.dtm, DtmService.prepareWorkflow, prepare, { timeoutMs: wf.options.callTimeoutMs });
-    } catch (err) {
-      throw dtmCallError(this.dtm, `PrepareWorkflow (workflow '${name}' ${gid})`, err);
-    }
+    const reply: DtmProgressesReply = await dtmCall(
+      this.dtm,
+      DtmService.prepareWorkflow,
+      prepare,
+      `PrepareWorkflow (workflow '${name}' ${gid})`,
+      { timeoutMs: wf.options.callTimeoutMs },
+    );
     const st = reply.Transaction?.Status;
     if (st === 'succeed') return Buffer.from(reply.Transaction?.Result ?? '', 'base64');
     if (st === 'failed') throw new DtmFailure(reply.Transaction?.RollbackReason || `workflow '${name}' ${gid} failed`);
@@ -213,17 +213,14 @@ export class WorkflowRegistry {
       else throw handlerError(name, gid, mapped);
     }
     await wf.runPhase2(failure !== undefined);
-    await wf.callDtm(
-      'submit',
-      wf.dtmRequest({
-        ...stored,
-        ReqExtra: {
-          status: failure ? 'failed' : 'succeed',
-          rollback_reason: failure ? failure.message : '',
-          result: result.toString('base64'),
-        },
-      }),
-    );
+    await wf.callDtm('submit', {
+      ...stored,
+      ReqExtra: {
+        status: failure ? 'failed' : 'succeed',
+        rollback_reason: failure ? failure.message : '',
+        result: result.toString('base64'),
+      },
+    });
     if (badInput) throw badInput;
     if (failure) throw failure;
     return result;

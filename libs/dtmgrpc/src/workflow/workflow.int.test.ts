@@ -12,7 +12,7 @@ import { closeConnections, invokeUnary } from '../conn.ts';
 import { DtmError, DtmFailure, DtmInputError, DtmOngoing, toGrpcStatus } from '../errors.ts';
 import { WorkflowService } from '../gen/workflow.ts';
 import { localGid } from '../trans-base.ts';
-import type { XaDb } from '../xa-local.ts';
+import type { XaDb } from '../xa/contract.ts';
 import { WorkflowDataError, WorkflowRegistry } from './registry.ts';
 import type { Workflow } from './workflow.ts';
 

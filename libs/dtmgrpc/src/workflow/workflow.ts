@@ -8,7 +8,7 @@ import { DtmError, DtmFailure, DtmInputError, fromGrpcError, isServiceError } fr
 import type { DtmProgress } from '../gen/dtmgimp.ts';
 import { rawMethod, type UnaryMethod } from '../method.ts';
 import { TransBase, type TransOptions } from '../trans-base.ts';
-import type { XaDb } from '../xa-local.ts';
+import type { XaDb } from '../xa/contract.ts';
 import { xaStepPhase1, xaStepPhase2 } from './xa-step.ts';
 
 /** A step's outcome as dtm records it: `succeed` (data = the result), `failed` (data = the error text), or none. */
@@ -330,7 +330,7 @@ export class Workflow extends TransBase {
   }
 
   /** @internal */
-  async callDtm(rpc: 'submit', req: ReturnType<TransBase['request']>): Promise<void> {
-    await this.call(rpc, req);
+  async callDtm(rpc: 'submit', fields: Parameters<TransBase['request']>[0]): Promise<void> {
+    await this.call(rpc, fields);
   }
 }

@@ -1,13 +1,11 @@
-// A workflow's XA step (dtm's `Workflow.DoXa`): the same local XA phases as an XA branch (xa-mysql.ts,
-// xa-postgres.ts), but run in the workflow's own process and recorded as workflow progress instead of registered
+// A workflow's XA step (dtm's `Workflow.DoXa`): the same local XA phases as an XA branch (xa/mysql.ts,
+// xa/postgres.ts), but run in the workflow's own process and recorded as workflow progress instead of registered
 // as an xa branch with dtm.
 import { getBarrierTableName, OP_ACTION } from '../barrier/core.ts';
 import { DtmFailure, DtmInputError } from '../errors.ts';
-import type { XaBranch, XaDb } from '../xa-local.ts';
-import { mysqlPhase1, mysqlPhase2 } from '../xa-mysql.ts';
-import { pgPhase1, pgPhase2 } from '../xa-postgres.ts';
-
-const XA_BARRIER_ID = '01';
+import { XA_BARRIER_ID, type XaBranch, type XaDb } from '../xa/contract.ts';
+import { mysqlPhase1, mysqlPhase2 } from '../xa/mysql.ts';
+import { pgPhase1, pgPhase2 } from '../xa/postgres.ts';
 
 function xaBranch(
   db: XaDb<unknown>,

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { splitHostPort } from '../internal/host-port.ts';
 import { ConfigError } from './errors.ts';
+import { Fields, get, type Raw } from './fields.ts';
 import { type ObservabilityConf, observabilityConf } from './observability.ts';
 import {
   type ClientServiceKeys,
@@ -52,8 +53,6 @@ export interface RpcClientConf extends ClientServiceKeys {
   Timeout: number;
 }
 
-type Raw = Record<string, unknown>;
-
 export interface ReadOptions {
   /** go-zero's `conf.UseEnv()`: replace `${VAR}` / `$VAR` by the environment before parsing. */
   useEnv?: boolean;
@@ -95,105 +94,6 @@ export function readYaml(file: string, options: ReadOptions = {}): Raw {
  */
 export function confValue(obj: Record<string, unknown>, key: string): unknown {
   return get(obj, key);
-}
-
-export function get(obj: Raw, key: string): unknown {
-  if (key in obj) return obj[key];
-  const lower = key.toLowerCase();
-  for (const k of Object.keys(obj)) if (k.toLowerCase() === lower) return obj[k];
-  return undefined;
-}
-
-/** A mapping of a config file being read; errors name the file and the key's full path. */
-export class Fields {
-  readonly file: string;
-  readonly obj: Raw;
-  readonly path: string;
-
-  constructor(file: string, obj: Raw, path: string) {
-    this.file = file;
-    this.obj = obj;
-    this.path = path;
-  }
-
-  private where(key: string): string {
-    return this.path ? `${this.path}.${key}` : key;
-  }
-
-  fail(key: string, problem: string, fix: string): never {
-    throw new ConfigError(`config ${this.file}: ${this.where(key)} ${problem}; ${fix}`);
-  }
-
-  string(key: string, opts: { required?: boolean; example?: string } = {}): string | undefined {
-    const v = get(this.obj, key);
-    if (v === undefined || v === null || v === '') {
-      if (opts.required) this.fail(key, 'is missing', `add it, e.g. "${key}: ${opts.example ?? '...'}"`);
-      return undefined;
-    }
-    if (typeof v !== 'string' && typeof v !== 'number')
-      this.fail(key, `must be a string, got ${JSON.stringify(v)}`, 'fix its value');
-    return String(v);
-  }
-
-  int(key: string, def: number, what = 'milliseconds'): number {
-    const v = get(this.obj, key);
-    if (v === undefined || v === null) return def;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
-      this.fail(key, `must be a non-negative integer (${what}), got ${JSON.stringify(v)}`, 'fix its value');
-    }
-    return v;
-  }
-
-  bool(key: string, def: boolean): boolean {
-    const v = get(this.obj, key);
-    if (v === undefined || v === null) return def;
-    if (typeof v !== 'boolean') this.fail(key, `must be true or false, got ${JSON.stringify(v)}`, 'fix its value');
-    return v;
-  }
-
-  stringList(key: string): string[] | undefined {
-    const v = get(this.obj, key);
-    if (v === undefined || v === null) return undefined;
-    // go-zero's []string does not take a lone string (Go's loader refuses it): say so instead of guessing.
-    if (!Array.isArray(v)) {
-      this.fail(
-        key,
-        `must be a list of "host:port" strings, got the single value ${JSON.stringify(v)}`,
-        `write it as a YAML list, e.g. "${key}: [${typeof v === 'string' ? v : '127.0.0.1:2379'}]"`,
-      );
-    }
-    const list = v as unknown[];
-    for (const item of list) {
-      if (typeof item !== 'string' || item === '') {
-        this.fail(key, `must be a list of "host:port" strings, got ${JSON.stringify(v)}`, 'fix its value');
-      }
-    }
-    return list as string[];
-  }
-
-  sub(key: string): Fields | undefined {
-    const v = get(this.obj, key);
-    if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'object' || Array.isArray(v))
-      this.fail(key, 'must be a mapping', `indent its fields under "${key}:"`);
-    return new Fields(this.file, v as Raw, this.where(key));
-  }
-
-  number(key: string, def: number): number {
-    const v = get(this.obj, key);
-    if (v === undefined || v === null) return def;
-    if (typeof v !== 'number' || !Number.isFinite(v))
-      this.fail(key, `must be a number, got ${JSON.stringify(v)}`, 'fix its value');
-    return v;
-  }
-
-  /** A `map[string]string`: a mapping of string (or number) values. */
-  stringMap(key: string): Record<string, string> {
-    const m = this.sub(key);
-    const out: Record<string, string> = {};
-    for (const k of Object.keys(m?.obj ?? {})) out[k] = m?.string(k) ?? '';
-    return out;
-  }
 }
 
 const MODES = ['dev', 'test', 'rt', 'pre', 'pro'];

@@ -1,4 +1,4 @@
-import { type Fields, Fields as FieldsClass } from './config.ts';
+import { Fields } from './fields.ts';
 
 /** go-zero's `trace.Config` (the `Telemetry` key): OpenTelemetry tracing of the service. */
 export interface TelemetryConf {
@@ -144,5 +144,5 @@ export function observabilityConf(f: Fields, name: string): ObservabilityConf {
  * config embeds `service.ServiceConf`); `name` is the default Telemetry.Name.
  */
 export function observabilityFrom(doc: Record<string, unknown>, file: string, name: string): ObservabilityConf {
-  return observabilityConf(new FieldsClass(file, doc, ''), name);
+  return observabilityConf(new Fields(file, doc, ''), name);
 }

@@ -39,6 +39,7 @@ describe("go-zero's ServiceConf / RpcServerConf keys", () => {
       Level: 'error',
       MaxContentLength: 100,
       ServiceName: 'svc',
+      Stat: true,
       FieldKeys: { ContentKey: 'msg' },
     });
     expect(c.Shutdown).toEqual({ WrapUpTime: 2000, WaitTime: 90_000 });
@@ -60,11 +61,30 @@ describe("go-zero's ServiceConf / RpcServerConf keys", () => {
     ['CpuThreshold: "90%"', /CpuThreshold must be an integer in \[0, 1000\) millicpu, got "90%"/],
     ['Log:\n  Encoding: xml', /Log\.Encoding "xml" is not one of json\|plain; use json/],
     ['Log:\n  Levle: info', /Log\.Levle is not a key of go-zero's logx\.LogConf; remove it \(did you mean Level\?\)/],
-    ['Log:\n  Mode: file', /Log\.Mode "file" \(log files\) is not implemented; use console/],
+    ['Log:\n  Mode: syslog', /Log\.Mode "syslog" is not one of console\|file\|volume; use console/],
+    ['Log:\n  Mode: file\n  Rotation: hourly', /Log\.Rotation "hourly" is not one of daily\|size; use daily/],
+    ['Log:\n  Rotation: hourly', /Log\.Rotation "hourly" is not one of daily\|size; use daily/],
+    ['Log:\n  Mode: file\n  MaxSize: 1.5', /Log\.MaxSize must be a non-negative integer \(MB\), got 1\.5/],
     ['Shutdown:\n  WaitTime: soon', /Shutdown\.WaitTime must be a Go duration such as 500ms, 1s or 1m30s, got "soon"/],
     ['Middlewares:\n  Stats: true', /Middlewares\.Stats is not a key of go-zero's zrpc\.ServerMiddlewaresConf/],
     ['Middlewares:\n  Breaker: yes please', /Middlewares\.Breaker must be true or false/],
-    ['Auth: true', /Auth is true, but token authentication .* is not implemented; remove it/],
+    [
+      'Auth: true',
+      /Redis is missing; Auth: true checks app\/token against a Redis hash: add Redis\.Host and Redis\.Key/,
+    ],
+    ['Auth: true\nRedis:\n  Host: 127.0.0.1:6379', /Redis\.Key is missing; add it, e\.g\. "Key: rpc:auth"/],
+    [
+      'Auth: true\nRedis:\n  Host: redis\n  Key: k',
+      /Redis\.Host "redis" is not host:port; write it like 127\.0\.0\.1:6379/,
+    ],
+    [
+      'Auth: true\nRedis:\n  Host: r:1\n  Key: k\n  Type: cluster',
+      /Redis\.Type is cluster, which Auth does not implement here/,
+    ],
+    [
+      'Auth: true\nRedis:\n  Host: r:1\n  Key: k\n  Hots: x',
+      /Redis\.Hots is not a key of go-zero's redis\.RedisKeyConf/,
+    ],
   ])('%s is refused by name', (extra, message) => {
     expect(() => loadServerConf(yaml(SERVER + extra))).toThrow(message);
   });
@@ -72,15 +92,117 @@ describe("go-zero's ServiceConf / RpcServerConf keys", () => {
   test('a key parsed but not acted on is a warning naming it, never silence', () => {
     loadServerConf(
       yaml(
-        `${SERVER}MetricsUrl: http://x\nRedis:\n  Host: r:6379\nMethodTimeouts:\n  - FullMethod: /a.B/C\n` +
+        `${SERVER}MetricsUrl: http://x\nRedis:\n  Host: r:6379\n` +
           'Profiling:\n  Enabled: true\nLog:\n  Path: /var/log\n  TimeFormat: x\nMiddlewares:\n  Recover: false\n',
       ),
     );
     const named = (k: string) => warnings.some((w) => w.includes(` ${k} is set but not acted on`));
-    for (const k of ['MetricsUrl', 'Redis', 'MethodTimeouts', 'Profiling', 'Log.Path', 'Log.TimeFormat']) {
+    for (const k of ['MetricsUrl', 'Redis', 'Profiling', 'Log.Path', 'Log.TimeFormat']) {
       expect(named(k), `${k} in ${warnings.join('\n')}`).toBe(true);
     }
     expect(warnings.some((w) => w.includes('Middlewares.Recover: false is not acted on'))).toBe(true);
+  });
+});
+
+test('Auth with Redis and StrictControl, with go-zero defaults', () => {
+  const c = loadServerConf(
+    yaml(
+      `${SERVER}Auth: true\nStrictControl: true\nRedis:\n  Host: 127.0.0.1:6379\n  Key: rpc:auth\n  Pass: pw\n  Protocol: 2\n`,
+    ),
+  );
+  expect(c).toMatchObject({
+    Auth: true,
+    StrictControl: true,
+    Redis: {
+      Host: '127.0.0.1:6379',
+      Key: 'rpc:auth',
+      Pass: 'pw',
+      Type: 'node',
+      Tls: false,
+      NonBlock: true,
+      PingTimeout: 1000,
+    },
+  });
+  expect(warnings).toEqual([
+    expect.stringMatching(/Redis\.Protocol is set but not acted on \(go-redis connection details/),
+  ]);
+});
+
+test("Log.Mode file/volume: Path and the rotation keys, with go-zero's defaults; keys of another rule warned about", () => {
+  const c = loadServerConf(
+    yaml(
+      `${SERVER}Log:\n  Mode: volume\n  Path: /var/log/x\n  Rotation: size\n  KeepDays: 7\n  MaxBackups: 3\n  MaxSize: 100\n  Compress: true\n  Stat: false\n`,
+    ),
+  );
+  expect(c.Log).toMatchObject({
+    Mode: 'volume',
+    Path: '/var/log/x',
+    Rotation: 'size',
+    KeepDays: 7,
+    MaxBackups: 3,
+    MaxSize: 100,
+    Compress: true,
+    Stat: false,
+  });
+  expect(warnings).toEqual([]);
+  expect(loadServerConf(yaml(`${SERVER}Log:\n  Mode: file\n  MaxSize: 5\n`)).Log).toMatchObject({
+    Path: 'logs',
+    Rotation: 'daily',
+    KeepDays: 0,
+    Compress: false,
+    Stat: true,
+  });
+  expect(warnings).toEqual([
+    expect.stringMatching(/Log\.MaxSize is set but not acted on \(they only apply with Rotation: size/),
+  ]);
+});
+
+describe("go-zero v1.10's MethodTimeouts", () => {
+  test('a list of {FullMethod, Timeout} with Go durations, no warning', () => {
+    const c = loadServerConf(
+      yaml(
+        `${SERVER}Timeout: 3000\nMethodTimeouts:\n  - FullMethod: /trans.TransSvc/TransOut\n    Timeout: 250ms\n` +
+          '  - fullmethod: /trans.TransSvc/TransIn\n    timeout: 1m\n',
+      ),
+    );
+    expect(c.Timeout).toBe(3000);
+    expect(c.MethodTimeouts).toEqual([
+      { FullMethod: '/trans.TransSvc/TransOut', Timeout: 250 },
+      { FullMethod: '/trans.TransSvc/TransIn', Timeout: 60_000 },
+    ]);
+    expect(warnings).toEqual([]);
+  });
+
+  test('with Timeout: 0 (no timeout interceptor in go-zero) they are warned about by name', () => {
+    const c = loadServerConf(yaml(`${SERVER}Timeout: 0\nMethodTimeouts: [{FullMethod: /a.B/C, Timeout: 1s}]\n`));
+    expect(c.MethodTimeouts).toHaveLength(1);
+    expect(warnings).toEqual([expect.stringMatching(/warning: MethodTimeouts is set but not acted on \(Timeout: 0/)]);
+  });
+
+  test.each([
+    ['MethodTimeouts: /a.B/C', /MethodTimeouts must be a list of \{FullMethod, Timeout\}/],
+    ['MethodTimeouts: [5]', /MethodTimeouts\[0\] must be a mapping \{FullMethod, Timeout\}/],
+    ['MethodTimeouts: [{Timeout: 1s}]', /MethodTimeouts\[0\]\.FullMethod is missing/],
+    [
+      'MethodTimeouts: [{FullMethod: /a.B/C}]',
+      /MethodTimeouts\[0\]\.Timeout is missing; add it, e\.g\. "Timeout: 500ms"/,
+    ],
+    [
+      'MethodTimeouts: [{FullMethod: a.B/C, Timeout: 1s}]',
+      /MethodTimeouts\[0\]\.FullMethod "a\.B\/C" is not a gRPC full method name/,
+    ],
+    ['MethodTimeouts: [{FullMethod: /a.B/C, Timeout: soon}]', /MethodTimeouts\[0\]\.Timeout must be a Go duration/],
+    ['MethodTimeouts: [{FullMethod: /a.B/C, Timeout: 0}]', /MethodTimeouts\[0\]\.Timeout must be longer than 0/],
+    [
+      'MethodTimeouts: [{FullMethod: /a.B/C, Timeot: 1s}]',
+      /MethodTimeouts\[0\]\.Timeot is not a key of go-zero's zrpc\.MethodTimeoutConf/,
+    ],
+    [
+      'MethodTimeouts: [{FullMethod: /a.B/C, Timeout: 1s}, {FullMethod: /a.B/C, Timeout: 2s}]',
+      /MethodTimeouts\[1\]\.FullMethod "\/a\.B\/C" is listed twice/,
+    ],
+  ])('%s is refused by name', (extra, message) => {
+    expect(() => loadServerConf(yaml(`${SERVER}${extra}\n`))).toThrow(message);
   });
 });
 
@@ -126,9 +248,11 @@ describe("go-zero v1.10's RpcClientConf keys", () => {
     expect(() => loadClientConf(yaml(`${CLIENT}${extra}\n`))).toThrow(message);
   });
 
-  test('App and Token are warned about', () => {
-    loadClientConf(yaml(`${CLIENT}App: a\nToken: t\n`));
-    expect(warnings.filter((w) => /\b(App|Token) is set but not acted on/.test(w))).toHaveLength(2);
+  test('App and Token: both are kept; one without the other is warned about (go-zero sends both or none)', () => {
+    expect(loadClientConf(yaml(`${CLIENT}App: a\nToken: t\n`))).toMatchObject({ App: 'a', Token: 't' });
+    expect(warnings).toEqual([]);
+    expect(loadClientConf(yaml(`${CLIENT}App: a\n`)).App).toBeUndefined();
+    expect(warnings).toEqual([expect.stringMatching(/warning: App is set without Token, so no app\/token is sent/)]);
   });
 });
 

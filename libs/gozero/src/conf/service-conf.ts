@@ -1,9 +1,11 @@
 // go-zero's ServiceConf, RpcServerConf and RpcClientConf keys beyond the basic ones (config.ts): loaded with
 // go-zero's names and defaults. Every key is acted on, refused by name, or warned about by name when it is
 // parsed but not acted on; a key unknown inside one of go-zero's mappings (a typo) is an error naming it.
+
+import { splitHostPort } from '../internal/host-port.ts';
 import type { LogConf, LogLevel } from '../logx/logx.ts';
-import { type Fields, get } from './config.ts';
 import { ConfigError } from './errors.ts';
+import { type Fields, Fields as FieldsClass, get } from './fields.ts';
 
 export interface StatConf {
   /** ms; a call slower than this is logged at `slow` level (go-zero: 500ms). */
@@ -37,6 +39,14 @@ export interface ShutdownConf {
   WaitTime: number;
 }
 
+/** go-zero's `zrpc.MethodTimeoutConf` (v1.10): one method's handler deadline instead of the server's `Timeout`. */
+export interface MethodTimeoutConf {
+  /** `/pkg.Service/Method`, as gRPC names the call. */
+  FullMethod: string;
+  /** ms (a Go duration in the YAML, e.g. `500ms`). */
+  Timeout: number;
+}
+
 /** The ServiceConf/RpcServerConf keys loaded here (all optional in the type: code building a conf may omit them). */
 export interface ServerServiceKeys {
   Log?: LogConf;
@@ -45,9 +55,35 @@ export interface ServerServiceKeys {
   /** millicpu in [0, 1000); 0 turns the shedder off (go-zero's default 900). */
   CpuThreshold?: number;
   Middlewares?: ServerMiddlewaresConf;
+  /** Check every unary call's `app`/`token` metadata against the Redis hash `Redis.Key` (go-zero's Auth). */
+  Auth?: boolean;
+  Redis?: RedisKeyConf;
+  /** With Auth: a token lookup that fails (unknown app, Redis down) refuses the call (INTERNAL) instead of letting it through. */
+  StrictControl?: boolean;
+  /** Per-method handler deadlines (go-zero v1.10); only applied when `Timeout` > 0, as go-zero. */
+  MethodTimeouts?: MethodTimeoutConf[];
+}
+
+/** go-zero's `redis.RedisKeyConf`, the store of `Auth`'s tokens: the hash `Key` maps each app to its token. */
+export interface RedisKeyConf {
+  /** `host:port`. */
+  Host: string;
+  /** `node` (go-zero's `cluster` is refused by the loader). */
+  Type: 'node';
+  User?: string;
+  Pass?: string;
+  Tls: boolean;
+  /** false: `RpcServer.start()` pings Redis first (within PingTimeout) and fails when it does not answer. */
+  NonBlock: boolean;
+  /** ms (go-zero's 1s): the ping's bound, and each token lookup's. */
+  PingTimeout: number;
+  Key: string;
 }
 
 export interface ClientServiceKeys {
+  /** go-zero's per-call credentials: metadata `app` and `token` on every call (both set, or neither). */
+  App?: string;
+  Token?: string;
   /** ms between keepalive pings (0: grpc's default). */
   KeepaliveTime?: number;
   /** `p2c_ewma` (go-zero's default) or `round_robin`. */
@@ -185,20 +221,30 @@ function logConf(f: Fields): LogConf | undefined {
   };
   const name = l.string('ServiceName');
   if (name) conf.ServiceName = name;
-  if (conf.Mode !== 'console') {
-    l.fail(
-      'Mode',
-      `"${conf.Mode}" (log files) is not implemented`,
-      'use console and let the platform collect stdout/stderr',
+  conf.Stat = l.bool('Stat', true);
+  // go-zero validates these whatever the Mode: a bad value is refused even where it would not be used
+  const files = {
+    Path: l.string('Path') ?? 'logs',
+    Rotation: oneOf(l, 'Rotation', ['daily', 'size'] as const, 'daily'),
+    KeepDays: l.int('KeepDays', 0, 'days'),
+    MaxBackups: l.int('MaxBackups', 0, 'files'),
+    MaxSize: l.int('MaxSize', 0, 'MB'),
+    Compress: l.bool('Compress', false),
+  };
+  if (conf.Mode === 'console') {
+    warnUnused(
+      l,
+      ['Path', 'Compress', 'KeepDays', 'MaxBackups', 'MaxSize', 'Rotation', 'FileTimeFormat'],
+      'log files are not written: Mode is console',
     );
+  } else {
+    Object.assign(conf, files);
+    if (conf.Rotation === 'daily')
+      warnUnused(l, ['MaxBackups', 'MaxSize'], 'they only apply with Rotation: size, as in go-zero');
+    warnUnused(l, ['FileTimeFormat'], "backup names keep go-zero's default time format, RFC 3339");
   }
-  warnUnused(
-    l,
-    ['Path', 'Compress', 'KeepDays', 'MaxBackups', 'MaxSize', 'Rotation', 'FileTimeFormat'],
-    'log files are not written: Mode is console',
-  );
   warnUnused(l, ['TimeFormat'], "timestamps keep logx's default format");
-  warnUnused(l, ['Stat', 'StackCooldownMillis'], 'no periodic stat lines or stack logs are written');
+  warnUnused(l, ['StackCooldownMillis'], 'no stack logs are written');
   const fk = l.sub('FieldKeys');
   if (fk) {
     onlyKeys(fk, 'logx field keys', FIELD_KEYS);
@@ -240,6 +286,95 @@ function serverMiddlewares(f: Fields): ServerMiddlewaresConf {
   };
 }
 
+const REDIS_KEYS = [
+  'Host',
+  'Type',
+  'User',
+  'Pass',
+  'Tls',
+  'NonBlock',
+  'DisableIdentity',
+  'Protocol',
+  'MaintNotifications',
+  'PingTimeout',
+  'Key',
+] as const;
+
+/** `Redis` as go-zero's RpcServerConf.Validate wants it when Auth is true: Host and Key set. */
+function redisKeyConf(f: Fields): RedisKeyConf {
+  const r = f.sub('Redis');
+  if (!r)
+    f.fail('Redis', 'is missing', 'Auth: true checks app/token against a Redis hash: add Redis.Host and Redis.Key');
+  onlyKeys(r, 'redis.RedisKeyConf', REDIS_KEYS);
+  const Host = r.string('Host', { required: true, example: '127.0.0.1:6379' }) as string;
+  if (!splitHostPort(Host)?.host) r.fail('Host', `"${Host}" is not host:port`, 'write it like 127.0.0.1:6379');
+  const Key = r.string('Key', { required: true, example: 'rpc:auth' }) as string;
+  const type = oneOf(r, 'Type', ['node', 'cluster'] as const, 'node');
+  if (type === 'cluster') {
+    r.fail('Type', 'is cluster, which Auth does not implement here', 'use a single Redis node (Type: node)');
+  }
+  warnUnused(
+    r,
+    ['DisableIdentity', 'Protocol', 'MaintNotifications'],
+    "go-redis connection details; ioredis's defaults apply",
+  );
+  const conf: RedisKeyConf = {
+    Host,
+    Type: 'node',
+    Tls: r.bool('Tls', false),
+    NonBlock: r.bool('NonBlock', true),
+    PingTimeout: duration(r, 'PingTimeout', 1000),
+    Key,
+  };
+  const user = r.string('User');
+  const pass = r.string('Pass');
+  if (user) conf.User = user;
+  if (pass) conf.Pass = pass;
+  return conf;
+}
+
+const FULL_METHOD = /^\/[^/\s]+\/[^/\s]+$/;
+
+/** go-zero v1.10's `MethodTimeouts: [{FullMethod: /pkg.Svc/Method, Timeout: 500ms}]`; both keys required, as go-zero's. */
+function methodTimeouts(f: Fields): MethodTimeoutConf[] {
+  const v = get(f.obj, 'MethodTimeouts');
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) {
+    f.fail(
+      'MethodTimeouts',
+      `must be a list of {FullMethod, Timeout}, got ${JSON.stringify(v)}`,
+      'write it as e.g. "MethodTimeouts: [{FullMethod: /trans.TransSvc/TransOut, Timeout: 500ms}]"',
+    );
+  }
+  const seen = new Set<string>();
+  return (v as unknown[]).map((item, i) => {
+    const key = `MethodTimeouts[${i}]`;
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+      f.fail(key, `must be a mapping {FullMethod, Timeout}, got ${JSON.stringify(item)}`, 'fix its value');
+    }
+    const e = new FieldsClass(f.file, item as Record<string, unknown>, f.path ? `${f.path}.${key}` : key);
+    onlyKeys(e, 'zrpc.MethodTimeoutConf', ['FullMethod', 'Timeout']);
+    const FullMethod = e.string('FullMethod', { required: true, example: '/trans.TransSvc/TransOut' }) as string;
+    if (!FULL_METHOD.test(FullMethod)) {
+      e.fail(
+        'FullMethod',
+        `"${FullMethod}" is not a gRPC full method name`,
+        'write it as /<package>.<Service>/<Method>, e.g. /trans.TransSvc/TransOut',
+      );
+    }
+    if (seen.has(FullMethod)) e.fail('FullMethod', `"${FullMethod}" is listed twice`, 'keep one entry per method');
+    seen.add(FullMethod);
+    if (get(e.obj, 'Timeout') === undefined || get(e.obj, 'Timeout') === null) {
+      e.fail('Timeout', 'is missing', 'add it, e.g. "Timeout: 500ms"');
+    }
+    const Timeout = duration(e, 'Timeout', 0);
+    // go-zero would answer every call DEADLINE_EXCEEDED at once: surely not what a 0 means
+    if (!(Timeout > 0))
+      e.fail('Timeout', 'must be longer than 0', 'give a duration such as 500ms, or remove the entry');
+    return { FullMethod, Timeout };
+  });
+}
+
 /** The ServiceConf + RpcServerConf keys beyond config.ts's, from a server YAML. */
 export function serverServiceKeys(f: Fields): ServerServiceKeys {
   const out: ServerServiceKeys = {};
@@ -273,14 +408,20 @@ export function serverServiceKeys(f: Fields): ServerServiceKeys {
   out.CpuThreshold = typeof cpu === 'number' ? cpu : 900;
   out.Middlewares = serverMiddlewares(f);
   if (f.bool('Auth', false)) {
-    f.fail(
-      'Auth',
-      "is true, but token authentication (go-zero's Redis-backed Auth) is not implemented",
-      'remove it, or put the service behind an authenticating proxy',
-    );
+    out.Auth = true;
+    out.Redis = redisKeyConf(f);
+    out.StrictControl = f.bool('StrictControl', false);
+  } else warnUnused(f, ['Redis', 'StrictControl'], 'they only matter with Auth: true, as in go-zero');
+  const mt = methodTimeouts(f);
+  if (mt.length > 0) {
+    out.MethodTimeouts = mt;
+    // go-zero installs its timeout interceptor only when Timeout > 0, and MethodTimeouts live in it
+    if (get(f.obj, 'Timeout') === 0) {
+      configWarn(
+        `config ${f.file}: warning: MethodTimeouts is set but not acted on (Timeout: 0 turns the timeout interceptor off, as in go-zero); set Timeout > 0 for MethodTimeouts to apply`,
+      );
+    }
   }
-  warnUnused(f, ['Redis', 'StrictControl'], 'they only matter with Auth, which is not implemented');
-  warnUnused(f, ['MethodTimeouts'], 'every method gets Timeout');
   for (const [k, why] of Object.entries(SERVICE_KEYS_ELSEWHERE)) warnUnused(f, [k], why);
   return out;
 }
@@ -300,7 +441,17 @@ export function clientServiceKeys(f: Fields): ClientServiceKeys {
     Breaker: m?.bool('Breaker', true) ?? true,
     Timeout: m?.bool('Timeout', true) ?? true,
   };
-  warnUnused(f, ['App', 'Token'], 'per-call app/token credentials are not sent');
+  const app = f.string('App');
+  const token = f.string('Token');
+  if (app && token) {
+    out.App = app;
+    out.Token = token;
+  } else if (app || token) {
+    // go-zero's HasCredential: both or nothing is sent
+    configWarn(
+      `config ${f.file}: warning: ${app ? 'App' : 'Token'} is set without ${app ? 'Token' : 'App'}, so no app/token is sent (go-zero sends both or none); set both`,
+    );
+  }
   return out;
 }
 

@@ -72,16 +72,20 @@ function endSpan(span: ReturnType<ReturnType<typeof trace.getTracer>['startSpan'
 /**
  * Observes one outgoing unary call (go-zero's client tracing + Prometheus interceptors): starts a CLIENT span
  * under the active context, writes its W3C `traceparent`/`tracestate`/`baggage` into `md`, and returns what to
- * call with the final status. Cheap when neither a trace nor metrics are on.
+ * call with the final status. `callerAttributes` go on the caller's active span, if any (dtmgrpc tags it with the
+ * transaction's gid, in the same look-up). Cheap when neither a trace nor metrics are on.
  */
 export function observeClientCall(
   method: string,
   target: string,
   md: Metadata,
   toggles: ObserveToggles = {},
+  callerAttributes?: Attributes,
 ): (code: number, details: string) => void {
+  const caller = trace.getSpan(context.active());
+  if (callerAttributes) caller?.setAttributes(callerAttributes);
   // A span when the caller is in a trace (passed on even with no Telemetry, as go-zero) or a provider runs.
-  const active = trace.getSpan(context.active())?.spanContext();
+  const active = caller?.spanContext();
   const traced =
     toggles.Trace !== false && ((active !== undefined && trace.isSpanContextValid(active)) || agentRunning());
   const metered = toggles.Prometheus !== false && metricsEnabled();

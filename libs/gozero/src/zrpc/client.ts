@@ -10,6 +10,7 @@ import {
 import type { RpcClientConf } from '../conf/config.ts';
 import { useEtcdConf } from '../discov/clients.ts';
 import { clientObserveInterceptor } from '../trace/interceptors.ts';
+import { credentialsInterceptor } from './auth.ts';
 import { clientInterceptors } from './client-middlewares.ts';
 import { resolveTarget } from './resolve.ts';
 import { registerResolvers } from './resolver.ts';
@@ -71,6 +72,8 @@ export async function newRpcClient(conf: RpcClientConf, options: RpcClientOption
   }
   // Tracing and metrics first (outermost), then Duration and Breaker, as go-zero's client chain; then the deadline.
   const interceptors = [
+    // go-zero sends App/Token as per-call credentials when both are set
+    ...(conf.App && conf.Token ? [credentialsInterceptor(conf.App, conf.Token)] : []),
     clientObserveInterceptor(conf.Middlewares),
     ...clientInterceptors(target, conf.Middlewares),
     ...(conf.Timeout > 0 && conf.Middlewares?.Timeout !== false ? [timeoutInterceptor(conf.Timeout)] : []),

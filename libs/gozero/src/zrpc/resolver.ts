@@ -1,21 +1,15 @@
 import { lookup } from 'node:dns/promises';
-import { type ChannelOptions, experimental, Metadata, status } from '@grpc/grpc-js';
+import { type ChannelOptions, experimental, status } from '@grpc/grpc-js';
 import { Subscriber, type UpdateCause } from '../discov/subscriber.ts';
 import { splitHostPort } from '../internal/host-port.ts';
 import { KubeResolver } from './k8s/resolver.ts';
-import { P2C, registerP2c } from './p2c.ts';
+import { registerP2c } from './p2c.ts';
+import { fail, serviceConfig } from './resolver-common.ts';
 import { parseTarget } from './target.ts';
 
 type Endpoint = experimental.Endpoint;
 type GrpcUri = experimental.GrpcUri;
 type ResolverListener = experimental.ResolverListener;
-
-// go-zero's clients balance with p2c; a channel given its own `grpc.service_config` (e.g. round_robin) keeps it.
-const P2C_CONFIG = { loadBalancingConfig: [{ [P2C]: {} }], methodConfig: [] };
-
-export function serviceConfig(options: ChannelOptions) {
-  return options['grpc.service_config'] ? null : { ok: true as const, value: P2C_CONFIG };
-}
 
 /** Turns registered `host:port` values into grpc-js endpoints, resolving host names (e.g. dtm's `localhost`). */
 async function toEndpoints(values: string[]): Promise<Endpoint[]> {
@@ -32,10 +26,6 @@ async function toEndpoints(values: string[]): Promise<Endpoint[]> {
     }
   }
   return out;
-}
-
-export function fail(listener: ResolverListener, code: status, details: string): void {
-  listener({ ok: false, error: { code, details, metadata: new Metadata() } }, {}, null, details);
 }
 
 type Report = { values: string[] } | { error: string };

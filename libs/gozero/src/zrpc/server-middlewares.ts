@@ -6,6 +6,7 @@ import type { RpcServerConf } from '../conf/config.ts';
 import { DEFAULT_SERVER_MIDDLEWARES } from '../conf/service-conf.ts';
 import { AdaptiveShedder } from '../load/adaptive-shedder.ts';
 import { contentJson, logx, setLogTraceHook, setupLogx } from '../logx/logx.ts';
+import type { RequestStat } from '../stat/stat.ts';
 import { currentTraceIds } from '../trace/agent.ts';
 import { acceptable, codeOf } from './codes.ts';
 import { wrapUnaryHandlers } from './unary-wrap.ts';
@@ -18,12 +19,13 @@ export type UnaryWrapper = (next: Handler, fullMethod: string) => Handler;
 const NO_SHEDDING_MODES = ['dev', 'test', 'rt', 'pre'];
 
 /** go-zero's UnaryStatInterceptor: `peer - method - request` at info, or `[RPC] slowcall - …` past SlowThreshold. */
-export function statWrapper(slowMs: number, ignoreContent: readonly string[]): UnaryWrapper {
+export function statWrapper(slowMs: number, ignoreContent: readonly string[], stat?: RequestStat): UnaryWrapper {
   const ignored = new Set(ignoreContent);
   return (next, method) => (call, cb) => {
     const start = performance.now();
     next(call, (err, value, trailer, flags) => {
       const durationMs = performance.now() - start;
+      stat?.add(durationMs);
       const addr = call.getPeer();
       const fields = { caller: 'serverinterceptors/statinterceptor.go', durationMs };
       const slow = durationMs > slowMs;
@@ -58,10 +60,11 @@ export function breakerWrapper(): UnaryWrapper {
 }
 
 /** go-zero's UnarySheddingInterceptor: a dropped call is RESOURCE_EXHAUSTED "service overloaded". */
-export function sheddingWrapper(shedder: AdaptiveShedder): UnaryWrapper {
+export function sheddingWrapper(shedder: AdaptiveShedder, stat?: RequestStat): UnaryWrapper {
   return (next) => (call, cb) => {
     const promise = shedder.allow();
     if (!promise) {
+      stat?.addDrop();
       cb({ code: status.RESOURCE_EXHAUSTED, details: 'service overloaded' });
       return;
     }
@@ -75,27 +78,27 @@ export function sheddingWrapper(shedder: AdaptiveShedder): UnaryWrapper {
 }
 
 /** The wrappers a server conf asks for, outermost first, as go-zero's setupUnaryInterceptors orders them. */
-export function serverWrappers(conf: RpcServerConf): UnaryWrapper[] {
+export function serverWrappers(conf: RpcServerConf, stat?: RequestStat): UnaryWrapper[] {
   const mw = conf.Middlewares ?? DEFAULT_SERVER_MIDDLEWARES;
   const out: UnaryWrapper[] = [];
-  if (mw.Stat) out.push(statWrapper(mw.StatConf.SlowThreshold, mw.StatConf.IgnoreContentMethods));
+  if (mw.Stat) out.push(statWrapper(mw.StatConf.SlowThreshold, mw.StatConf.IgnoreContentMethods, stat));
   if (mw.Breaker) out.push(breakerWrapper());
   const threshold = conf.CpuThreshold ?? 900;
   if (threshold > 0 && !NO_SHEDDING_MODES.includes(conf.Mode)) {
     const shedder = new AdaptiveShedder({ cpuThreshold: threshold, onDrop: (line) => logx.error(line) });
-    out.push(sheddingWrapper(shedder));
+    out.push(sheddingWrapper(shedder, stat));
   }
   return out;
 }
 
 /**
- * Sets logx up from `Log` and wraps every unary handler registered later with the conf's middlewares. Call it
+ * Sets logx up from `Log` (the stat lines of `stat` included) and wraps every unary handler registered later with the conf's middlewares. Call it
  * before the Timeout wrapping is installed: the last installed wraps first, so these end up outside it.
  */
-export function installServerMiddlewares(server: Server, conf: RpcServerConf): void {
+export function installServerMiddlewares(server: Server, conf: RpcServerConf, stat?: RequestStat): void {
   setupLogx({ ...conf.Log, ServiceName: conf.Log?.ServiceName ?? conf.Name });
   setLogTraceHook(currentTraceIds); // the active span's ids, as logx takes them from the context
-  const wrappers = serverWrappers(conf);
+  const wrappers = serverWrappers(conf, stat);
   if (wrappers.length === 0) return;
   wrapUnaryHandlers(
     server,

@@ -2,8 +2,12 @@ import { createServer } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { Server, ServerCredentials, status } from '@grpc/grpc-js';
 import { parseListenOn, type RpcServerConf } from '../conf/config.ts';
+import type { MethodTimeoutConf } from '../conf/service-conf.ts';
 import { ServiceObservers } from '../devserver/observe.ts';
 import { Publisher } from '../discov/publisher.ts';
+import { flushLogx } from '../logx/logx.ts';
+import { RequestStat, startUsageStat } from '../stat/stat.ts';
+import { Authenticator } from './auth.ts';
 import { HealthServer, ServingStatus } from './health.ts';
 import { installServerMiddlewares } from './server-middlewares.ts';
 import { wrapUnaryHandlers } from './unary-wrap.ts';
@@ -58,6 +62,8 @@ const WRAP_UP_MS = 1000;
 export interface RpcServerOptions {
   /** Lease TTL of the registration in seconds (default go-zero's 10); tests use short ones. */
   ttlSeconds?: number | undefined;
+  /** ms between go-zero's stat lines (the usage line and the request line; default 60 000); tests use short ones. */
+  statIntervalMs?: number | undefined;
 }
 
 /**
@@ -73,6 +79,9 @@ export class RpcServer {
   readonly #options: RpcServerOptions;
   /** Telemetry, DevServer, Prometheus and their interceptors (devserver/observe.ts). */
   readonly observers: ServiceObservers;
+  /** go-zero's per-minute request stat line of this server. */
+  readonly #stat: RequestStat;
+  readonly #auth: Authenticator | undefined;
   #ready = false;
   #publisher: Publisher | undefined;
   #boundPort: number | undefined;
@@ -87,8 +96,16 @@ export class RpcServer {
     // Installed first, so it runs outermost (go-zero: tracing and metrics before the timeout interceptor).
     this.observers = new ServiceObservers(conf, this.server, () => this.#ready);
     // go-zero's Stat, Breaker and Shedding interceptors: inside tracing and metrics, outside Timeout
-    installServerMiddlewares(this.server, conf);
-    if (conf.Timeout > 0) withUnaryTimeout(this.server, conf.Timeout);
+    this.#stat = new RequestStat(conf.Name, options.statIntervalMs);
+    installServerMiddlewares(this.server, conf, this.#stat);
+    startUsageStat(options.statIntervalMs);
+    if (conf.Timeout > 0) withUnaryTimeout(this.server, conf.Timeout, conf.MethodTimeouts ?? []);
+    // go-zero adds its auth interceptor last: innermost, inside the timeout
+    if (conf.Auth) {
+      if (!conf.Redis) throw new ServerStartError('Auth: true needs Redis {Host, Key}: the hash of app tokens');
+      this.#auth = new Authenticator(conf.Redis, conf.StrictControl ?? false);
+      this.#auth.install(this.server);
+    }
     register(this.server);
   }
 
@@ -111,6 +128,12 @@ export class RpcServer {
     const inUseMessage = `ListenOn ${ListenOn}: the port is already in use; stop the other process or choose another ListenOn`;
     const { host, port } = parseListenOn(ListenOn);
     if (port > 0 && (await portTaken(host, port))) throw new ServerStartError(inUseMessage);
+    try {
+      await this.#auth?.ready();
+    } catch (err) {
+      await this.#auth?.close();
+      throw new ServerStartError((err as Error).message, { cause: err });
+    }
     await this.observers.start();
     const bound = await new Promise<number>((resolve, reject) => {
       this.server.bindAsync(bindTo, ServerCredentials.createInsecure(), (err, port) => {
@@ -177,29 +200,38 @@ export class RpcServer {
         });
       });
       await this.observers.stop();
+      this.#stat.stop();
+      await this.#auth?.close();
+      // a program exits right after stop(): its last lines (the final stat line among them) reach the log files first
+      await flushLogx();
     }
   }
 }
 
 /**
- * go-zero's `UnaryTimeoutInterceptor`: a unary handler still running after `ms` is answered with
- * DEADLINE_EXCEEDED (its late answer is dropped). Installed by wrapping every unary handler added later.
+ * go-zero's `UnaryTimeoutInterceptor`: a unary handler still running after `ms` — or after its method's entry in
+ * `MethodTimeouts`, which wins over `ms` — is answered with DEADLINE_EXCEEDED (its late answer is dropped). A
+ * caller's shorter deadline still ends the call first, as in go-zero. Installed by wrapping every unary handler
+ * added later.
  */
-function withUnaryTimeout(server: Server, ms: number): void {
-  wrapUnaryHandlers(server, (h) => (call, cb) => {
-    let done = false;
-    const timer = setTimeout(() => {
-      done = true;
-      cb({
-        code: status.DEADLINE_EXCEEDED,
-        details: `handler did not finish within the server Timeout of ${ms} ms`,
+function withUnaryTimeout(server: Server, ms: number, perMethod: readonly MethodTimeoutConf[]): void {
+  const byMethod = new Map(perMethod.map((m) => [m.FullMethod, m.Timeout]));
+  wrapUnaryHandlers(server, (h, path) => {
+    const own = byMethod.get(path);
+    const limit = own ?? ms;
+    const what = own === undefined ? `the server Timeout of ${ms} ms` : `its MethodTimeouts entry of ${own} ms`;
+    return (call, cb) => {
+      let done = false;
+      const timer = setTimeout(() => {
+        done = true;
+        cb({ code: status.DEADLINE_EXCEEDED, details: `handler did not finish within ${what}` });
+      }, limit);
+      h(call, (err, value, trailer, flags) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        cb(err, value, trailer, flags);
       });
-    }, ms);
-    h(call, (err, value, trailer, flags) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      cb(err, value, trailer, flags);
-    });
+    };
   });
 }

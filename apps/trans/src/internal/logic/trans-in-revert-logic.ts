@@ -1,7 +1,7 @@
 import type { AdjustInfo, Response } from '@dtm-gozero/proto/trans';
 import type { ServerUnaryCall } from '@grpc/grpc-js';
 import type { ServiceContext } from '../svc/service-context.ts';
-import { bankBranch } from './adjust.ts';
+import { bankBranch } from './transfer-branch.ts';
 
 /** TransInRevert: TCC cancel / SAGA compensation of TransIn (also called when TransIn itself failed). */
 export class TransInRevertLogic {

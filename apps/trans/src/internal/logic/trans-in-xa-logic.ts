@@ -1,7 +1,7 @@
 import type { AdjustInfo, Response } from '@dtm-gozero/proto/trans';
 import type { ServerUnaryCall } from '@grpc/grpc-js';
 import type { ServiceContext } from '../svc/service-context.ts';
-import { xaBranch } from './adjust.ts';
+import { xaBranch } from './transfer-branch.ts';
 
 /** TransInXa: an XA branch; phase 1 credits user_account in a local XA transaction, phase 2 (dtm) commits or rolls it back. */
 export class TransInXaLogic {

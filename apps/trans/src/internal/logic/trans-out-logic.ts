@@ -1,7 +1,7 @@
 import type { AdjustInfo, Response } from '@dtm-gozero/proto/trans';
 import type { ServerUnaryCall } from '@grpc/grpc-js';
 import type { ServiceContext } from '../svc/service-context.ts';
-import { bankBranch } from './adjust.ts';
+import { bankBranch } from './transfer-branch.ts';
 
 /** TransOut: takes money out of a user's account (with a database in the config; otherwise it only logs, as the Go example does). */
 export class TransOutLogic {

@@ -1,7 +1,7 @@
 import type { AdjustInfo, Response } from '@dtm-gozero/proto/trans';
 import type { ServerUnaryCall } from '@grpc/grpc-js';
 import type { ServiceContext } from '../svc/service-context.ts';
-import { bankBranch } from './adjust.ts';
+import { bankBranch } from './transfer-branch.ts';
 
 /** TransOutRevert: TCC cancel / SAGA compensation of TransOut. */
 export class TransOutRevertLogic {

@@ -1,5 +1,5 @@
+import { type Bank, openBank } from '@dtm-gozero/bank';
 import type { Config } from '../config/config.ts';
-import type { Bank } from '../model/bank.ts';
 
 /** What every logic shares (go-zero's ServiceContext): the config, and the bank's database once it is needed. */
 export interface ServiceContext {
@@ -19,8 +19,8 @@ export function newServiceContext(config: Config): ServiceContext {
     config,
     bank() {
       opened ??= (async () => {
-        // Imported on first use: the database drivers (mysql2, pg) cost a log-only trans 8–10 MiB of RSS it never needs.
-        const { openBank } = await import('../model/bank.ts');
+        // The bank loads its database driver (mysql2 or pg) here, on first use: the drivers cost a log-only trans
+        // 8–10 MiB of RSS it never needs.
         const b = openBank(config.Store);
         try {
           await b.migrate();

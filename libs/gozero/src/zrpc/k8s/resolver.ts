@@ -2,7 +2,7 @@ import { type ChannelOptions, type experimental, status } from '@grpc/grpc-js';
 import { type PodAddress, whyNoAddress } from '../../kube/endpoints.ts';
 import { formatKubeTarget, parseKubeTarget } from '../../kube/target.ts';
 import { EndpointSliceWatcher } from '../../kube/watcher.ts';
-import { fail, serviceConfig } from '../resolver.ts';
+import { fail, serviceConfig } from '../resolver-common.ts';
 
 type GrpcUri = experimental.GrpcUri;
 type ResolverListener = experimental.ResolverListener;

@@ -1,0 +1,74 @@
+// The SVG chart of `npm run bench`: tx/s per concurrency level, one bar per combination (and the ceiling).
+import type { BenchReport } from './report.ts';
+
+const COLORS: Record<string, string> = {
+  ours: '#3178c6',
+  go: '#00add8',
+  tsGo: '#8fb8e8',
+  goTs: '#7fd6ea',
+  ceiling: '#b0b0b0',
+  oursLocal: '#1b4f8f',
+};
+
+const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+export function svgChart(r: BenchReport): string {
+  const ids = Object.keys(r.combos);
+  const W = 760;
+  const H = 380;
+  const left = 60;
+  const right = 20;
+  const top = 50;
+  const bottom = 90;
+  const plotW = W - left - right;
+  const plotH = H - top - bottom;
+  const max = Math.max(1, ...r.levels.flatMap((l) => Object.values(l.txPerSec).map((v) => v ?? 0)));
+  const step = 10 ** Math.floor(Math.log10(max));
+  const yMax = Math.ceil(max / step) * step;
+  const y = (v: number): number => top + plotH - (v / yMax) * plotH;
+  const groupW = plotW / Math.max(1, r.levels.length);
+  const barW = Math.min(40, (groupW * 0.8) / ids.length);
+  const out: string[] = [];
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+  );
+  out.push(
+    `<title>${esc(`npm run bench: tx/s per concurrency level, ${ids.map((id) => r.combos[id]).join('; ')}`)}</title>`,
+  );
+  out.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
+  out.push(
+    `<text x="${W / 2}" y="22" text-anchor="middle" font-size="15">${esc(`${r.mode}, 2 branches, WaitResult: transactions per second (dtm store ${r.store})`)}</text>`,
+  );
+  for (let i = 0; i <= 5; i++) {
+    const v = (yMax / 5) * i;
+    out.push(`<line x1="${left}" x2="${W - right}" y1="${y(v)}" y2="${y(v)}" stroke="#e5e5e5"/>`);
+    out.push(`<text x="${left - 6}" y="${y(v) + 4}" text-anchor="end">${Math.round(v)}</text>`);
+  }
+  r.levels.forEach((l, g) => {
+    const x0 = left + g * groupW + (groupW - barW * ids.length) / 2;
+    ids.forEach((id, i) => {
+      const v = l.txPerSec[id as keyof typeof l.txPerSec] ?? 0;
+      const x = x0 + i * barW;
+      out.push(
+        `<rect x="${x.toFixed(1)}" y="${y(v).toFixed(1)}" width="${(barW - 2).toFixed(1)}" height="${(top + plotH - y(v)).toFixed(1)}" fill="${COLORS[id] ?? '#999'}"><title>${esc(`${r.combos[id]}: ${v.toFixed(0)} tx/s`)}</title></rect>`,
+      );
+      out.push(
+        `<text x="${(x + barW / 2 - 1).toFixed(1)}" y="${(y(v) - 3).toFixed(1)}" text-anchor="middle" font-size="9">${v.toFixed(0)}</text>`,
+      );
+    });
+    out.push(
+      `<text x="${left + g * groupW + groupW / 2}" y="${top + plotH + 16}" text-anchor="middle">concurrency ${l.concurrency}</text>`,
+    );
+  });
+  out.push(`<line x1="${left}" x2="${W - right}" y1="${top + plotH}" y2="${top + plotH}" stroke="#333"/>`);
+  ids.forEach((id, i) => {
+    const col = i % 3;
+    const row = Math.floor(i / 3);
+    const x = left + col * 230;
+    const yy = top + plotH + 38 + row * 18;
+    out.push(`<rect x="${x}" y="${yy - 10}" width="12" height="12" fill="${COLORS[id] ?? '#999'}"/>`);
+    out.push(`<text x="${x + 18}" y="${yy}">${esc(r.combos[id] as string)}</text>`);
+  });
+  out.push('</svg>');
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,81 @@
+// The combinations a run measures, and the processes behind them: our trans and our worker always; with --compare
+// also go-zero's trans, the Go worker and the ceiling (a bare grpc-go server whose branches cost nothing).
+import { join } from 'node:path';
+import { bin, type Proc, start } from '@dtm-gozero/devkit';
+import type { BenchOptions } from './options.ts';
+import type { GidSource } from './protocol.ts';
+import type { ComboId } from './report.ts';
+import type { TransLauncher } from './trans.ts';
+import { TransProbe } from './trans-probe.ts';
+import { startWorker, type Worker } from './workers.ts';
+
+/** A combination: which load generator drives which branch server. */
+export interface Combo {
+  id: ComboId;
+  label: string;
+  worker: Worker;
+  busi: string;
+  server: Proc;
+  /** Our worker's gid source for this combination (--compare: NewGid except the localGid row). */
+  gid?: GidSource | undefined;
+  /** Our trans's runtime probe (absent for the Go servers). */
+  probe?: TransProbe | undefined;
+}
+
+export interface Lineup {
+  /** In the order they run each round: ours first (the soak drives it). */
+  combos: Combo[];
+  tsWorker: Worker;
+  tsTransPid: number;
+  goTransPid: number | undefined;
+}
+
+/**
+ * Starts the processes of the run's combinations on `hosts` (etcd) and `dtm`. Each goes into `children` as soon as
+ * it runs, so that the caller stops them (in reverse) whatever fails next. `beforeWorkers` runs once our trans is up
+ * (it creates the xa bank's tables, which the accounts' funding needs).
+ */
+export async function startLineup(
+  o: BenchOptions,
+  hosts: string[],
+  dtm: string,
+  trans: TransLauncher,
+  children: { stop(): Promise<void> }[],
+  beforeWorkers: () => Promise<void> = async () => undefined,
+): Promise<Lineup> {
+  const tag = Math.random().toString(36).slice(2, 8);
+  const target = (key: string): string => `etcd://${hosts.join(',')}/${key}`;
+  const tsTrans = await trans.start('ts', hosts, `bench-ts-${tag}`);
+  children.push(tsTrans.child);
+  const tsProbe = new TransProbe(tsTrans.child.pid, trans.probeFile);
+  await beforeWorkers();
+  const tsWorker = await startWorker('ts', dtm, o.cpuProf, o.gid);
+  children.push(tsWorker);
+  const ours = { worker: tsWorker, busi: target(`bench-ts-${tag}`), server: tsTrans.child, probe: tsProbe };
+  const combos: Combo[] = [{ id: 'ours', label: 'our app → our trans', ...ours, gid: o.gid }];
+  if (!o.compare) return { combos, tsWorker, tsTransPid: tsTrans.child.pid, goTransPid: undefined };
+
+  const goTrans = await trans.start('go', hosts, `bench-go-${tag}`);
+  children.push(goTrans.child);
+  const goWorker = await startWorker('go', dtm, undefined);
+  children.push(goWorker);
+  const ceilingKey = `bench-ceiling-${tag}`;
+  const ceiling = start('go ceiling', join(bin, 'go-ceiling'), ['-etcd', hosts.join(','), '-key', ceilingKey]);
+  children.push(ceiling);
+  await ceiling.waitFor(/Starting rpc server at/, 15_000);
+  const goStack = { busi: target(`bench-go-${tag}`), server: goTrans.child };
+  combos.push(
+    { id: 'go', label: 'Go app → go-zero trans', worker: goWorker, ...goStack },
+    { id: 'tsGo', label: 'our app → go-zero trans', worker: tsWorker, ...goStack, gid: 'dtm' },
+    { id: 'goTs', label: 'Go app → our trans', ...ours, worker: goWorker, gid: undefined },
+    {
+      id: 'ceiling',
+      label: 'ceiling: Go app → bare Go server',
+      worker: goWorker,
+      busi: target(ceilingKey),
+      server: ceiling,
+    },
+    { id: 'oursLocal', label: 'our app (localGid) → our trans', ...ours, gid: 'local' },
+  );
+  return { combos, tsWorker, tsTransPid: tsTrans.child.pid, goTransPid: goTrans.child.pid };
+}

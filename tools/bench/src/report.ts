@@ -1,0 +1,128 @@
+// The JSON report of `npm run bench` (--out FILE.json; README.md's "The report" describes it): its types, a level's
+// ratios, and the machine it records.
+import { execFileSync } from 'node:child_process';
+import { cpus, totalmem } from 'node:os';
+import type { RuntimeStats } from './probe.ts';
+import type { BenchMode, GidSource } from './protocol.ts';
+import type { TransSource } from './trans.ts';
+
+/**
+ * The combinations, in the order they run: which load generator drives which branch server. `ours` always; the
+ * others with --compare.
+ */
+export const COMBO_IDS = ['ours', 'go', 'tsGo', 'goTs', 'ceiling', 'oursLocal'] as const;
+export type ComboId = (typeof COMBO_IDS)[number];
+/** The combinations whose branch server is our trans. */
+export const OUR_TRANS: ComboId[] = ['ours', 'goTs', 'oursLocal'];
+
+export interface ComboLevel {
+  concurrency: number;
+  rounds: number[];
+  txPerSec: number;
+  ok: number;
+  errors: number;
+  errorSamples: string[];
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  /** CPU ms per transaction of the load generator (the app). */
+  appCpuMsPerTx: number | undefined;
+  /** CPU ms per branch call of the branch server (trans). */
+  transCpuMsPerCall: number | undefined;
+  dtmCpuMsPerTx: number | undefined;
+  appRssMiB: number | undefined;
+  transRssMiB: number | undefined;
+  /** Peak RSS during the level (VmHWM, restarted before each round; the worst round), MiB. */
+  appRssPeakMiB?: number | undefined;
+  transRssPeakMiB?: number | undefined;
+  /** V8 heap used after a full GC at the level's end, MiB (our processes only). */
+  appHeapMiB?: number | undefined;
+  transHeapMiB?: number | undefined;
+  /** Event-loop delay and GC pauses during the level (our processes only). */
+  appRuntime?: RuntimeStats | undefined;
+  transRuntime?: RuntimeStats | undefined;
+}
+
+export interface LevelReport {
+  concurrency: number;
+  /** tx/s of each combination at this level. */
+  txPerSec: Partial<Record<ComboId, number>>;
+  /** Our stack's tx/s over the Go stack's (with --compare), like for like: both apps call NewGid + Submit. */
+  ratio?: number | undefined;
+  /** The same with our app taking its gids locally (localGid: Submit only). */
+  localRatio?: number | undefined;
+  /** Our app over the Go app, both against the go-zero trans. */
+  clientRatio?: number | undefined;
+  /** Our trans over the go-zero trans, both under the Go app. */
+  serverRatio?: number | undefined;
+  /** Our stack over the ceiling. */
+  ofCeiling?: number | undefined;
+  results: Partial<Record<ComboId, ComboLevel>>;
+}
+
+export interface ErrorOutcome {
+  combo: string;
+  concurrency: number;
+  gid: string;
+  status: string;
+}
+
+export interface BenchReport {
+  command: string;
+  date: string;
+  machine: { cpus: number; cpuModel: string; memGiB: number; node: string; go: string | undefined };
+  load: { before: number[]; after: number[]; note: string };
+  store: string;
+  mode: BenchMode;
+  /** Where our app took its gids (absent in reports from before the option: dtm); --compare: dtm, plus oursLocal. */
+  gid?: GidSource;
+  /** How our trans ran: from dist/ or its sources, with which Node flags. */
+  trans?: { source: TransSource; nodeArgs: string[] };
+  /** RSS of each trans a few seconds after its start, before any load, MiB. */
+  transIdleRssMiB?: Partial<Record<'ts' | 'go', number>>;
+  durationS: number;
+  rounds: number;
+  combos: Record<string, string>;
+  levels: LevelReport[];
+  /** What dtm made of a few transactions whose Submit reported an error: their status once final (or after 60 s). */
+  errorOutcomes?: ErrorOutcome[];
+  soak?: { seconds: number; concurrency: number; heapStartMiB: number; heapEndMiB: number; tx: number; errors: number };
+  targets: { target: string; met: boolean | undefined; detail: string }[];
+}
+
+/** The ratios of a level between combinations (undefined where one of the two did not run). */
+export function levelReport(concurrency: number, results: Partial<Record<ComboId, ComboLevel>>): LevelReport {
+  const tps = (id: ComboId): number | undefined => results[id]?.txPerSec;
+  const ratio = (a: ComboId, b: ComboId): number | undefined => {
+    const x = tps(a);
+    const y = tps(b);
+    return x !== undefined && y ? x / y : undefined;
+  };
+  return {
+    concurrency,
+    txPerSec: Object.fromEntries(COMBO_IDS.filter((id) => results[id]).map((id) => [id, tps(id)])),
+    ratio: ratio('ours', 'go'),
+    localRatio: ratio('oursLocal', 'go'),
+    clientRatio: ratio('tsGo', 'go'),
+    serverRatio: ratio('goTs', 'go'),
+    ofCeiling: ratio('ours', 'ceiling'),
+    results,
+  };
+}
+
+/** The machine the figures are of: CPUs, memory, Node, and Go when it is on the PATH. */
+export function machine(): BenchReport['machine'] {
+  let go: string | undefined;
+  try {
+    go = execFileSync('go', ['version'], { encoding: 'utf8', timeout: 10_000 }).trim();
+  } catch {
+    go = undefined;
+  }
+  return {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    go,
+  };
+}

@@ -1,0 +1,77 @@
+import { expect, test } from 'vitest';
+import { compareReport, logged } from './fixtures.ts';
+import type { BenchReport, ComboLevel } from './report.ts';
+import { markdownSummary, printTable } from './table.ts';
+import { targets } from './targets.ts';
+
+test('the table labels the per-round figures as tx/s, next to the mean', () => {
+  const level: ComboLevel = {
+    concurrency: 16,
+    rounds: [536, 531],
+    txPerSec: 533,
+    ok: 6400,
+    errors: 0,
+    errorSamples: [],
+    p50Ms: 26.5,
+    p95Ms: 58.3,
+    p99Ms: 79,
+    appCpuMsPerTx: 0.5,
+    transCpuMsPerCall: 0.3,
+    dtmCpuMsPerTx: 1,
+    appRssMiB: 286,
+    transRssMiB: 299,
+  };
+  const report = {
+    combos: { ts: 'our app → our trans' },
+    levels: [{ concurrency: 16, results: { ts: level } }],
+    targets: [],
+    load: { before: [1, 1, 1], after: [1, 1, 1] },
+  };
+  const lines = logged(() => printTable(report as unknown as BenchReport));
+  const [head, , row] = lines;
+  expect(head).toMatch(/ tx\/s {2}tx\/s per round {2}p50 ms /);
+  expect(head).not.toMatch(/ rounds /);
+  // the figures sit under their labels: the per-round ones end where their header does
+  expect(row?.indexOf('536/531')).toBe(
+    (head?.indexOf('tx/s per round') ?? 0) + 'tx/s per round'.length - '536/531'.length,
+  );
+});
+
+test('the report: like-for-like ratio as the headline, localGid as a labelled row; loop delay, GC and memory beside p99', () => {
+  const r = compareReport();
+  r.targets = targets(r);
+  const lines = logged(() => printTable(r));
+  const out = lines.join('\n');
+  expect(out).toMatch(/TS \/ Go \(tx\/s\), like for like \(both apps NewGid \+ Submit\), and our app with localGid/);
+  expect(out).toMatch(/conc {2}whole stack {2}localGid row/);
+  expect(out).toMatch(/\n {4}64 {9}0\.75 {10}0\.88 /);
+  // the runtime table: our row carries its figures, the Go row dashes where Go has none
+  const row = lines.find((l) => l.startsWith('our app → our trans ') && l.includes('12.5 / 25.0'));
+  expect(row).toMatch(
+    /61\.5 +12\.5 \/ 25\.0 +3× 6 ms \(7\.3\) +8\.5 \/ 17\.0 +3× 6 ms \(3\.5\) +131 +97 +18\.8 +15\.3$/,
+  );
+  expect(lines.find((l) => l.startsWith('Go app → go-zero trans ') && l.includes(' – '))).toBeDefined();
+  expect(out).toMatch(/trans RSS idle \(before any load\): ours 79 MiB, go-zero's 42 MiB/);
+  // targets: the headline is like for like; memory against 60 MiB idle and 100 MiB at 64 (worst of our trans's rows)
+  expect(r.targets).toEqual(
+    expect.arrayContaining([
+      {
+        target:
+          "our stack ≥ 1.0× the Go stack's tx/s at every level, like for like (both apps NewGid + Submit) (redis)",
+        met: false,
+        detail: '64: 0.75×; with localGid: 0.88×',
+      },
+      { target: 'our trans RSS ≤ 60 MiB idle', met: false, detail: "79 MiB (go-zero's trans: 42 MiB)" },
+      {
+        target: 'our trans RSS ≤ 100 MiB at concurrency 64',
+        met: true,
+        detail: "peak 99 MiB (go-zero's trans: 45 MiB)",
+      },
+    ]),
+  );
+  const md = markdownSummary(r);
+  expect(md).toMatch(/\| TS\/Go whole stack, like for like \(both apps NewGid \+ Submit\) \| our app with localGid/);
+  expect(md).toMatch(/\| 64 \| 0\.75 \| 0\.88 \|/);
+  expect(md).toMatch(/\| our app → our trans \| 64 \| 61\.5 \| 12\.5 \/ 25\.0 \| 3× 6 ms \(7\.3\) \|/);
+  expect(md).toMatch(/our trans from dist\/ \(--conditions=dtm-gozero-dist --max-semi-space-size=1\)/);
+});

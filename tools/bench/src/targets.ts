@@ -1,0 +1,85 @@
+// The targets a run is judged against (issue #22's): our stack's throughput and CPU against the Go stack's, our
+// app's latency, the ceiling, failures, and our trans's memory. Each says whether it was met and what was measured.
+import { type BenchReport, OUR_TRANS } from './report.ts';
+import { fixed } from './table.ts';
+
+/** The targets of a report, from its figures (again after `--render`, when a target changes). */
+export function targets(r: BenchReport): BenchReport['targets'] {
+  const out: BenchReport['targets'] = [];
+  const L = r.levels;
+  if (L.every((l) => l.ratio !== undefined)) {
+    const like = r.combos.oursLocal ? ', like for like (both apps NewGid + Submit)' : '';
+    out.push({
+      target: `our stack ≥ 1.0× the Go stack's tx/s at every level${like} (${r.store})`,
+      met: L.every((l) => (l.ratio as number) >= 1),
+      detail:
+        L.map((l) => `${l.concurrency}: ${fixed(l.ratio, 2)}×`).join(', ') +
+        (like ? `; with localGid: ${L.map((l) => `${fixed(l.localRatio, 2)}×`).join(', ')}` : ''),
+    });
+    const cpu = L.map(
+      (l) => [l.concurrency, l.results.goTs?.transCpuMsPerCall, l.results.go?.transCpuMsPerCall] as const,
+    );
+    out.push({
+      target: "our trans CPU per call ≤ 1.0× go-zero's",
+      met: cpu.every(([, a, b]) => a !== undefined && b !== undefined && a <= b),
+      detail: cpu
+        .map(([c, a, b]) => `${c}: ${fixed(a, 3)} vs ${fixed(b, 3)} ms (${a && b ? fixed(a / b, 2) : '–'}×)`)
+        .join(', '),
+    });
+    const c1 = L.find((l) => l.concurrency === 1);
+    if (c1) {
+      const a = c1.results.tsGo?.p50Ms;
+      const b = c1.results.go?.p50Ms;
+      out.push({
+        target: "our app's p50 ≤ 1.1× the Go app's at concurrency 1",
+        met: a !== undefined && b !== undefined ? a <= 1.1 * b : undefined,
+        detail: `${fixed(a, 2)} vs ${fixed(b, 2)} ms (${a && b ? fixed(a / b, 2) : '–'}×)`,
+      });
+    }
+    const c64 = L.find((l) => l.concurrency === 64);
+    if (c64)
+      out.push({
+        target: 'our stack ≥ 0.9× the ceiling at concurrency 64',
+        met: c64.ofCeiling !== undefined ? c64.ofCeiling >= 0.9 : undefined,
+        detail: `${fixed(c64.ofCeiling, 2)}×`,
+      });
+  }
+  const failed = L.flatMap((l) =>
+    Object.entries(l.results).map(([id, v]) => [l.concurrency, id, v?.errors ?? 0] as const),
+  );
+  // Our stack's failures are the target; the other combinations' are reported beside it (go-zero's trans sheds load
+  // with "service overloaded" when the machine's CPU passes 90%, and dtm's WaitResult reports that to the app).
+  const others = failed.filter(([, id, n]) => id !== 'ours' && n > 0);
+  const ours = failed.filter(([, id, n]) => id === 'ours' && n > 0);
+  out.push({
+    target: '0 failed transactions at every level (our stack)',
+    met: ours.length === 0,
+    detail:
+      (ours.map(([c, , n]) => `our stack at ${c}: ${n}`).join(', ') || 'our stack: none') +
+      (others.length > 0
+        ? `; elsewhere: ${others.map(([c, id, n]) => `${r.combos[id]} at ${c}: ${n}`).join(', ')}`
+        : ''),
+  });
+  const idle = r.transIdleRssMiB?.ts;
+  if (idle !== undefined)
+    out.push({
+      target: 'our trans RSS ≤ 60 MiB idle',
+      met: idle <= 60,
+      detail: `${fixed(idle, 0)} MiB${r.transIdleRssMiB?.go === undefined ? '' : ` (go-zero's trans: ${fixed(r.transIdleRssMiB.go, 0)} MiB)`}`,
+    });
+  const at64 = L.find((l) => l.concurrency === 64);
+  const peaks64 = OUR_TRANS.map((id) => at64?.results[id]?.transRssPeakMiB).filter((v) => v !== undefined);
+  if (peaks64.length > 0)
+    out.push({
+      target: 'our trans RSS ≤ 100 MiB at concurrency 64',
+      met: Math.max(...peaks64) <= 100,
+      detail: `peak ${fixed(Math.max(...peaks64), 0)} MiB${at64?.results.go ? ` (go-zero's trans: ${fixed(at64.results.go.transRssPeakMiB, 0)} MiB)` : ''}`,
+    });
+  if (r.soak)
+    out.push({
+      target: "our client's heap stays flat over the soak",
+      met: r.soak.heapEndMiB - r.soak.heapStartMiB < 2,
+      detail: `${fixed(r.soak.heapStartMiB, 1)} → ${fixed(r.soak.heapEndMiB, 1)} MiB after GC over ${r.soak.tx} tx`,
+    });
+  return out;
+}

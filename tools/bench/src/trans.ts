@@ -1,0 +1,70 @@
+// The branch servers under test: our trans (from dist/ as production runs it, or from its sources, with the probe)
+// and go-zero's twin, each on a free port and registered in etcd.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { root, tempFile } from '@dtm-gozero/devkit';
+import { startTrans, type Trans } from '../../../scripts/lib/twins.ts';
+import { probeScript } from './trans-probe.ts';
+
+/**
+ * How production runs trans (package.json's trans:prod and the Dockerfile say the same; trans.test.ts checks): the
+ * compiled packages, and a young generation of 1 MiB semi-spaces — chosen by measurement (docs/performance.md: RSS
+ * idle and at concurrency 64 with and without).
+ */
+export const PROD_NODE_ARGS = ['--conditions=dtm-gozero-dist', '--max-semi-space-size=1'];
+export const TRANS_SOURCES = ['dist', 'src'] as const;
+export type TransSource = (typeof TRANS_SOURCES)[number];
+/** trans logs a line per call: keep only the tail of each child's output in memory. */
+export const LOG_KEEP = 64 * 1024;
+
+/** `npm run build` (incremental: seconds when nothing changed), so that our trans runs the current code from dist/. */
+export function buildDist(): void {
+  const r = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, encoding: 'utf8', timeout: 300_000 });
+  if (r.status !== 0)
+    throw new Error(
+      `npm run build failed (status ${r.status}${r.error ? `, ${r.error.message}` : ''}), so our trans cannot run from dist/; fix the build or pass --trans src:\n${r.stdout}${r.stderr}`,
+    );
+}
+
+export interface TransRunOptions {
+  source: TransSource;
+  /** More Node/V8 flags for our trans (after PROD_NODE_ARGS when from dist/). */
+  nodeOptions: string[];
+  /** --cpu-prof DIR: our trans writes its profile under DIR/trans when it exits on SIGTERM. */
+  cpuProf: string | undefined;
+  /** More YAML for our trans (the xa bank's database). */
+  yaml: string | undefined;
+}
+
+/** Starts the trans of each language for one run; our trans carries the probe, whose figures go to `probeFile`. */
+export interface TransLauncher {
+  /** The Node flags our trans runs with (the report records them). */
+  nodeArgs: string[];
+  probeFile: string;
+  start(lang: 'ts' | 'go', hosts: string[], key: string): Promise<Trans>;
+}
+
+export function transLauncher(o: TransRunOptions): TransLauncher {
+  if (o.source === 'dist') buildDist();
+  const probeFile = tempFile('trans-runtime.json', '{"seq":0}');
+  const nodeArgs = [...(o.source === 'dist' ? PROD_NODE_ARGS : []), ...o.nodeOptions];
+  const probe = pathToFileURL(probeScript()).href;
+  return {
+    nodeArgs,
+    probeFile,
+    start: (lang, hosts, key) =>
+      lang === 'go'
+        ? startTrans('go', hosts, key, { keep: LOG_KEEP })
+        : startTrans('ts', hosts, key, {
+            keep: LOG_KEEP,
+            env: {
+              BENCH_PROBE_FILE: probeFile,
+              ...(o.cpuProf ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${o.cpuProf}/trans` } : {}),
+            },
+            yaml: o.yaml,
+            nodeArgs: [...nodeArgs, '--import', probe],
+            script: o.source === 'dist' ? join(root, 'apps/trans/dist/trans.js') : undefined,
+          }),
+  };
+}
