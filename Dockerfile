@@ -60,6 +60,8 @@ USER node
 # ---- app: the CLI, runs once (msg + tcc) and exits ----
 FROM runtime AS app
 HEALTHCHECK NONE
+# Runs CMD as is; with compose's observe profile, on etc/config-observe.yaml (infra/docker/observe-profile.sh).
+ENTRYPOINT ["sh", "infra/docker/observe-profile.sh"]
 CMD ["node", "--conditions=dtm-gozero-dist", "apps/app/dist/main.js", "-f", "apps/app/etc/config.yaml"]
 
 # ---- trans: the TransSvc gRPC service ----
@@ -68,5 +70,7 @@ EXPOSE 50081
 # Healthy once trans accepts TCP connections on ListenOn and its address is registered in etcd.
 HEALTHCHECK --interval=5s --timeout=4s --start-period=20s --retries=5 \
   CMD ["node", "infra/docker/trans-healthcheck.ts", "-f", "apps/trans/etc/trans.yaml"]
+# Runs CMD as is; with compose's observe profile, on etc/trans-observe.yaml (infra/docker/observe-profile.sh).
+ENTRYPOINT ["sh", "infra/docker/observe-profile.sh"]
 # The production flags (tools/bench/src/trans.ts PROD_NODE_ARGS, chosen by measurement; its trans.test.ts checks).
 CMD ["node", "--conditions=dtm-gozero-dist", "--max-semi-space-size=1", "apps/trans/dist/trans.js", "-f", "apps/trans/etc/trans.yaml"]

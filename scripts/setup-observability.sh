@@ -7,6 +7,9 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 JAEGER_VERSION="v1.75.0"
+# Jaeger tags every release twice on one commit, v1.N and v2.(N-63); the module proxy serves the v1 tag, the official
+# image and `jaeger version` carry the v2 one (infra/rebuild/jaeger checks it).
+JAEGER_RELEASE="v2.12.0"
 USER_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/dtm-gozero-ts"
 JAEGER_BIN="$USER_CACHE/jaeger-$JAEGER_VERSION"
 
@@ -23,7 +26,7 @@ else
   prometheus --version 2>&1 | sed -n 1p >&2
 fi
 
-jaeger_ok() { [ -x "$1" ] && "$1" version >/dev/null 2>&1; }
+jaeger_ok() { [ -x "$1" ] && "$1" version 2>/dev/null | grep -qF "\"gitVersion\":\"$JAEGER_RELEASE\""; }
 if jaeger_ok "$JAEGER_BIN"; then
   step "jaeger: $JAEGER_BIN already built (delete it to rebuild)"
 else
@@ -31,7 +34,9 @@ else
   step "jaeger: building github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_VERSION (first time: several minutes)"
   mkdir -p "$USER_CACHE"
   # infra/jaeger/go.mod pins the version as a Go tool dependency (go get -tool …@v1.75.0), go.sum its checksums.
-  (cd "$root/infra/jaeger" && go build -o "$JAEGER_BIN.tmp" github.com/jaegertracing/jaeger/cmd/jaeger)
+  # The release version is stamped in as Jaeger's own release build does (a binary built before that is rebuilt).
+  (cd "$root/infra/jaeger" && go build -ldflags "-X github.com/jaegertracing/jaeger/internal/version.latestVersion=$JAEGER_RELEASE" \
+    -o "$JAEGER_BIN.tmp" github.com/jaegertracing/jaeger/cmd/jaeger)
   mv "$JAEGER_BIN.tmp" "$JAEGER_BIN"
 fi
 echo "$JAEGER_BIN"

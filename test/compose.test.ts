@@ -25,9 +25,10 @@ interface Service {
   command?: string[] | string;
   environment?: Dict | string[];
   volumes?: (string | { source?: string; target?: string })[];
-  depends_on?: string[] | Record<string, { condition: string }>;
+  depends_on?: string[] | Record<string, { condition: string; required?: boolean }>;
   healthcheck?: { test?: string[] | string; disable?: boolean };
   network_mode?: string;
+  profiles?: string[];
   ports?: unknown[];
   restart?: string;
 }
@@ -388,7 +389,17 @@ describe('docker-compose.yml', () => {
   });
 
   test('shares the host network, so every address in configs and etcd is valid for every caller', () => {
-    expect(Object.keys(services).sort()).toEqual(['app', 'dtm', 'etcd', 'mysql', 'preflight', 'trans']);
+    expect(Object.keys(services).sort()).toEqual([
+      'app',
+      'dtm',
+      'etcd',
+      'jaeger',
+      'mysql',
+      'preflight',
+      'preflight-observe',
+      'prometheus',
+      'trans',
+    ]);
     for (const name of Object.keys(services)) {
       expect(services[name]?.network_mode, name).toBe('host');
       // Publishing ports is meaningless (and rejected) with host networking.
@@ -432,6 +443,178 @@ describe('docker-compose.yml', () => {
     expect(interpolate(`--port=${envOf(services.dtm as Service).STORE_PORT}`)).toBe(
       interpolate(commandOf('mysql').find((a) => a.startsWith('--port=')) ?? ''),
     );
+  });
+});
+
+// ---------- the observe profile: Jaeger and Prometheus ----------
+
+describe('docker compose --profile observe', () => {
+  const OBSERVE = ['preflight-observe', 'jaeger', 'prometheus'];
+  const jaeger = parse(read('infra/observe/jaeger.yaml')) as {
+    receivers: { otlp: { protocols: Record<'grpc' | 'http', { endpoint: string }> } };
+    extensions: { jaeger_query: Record<'http' | 'grpc', { endpoint: string }> };
+  };
+  const prom = parse(read('infra/observe/prometheus.yml')) as {
+    scrape_configs: { job_name: string; metrics_path?: string; static_configs: { targets: string[] }[] }[];
+  };
+  const promListen = (commandOf('prometheus').find((a) => a.startsWith('--web.listen-address=')) ?? '').split('=')[1];
+  const transObserve = parse(read('apps/trans/etc/trans-observe.yaml')) as {
+    ListenOn: string;
+    Telemetry: { Endpoint: string; Batcher: string };
+    DevServer: { Host: string; Port: number };
+  };
+  const appObserve = parse(read('apps/app/etc/config-observe.yaml')) as { Telemetry: { Endpoint: string } };
+  const conditions = (name: string) =>
+    (services[name]?.depends_on ?? {}) as Record<string, { condition: string; required?: boolean }>;
+
+  test('adds Jaeger and Prometheus (pinned, health-checked) and its preflight, in that profile only', () => {
+    for (const [name, s] of Object.entries(services)) {
+      expect(s.profiles, name).toEqual(OBSERVE.includes(name) ? ['observe'] : undefined);
+    }
+    expect(services.jaeger?.image).toMatch(/^jaegertracing\/jaeger:2\.12\.\d+$/);
+    expect(services.prometheus?.image).toMatch(/^prom\/prometheus:v\d+\.\d+\.\d+$/);
+    for (const name of ['jaeger', 'prometheus']) {
+      expect(services[name]?.image, name).toMatch(PINNED);
+      expect([services[name]?.healthcheck?.test ?? []].flat().join(' '), name).toMatch(
+        /^CMD wget .*http:\/\/127\.0\.0\.1:/,
+      );
+      expect(services[name]?.restart, name).toBe('unless-stopped');
+    }
+    // Probed where each listens: Jaeger's query API, Prometheus's readiness.
+    expect(services.jaeger?.healthcheck?.test).toContain(
+      `http://${jaeger.extensions.jaeger_query.http.endpoint}/api/services`,
+    );
+    expect(services.prometheus?.healthcheck?.test).toContain(`http://${promListen}/-/ready`);
+  });
+
+  test('starts in order: preflight, preflight-observe, Jaeger and Prometheus; trans after a healthy Jaeger', () => {
+    expect(conditions('preflight-observe')).toEqual({ preflight: { condition: 'service_completed_successfully' } });
+    for (const name of ['jaeger', 'prometheus']) {
+      expect(conditions(name), name).toEqual({ 'preflight-observe': { condition: 'service_completed_successfully' } });
+    }
+    // Only when the profile is on (required: false): without it, trans starts as before.
+    expect(conditions('trans').jaeger).toEqual({ condition: 'service_healthy', required: false });
+    expect(conditions('app')).toMatchObject({ trans: { condition: 'service_healthy' } });
+    expect(services['preflight-observe']?.build).toEqual(services.preflight?.build);
+    expect(services['preflight-observe']?.restart).toBe('no');
+  });
+
+  test('its preflight checks every port the profile adds, bound as those servers bind them', () => {
+    const args = commandOf('preflight-observe');
+    expect(args.slice(0, 2)).toEqual(['node', 'infra/docker/port-preflight.ts']);
+    const checked = args.filter((a) => !a.startsWith('-') && a.includes('=')).sort();
+    expect(checked).toEqual(
+      [
+        `jaeger=${jaeger.receivers.otlp.protocols.grpc.endpoint}`,
+        `jaeger=${jaeger.receivers.otlp.protocols.http.endpoint}`,
+        `jaeger=${jaeger.extensions.jaeger_query.http.endpoint}`,
+        `jaeger=${jaeger.extensions.jaeger_query.grpc.endpoint}`,
+        `prometheus=${promListen}`,
+        `trans-devserver=${transObserve.DevServer.Host}:${transObserve.DevServer.Port}`,
+      ].sort(),
+    );
+    // Loopback only, as the rest of the stack; none of them is a port of the default profile.
+    for (const a of checked) expect(a, a).toMatch(/=127\.0\.0\.1:\d+$/);
+    const base = new Set(commandOf('preflight').map((a) => a.split(':').at(-1)));
+    for (const a of checked) expect(base.has(a.split(':').at(-1)), a).toBe(false);
+    // The same own-etcd test as the default preflight: a running stack is not reported as holding its own ports.
+    for (const flag of ['--own-etcd=', '--own-etcd-name=']) {
+      expect(args.find((a) => a.startsWith(flag))).toBe(commandOf('preflight').find((a) => a.startsWith(flag)));
+    }
+  });
+
+  test('wires trans and the app to Jaeger, and Prometheus to trans’s DevServer and dtm', () => {
+    expect(transObserve.ListenOn).toBe((parse(read('apps/trans/etc/trans.yaml')) as { ListenOn: string }).ListenOn);
+    expect(transObserve.Telemetry.Batcher).toBe('otlpgrpc');
+    expect(transObserve.Telemetry.Endpoint).toBe(jaeger.receivers.otlp.protocols.grpc.endpoint);
+    expect(appObserve.Telemetry.Endpoint).toBe(jaeger.receivers.otlp.protocols.grpc.endpoint);
+    const targets = Object.fromEntries(
+      prom.scrape_configs.map((c) => [c.job_name, `${c.static_configs[0]?.targets[0]}${c.metrics_path ?? '/metrics'}`]),
+    );
+    const dtmConf = parse(read('infra/dtm/config.yml')) as { HttpPort: number };
+    expect(targets).toEqual({
+      trans: `${transObserve.DevServer.Host}:${transObserve.DevServer.Port}/metrics`,
+      dtm: `127.0.0.1:${dtmConf.HttpPort}/api/metrics`,
+    });
+    expect(bindMounts(services.jaeger as Service)).toEqual([
+      { source: './infra/observe/jaeger.yaml', target: '/etc/jaeger/config.yaml' },
+    ]);
+    expect(commandOf('jaeger')).toEqual(['--config', '/etc/jaeger/config.yaml']);
+    expect(bindMounts(services.prometheus as Service)).toEqual([
+      { source: './infra/observe/prometheus.yml', target: '/etc/prometheus/prometheus.yml' },
+    ]);
+    expect(commandOf('prometheus')).toContain('--config.file=/etc/prometheus/prometheus.yml');
+  });
+
+  test('the profile flag: preflight clears it, preflight-observe sets it, trans and the app read it', () => {
+    const flagArg = (name: string, opt: string) =>
+      commandOf(name)
+        .find((a) => a.startsWith(`--${opt}=`))
+        ?.split('=')[1];
+    const flag = flagArg('preflight', 'clear-flag') as string;
+    expect(flagArg('preflight-observe', 'set-flag')).toBe(flag);
+    expect(read('infra/docker/observe-profile.sh')).toContain(`FLAG="\${OBSERVE_PROFILE_FLAG:-${flag}}"`);
+    // One volume holds it, writable by both preflights (the runtime image's user owns /home/node), read-only for the rest.
+    const mount = (name: string) =>
+      (services[name]?.volumes ?? []).find((v) => typeof v === 'string' && v.startsWith('profile:'));
+    expect(mount('preflight')).toBe('profile:/home/node');
+    expect(mount('preflight-observe')).toBe('profile:/home/node');
+    expect(mount('trans')).toBe('profile:/home/node:ro');
+    expect(mount('app')).toBe('profile:/home/node:ro');
+    expect(posix.dirname(flag)).toBe('/home/node');
+    expect(compose.volumes).toHaveProperty('profile');
+  });
+});
+
+// ---------- infra/docker/observe-profile.sh: the entrypoint of trans and the app ----------
+
+describe('infra/docker/observe-profile.sh', () => {
+  const ins = dockerfile('Dockerfile');
+  const included = dockerignore(read('.dockerignore'));
+
+  /** Runs the script with `echo` as the command; resolves with its exit code and output. */
+  function run(flag: string, args: string[], cwd = root): Promise<{ code: number; out: string; err: string }> {
+    return new Promise((resolve) => {
+      execFile(
+        'sh',
+        [join(root, 'infra/docker/observe-profile.sh'), 'echo', ...args],
+        { timeout: 15_000, cwd, env: { ...process.env, OBSERVE_PROFILE_FLAG: flag } },
+        (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, out: stdout, err: stderr }),
+      );
+    });
+  }
+
+  test('is the entrypoint of trans and the app; each image holds the -observe config of its -f', () => {
+    for (const stage of ['trans', 'app']) {
+      const entry = ins.filter((i) => i.stage === stage && i.keyword === 'ENTRYPOINT').map((i) => i.args);
+      expect(entry, stage).toEqual(['["sh", "infra/docker/observe-profile.sh"]']);
+      const cmd = JSON.parse(ins.find((i) => i.stage === stage && i.keyword === 'CMD')?.args ?? '[]') as string[];
+      const file = cmd[cmd.indexOf('-f') + 1] as string;
+      const observe = file.replace(/\.yaml$/, '-observe.yaml');
+      expect(existsSync(join(root, observe)), observe).toBe(true);
+      expect(included(observe), `${observe} is in the build context`).toBe(true);
+    }
+    expect(included('infra/docker/observe-profile.sh')).toBe(true);
+  });
+
+  test('without the flag runs the command unchanged; with it, on the -observe config; names a missing one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'observe-profile-'));
+    const flag = join(dir, 'observe');
+    try {
+      const args = ['--max-semi-space-size=1', 'x.js', '-f', 'apps/trans/etc/trans.yaml'];
+      expect(await run(flag, args)).toEqual({ code: 0, out: `${args.join(' ')}\n`, err: '' });
+      writeFileSync(flag, '');
+      const on = await run(flag, args);
+      expect(on.out).toBe('--max-semi-space-size=1 x.js -f apps/trans/etc/trans-observe.yaml\n');
+      expect(on.err).toContain('the observe profile is on: -f apps/trans/etc/trans-observe.yaml');
+      expect((await run(flag, ['-f', 'apps/app/etc/config.yaml'])).out).toBe('-f apps/app/etc/config-observe.yaml\n');
+      const missing = await run(flag, ['-f', 'etc/none.yaml']);
+      expect(missing.code).toBe(1);
+      expect(missing.err).toContain('etc/none-observe.yaml is missing from the image');
+      expect(missing.out).toBe('');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -527,7 +710,8 @@ describe('infra/docker/trans-healthcheck.ts', () => {
     }
   }
 
-  test('is healthy when the port accepts connections, unhealthy when it does not', async () => {
+  // Two Node starts of the script: seconds each on a loaded machine.
+  test('is healthy when the port accepts connections, unhealthy when it does not', { timeout: 30_000 }, async () => {
     const server: Server = createServer((socket) => socket.destroy());
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as { port: number };
@@ -631,6 +815,32 @@ describe('infra/docker/port-preflight.ts', () => {
       });
     } finally {
       await new Promise((resolve) => etcd.close(resolve));
+    }
+  });
+
+  test('--clear-flag / --set-flag: done once the ports are free, not when one is taken', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'preflight-flag-'));
+    const flag = join(dir, 'observe');
+    const [port] = await freePorts(1);
+    try {
+      expect((await preflight(`jaeger=127.0.0.1:${port}`, `--set-flag=${flag}`)).code).toBe(0);
+      expect(existsSync(flag)).toBe(true);
+      expect((await preflight(`etcd=127.0.0.1:${port}`, `--clear-flag=${flag}`)).code).toBe(0);
+      expect(existsSync(flag)).toBe(false);
+      const server = createServer();
+      const taken = await listen(server);
+      try {
+        const res = await preflight(`jaeger=127.0.0.1:${taken}`, `--set-flag=${flag}`);
+        expect(res.code).toBe(1);
+        expect(res.out).toContain(
+          `port ${taken} (jaeger, 127.0.0.1:${taken}) is already in use: stop \`npm start -- --observe\``,
+        );
+        expect(existsSync(flag)).toBe(false);
+      } finally {
+        await close(server);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -9,7 +9,11 @@
 // --own-etcd: compose restarts this one-shot container on every `docker compose up` and `docker compose run`,
 // also while the stack already runs and holds these ports itself. If the etcd that answers on URL has a member
 // named NAME (compose's etcd, named differently from the local stack's), the stack is already up: exit 0.
+// --set-flag=FILE / --clear-flag=FILE, once the ports are free (or the stack already runs): create or remove FILE.
+// The compose file's profile flag: preflight clears it on every up, the `observe` profile's preflight sets it, and
+// trans and the app read it (infra/docker/observe-profile.sh) — a profile cannot change another service's settings.
 // Node runs this file directly (erasable TypeScript, node: modules only), on the host or in the runtime image.
+import { rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 
@@ -24,6 +28,9 @@ const FIXES: Record<string, string> = {
   etcd: 'the local stack runs: `npm run stack:down` (or stop `npm start`)',
   dtm: 'the local stack runs: `npm run stack:down` (or stop `npm start`)',
   trans: 'stop `npm run trans` (or `npm start`)',
+  'trans-devserver': 'stop `npm start -- --observe` (or the trans whose DevServer listens there)',
+  jaeger: 'stop `npm start -- --observe` (or the Jaeger that listens there)',
+  prometheus: 'stop `npm start -- --observe` (or the Prometheus that listens there)',
   mysql: 'another MySQL listens there: set DTM_MYSQL_PORT to a free port, e.g. `DTM_MYSQL_PORT=3308 docker compose up`',
 };
 
@@ -68,11 +75,20 @@ async function ownEtcdAnswers(url: string, name: string): Promise<boolean> {
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
-    options: { 'own-etcd': { type: 'string' }, 'own-etcd-name': { type: 'string' } },
+    options: {
+      'own-etcd': { type: 'string' },
+      'own-etcd-name': { type: 'string' },
+      'set-flag': { type: 'string' },
+      'clear-flag': { type: 'string' },
+    },
     allowPositionals: true,
   });
   const needs = positionals.map(parseNeed);
   if (needs.length === 0) throw new Error('no ports given: SERVICE=HOST:PORT ...');
+  const flags = (): void => {
+    if (values['clear-flag']) rmSync(values['clear-flag'], { force: true });
+    if (values['set-flag']) writeFileSync(values['set-flag'], 'set by the port preflight of docker-compose.yml\n');
+  };
 
   const problems: string[] = [];
   for (const [i, need] of needs.entries()) {
@@ -96,12 +112,14 @@ async function main(): Promise<number> {
   }
   if (problems.length === 0) {
     console.log(`preflight: ports ${[...new Set(needs.map((n) => n.port))].join(', ')} are free`);
+    flags();
     return 0;
   }
   const ownUrl = values['own-etcd'];
   const ownName = values['own-etcd-name'];
   if (ownUrl && ownName && (await ownEtcdAnswers(ownUrl, ownName))) {
     console.log(`preflight: this compose stack already runs (its etcd ${ownName} answers on ${ownUrl}); not checked`);
+    flags();
     return 0;
   }
   for (const p of problems) console.error(`preflight: ${p}`);

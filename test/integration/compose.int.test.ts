@@ -1,10 +1,10 @@
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { eventually, root } from '@dtm-gozero/devkit';
-import { docker, listeners, skipReason } from '@dtm-gozero/devkit/docker';
+import { copyCheckout, docker, projectLeftovers as leftovers, listeners, skipReason } from '@dtm-gozero/devkit/docker';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 // docker-compose.yml for real: `docker compose up --build` in a clean copy of the checkout, on this machine's Docker
@@ -23,13 +23,7 @@ let t0 = 0;
 
 const compose = (args: string[], timeout = 120_000) => docker(['compose', ...args], { cwd: work, timeout });
 
-function projectLeftovers(): { containers: string; volumes: string } {
-  const label = `label=com.docker.compose.project=${PROJECT}`;
-  return {
-    containers: docker(['ps', '-aq', '--filter', label]).stdout.trim(),
-    volumes: docker(['volume', 'ls', '-q', '--filter', label]).stdout.trim(),
-  };
-}
+const projectLeftovers = () => leftovers(PROJECT);
 
 const busyPorts = (): number[] => ALL_PORTS.filter((p) => listeners().has(p));
 
@@ -41,14 +35,7 @@ beforeAll(() => {
       `ports ${busy.join(', ')} are taken (the local stack? \`npm run stack:down\`); the compose stack needs them`,
     );
   }
-  // A clean checkout: the tracked and new files only (no node_modules, .cache, .stack).
-  const files = execFileSync('git', ['ls-files', '-co', '--exclude-standard'], { cwd: root, encoding: 'utf8' })
-    .split('\n')
-    .filter((f) => f !== '');
-  for (const f of files) {
-    mkdirSync(dirname(join(work, f)), { recursive: true });
-    cpSync(join(root, f), join(work, f));
-  }
+  copyCheckout(root, work);
 });
 
 afterAll(() => {

@@ -103,7 +103,7 @@ test("tcc: the client's try carries its own client span, dtm's confirm the calle
 });
 
 test('dtm client metrics: transactions begun and finished by type and outcome, with their latency', async () => {
-  const text = await metricsRegistry.metrics();
+  const text = await metricsRegistry().metrics();
   expect(text).toMatch(/dtm_client_trans_begun_total\{type="saga"\} [3-9]/);
   expect(text).toMatch(/dtm_client_trans_finished_total\{type="saga",outcome="submitted"\} [3-9]/);
   expect(text).toMatch(/dtm_client_trans_finished_total\{type="tcc",outcome="submitted"\} 1/);

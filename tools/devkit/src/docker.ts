@@ -1,5 +1,6 @@
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 /** Whether Docker Engine and the Compose v2 plugin answer here; if not, why and how to fix it. */
 export type DockerStatus = { ok: true } | { ok: false; reason: string };
@@ -78,4 +79,24 @@ function decode6(hex: string): string {
   if (hex === '00000000000000000000000001000000') return '::1';
   if (hex.startsWith('0000000000000000FFFF0000')) return `::ffff:${decode4(hex.slice(24))}`;
   return hex;
+}
+
+/** Copies the checkout's tracked and new files (no node_modules, .cache, .stack) into `dir`: what a clone holds. */
+export function copyCheckout(root: string, dir: string): void {
+  const files = execFileSync('git', ['ls-files', '-co', '--exclude-standard'], { cwd: root, encoding: 'utf8' })
+    .split('\n')
+    .filter((f) => f !== '');
+  for (const f of files) {
+    mkdirSync(dirname(join(dir, f)), { recursive: true });
+    cpSync(join(root, f), join(dir, f));
+  }
+}
+
+/** The containers and volumes a compose project still has (ids, one a line; empty when none). */
+export function projectLeftovers(project: string): { containers: string; volumes: string } {
+  const label = `label=com.docker.compose.project=${project}`;
+  return {
+    containers: docker(['ps', '-aq', '--filter', label]).stdout.trim(),
+    volumes: docker(['volume', 'ls', '-q', '--filter', label]).stdout.trim(),
+  };
 }

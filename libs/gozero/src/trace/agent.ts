@@ -1,28 +1,21 @@
 import { appendFileSync } from 'node:fs';
 import { Metadata } from '@grpc/grpc-js';
 import { context, propagation, SpanStatusCode, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import {
-  CompositePropagator,
-  type ExportResult,
-  ExportResultCode,
-  hrTimeToMicroseconds,
-  W3CBaggagePropagator,
-  W3CTraceContextPropagator,
-} from '@opentelemetry/core';
-import { OTLPTraceExporter as OtlpGrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
-import { OTLPTraceExporter as OtlpHttpExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  BatchSpanProcessor,
-  ParentBasedSampler,
-  type ReadableSpan,
-  type SpanExporter,
-  TraceIdRatioBasedSampler,
-  TracerProvider,
-} from '@opentelemetry/sdk-trace';
+import type { ExportResult } from '@opentelemetry/core';
+import type { ReadableSpan, SpanExporter, TracerProvider } from '@opentelemetry/sdk-trace';
 import { BATCHERS, type TelemetryConf } from '../conf/observability.ts';
+import { requireOptional } from '../internal/optional.ts';
+
+// Only @opentelemetry/api is imported up front (it is a few no-op classes). The W3C propagators and the context
+// manager load with the first trace (a Telemetry config, a call carrying a traceparent, inSpan), the SDK and each
+// exporter with a Telemetry config that needs them (internal/optional.ts).
+type Core = typeof import('@opentelemetry/core');
+type ContextAsyncHooks = typeof import('@opentelemetry/context-async-hooks');
+type OtlpGrpc = typeof import('@opentelemetry/exporter-trace-otlp-grpc');
+type OtlpHttp = typeof import('@opentelemetry/exporter-trace-otlp-http');
+type Zipkin = typeof import('@opentelemetry/exporter-zipkin');
+type Resources = typeof import('@opentelemetry/resources');
+type Sdk = typeof import('@opentelemetry/sdk-trace');
 
 /** go-zero's `trace.TraceName`: the instrumentation scope of every span the library makes. */
 export const TRACE_NAME = 'go-zero';
@@ -37,10 +30,18 @@ let provider: TracerProvider | undefined;
 export function installPropagation(): void {
   if (installed) return;
   installed = true;
+  const { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } = otelCore();
+  const { AsyncLocalStorageContextManager } = requireOptional(
+    '@opentelemetry/context-async-hooks',
+  ) as ContextAsyncHooks;
   propagation.setGlobalPropagator(
     new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
   );
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+}
+
+function otelCore(): Core {
+  return requireOptional('@opentelemetry/core') as Core;
 }
 
 /** Rate limit of the "collector unreachable" warning after the first one. */
@@ -65,7 +66,7 @@ export class WarningExporter implements SpanExporter {
 
   export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
     this.#inner.export(spans, (result) => {
-      if (result.code !== ExportResultCode.SUCCESS) {
+      if (result.code !== otelCore().ExportResultCode.SUCCESS) {
         this.#failed += spans.length;
         const now = Date.now();
         if (this.#lastWarn === 0 || now - this.#lastWarn >= EXPORT_WARN_EVERY_MS) {
@@ -97,6 +98,7 @@ export class FileSpanExporter implements SpanExporter {
   }
 
   export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    const { ExportResultCode, hrTimeToMicroseconds } = otelCore();
     try {
       const lines = spans.map((s) => {
         const ctx = s.spanContext();
@@ -135,14 +137,18 @@ export function createExporter(c: TelemetryConf): SpanExporter {
     case 'otlpgrpc': {
       const metadata = new Metadata();
       for (const [k, v] of Object.entries(c.OtlpHeaders)) metadata.set(k, v);
-      return new OtlpGrpcExporter({ url: withScheme(c.Endpoint, 'http'), metadata });
+      const { OTLPTraceExporter } = requireOptional('@opentelemetry/exporter-trace-otlp-grpc') as OtlpGrpc;
+      return new OTLPTraceExporter({ url: withScheme(c.Endpoint, 'http'), metadata });
     }
     case 'otlphttp': {
       const base = withScheme(c.Endpoint, c.OtlpHttpSecure ? 'https' : 'http').replace(/\/+$/, '');
-      return new OtlpHttpExporter({ url: base + (c.OtlpHttpPath || '/v1/traces'), headers: c.OtlpHeaders });
+      const { OTLPTraceExporter } = requireOptional('@opentelemetry/exporter-trace-otlp-http') as OtlpHttp;
+      return new OTLPTraceExporter({ url: base + (c.OtlpHttpPath || '/v1/traces'), headers: c.OtlpHeaders });
     }
-    case 'zipkin':
+    case 'zipkin': {
+      const { ZipkinExporter } = requireOptional('@opentelemetry/exporter-zipkin') as Zipkin;
       return new ZipkinExporter({ url: withScheme(c.Endpoint, 'http') });
+    }
     case 'file':
       return new FileSpanExporter(c.Endpoint);
     default:
@@ -158,6 +164,10 @@ export function createExporter(c: TelemetryConf): SpanExporter {
 export function startAgent(c: TelemetryConf): void {
   installPropagation();
   if (c.Disabled || provider) return;
+  const { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider } = requireOptional(
+    '@opentelemetry/sdk-trace',
+  ) as Sdk;
+  const { resourceFromAttributes } = requireOptional('@opentelemetry/resources') as Resources;
   const spanProcessors = [];
   if (c.Endpoint) {
     const exporter = new WarningExporter(createExporter(c), `${c.Batcher} ${c.Endpoint}`);

@@ -108,9 +108,11 @@ export function observeClientCall(
   };
 }
 
-/** go-zero's client `UnaryTracingInterceptor` + `PrometheusInterceptor` as one grpc-js interceptor. */
+/**
+ * go-zero's client `UnaryTracingInterceptor` + `PrometheusInterceptor` as one grpc-js interceptor. A call is traced
+ * only inside a trace, and whatever starts one (startAgent, a traced incoming call, inSpan) installs propagation.
+ */
 export function clientObserveInterceptor(toggles: ObserveToggles = {}): Interceptor {
-  installPropagation();
   return (options, next) => {
     const method = options.method_definition.path;
     const target = options.host ?? '';
@@ -144,6 +146,7 @@ export function observeServerHandler(
     let ctx = ROOT_CONTEXT;
     let span: ReturnType<ReturnType<typeof trace.getTracer>['startSpan']> | undefined;
     if (traced) {
+      installPropagation(); // the first traceparent loads the W3C propagators (agent.ts), as go-zero always has them
       const parent = propagation.extract(ROOT_CONTEXT, call.metadata, getter);
       const { name, attributes } = spanInfo(path, call.getPeer());
       span = trace.getTracer(TRACE_NAME).startSpan(name, { kind: SpanKind.SERVER, attributes }, parent);
@@ -168,6 +171,5 @@ export function observeServerHandler(
 
 /** Wraps every unary handler added to `server` from now on with observeServerHandler. */
 export function observeServer(server: Server, toggles: ObserveToggles = {}): void {
-  installPropagation();
   wrapUnaryHandlers(server, (h, path) => observeServerHandler(path, h, toggles));
 }
