@@ -26,10 +26,13 @@ export interface DtmTrans {
   branches: DtmBranch[];
 }
 
-/** The global transaction as dtm's HTTP query API returns it (`transaction: null` when dtm does not know it). */
-export async function queryTrans(dtmHttp: string, gid: string): Promise<DtmTrans> {
+/**
+ * The global transaction as dtm's HTTP query API returns it (`transaction: null` when dtm does not know it); rejects
+ * when dtm does not answer within `ms` or answers an error.
+ */
+export async function queryTrans(dtmHttp: string, gid: string, ms = 5000): Promise<DtmTrans> {
   const res = await fetch(`${dtmHttp}/api/dtmsvr/query?gid=${encodeURIComponent(gid)}`, {
-    signal: AbortSignal.timeout(5000),
+    signal: AbortSignal.timeout(ms),
   });
   if (!res.ok) throw new Error(`dtm query ${gid}: HTTP ${res.status} ${await res.text()}`);
   return (await res.json()) as DtmTrans;
