@@ -1,5 +1,16 @@
-import { expect, test } from 'vitest';
-import { start } from './procs.ts';
+import { afterEach, expect, test } from 'vitest';
+import { type Proc, start as startProc } from './procs.ts';
+
+// Every process a test starts is stopped afterwards, even when an assertion failed first.
+const started: Proc[] = [];
+const start = (...args: Parameters<typeof startProc>): Proc => {
+  const p = startProc(...args);
+  started.push(p);
+  return p;
+};
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((p) => p.stop(500)));
+});
 
 // The runner merges the tests' runNode/runCommand and the scripts' start: these pin what each of them got wrong.
 
