@@ -2,8 +2,8 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { eventually, root } from '@dtm-gozero/devkit';
 import { afterAll, expect, test } from 'vitest';
-import { eventually, root } from '../support/procs.ts';
 
 // Runs the README's no-Docker quick start literally, in a copy of the working tree, and checks the transcript.
 

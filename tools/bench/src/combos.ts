@@ -2,7 +2,7 @@
 // also go-zero's trans, the Go worker, the ceiling (a bare grpc-go server whose branches cost nothing) and, in msg
 // mode, the Connect worker (the same calls as our app on Connect's gRPC transport).
 import { join } from 'node:path';
-import { bin, type Child, start } from '../../../scripts/lib/child.ts';
+import { bin, type Proc, start } from '@dtm-gozero/devkit';
 import type { BenchOptions } from './options.ts';
 import type { GidSource } from './protocol.ts';
 import type { ComboId } from './report.ts';
@@ -19,7 +19,7 @@ export interface Combo {
   label: string;
   worker: Worker;
   busi: string;
-  server: Child;
+  server: Proc;
   /** Our worker's gid source for this combination (--compare: NewGid except the localGid row). */
   gid?: GidSource | undefined;
   /** Our trans's runtime probe (absent for the Go servers). */

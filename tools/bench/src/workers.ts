@@ -2,8 +2,8 @@
 // stdin/stdout (protocol.ts), every answer awaited with a deadline.
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { bin, type Proc, start } from '@dtm-gozero/devkit';
 import { resolveTarget } from '@dtm-gozero/gozero';
-import { bin, type Child, start } from '../../../scripts/lib/child.ts';
 import type { GidSource } from './protocol.ts';
 import { LOG_KEEP } from './trans.ts';
 
@@ -12,15 +12,15 @@ export type WorkerKind = 'ts' | 'connect' | 'go';
 
 /** A load generator speaking protocol.ts's line protocol (our worker.ts or worker-connect.ts, or `go-app -bench-worker`). */
 export class Worker {
-  readonly child: Child;
+  readonly child: Proc;
   readonly lang: WorkerKind;
   private readonly lines: string[] = [];
   private wake: (() => void) | undefined;
 
-  constructor(child: Child, lang: WorkerKind) {
+  constructor(child: Proc, lang: WorkerKind) {
     this.child = child;
     this.lang = lang;
-    createInterface({ input: child.proc.stdout as NodeJS.ReadableStream }).on('line', (l) => {
+    createInterface({ input: child.child.stdout as NodeJS.ReadableStream }).on('line', (l) => {
       this.lines.push(l);
       this.wake?.();
     });
@@ -29,7 +29,7 @@ export class Worker {
   async next(ms: number): Promise<string> {
     const end = Date.now() + ms;
     while (this.lines.length === 0) {
-      if (this.child.proc.exitCode !== null || this.child.proc.signalCode !== null)
+      if (this.child.child.exitCode !== null || this.child.child.signalCode !== null)
         throw new Error(`${this.child.name} exited: ${this.child.stderr().trim()}`);
       if (Date.now() > end)
         throw new Error(`${this.child.name}: no answer within ${ms} ms; stderr: ${this.child.stderr()}`);
@@ -42,7 +42,7 @@ export class Worker {
   }
 
   async request<T>(req: object, ms: number): Promise<T> {
-    this.child.proc.stdin?.write(`${JSON.stringify(req)}\n`);
+    this.child.child.stdin?.write(`${JSON.stringify(req)}\n`);
     return JSON.parse(await this.next(ms)) as T;
   }
 
@@ -52,7 +52,7 @@ export class Worker {
   }
 
   async stop(): Promise<void> {
-    this.child.proc.stdin?.end();
+    this.child.child.stdin?.end();
     try {
       await this.child.exited(10_000);
     } catch {
@@ -72,7 +72,7 @@ export async function startWorker(
   gid: GidSource = 'local',
 ): Promise<Worker> {
   // Our workers: a node process with --expose-gc (the heap after a full GC), profiled into DIR/app or DIR/connect.
-  const node = (name: string, file: string, profDir: string, args: string[]): Child =>
+  const node = (name: string, file: string, profDir: string, args: string[]): Proc =>
     start(
       name,
       process.execPath,
