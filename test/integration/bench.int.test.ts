@@ -9,9 +9,9 @@ import { portOpen } from '@dtm-gozero/testkit';
 import { expect, test } from 'vitest';
 
 // CI's smoke of `npm run bench -- --compare` (1 s per point, one round), so the command cannot rot: against the
-// suite's real etcd + dtm, the four combinations, the ceiling, the localGid row and the Connect row each complete transactions, our
-// trans (from dist/, with the probe) and our app report event-loop delay, GC and heap, every process its RSS peak,
-// and the JSON and the chart are written. Figures are not checked here (the machine is shared).
+// suite's real etcd + dtm, the four combinations, the ceiling, the localGid row and the Connect row each complete
+// transactions, our trans (from dist/, with the probe) and our apps report event-loop delay, GC and heap, every
+// process its RSS peak, and the JSON and the chart are written. Figures are not checked here (the machine is shared).
 test('npm run bench -- --compare runs all four combinations, the ceiling, the localGid and Connect rows, writes JSON and SVG', () => {
   const { etcdEndpoints, dtmTarget } = testStack();
   const out = join(mkdtempSync(join(tmpdir(), 'bench-smoke-')), 'bench.json');
