@@ -7,14 +7,7 @@ import { startEtcd } from './etcd.ts';
 import { exitReason, spawnServer, stopServer } from './server-process.ts';
 
 const pids: number[] = [];
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const alive = (pid: number): boolean => existsSync(`/proc/${pid}`);
 afterEach(() => {
   for (const pid of pids.splice(0)) if (alive(pid)) process.kill(pid, 'SIGKILL');
 });
