@@ -20,6 +20,7 @@ COPY apps/trans/package.json apps/trans/
 COPY apps/app/package.json apps/app/
 COPY tools/bench/package.json tools/bench/
 COPY tools/chaos/package.json tools/chaos/
+COPY tools/devkit/package.json tools/devkit/
 COPY tools/fuzz/package.json tools/fuzz/
 # The root's devDependencies (linters, codegen, test runner) are dropped from the manifest first: the lockfile
 # holds their platform-specific binaries for Linux only, which `npm ci` would otherwise report as out of sync.

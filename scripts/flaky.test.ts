@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { root } from '@dtm-gozero/devkit';
 import { expect, test } from 'vitest';
-import { root } from '../test/support/procs.ts';
 import { testFilesOf, verdict } from './flaky.ts';
 
 // The flaky-test finder (npm run flaky): which files it reruns, how it judges the runs, and a real run of it.

@@ -6,8 +6,8 @@
 // test/integration/go-twins.int.test.ts runs the same scenarios with assertions.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { bin, start } from '@dtm-gozero/devkit';
 import { startDtmStack } from '@dtm-gozero/testkit';
-import { bin, start } from './lib/child.ts';
 import { buildGo, type DtmAddrs, type Lang, runApp, startTrans, transcript } from './lib/twins.ts';
 
 /** What the Go example's trans logs for its app's default run (msg, then TCC with TransOut as try and confirm). */

@@ -15,7 +15,7 @@
 // the exit status is trans's (130 when interrupted during `up`).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import type { Child } from './lib/child.ts';
+import type { Proc } from '@dtm-gozero/devkit';
 import { startJaeger, startPrometheus } from './lib/observability.ts';
 
 const root = join(import.meta.dirname, '..');
@@ -68,7 +68,7 @@ if (interrupted || upStatus !== 0) {
 }
 const observe = process.argv.includes('--observe');
 const transArgs = process.argv.slice(2).filter((a) => a !== '--observe');
-const observers: Child[] = [];
+const observers: Proc[] = [];
 const stopObservers = async (): Promise<void> => {
   await Promise.all(observers.splice(0).map((c) => c.stop()));
 };

@@ -5,8 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { root } from '@dtm-gozero/devkit';
 import { expect, test } from 'vitest';
-import { root } from './support/procs.ts';
 
 const libs = readdirSync(join(root, 'libs'), { withFileTypes: true })
   .filter((d) => d.isDirectory())

@@ -1,10 +1,10 @@
 // Packages meet through their names and `exports`: no file outside a library, app or tool imports its `src/` by a
 // relative path (the package's own files and tests may). What still does is listed below, each with its reason.
 import { readFileSync } from 'node:fs';
-import { dirname, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
+import { root } from '@dtm-gozero/devkit';
 import { expect, test } from 'vitest';
 import { importsOf, tsFiles } from './support/imports.ts';
-import { root } from './support/procs.ts';
 
 /** The package folder a repo-relative path lies in (`libs/testkit`, `apps/app`, `tools/chaos`, `proto`), if any. */
 function packageOf(path: string): string | undefined {
@@ -49,6 +49,49 @@ test("no file reaches into another package's sources; the few that still do are 
   expect([...ALLOWED].filter((c) => !found.includes(c))).toEqual([]);
 });
 
+/**
+ * Files of a library, app or tool (`libs/`, `apps/`, `tools/`) that import a file of the root `test/` folder, or name
+ * one of test/support/ to run: their test support is @dtm-gozero/devkit, imported by name. (tools/fuzz names the root
+ * suites it runs: that is its job.)
+ */
+function rootTestUses(sources: { file: string; text: string }[]): string[] {
+  const out: string[] = [];
+  for (const { file, text } of sources) {
+    const from = relative(root, file);
+    if (packageOf(from) === undefined) continue;
+    for (const spec of importsOf(text)) {
+      const to = relative(root, resolve(dirname(file), spec));
+      if (spec.startsWith('.') && to.startsWith('test/')) out.push(`${from} -> ${to}`);
+    }
+    for (const m of text.matchAll(/['"`](test\/support\/[\w./-]+\.ts)['"`]/g)) out.push(`${from} -> ${m[1]}`);
+  }
+  return out.sort();
+}
+
+test('no library, app or tool uses the root test/ folder (its test support is @dtm-gozero/devkit)', () => {
+  const files = ['libs', 'apps', 'tools'].flatMap((d) => tsFiles(join(root, d)));
+  expect(files.length).toBeGreaterThan(100);
+  expect(rootTestUses(files.map((file) => ({ file, text: readFileSync(file, 'utf8') })))).toEqual([]);
+});
+
+test('the check catches an import of test/support and a script run from there, and lets root tests and devkit through', () => {
+  const lib = [
+    "import { freePort } from '../../../../test/support/procs.ts';",
+    "const script = join(root, 'test/support/workflow-service.ts');",
+  ].join('\n');
+  const fine = "import { freePort } from '@dtm-gozero/devkit';\nimport { bankOf } from './support/bank.ts';";
+  expect(
+    rootTestUses([
+      { file: resolve(root, 'libs/dtmgrpc/src/workflow/workflow.int.test.ts'), text: lib },
+      { file: resolve(root, 'test/integration/e2e.int.test.ts'), text: fine },
+      { file: resolve(root, 'tools/devkit/src/stack.ts'), text: fine },
+    ]),
+  ).toEqual([
+    'libs/dtmgrpc/src/workflow/workflow.int.test.ts -> test/support/procs.ts',
+    'libs/dtmgrpc/src/workflow/workflow.int.test.ts -> test/support/workflow-service.ts',
+  ]);
+});
+
 test("the check catches the old imports of the chaos suite, and lets a package's own files and tests through", () => {
   const old = [
     "import { TRANSFER_MODES, type Transfer, transfer } from '../apps/app/src/bank.ts';",
@@ -61,7 +104,7 @@ test("the check catches the old imports of the chaos suite, and lets a package's
     crossings([
       { file: resolve(root, 'scripts/chaos.ts'), text: old },
       { file: resolve(root, 'libs/testkit/src/index.ts'), text: own },
-      { file: resolve(root, 'libs/testkit/test/support.ts'), text: own },
+      { file: resolve(root, 'libs/testkit/src/stack.int.test.ts'), text: own },
       { file: resolve(root, 'tools/bench/src/main.ts'), text: tool },
     ]),
   ).toEqual([

@@ -4,10 +4,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
+import { root } from '@dtm-gozero/devkit';
 import { describe, expect, test } from 'vitest';
 import { publishedManifest } from '../scripts/pack-libs.ts';
 import { importsOf, tsFiles } from './support/imports.ts';
-import { root } from './support/procs.ts';
 
 const LIBS = ['gozero', 'dtmgrpc', 'testkit'] as const;
 
@@ -116,6 +116,24 @@ describe.each(LIBS)('@dtm-gozero/%s, published', (lib) => {
     expect(m.sideEffects).toEqual(['./dist/internal/node-check.js']);
     expect(manifest.files).toContain('dist');
   });
+});
+
+test('no published package depends on a private workspace (devkit, the tools, the apps): their tests may, as devDependencies', () => {
+  const privates = ['apps', 'tools'].flatMap((d) =>
+    readdirSync(join(root, d)).map((p) => JSON.parse(readFileSync(join(root, d, p, 'package.json'), 'utf8')).name),
+  );
+  expect(privates).toContain('@dtm-gozero/devkit');
+  for (const lib of LIBS) {
+    const m = JSON.parse(readFileSync(join(root, 'libs', lib, 'package.json'), 'utf8'));
+    const published = publishedManifest(m) as Record<string, Record<string, string> | undefined>;
+    const named = ['dependencies', 'peerDependencies', 'optionalDependencies'].flatMap((k) =>
+      Object.keys(published[k] ?? {}),
+    );
+    expect(
+      named.filter((n) => privates.includes(n)),
+      lib,
+    ).toEqual([]);
+  }
 });
 
 test('database drivers are optional peers of the libraries, never plain dependencies', () => {

@@ -4,9 +4,9 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { root } from '@dtm-gozero/devkit';
 import { expect, test } from 'vitest';
 import { PACKAGES, publishedManifest } from '../scripts/pack-libs.ts';
-import { root } from './support/procs.ts';
 
 test.each(PACKAGES.map((p) => p.dir))('npm pack in %s refuses and names `npm run pack`', (dir) => {
   const r = spawnSync('npm', ['pack', '--dry-run', '--ignore-scripts=false'], {

@@ -2,8 +2,8 @@
 // file that exists (a moved or renamed module must take its links along), and every row of an API table links one.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { root } from '@dtm-gozero/devkit';
 import { expect, test } from 'vitest';
-import { root } from './support/procs.ts';
 
 const LIBS = ['gozero', 'dtmgrpc', 'testkit', 'bank'] as const;
 

@@ -4,8 +4,8 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { root } from '@dtm-gozero/devkit';
 import { expect, test } from 'vitest';
-import { root } from './support/procs.ts';
 
 const DOCS = [
   'README.md',

@@ -2,9 +2,9 @@
 // the pages listed in READMES: a page that gains a ```ts block (or text moved into docs/) must be listed there too.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { root } from '@dtm-gozero/devkit';
 import { expect, test } from 'vitest';
 import { READMES, snippetFiles } from './consumer/snippets.ts';
-import { root } from './support/procs.ts';
 
 /** README.md, the English docs pages (a .zh-CN.md twin repeats its page's blocks), the libraries' and tools' pages. */
 const pages = [

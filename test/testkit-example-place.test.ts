@@ -3,9 +3,9 @@
 // while a file at the root, as a user first tried (`my-dtm.test.ts`), matches no project ("No test files found").
 import { readFileSync } from 'node:fs';
 import { join, matchesGlob } from 'node:path';
+import { root } from '@dtm-gozero/devkit';
 import { expect, test } from 'vitest';
 import config from '../vitest.config.ts';
-import { root } from './support/procs.ts';
 
 type Project = { test: { name: string; include: string[]; exclude?: string[] } };
 const projects = (config.test?.projects ?? []) as Project[];

@@ -3,7 +3,8 @@
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Child, freePort, start } from './child.ts';
+import { freePort, type Proc, start } from '@dtm-gozero/devkit';
+import { waitUntil } from '@dtm-gozero/testkit';
 
 export const JAEGER_VERSION = 'v1.75.0';
 
@@ -20,25 +21,20 @@ export function jaegerBinary(): string {
 }
 
 /** Polls `url` until it answers 200; rejects after `ms` or when the child exits. */
-async function until200(child: Child, url: string, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  let last = '';
-  while (Date.now() < end) {
-    if (child.proc.exitCode !== null) throw new Error(`${child.name} exited: ${child.stderr().slice(-2000)}`);
-    try {
-      const r = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      if (r.status === 200) return;
-      last = `HTTP ${r.status}`;
-    } catch (err) {
-      last = (err as Error).message;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${child.name}: ${url} not ready within ${ms} ms (${last}): ${child.stderr().slice(-2000)}`);
+async function until200(child: Proc, url: string, ms: number): Promise<void> {
+  const ok = async (): Promise<boolean> => {
+    const r = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    if (r.status !== 200) throw new Error(`HTTP ${r.status}`);
+    return true;
+  };
+  const exited = (): string | undefined => (child.child.exitCode === null ? undefined : `${child.name} exited`);
+  await waitUntil(ok, ms, `${child.name}: ${url} ready`, exited, 200).catch((err: Error) => {
+    throw new Error(`${err.message}: ${child.stderr().slice(-2000)}`);
+  });
 }
 
 export interface Jaeger {
-  child: Child;
+  child: Proc;
   /** `127.0.0.1:<port>`: Telemetry.Endpoint for `Batcher: otlpgrpc`. */
   otlpGrpc: string;
   otlpHttp: string;
@@ -161,7 +157,7 @@ export async function findTraces(queryUrl: string, params: Record<string, string
 }
 
 export interface Prometheus {
-  child: Child;
+  child: Proc;
   url: string;
 }
 

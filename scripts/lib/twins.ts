@@ -1,8 +1,8 @@
 // The TypeScript apps and their Go twins under interop/ (go-zero trans, dtm Go client app), started the same way.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { bin, eventually, freePort, type Proc, root, start, tempFile, until } from '@dtm-gozero/devkit';
 import { Etcd3 } from 'etcd3';
-import { bin, type Child, freePort, gozeroYaml, root, start, tempFile } from './child.ts';
 
 /** `go`: the twins built with go-zero v1.4 (dtm's); `go110`: the same sources built with go-zero v1.10. */
 export type Lang = 'ts' | 'go' | 'go110';
@@ -26,21 +26,22 @@ export function buildGo(): string {
 export async function waitRegistered(hosts: string[], key: string, ms = 10_000): Promise<string[]> {
   const etcd = new Etcd3({ hosts: hosts.map((h) => `http://${h}`), dialTimeout: 2000 });
   try {
-    const end = Date.now() + ms;
-    for (;;) {
-      const vals = Object.values(await etcd.getAll().prefix(`${key}/`).strings());
-      if (vals.length > 0) return vals;
-      if (Date.now() > end)
-        throw new Error(`nothing registered under ${key}/ in etcd ${hosts.join(',')} within ${ms} ms`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    return await eventually(
+      async () => {
+        const vals = Object.values(await etcd.getAll().prefix(`${key}/`).strings());
+        return vals.length > 0 ? vals : undefined;
+      },
+      ms,
+      `something registered under ${key}/ in etcd ${hosts.join(',')}`,
+      50,
+    );
   } finally {
     etcd.close();
   }
 }
 
 export interface Trans {
-  child: Child;
+  child: Proc;
   port: number;
   lang: Lang;
 }
@@ -77,14 +78,12 @@ export async function startTrans(
         )
       : start(`${lang} trans :${port}`, goBin('go-trans', lang), ['-f', config], { keep });
   await child.waitFor(/Starting rpc server at/, 20_000);
-  const deadline = Date.now() + 10_000;
   // Both print the banner around registration (go-zero: before it): wait for this instance's address.
-  for (;;) {
-    const addrs = await waitRegistered(hosts, key, 10_000);
-    if (addrs.includes(`127.0.0.1:${port}`)) break;
-    if (Date.now() > deadline) throw new Error(`${child.name}: 127.0.0.1:${port} never registered under ${key}/`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await until(
+    async () => (await waitRegistered(hosts, key, 10_000)).includes(`127.0.0.1:${port}`),
+    10_000,
+    `${child.name}: 127.0.0.1:${port} registered under ${key}/`,
+  );
   return { child, port, lang };
 }
 
@@ -94,7 +93,7 @@ export interface DtmAddrs {
 }
 
 /** apps/app (ts) or interop/gozero/app (go), default run (msg + tcc) against trans under `key`. */
-export function runApp(lang: Lang, hosts: string[], key: string, dtm: DtmAddrs): Child {
+export function runApp(lang: Lang, hosts: string[], key: string, dtm: DtmAddrs): Proc {
   const config = tempFile('config.yaml', gozeroYaml(hosts, key));
   const args = ['-f', config, '--dtm', dtm.dtmTarget, '--dtm-http', dtm.dtmHttp];
   return lang === 'ts'
@@ -117,4 +116,10 @@ export function transcript(stderr: string): string[] {
         return m[1] as string;
       })
   );
+}
+
+/** A go-zero YAML: `Etcd` with these hosts and key, plus ListenOn when given (a server's config). */
+export function gozeroYaml(hosts: string[], key: string, listenOn?: string): string {
+  const h = hosts.map((x) => `    - ${x}\n`).join('');
+  return `${listenOn ? `Name: trans.rpc\nListenOn: ${listenOn}\n` : ''}Etcd:\n  Hosts:\n${h}  Key: ${key}\n`;
 }

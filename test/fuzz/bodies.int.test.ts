@@ -4,6 +4,8 @@
 // applied (every balance change has its ledger row, in the same transaction). trans runs as a process, with its
 // bank in the suite's MariaDB (a database of this file's own), registered in the suite's etcd.
 import { randomUUID } from 'node:crypto';
+import type { Proc } from '@dtm-gozero/devkit';
+import { testDatabases } from '@dtm-gozero/devkit/stack';
 import { AdjustInfo, TransSvcService } from '@dtm-gozero/proto/trans';
 import { Client, credentials, Metadata, status } from '@grpc/grpc-js';
 import fc from 'fast-check';
@@ -12,8 +14,6 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { INT64_MAX, INT64_MIN } from '../property/delivery.ts';
 import { budgetMs, fuzzParams } from '../property/params.ts';
 import { bankOf, dtmMetadata, ledgerSnapshot, rawCall, startBankTrans, unledgered } from '../support/bank-fixture.ts';
-import type { Proc } from '../support/procs.ts';
-import { testDatabases } from '../support/stack-context.ts';
 
 const RUNS = 120;
 /** A call's bound: dtm's request timeout is 3 s; a well-formed call answers in milliseconds. */

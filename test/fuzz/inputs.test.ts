@@ -4,6 +4,7 @@
 // never an internal TypeError/RangeError, never a hang (each case is timed), never a password in a message.
 import { rmSync } from 'node:fs';
 import { parseMysqlDataSource, parsePostgresDataSource } from '@dtm-gozero/bank';
+import { tempFile } from '@dtm-gozero/devkit';
 import { barrierFromMetadata, branchInfoFromGrpc } from '@dtm-gozero/dtmgrpc';
 import { loadClientConf, loadServerConf, parseServerMethod, parseTarget, TargetError } from '@dtm-gozero/gozero';
 import { Metadata } from '@grpc/grpc-js';
@@ -13,7 +14,6 @@ import { stringify } from 'yaml';
 // trans's own loader (its server conf and the bank's section): an app's config has no public form
 import { loadConfig } from '../../apps/trans/src/internal/config/config.ts';
 import { budgetMs, fuzzParams } from '../property/params.ts';
-import { tempFile } from '../support/procs.ts';
 
 const RUNS = 150;
 /** Each property's budget, scaled with the runs `npm run fuzz` asks for. */

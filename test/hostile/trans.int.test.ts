@@ -7,6 +7,9 @@ import { randomUUID } from 'node:crypto';
 import http2 from 'node:http2';
 import { connect, type Socket } from 'node:net';
 import { transfer } from '@dtm-gozero/app/transfer';
+import type { Proc } from '@dtm-gozero/devkit';
+import { dtmStatus } from '@dtm-gozero/devkit/dtm';
+import { testDatabases, testStack } from '@dtm-gozero/devkit/stack';
 import { AdjustInfo, TransSvcService } from '@dtm-gozero/proto/trans';
 import { Client, credentials, Metadata, status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -19,9 +22,6 @@ import {
   startBankTrans,
   unledgered,
 } from '../support/bank-fixture.ts';
-import { dtmStatus } from '../support/dtm.ts';
-import type { Proc } from '../support/procs.ts';
-import { testDatabases, testStack } from '../support/stack-context.ts';
 
 const DB = 'hostile_bank';
 const GOOD_CALLS = 150;

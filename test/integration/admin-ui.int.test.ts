@@ -1,10 +1,11 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { freePort, type Proc, root, runNode, TRANS, tempFile } from '@dtm-gozero/devkit';
+import { appConfig, runApp } from '@dtm-gozero/devkit/stack';
 import { type DtmStack, startDtmStack } from '@dtm-gozero/testkit';
 import { afterAll, expect, test } from 'vitest';
 import { CHROMIUM, chromium as chromiumIn } from '../support/chromium.ts';
-import { appConfig, freePort, type Proc, root, runApp, runNode, TRANS, tempFile } from '../support/procs.ts';
 
 // dtm's admin UI (built from dtm v1.19.0's admin/ and embedded into the dtm binary by scripts/dtm-admin.sh), in a
 // real headless Chromium (Debian's `chromium`), after the example's seed ran against an etcd + dtm of the test's

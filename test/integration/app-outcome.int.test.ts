@@ -3,11 +3,11 @@
 // flag and the fix. Each case starts where a user starts: `npm run app -- …` against a real trans, dtm and MariaDB.
 import { randomUUID } from 'node:crypto';
 import type { Bank } from '@dtm-gozero/bank';
+import { freePort, type Proc } from '@dtm-gozero/devkit';
+import { dtmStatus } from '@dtm-gozero/devkit/dtm';
+import { appConfig, runApp, startTrans, testDatabases } from '@dtm-gozero/devkit/stack';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { bankOf, startBankTrans } from '../support/bank-fixture.ts';
-import { dtmStatus } from '../support/dtm.ts';
-import { appConfig, freePort, type Proc, runApp, startTrans } from '../support/procs.ts';
-import { testDatabases } from '../support/stack-context.ts';
 
 let bankTrans: { proc: Proc; config: string };
 let logOnly: { proc: Proc; config: string };

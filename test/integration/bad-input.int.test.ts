@@ -1,22 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import { join, relative } from 'node:path';
+import { APP, freePort, type Proc, root, runCommand, runNode, TRANS, tempFile } from '@dtm-gozero/devkit';
+import { appConfig, runApp, startTrans, testStack } from '@dtm-gozero/devkit/stack';
 import { Etcd3 } from 'etcd3';
 import { afterAll, describe, expect, test } from 'vitest';
-import {
-  APP,
-  appConfig,
-  freePort,
-  type Proc,
-  root,
-  runApp,
-  runCommand,
-  runNode,
-  startTrans,
-  TRANS,
-  tempFile,
-} from '../support/procs.ts';
-import { testStack } from '../support/stack-context.ts';
 
 // Every bad input ends within 10 s with a non-zero exit and a message naming the problem and the fix.
 // "Up" means the etcd and dtm of the integration global setup (free ports); "down" means a closed free port.

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Bank } from '@dtm-gozero/bank';
+import { freePort, type Proc, root, runNode, TRANS, tempFile } from '@dtm-gozero/devkit';
+import { appConfig, runApp, testDatabases, testStack } from '@dtm-gozero/devkit/stack';
 import { AdjustInfo } from '@dtm-gozero/proto/trans';
 import { Metadata } from '@grpc/grpc-js';
 import { Etcd3 } from 'etcd3';
 import { createConnection } from 'mysql2/promise';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { type BankDb, bankOf, dtmMetadata, rawCall, startBankDb, startBankTrans } from '../support/bank-fixture.ts';
-import { appConfig, freePort, type Proc, root, runApp, runNode, TRANS, tempFile } from '../support/procs.ts';
-import { testDatabases, testStack } from '../support/stack-context.ts';
 
 // The bank's bad-input table (docs/bank.md, "Bad input: the bank"): each case gives a message naming the problem and the
 // fix, a non-zero exit (or the gRPC status dtm acts on) within 10 s, and leaves every balance as it was. trans runs

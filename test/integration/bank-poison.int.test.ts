@@ -5,6 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Bank } from '@dtm-gozero/bank';
+import { eventually, freePort, type Proc, root, runNode, TRANS, tempFile } from '@dtm-gozero/devkit';
+import { DTM_GRPC, dtmForceStop, dtmQuery, dtmStatus } from '@dtm-gozero/devkit/dtm';
+import { appConfig, runApp, testDatabases, testStack } from '@dtm-gozero/devkit/stack';
 import {
   DtmError,
   DtmFailure,
@@ -21,19 +24,6 @@ import { Client, credentials, Metadata, type ServiceError, status } from '@grpc/
 import { createConnection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { bankOf, startBankTrans } from '../support/bank-fixture.ts';
-import { DTM_GRPC, dtmForceStop, dtmQuery, dtmStatus } from '../support/dtm.ts';
-import {
-  appConfig,
-  eventually,
-  freePort,
-  type Proc,
-  root,
-  runApp,
-  runNode,
-  TRANS,
-  tempFile,
-} from '../support/procs.ts';
-import { testDatabases, testStack } from '../support/stack-context.ts';
 
 const MAX = 2n ** 63n - 1n;
 const adjustBytes = (Amount: bigint, UserID: bigint): Uint8Array => AdjustInfo.encode({ Amount, UserID }).finish();

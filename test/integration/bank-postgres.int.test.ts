@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { type Bank, openBank, parsePostgresDataSource } from '@dtm-gozero/bank';
+import type { Proc } from '@dtm-gozero/devkit';
+import { dtmStatus } from '@dtm-gozero/devkit/dtm';
+import { appConfig, runApp } from '@dtm-gozero/devkit/stack';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startBankPostgres, startPostgresBankTrans } from '../support/bank-fixture.ts';
-import { dtmStatus } from '../support/dtm.ts';
-import { appConfig, type Proc, runApp } from '../support/procs.ts';
 
 // The bank on PostgreSQL, through configuration only (Postgres.DataSource): trans creates the database, schemas and
 // barrier table on a server that never saw them, and every mode moves money exactly once.

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Bank } from '@dtm-gozero/bank';
+import { eventually, type Proc, root, runCommand, tempFile } from '@dtm-gozero/devkit';
+import { dtmStatus } from '@dtm-gozero/devkit/dtm';
+import { appConfig, runApp, testStack } from '@dtm-gozero/devkit/stack';
 import { genGid, xaGlobalTransaction } from '@dtm-gozero/dtmgrpc';
 import { AdjustInfo, TransSvcService } from '@dtm-gozero/proto/trans';
 import { createConnection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type BankDb, bankOf, dtmMetadata, rawCall, startBankDb, startBankTrans } from '../support/bank-fixture.ts';
-import { dtmStatus } from '../support/dtm.ts';
-import { appConfig, eventually, type Proc, root, runApp, runCommand, tempFile } from '../support/procs.ts';
-import { testStack } from '../support/stack-context.ts';
 
 // The bank end to end: trans creates its database on a MariaDB that never saw it, then every mode moves money
 // exactly once, refuses what it must (unknown account, insufficient funds, bad amounts) without moving any, and

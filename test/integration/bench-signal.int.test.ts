@@ -2,9 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pidAlive, root, runNode } from '@dtm-gozero/devkit';
+import { testStack } from '@dtm-gozero/devkit/stack';
 import { afterAll, expect, test } from 'vitest';
-import { pidAlive, root, runNode } from '../support/procs.ts';
-import { testStack } from '../support/stack-context.ts';
 
 // A SIGINT sent to the bench's pid alone (`kill -INT <pid>`, not a terminal's Ctrl-C to the whole group) stops
 // what the bench started — our trans and our worker — and the bench exits 130, within a bound.

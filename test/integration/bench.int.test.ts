@@ -3,10 +3,10 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchReport } from '@dtm-gozero/bench/report';
+import { root } from '@dtm-gozero/devkit';
+import { testStack } from '@dtm-gozero/devkit/stack';
 import { portOpen } from '@dtm-gozero/testkit';
 import { expect, test } from 'vitest';
-import { root } from '../support/procs.ts';
-import { testStack } from '../support/stack-context.ts';
 
 // CI's smoke of `npm run bench -- --compare` (1 s per point, one round), so the command cannot rot: against the
 // suite's real etcd + dtm, the four combinations, the ceiling and the localGid row each complete transactions, our

@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { openBank, parseMysqlDataSource } from '@dtm-gozero/bank';
+import { root, runNode, tempFile } from '@dtm-gozero/devkit';
 import { afterAll, expect, test } from 'vitest';
-import { root, runNode, tempFile } from '../support/procs.ts';
 
 // CI's chaos setting: ~300 transfers in every mode against a 2-instance dtm on a shared MySQL store and a 3-member
 // etcd, with 3 SIGKILLs of trans, 1 dtm restart and one etcd member down for 12 s (longer than the 10 s lease TTL).

@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { eventually, root } from '@dtm-gozero/devkit';
+import { copyCheckout, docker, listeners, projectLeftovers, skipReason } from '@dtm-gozero/devkit/docker';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { findTraces, type JaegerTrace, promQuery } from '../../scripts/lib/observability.ts';
-import { copyCheckout, docker, listeners, projectLeftovers, skipReason } from '../support/docker.ts';
-import { eventually, root } from '../support/procs.ts';
 
 // `docker compose --profile observe` for real, in a clean copy of the checkout: Jaeger and Prometheus beside the
 // stack, trans and the app on their -observe configs; one trace through dtm in Jaeger's query API, trans's go-zero

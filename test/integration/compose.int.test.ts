@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { eventually, root } from '@dtm-gozero/devkit';
+import { copyCheckout, docker, projectLeftovers as leftovers, listeners, skipReason } from '@dtm-gozero/devkit/docker';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { copyCheckout, docker, projectLeftovers as leftovers, listeners, skipReason } from '../support/docker.ts';
-import { root } from '../support/procs.ts';
 
 // docker-compose.yml for real: `docker compose up --build` in a clean copy of the checkout, on this machine's Docker
 // (npm run docker:setup; images pulled or rebuilt locally). It uses the fixed host ports of the local stack, so
@@ -26,22 +26,6 @@ const compose = (args: string[], timeout = 120_000) => docker(['compose', ...arg
 const projectLeftovers = () => leftovers(PROJECT);
 
 const busyPorts = (): number[] => ALL_PORTS.filter((p) => listeners().has(p));
-
-/** Polls `fn` every `interval` ms until it returns a value; throws with `what` and the last error after `ms`. */
-async function poll<T>(fn: () => T | undefined, ms: number, interval: number, what: string): Promise<T> {
-  const end = Date.now() + ms;
-  let last = '';
-  while (Date.now() < end) {
-    try {
-      const v = fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = String(err);
-    }
-    await new Promise((r) => setTimeout(r, interval));
-  }
-  throw new Error(`${what}: not reached within ${ms} ms; ${last}`);
-}
 
 beforeAll(() => {
   if (SKIP) return;
@@ -118,7 +102,7 @@ describe.skipIf(SKIP)('docker compose, for real', () => {
     // retried after the ports are free again; a port that stays taken fails the test with the preflight's words.
     let exit: number | undefined;
     for (let attempt = 1; exit === undefined; attempt++) {
-      await poll(() => (busyPorts().length === 0 ? true : undefined), 30_000, 500, 'compose ports free').catch(
+      await eventually(() => (busyPorts().length === 0 ? true : undefined), 30_000, 'compose ports free', 500).catch(
         () => {},
       );
       t0 = Date.now();
@@ -132,7 +116,7 @@ describe.skipIf(SKIP)('docker compose, for real', () => {
       child.stdout?.on('data', (d: Buffer) => (upOut += d.toString()));
       child.stderr?.on('data', (d: Buffer) => (upOut += d.toString()));
       // 'app' with its exit code, or 'up' when `docker compose up` itself ended first.
-      const end = await poll(
+      const end = await eventually(
         () => {
           const r = docker(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', `${PROJECT}-app-1`]);
           const [status, code] = r.stdout.trim().split(' ');
@@ -140,8 +124,8 @@ describe.skipIf(SKIP)('docker compose, for real', () => {
           return child.exitCode !== null ? { what: 'up', code: child.exitCode } : undefined;
         },
         840_000,
-        2000,
         'the app container exiting',
+        2000,
       ).catch((err: Error) => {
         throw new Error(`${err.message}; compose says:\n${upOut.slice(-4000)}`);
       });
@@ -213,7 +197,9 @@ describe.skipIf(SKIP)('docker compose, for real', () => {
     const down = compose(['down', '-v', '-t', '10'], 150_000);
     expect(down.status, down.stderr).toBe(0);
     expect(projectLeftovers()).toEqual({ containers: '', volumes: '' });
-    await poll(() => (busyPorts().length === 0 ? true : undefined), 10_000, 250, 'compose ports free').catch(() => {});
+    await eventually(() => (busyPorts().length === 0 ? true : undefined), 10_000, 'compose ports free', 250).catch(
+      () => {},
+    );
     expect(busyPorts()).toEqual([]);
   });
 

@@ -11,9 +11,9 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
+import { root } from '@dtm-gozero/devkit';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { allSnippetFiles } from '../consumer/snippets.ts';
-import { root } from '../support/procs.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dtm-gozero-consumer-'));
 const project = join(dir, 'consumer');

@@ -7,9 +7,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { eventually, freePorts, type Proc, root, runCommand } from '@dtm-gozero/devkit';
+import { listeners } from '@dtm-gozero/devkit/docker';
 import { afterAll, expect, test } from 'vitest';
-import { listeners } from '../support/docker.ts';
-import { eventually, freePorts, type Proc, root, runCommand } from '../support/procs.ts';
 
 const STEP_MS = Number(process.env.CTRL_C_STEP_MS) || 500;
 const dirs: string[] = [];

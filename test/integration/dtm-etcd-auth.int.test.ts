@@ -3,9 +3,9 @@
 // Etcd.User/Etcd.Pass. See docs/etcd-security.md.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { APP, freePort, root, runNode, TRANS, tempFile } from '@dtm-gozero/devkit';
 import { type DtmStack, startDtmStack } from '@dtm-gozero/testkit';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { APP, freePort, root, runNode, TRANS, tempFile } from '../support/procs.ts';
 
 const password = `pw-${randomUUID().slice(0, 8)}`;
 let stack: DtmStack;

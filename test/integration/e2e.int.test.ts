@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { eventually, type Proc, tempFile } from '@dtm-gozero/devkit';
+import { dtmQuery, dtmStatus } from '@dtm-gozero/devkit/dtm';
+import { appConfig, runApp, startTrans, testStack } from '@dtm-gozero/devkit/stack';
 import { Etcd3 } from 'etcd3';
 import { afterAll, expect, test } from 'vitest';
-import { dtmQuery, dtmStatus } from '../support/dtm.ts';
-import { appConfig, eventually, type Proc, runApp, startTrans, tempFile } from '../support/procs.ts';
-import { testStack } from '../support/stack-context.ts';
 
 // Against the etcd and dtm of the integration global setup (free ports, not the fixed-port stack).
 const stack = testStack();

@@ -3,9 +3,9 @@
 // a non-zero exit within 10 s, and never the password.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { APP, freePort, type Proc, root, runNode, TRANS, tempFile } from '@dtm-gozero/devkit';
 import { type EtcdServer, startEtcd } from '@dtm-gozero/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { APP, freePort, type Proc, root, runNode, TRANS, tempFile } from '../support/procs.ts';
 
 const LIMIT_MS = 10_000;
 const key = (): string => `sec-${randomUUID().slice(0, 8)}`;

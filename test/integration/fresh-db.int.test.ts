@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { freePort, type Proc, runNode, TRANS, tempFile } from '@dtm-gozero/devkit';
+import { runApp, testDatabases, testStack } from '@dtm-gozero/devkit/stack';
 import { createConnection } from 'mysql2/promise';
 import { afterAll, describe, expect, test } from 'vitest';
 import { type OwnDatabases, startOwnDatabases } from '../support/databases.ts';
-import { freePort, type Proc, runApp, runNode, TRANS, tempFile } from '../support/procs.ts';
-import { testDatabases, testStack } from '../support/stack-context.ts';
 
 // The README's database path on servers that never saw the project: `bash scripts/db.sh up` from scratch, then
 // trans and `npm run app -- xa` with Mysql.DataSource naming that server (trans creates dtm_busi on first use).

@@ -1,8 +1,8 @@
+import { reapTempDirs } from '@dtm-gozero/devkit';
+import type {} from '@dtm-gozero/devkit/stack';
 import { startDtmStack } from '@dtm-gozero/testkit';
 import type { TestProject } from 'vitest/node';
 import { startOwnDatabases } from '../support/databases.ts';
-import { reapTempDirs } from '../support/procs.ts';
-import type {} from '../support/stack-context.ts';
 
 // One etcd + dtm (go-zero driver, boltdb) for the whole integration run, from @dtm-gozero/testkit, and a MariaDB,
 // Postgres and Redis of its own (the testkit's startDatabases), all on free ports with their data in temp dirs: the

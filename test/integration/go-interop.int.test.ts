@@ -1,10 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { eventually, type Proc, root } from '@dtm-gozero/devkit';
+import { startTrans, testStack } from '@dtm-gozero/devkit/stack';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { eventually, type Proc, root, startTrans } from '../support/procs.ts';
-import { testStack } from '../support/stack-context.ts';
 
 // A real Go go-zero v1.4.4 client (interop/go-client) resolves our TypeScript trans through etcd and calls it.
 const GO_CLIENT = join(root, '.cache/bin/go-trans-client');

@@ -1,7 +1,7 @@
+import { testStack } from '@dtm-gozero/devkit/stack';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { appToTrans, EXAMPLE_TRANSCRIPT, goClientSpread } from '../../scripts/interop.ts';
 import { buildGo } from '../../scripts/lib/twins.ts';
-import { testStack } from '../support/stack-context.ts';
 
 // Go interop both ways (`npm run interop` runs the same scenarios): the Go twins under interop/gozero (go-zero
 // v1.4.4 trans; dtm's Go client v1.17.3 with dtmdriver-gozero v0.0.7) against our apps, through the suite's real

@@ -1,15 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { bin, freePort, start, stopGrpcServer } from '@dtm-gozero/devkit';
+import { dtmStatus } from '@dtm-gozero/devkit/dtm';
+import { testStack } from '@dtm-gozero/devkit/stack';
 import { closeConnections, DtmFailure, localGid, WorkflowRegistry } from '@dtm-gozero/dtmgrpc';
 import { AdjustInfo, TransSvcService as Svc } from '@dtm-gozero/proto/trans';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { bin, start } from '../../scripts/lib/child.ts';
 import { buildGo, startTrans, type Trans, transcript } from '../../scripts/lib/twins.ts';
-import { dtmStatus } from '../support/dtm.ts';
-import { stopGrpcServer } from '../support/grpc.ts';
-import { freePort } from '../support/procs.ts';
-import { testStack } from '../support/stack-context.ts';
 
 // Workflows across languages, through the suite's real etcd + dtm: a workflow of our client whose branches are the
 // go-zero trans (interop/gozero/trans), and a workflow registered with dtm's Go client (interop/gozero/wf, package

@@ -8,6 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { APP, eventually, freePorts, type Proc, root, runCommand, runNode, TRANS, tempFile } from '@dtm-gozero/devkit';
+import { dtmQuery } from '@dtm-gozero/devkit/dtm';
+import { testStack } from '@dtm-gozero/devkit/stack';
 import {
   inClusterCommand,
   type KubeApiServer,
@@ -16,9 +19,6 @@ import {
   startKubeApiServer,
 } from '@dtm-gozero/testkit';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { dtmQuery } from '../support/dtm.ts';
-import { APP, eventually, freePorts, type Proc, root, runCommand, runNode, TRANS, tempFile } from '../support/procs.ts';
-import { testStack } from '../support/stack-context.ts';
 
 const DTM = process.env.DTM_BIN || join(root, '.cache/bin/dtm');
 const GO_CLIENT = join(root, '.cache/bin/go-trans-client');

@@ -3,11 +3,11 @@
 // CI. Then the service account those workloads run as may read exactly what the k8s:// resolvers read.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { root } from '@dtm-gozero/devkit';
+import { testStack } from '@dtm-gozero/devkit/stack';
 import { type KubeApiServer, startKubeApiServer } from '@dtm-gozero/testkit';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { root } from '../support/procs.ts';
-import { testStack } from '../support/stack-context.ts';
 
 const DIR = join(root, 'deploy/k8s');
 type Manifest = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } } & Record<

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import type { Proc } from '@dtm-gozero/devkit';
+import { dtmStatus } from '@dtm-gozero/devkit/dtm';
+import { appConfig, runApp, startTrans, testDatabases } from '@dtm-gozero/devkit/stack';
 import { createPool, type Pool } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { dtmStatus } from '../support/dtm.ts';
-import { appConfig, type Proc, runApp, startTrans } from '../support/procs.ts';
-import { testDatabases } from '../support/stack-context.ts';
 
 // `npm run app -- <mode> [--fail]` against the real dtm and etcd (the global setup's) and the suite's MariaDB, with
 // trans as a child process:

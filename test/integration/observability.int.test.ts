@@ -6,13 +6,14 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { eventually, freePort, type Proc, root, start, tempFile } from '@dtm-gozero/devkit';
+import { testDatabases, testStack } from '@dtm-gozero/devkit/stack';
 import { telemetryConf } from '@dtm-gozero/gozero';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 // The exporter factory is internal to the library (startAgent uses it): reached by path.
 import { createExporter, TRACE_NAME } from '../../libs/gozero/src/trace/agent.ts';
-import { type Child, gozeroYaml, root, start, tempFile } from '../../scripts/lib/child.ts';
 import {
   findTraces,
   type Jaeger,
@@ -23,10 +24,8 @@ import {
   startPrometheus,
 } from '../../scripts/lib/observability.ts';
 import { traceHtml } from '../../scripts/lib/trace-html.ts';
-import { buildGo, startTrans, type Trans } from '../../scripts/lib/twins.ts';
+import { buildGo, gozeroYaml, startTrans, type Trans } from '../../scripts/lib/twins.ts';
 import { CHROMIUM, chromium } from '../support/chromium.ts';
-import { eventually, freePort } from '../support/procs.ts';
-import { testDatabases, testStack } from '../support/stack-context.ts';
 
 const stack = testStack();
 const hosts = stack.etcdEndpoints;
@@ -69,7 +68,7 @@ async function runApp(mode: string, key: string): Promise<string> {
     'bank.yaml',
     `Name: trans.rpc\nListenOn: 127.0.0.1:1\nMysql:\n  DataSource: ${testDatabases().mysqlUrl}dtm_busi\n`,
   );
-  const app: Child = start(
+  const app: Proc = start(
     `app ${mode}`,
     process.execPath,
     [

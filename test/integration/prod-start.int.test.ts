@@ -7,13 +7,13 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { freePort, type Proc, root, runCommand, runNode, TRANS, tempFile } from '@dtm-gozero/devkit';
+import { testDatabases, testStack } from '@dtm-gozero/devkit/stack';
 import { AdjustInfo } from '@dtm-gozero/proto/trans';
 import { credentials, loadPackageDefinition, Metadata } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { afterEach, expect, test } from 'vitest';
 import { dtmMetadata, rawCall } from '../support/bank-fixture.ts';
-import { freePort, type Proc, root, runCommand, runNode, TRANS, tempFile } from '../support/procs.ts';
-import { testDatabases, testStack } from '../support/stack-context.ts';
 
 // Plain JavaScript (a .ts preload would itself load type stripping): records every module trans loads, through
 // node:module's synchronous hooks (import and require alike), and at exit Node's own internal modules (which no hook

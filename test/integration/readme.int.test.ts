@@ -2,9 +2,9 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { eventually, root } from '@dtm-gozero/devkit';
+import { copyCheckout } from '@dtm-gozero/devkit/docker';
 import { afterAll, expect, test } from 'vitest';
-import { copyCheckout } from '../support/docker.ts';
-import { eventually, root } from '../support/procs.ts';
 
 // Runs the README's no-Docker quick start literally, in a copy of the working tree, and checks the transcript.
 

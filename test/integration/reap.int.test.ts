@@ -4,9 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { eventually, freePort, pidAlive } from '@dtm-gozero/devkit';
 import { reapOrphanedDatabases } from '@dtm-gozero/testkit';
 import { expect, test } from 'vitest';
-import { eventually, freePort, pidAlive } from '../support/procs.ts';
 
 test('the servers of a run whose owner died are stopped and their dir removed; a live owner keeps its own', async () => {
   const deadOwner = spawnSync('true').pid as number; // exited: its pid names no process now

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { root } from '@dtm-gozero/devkit';
+import { docker, skipReason } from '@dtm-gozero/devkit/docker';
 import { describe, expect, test } from 'vitest';
-import { docker, skipReason } from '../support/docker.ts';
-import { root } from '../support/procs.ts';
 
 // The images of infra/rebuild/images.json as built on this machine (npm run docker:setup): a local rebuild provides
 // what the manifest says (test/rebuild-contract.test.ts checks that the project uses nothing more), says that it is

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { root } from '@dtm-gozero/devkit';
 import { expect, test } from 'vitest';
-import { root } from '../support/procs.ts';
 
 // `npm run setup` names the dtm it installed, and it is the version the README promises.
 test('npm run setup reports dtm v1.19.0 and kube-apiserver v1.37.2, and the binaries say so themselves', () => {

@@ -2,8 +2,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, root, runNode, TRANS, tempFile } from '@dtm-gozero/devkit';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
-import { freePort, root, runNode, TRANS, tempFile } from '../support/procs.ts';
 
 // scripts/stack.sh (`npm run stack:up` / `stack:down`) as a user runs it, on free ports in a folder of its own:
 // STACK_DIR, STACK_ETCD_PORT/STACK_ETCD_PEER_PORT, and a copy of infra/dtm/config.yml (DTM_CONF) with other ports.

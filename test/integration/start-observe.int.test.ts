@@ -2,10 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { APP, eventually, type Proc, root, runCommand, runNode } from '@dtm-gozero/devkit';
+import { listeners } from '@dtm-gozero/devkit/docker';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { findTraces, type JaegerTrace, promQuery } from '../../scripts/lib/observability.ts';
-import { listeners } from '../support/docker.ts';
-import { APP, eventually, type Proc, root, runCommand, runNode } from '../support/procs.ts';
 
 // `npm start -- --observe` exactly as the docs give it: the local stack, Jaeger, Prometheus and trans on
 // apps/trans/etc/trans-observe.yaml, all on their fixed ports (so, like compose.int.test.ts, run it alone:

@@ -2,8 +2,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { eventually, freePort, root, runCommand, runNode, tempFile } from '@dtm-gozero/devkit';
 import { afterAll, expect, test } from 'vitest';
-import { eventually, freePort, root, runCommand, runNode, tempFile } from '../support/procs.ts';
 
 // `npm start` as a user runs it, with its stack on free ports in a folder of its own (the env stack.sh reads) and
 // trans on a free port (`npm start -- -f <yaml>`): trans's own lines are not buried in server logs, and Ctrl-C,

@@ -2,9 +2,9 @@ import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { root } from '@dtm-gozero/devkit';
 import { portOpen } from '@dtm-gozero/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { root } from '../support/procs.ts';
 
 // The README's two commands, from a fresh copy of the tree (tracked and new files; no node_modules, no .cache): the
 // first installs what is missing and runs the demo end to end, the second installs what is missing and runs the

@@ -4,13 +4,13 @@
 // answers OK or a transient error. Against the real servers: trans's TransSvc (logic, bank model, barrier) on the
 // suite's MariaDB and PostgreSQL, and the dtmgrpc Redis barrier on the suite's Redis.
 import { randomUUID } from 'node:crypto';
+import { testDatabases } from '@dtm-gozero/devkit/stack';
 import { BranchBarrier, DtmFailure } from '@dtm-gozero/dtmgrpc';
 import { AdjustInfo } from '@dtm-gozero/proto/trans';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { dtmMetadata, rawCall } from '../support/bank-fixture.ts';
-import { testDatabases } from '../support/stack-context.ts';
 import { type Backend, type Delivery, freshUsers, INT64_MAX, type Mode, play, scenarioArb } from './delivery.ts';
 import { budgetMs, fuzzParams } from './params.ts';
 import { BANK_DATABASES, type InProcessTrans, startOnSuiteDatabase } from './trans-server.ts';

@@ -4,10 +4,10 @@
 // payer to payee) or nothing, balances equal the start plus those moves, none negative, the sum unchanged.
 import { randomUUID } from 'node:crypto';
 import { TRANSFER_MODES, type TransferMode, transfer } from '@dtm-gozero/app/transfer';
+import { finalTrans } from '@dtm-gozero/devkit/dtm';
+import { testStack } from '@dtm-gozero/devkit/stack';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { finalTrans } from '../support/dtm.ts';
-import { testStack } from '../support/stack-context.ts';
 import { amountArb, balanceArb, freshUsers, INT64_MAX, INT64_MIN } from './delivery.ts';
 import { budgetMs, fuzzParams } from './params.ts';
 import { BANK_DATABASES, type InProcessTrans, startOnSuiteDatabase } from './trans-server.ts';

@@ -4,14 +4,13 @@
 // database rolls the transaction back and drops the connection).
 
 import type { Bank } from '@dtm-gozero/bank';
+import { stopGrpcServer, tempFile } from '@dtm-gozero/devkit';
+import { testDatabases } from '@dtm-gozero/devkit/stack';
 import { TransSvcService } from '@dtm-gozero/proto/trans';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { loadConfig } from '../../apps/trans/src/internal/config/config.ts';
 import { newTransSvcServer } from '../../apps/trans/src/internal/server/trans-svc-server.ts';
 import { newServiceContext } from '../../apps/trans/src/internal/svc/service-context.ts';
-import { stopGrpcServer } from '../support/grpc.ts';
-import { tempFile } from '../support/procs.ts';
-import { testDatabases } from '../support/stack-context.ts';
 
 export interface InProcessTrans {
   port: number;

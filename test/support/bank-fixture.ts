@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { type Bank, openBank, parseMysqlDataSource } from '@dtm-gozero/bank';
 import { startOwnMariadb } from '@dtm-gozero/chaos/mariadb';
 import { Service } from '@dtm-gozero/chaos/service';
+import { freePort, type Proc, root, runNode, TRANS, tempFile } from '@dtm-gozero/devkit';
+import { testStack } from '@dtm-gozero/devkit/stack';
 import { type MysqlServer, portOpen } from '@dtm-gozero/testkit';
 import { Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { freePort, type Proc, root, runNode, TRANS, tempFile } from './procs.ts';
-import { testStack } from './stack-context.ts';
 
 export interface BankDb {
   server: MysqlServer;

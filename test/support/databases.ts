@@ -1,8 +1,8 @@
 // The integration suite's own MariaDB, Postgres and Redis: @dtm-gozero/testkit's startDatabases (free ports, data in
 // a temp dir, reaped when the owner dies) with dtm's barrier schema applied, in the shape the tests inject.
 import { createRequire } from 'node:module';
+import type { TestDatabases } from '@dtm-gozero/devkit/stack';
 import { startDatabases } from '@dtm-gozero/testkit';
-import type { TestDatabases } from './stack-context.ts';
 
 const barrierSql = (db: 'mysql' | 'postgres'): string =>
   createRequire(import.meta.url).resolve(`@dtm-gozero/dtmgrpc/sql/barrier.${db}.sql`);

@@ -1,7 +1,7 @@
+import { type BusiServer, startTransSvc } from '@dtm-gozero/devkit/busi';
+import { testStack } from '@dtm-gozero/devkit/stack';
 import { TransSvcService } from '@dtm-gozero/proto/trans';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { type BusiServer, startTransSvc } from '../../../test/support/busi.ts';
-import { testStack } from '../../../test/support/stack-context.ts';
 import { closeConnections } from './conn.ts';
 import { DtmFailure } from './errors.ts';
 import { MsgGrpc } from './msg.ts';

@@ -1,10 +1,10 @@
+import { eventually } from '@dtm-gozero/devkit';
+import { type BusiServer, startTransSvc } from '@dtm-gozero/devkit/busi';
+import { dtmStatus } from '@dtm-gozero/devkit/dtm';
+import { testDatabases, testStack } from '@dtm-gozero/devkit/stack';
 import { TransSvcService } from '@dtm-gozero/proto/trans';
 import { createPool, type Pool } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type BusiServer, startTransSvc } from '../../../test/support/busi.ts';
-import { dtmStatus } from '../../../test/support/dtm.ts';
-import { eventually } from '../../../test/support/procs.ts';
-import { testDatabases, testStack } from '../../../test/support/stack-context.ts';
 import { barrierFromGrpc } from './barrier/barrier.ts';
 import { closeConnections } from './conn.ts';
 import { DtmFailure } from './errors.ts';

@@ -1,7 +1,7 @@
+import { type BusiServer, startBusiServer } from '@dtm-gozero/devkit/busi';
+import { DTM_ETCD, DTM_GRPC, dtmOptions, dtmQuery, finalTrans } from '@dtm-gozero/devkit/dtm';
 import { AdjustInfo, TransSvcService } from '@dtm-gozero/proto/trans';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type BusiServer, startBusiServer } from '../../../test/support/busi.ts';
-import { DTM_ETCD, DTM_GRPC, dtmOptions, dtmQuery, finalTrans } from '../../../test/support/dtm.ts';
 import { closeConnections } from './conn.ts';
 import { DtmFailure } from './errors.ts';
 import { SagaGrpc } from './saga.ts';

@@ -1,8 +1,8 @@
+import { freePort } from '@dtm-gozero/devkit';
+import { busiMethod } from '@dtm-gozero/devkit/busi';
 import { AdjustInfo, TransSvcService } from '@dtm-gozero/proto/trans';
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { busiMethod } from '../../../test/support/busi.ts';
-import { freePort } from '../../../test/support/procs.ts';
 import { closeConnections } from './conn.ts';
 import { DtmError, DtmInputError } from './errors.ts';
 import type { UnaryMethod } from './method.ts';

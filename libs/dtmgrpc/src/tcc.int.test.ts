@@ -1,9 +1,9 @@
+import { type BusiServer, startTransSvc } from '@dtm-gozero/devkit/busi';
+import { dtmStatus } from '@dtm-gozero/devkit/dtm';
+import { testStack } from '@dtm-gozero/devkit/stack';
 import { TransSvcService } from '@dtm-gozero/proto/trans';
 import { Metadata } from '@grpc/grpc-js';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { type BusiServer, startTransSvc } from '../../../test/support/busi.ts';
-import { dtmStatus } from '../../../test/support/dtm.ts';
-import { testStack } from '../../../test/support/stack-context.ts';
 import { closeConnections } from './conn.ts';
 import { DtmFailure } from './errors.ts';
 import { tccFromGrpc, tccGlobalTransaction } from './tcc.ts';

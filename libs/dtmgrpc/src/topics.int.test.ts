@@ -1,8 +1,8 @@
+import { eventually } from '@dtm-gozero/devkit';
+import { type BusiServer, startBusiServer } from '@dtm-gozero/devkit/busi';
+import { DTM_ETCD, DTM_GRPC, dtmStatus, finalTrans } from '@dtm-gozero/devkit/dtm';
 import { AdjustInfo } from '@dtm-gozero/proto/trans';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type BusiServer, startBusiServer } from '../../../test/support/busi.ts';
-import { DTM_ETCD, DTM_GRPC, dtmStatus, finalTrans } from '../../../test/support/dtm.ts';
-import { eventually } from '../../../test/support/procs.ts';
 import { closeConnections } from './conn.ts';
 import { DtmError, DtmInputError, DtmTopicError } from './errors.ts';
 import { MsgGrpc } from './msg.ts';

@@ -1,6 +1,10 @@
 // The trace across dtm, against the real dtm: the caller's W3C trace context goes into a transaction's branch
 // headers, dtm passes them on every branch call, so each branch joins the caller's trace; `traceBranches: false`
 // turns it off; the dtm client metrics count the transactions.
+
+import { tempFile } from '@dtm-gozero/devkit';
+import { type BusiServer, startBusiServer } from '@dtm-gozero/devkit/busi';
+import { DTM_ETCD } from '@dtm-gozero/devkit/dtm';
 import {
   currentTraceIds,
   enableMetrics,
@@ -11,9 +15,6 @@ import {
   telemetryConf,
 } from '@dtm-gozero/gozero';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { type BusiServer, startBusiServer } from '../../../test/support/busi.ts';
-import { DTM_ETCD } from '../../../test/support/dtm.ts';
-import { tempFile } from '../../../test/support/procs.ts';
 import { closeConnections } from './conn.ts';
 import { SagaGrpc } from './saga.ts';
 import { tccGlobalTransaction } from './tcc.ts';

@@ -1,9 +1,9 @@
+import { type BusiServer, startTransSvc } from '@dtm-gozero/devkit/busi';
+import { docker, skipReason } from '@dtm-gozero/devkit/docker';
+import { openPortsAfter } from '@dtm-gozero/devkit/victim';
 import { closeConnections, genGid, MsgGrpc, tccGlobalTransaction } from '@dtm-gozero/dtmgrpc';
 import { TransSvcService } from '@dtm-gozero/proto/trans';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type BusiServer, startTransSvc } from '../../../test/support/busi.ts';
-import { docker, skipReason } from '../../../test/support/docker.ts';
-import { openPortsAfter } from '../test/support.ts';
 import { startDtmStack } from './stack.ts';
 import type { DtmStack } from './types.ts';
 

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:net';
+import { pidAlive } from '@dtm-gozero/devkit';
 import { afterAll, beforeAll, expect, test, vi } from 'vitest';
-import { alive } from '../test/support.ts';
 import * as ports from './ports.ts';
 import { startDtmStack } from './stack.ts';
 
@@ -32,7 +32,7 @@ test('a port taken between picking and binding: retried with other ports', async
     // the first attempt's etcd was stopped
     const firstEtcd = Number(/started etcd \(pid (\d+)\)/.exec(lines.join('\n'))?.[1]);
     expect(stack.pids).not.toContain(firstEtcd);
-    expect(alive(firstEtcd)).toBe(false);
+    expect(pidAlive(firstEtcd)).toBe(false);
   } finally {
     await stack.stop();
   }

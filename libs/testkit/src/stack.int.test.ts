@@ -1,9 +1,10 @@
+import { pidAlive, until } from '@dtm-gozero/devkit';
+import { dtmQuery } from '@dtm-gozero/devkit/dtm';
+import type {} from '@dtm-gozero/devkit/stack';
+import { openPorts, openPortsAfter, runVictim } from '@dtm-gozero/devkit/victim';
 import { closeConnections, genGid, tccGlobalTransaction } from '@dtm-gozero/dtmgrpc';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
-import { dtmQuery } from '../../../test/support/dtm.ts';
-import type {} from '../../../test/support/stack-context.ts';
-import { alive, openPorts, openPortsAfter, runVictim, until } from '../test/support.ts';
 import { dockerEngine } from './backend.ts';
 import { TestkitError } from './errors.ts';
 import { startDtmStack } from './stack.ts';
@@ -90,7 +91,7 @@ describe('boltdb stack (local backend)', () => {
 
 test('stop(): processes gone, ports closed, idempotent', async () => {
   const stack = await startDtmStack({ backend: 'local' });
-  expect(stack.pids.every(alive)).toBe(true);
+  expect(stack.pids.every(pidAlive)).toBe(true);
   expect(await openPorts(stack)).toEqual([
     stack.ports.etcdClient,
     stack.ports.etcdPeer,
@@ -98,7 +99,7 @@ test('stop(): processes gone, ports closed, idempotent', async () => {
     stack.ports.dtmGrpc,
   ]);
   await stack.stop();
-  expect(stack.pids.filter(alive)).toEqual([]);
+  expect(stack.pids.filter(pidAlive)).toEqual([]);
   expect(await openPortsAfter(stack)).toEqual([]);
   await expect(stack.stop()).resolves.toBeUndefined();
 });
@@ -119,7 +120,7 @@ test('two stacks started at once do not clash', async () => {
   } finally {
     await Promise.all([a.stop(), b.stop()]);
   }
-  expect([...a.pids, ...b.pids].filter(alive)).toEqual([]);
+  expect([...a.pids, ...b.pids].filter(pidAlive)).toEqual([]);
 });
 
 test('the stack of the integration global setup still answers', async () => {
@@ -154,21 +155,21 @@ describe('errors', () => {
     expect((err as Error).message).toMatch(/dtm exited \(code 1\)/);
     const pid = Number(/started etcd \(pid (\d+)\)/.exec(lines.join('\n'))?.[1]);
     expect(pid).toBeGreaterThan(0);
-    expect(alive(pid)).toBe(false);
+    expect(pidAlive(pid)).toBe(false);
   });
 });
 
 describe('a test process that dies leaves no servers behind', () => {
   test('uncaught exception', async () => {
     const v = await runVictim('throw');
-    await until(() => v.pids.every((p) => !alive(p)), 5000, 'servers gone');
+    await until(() => v.pids.every((p) => !pidAlive(p)), 5000, 'servers gone');
     expect(await openPortsAfter(v)).toEqual([]);
   });
 
   test('SIGTERM: servers killed, and the process still dies of the signal', async () => {
     const v = await runVictim('sigterm');
     expect(v.signal).toBe('SIGTERM');
-    await until(() => v.pids.every((p) => !alive(p)), 5000, 'servers gone');
+    await until(() => v.pids.every((p) => !pidAlive(p)), 5000, 'servers gone');
     expect(await openPortsAfter(v)).toEqual([]);
   });
 });

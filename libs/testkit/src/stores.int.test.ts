@@ -1,9 +1,10 @@
+import { pidAlive, until } from '@dtm-gozero/devkit';
+import { testDatabases } from '@dtm-gozero/devkit/stack';
+import { openPortsAfter, runVictim } from '@dtm-gozero/devkit/victim';
 import { closeConnections, genGid, tccGlobalTransaction } from '@dtm-gozero/dtmgrpc';
 import { Redis } from 'ioredis';
 import { createConnection } from 'mysql2/promise';
 import { afterAll, describe, expect, test } from 'vitest';
-import { testDatabases } from '../../../test/support/stack-context.ts';
-import { alive, openPortsAfter, runVictim, until } from '../test/support.ts';
 import { startDtmStack } from './stack.ts';
 import { deleteRedisPrefix, redisKeys } from './stores.ts';
 
@@ -54,7 +55,7 @@ describe('mysql store', () => {
       await stack.stop();
     }
     expect(await mysql<unknown[]>('SHOW DATABASES LIKE ?', [db])).toEqual([]);
-    expect(stack.pids.filter(alive)).toEqual([]);
+    expect(stack.pids.filter(pidAlive)).toEqual([]);
     expect(await openPortsAfter(stack)).toEqual([]);
   });
 
@@ -87,7 +88,7 @@ describe('redis store', () => {
       await Promise.all([a.stop(), b.stop()]);
     }
     expect(await redisKeys(REDIS, prefix)).toEqual([]);
-    expect([...a.pids, ...b.pids].filter(alive)).toEqual([]);
+    expect([...a.pids, ...b.pids].filter(pidAlive)).toEqual([]);
   });
 
   test('Redis unreachable: says so and how to point the fixture elsewhere', async () => {
@@ -101,14 +102,14 @@ describe('a test process that dies mid-suite', () => {
   test('its MySQL database is dropped on the way out', async () => {
     const v = await runVictim('throw', 'mysql', { mysql: MYSQL });
     expect(v.mysqlDatabase).toMatch(/^dtm_tk_/);
-    await until(() => v.pids.every((p) => !alive(p)), 5000, 'servers gone');
+    await until(() => v.pids.every((p) => !pidAlive(p)), 5000, 'servers gone');
     expect(await mysql<unknown[]>('SHOW DATABASES LIKE ?', [v.mysqlDatabase])).toEqual([]);
   });
 
   test('its Redis keys are deleted on SIGTERM', async () => {
     const v = await runVictim('sigterm', 'redis', { redis: REDIS });
     expect(v.signal).toBe('SIGTERM');
-    await until(() => v.pids.every((p) => !alive(p)), 5000, 'servers gone');
+    await until(() => v.pids.every((p) => !pidAlive(p)), 5000, 'servers gone');
     expect(await redisKeys(REDIS, v.redisPrefix as string)).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 // The combinations a run measures, and the processes behind them: our trans and our worker always; with --compare
 // also go-zero's trans, the Go worker and the ceiling (a bare grpc-go server whose branches cost nothing).
 import { join } from 'node:path';
-import { bin, type Child, start } from '../../../scripts/lib/child.ts';
+import { bin, type Proc, start } from '@dtm-gozero/devkit';
 import type { BenchOptions } from './options.ts';
 import type { GidSource } from './protocol.ts';
 import type { ComboId } from './report.ts';
@@ -15,7 +15,7 @@ export interface Combo {
   label: string;
   worker: Worker;
   busi: string;
-  server: Child;
+  server: Proc;
   /** Our worker's gid source for this combination (--compare: NewGid except the localGid row). */
   gid?: GidSource | undefined;
   /** Our trans's runtime probe (absent for the Go servers). */

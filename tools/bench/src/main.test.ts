@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempFile } from '@dtm-gozero/devkit';
 import { expect, test } from 'vitest';
-import { tempFile } from '../../../test/support/procs.ts';
 import { compareReport } from './fixtures.ts';
 import type { BenchReport } from './report.ts';
 

@@ -1,5 +1,6 @@
 // After the levels: what dtm made of the few transactions whose Submit reported an error to the load generator
 // (a timeout, an overloaded branch server) — they may still have succeeded — asked of dtm's HTTP API.
+import { queryTrans } from '@dtm-gozero/devkit';
 import type { ErrorOutcome } from './report.ts';
 
 /** Polls dtm's HTTP API until each transaction's status is final (succeed / failed) or `ms` has passed. */
@@ -14,11 +15,7 @@ export async function outcomes(
     for (const t of txs) {
       if (status.get(t.gid) === 'succeed' || status.get(t.gid) === 'failed') continue;
       try {
-        const res = await fetch(`${dtmHttp}/api/dtmsvr/query?gid=${encodeURIComponent(t.gid)}`, {
-          signal: AbortSignal.timeout(5000),
-        });
-        const body = (await res.json()) as { transaction?: { status?: string } | null };
-        status.set(t.gid, body.transaction?.status ?? 'not found');
+        status.set(t.gid, (await queryTrans(dtmHttp, t.gid)).transaction?.status ?? 'not found');
       } catch (err) {
         status.set(t.gid, `query failed: ${(err as Error).message}`);
       }

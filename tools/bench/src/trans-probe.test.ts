@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
+import { tempFile } from '@dtm-gozero/devkit';
 import { expect, test } from 'vitest';
-import { tempFile } from '../../../test/support/procs.ts';
 import { rt } from './fixtures.ts';
 import { mergeRuntime, probeScript, TransProbe } from './trans-probe.ts';
 

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { stripTypeScriptTypes } from 'node:module';
 import { join } from 'node:path';
-import { tempFile } from '../../../scripts/lib/child.ts';
+import { tempFile } from '@dtm-gozero/devkit';
 import type { ProbeSnapshot, RuntimeStats } from './probe.ts';
 
 /**

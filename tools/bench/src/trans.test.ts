@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { root } from '@dtm-gozero/devkit';
 import { expect, test } from 'vitest';
-import { root } from '../../../test/support/procs.ts';
 import { PROD_NODE_ARGS } from './trans.ts';
 
 test('production runs trans with the flags the bench measures: package.json trans:prod and the Dockerfile agree', () => {

@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { root, tempFile } from '../../../scripts/lib/child.ts';
+import { root, tempFile } from '@dtm-gozero/devkit';
 import { startTrans, type Trans } from '../../../scripts/lib/twins.ts';
 import { probeScript } from './trans-probe.ts';
 

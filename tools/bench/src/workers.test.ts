@@ -1,5 +1,5 @@
+import { start } from '@dtm-gozero/devkit';
 import { expect, test } from 'vitest';
-import { start } from '../../../scripts/lib/child.ts';
 import { Worker } from './workers.ts';
 
 /** A line-protocol peer: answers each stdin line with {"echo": <it>}; "die" makes it exit 3, "mute" answer nothing. */
@@ -23,7 +23,7 @@ test('a worker: "ready", then one answer per request, in order; stop() ends it b
   } finally {
     await w.stop();
   }
-  expect(w.child.proc.exitCode).toBe(0);
+  expect(w.child.child.exitCode).toBe(0);
 });
 
 test('a worker that does not answer in time, or dies: an error naming it, never a hang', async () => {

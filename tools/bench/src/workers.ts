@@ -2,21 +2,21 @@
 // stdin/stdout (protocol.ts), every answer awaited with a deadline.
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { bin, type Child, start } from '../../../scripts/lib/child.ts';
+import { bin, type Proc, start } from '@dtm-gozero/devkit';
 import type { GidSource } from './protocol.ts';
 import { LOG_KEEP } from './trans.ts';
 
 /** A load generator speaking protocol.ts's line protocol (our worker.ts, or `go-app -bench-worker`). */
 export class Worker {
-  readonly child: Child;
+  readonly child: Proc;
   readonly lang: 'ts' | 'go';
   private readonly lines: string[] = [];
   private wake: (() => void) | undefined;
 
-  constructor(child: Child, lang: 'ts' | 'go') {
+  constructor(child: Proc, lang: 'ts' | 'go') {
     this.child = child;
     this.lang = lang;
-    createInterface({ input: child.proc.stdout as NodeJS.ReadableStream }).on('line', (l) => {
+    createInterface({ input: child.child.stdout as NodeJS.ReadableStream }).on('line', (l) => {
       this.lines.push(l);
       this.wake?.();
     });
@@ -25,7 +25,7 @@ export class Worker {
   async next(ms: number): Promise<string> {
     const end = Date.now() + ms;
     while (this.lines.length === 0) {
-      if (this.child.proc.exitCode !== null || this.child.proc.signalCode !== null)
+      if (this.child.child.exitCode !== null || this.child.child.signalCode !== null)
         throw new Error(`${this.child.name} exited: ${this.child.stderr().trim()}`);
       if (Date.now() > end)
         throw new Error(`${this.child.name}: no answer within ${ms} ms; stderr: ${this.child.stderr()}`);
@@ -38,7 +38,7 @@ export class Worker {
   }
 
   async request<T>(req: object, ms: number): Promise<T> {
-    this.child.proc.stdin?.write(`${JSON.stringify(req)}\n`);
+    this.child.child.stdin?.write(`${JSON.stringify(req)}\n`);
     return JSON.parse(await this.next(ms)) as T;
   }
 
@@ -48,7 +48,7 @@ export class Worker {
   }
 
   async stop(): Promise<void> {
-    this.child.proc.stdin?.end();
+    this.child.child.stdin?.end();
     try {
       await this.child.exited(10_000);
     } catch {

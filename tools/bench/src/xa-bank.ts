@@ -2,8 +2,8 @@
 // temp dir removed on stop, on Ctrl-C, and by the next start if the bench was killed), and each loop's two accounts
 // funded far beyond what a run moves.
 import { openBank, parseMysqlDataSource } from '@dtm-gozero/bank';
+import { tempFile } from '@dtm-gozero/devkit';
 import { startDatabases } from '@dtm-gozero/testkit';
-import { tempFile } from '../../../scripts/lib/child.ts';
 import { xaUsers } from './protocol.ts';
 
 /** Each xa loop's two accounts start with this many cents: far more than any run moves (30 per transaction). */

@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pidAlive } from '@dtm-gozero/devkit';
 import { expect, test } from 'vitest';
-import { pidAlive } from '../../../test/support/procs.ts';
 import { stopRecorded } from './cluster.ts';
 
 // `npm run cluster:down` took ~13 s without a word (trans drains for ~5 s): it now says each process it stopped, as

@@ -4,6 +4,7 @@
 // (run.ts) runs one on free ports with a MariaDB of its own, and kills and restarts its members.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { pidAlive } from '@dtm-gozero/devkit';
 import {
   createMysqlDatabase,
   dtmInstanceConfig,
@@ -194,15 +195,10 @@ export async function stopRecorded(dir: string, say: (line: string) => void = ()
       continue;
     }
     const t0 = Date.now();
-    let gone = false;
-    for (let k = 0; k < 50 && !gone; k++) {
-      try {
-        process.kill(pid, 0);
-        await new Promise((r) => setTimeout(r, 100));
-      } catch {
-        gone = true;
-      }
-    }
+    const gone = await waitUntil(async () => !pidAlive(pid), 5000, `pid ${pid} gone`).then(
+      () => true,
+      () => false,
+    );
     try {
       process.kill(pid, 'SIGKILL');
     } catch {

@@ -1,4 +1,5 @@
 // The few dtm HTTP admin calls the chaos suite makes, each asked of every dtm instance until one answers.
+import { queryTrans } from '@dtm-gozero/devkit';
 
 /** One resetCronTime call moves at most this many transactions, and one round makes at most this many calls. */
 const RESET_LIMIT = 500;
@@ -8,9 +9,14 @@ export type Status = 'succeed' | 'failed' | 'prepared' | 'submitted' | 'aborting
 
 /** dtm's stored status of a gid (`none`: dtm never stored it), asking each instance until one answers. */
 export async function dtmStatus(https: string[], gid: string): Promise<Status | undefined> {
-  const r = await firstAnswer(https, `/api/dtmsvr/query?gid=${encodeURIComponent(gid)}`, 3000);
-  if (r === undefined) return undefined;
-  return ((r as { transaction?: { status?: string } | null }).transaction?.status as Status | undefined) ?? 'none';
+  for (const h of https) {
+    try {
+      return ((await queryTrans(h, gid, 3000)).transaction?.status as Status | undefined) ?? 'none';
+    } catch {
+      // that instance is down or slow: ask the other
+    }
+  }
+  return undefined;
 }
 
 export async function statuses(https: string[], gids: string[]): Promise<Map<string, Status | undefined>> {

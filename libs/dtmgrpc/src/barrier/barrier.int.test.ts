@@ -4,6 +4,8 @@
 // database.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { eventually, freePort, stopGrpcServer } from '@dtm-gozero/devkit';
+import { testDatabases } from '@dtm-gozero/devkit/stack';
 import {
   Client,
   credentials,
@@ -18,9 +20,6 @@ import { Redis } from 'ioredis';
 import { createPool, type Pool as MysqlPool, type PoolConnection } from 'mysql2/promise';
 import { Pool as PgPool, type PoolClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { stopGrpcServer } from '../../../../test/support/grpc.ts';
-import { eventually, freePort } from '../../../../test/support/procs.ts';
-import { testDatabases } from '../../../../test/support/stack-context.ts';
 import { DtmDuplicated, DtmFailure, DtmInputError } from '../errors.ts';
 import { xaLocalTransaction } from '../xa/local.ts';
 import { BranchBarrier, barrierFromGrpc } from './barrier.ts';

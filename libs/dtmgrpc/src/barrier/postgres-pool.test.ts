@@ -1,6 +1,6 @@
+import { freePort } from '@dtm-gozero/devkit';
 import pg from 'pg';
 import { describe, expect, test } from 'vitest';
-import { freePort } from '../../../../test/support/procs.ts';
 import { BranchBarrier } from './barrier.ts';
 
 // callPostgres runs the barrier insert, the business SQL and COMMIT on the one client the caller began the

@@ -1,15 +1,13 @@
-import { join } from 'node:path';
+import { freePort, type Proc, root, runNode, stopGrpcServer, WORKFLOW_SERVICE } from '@dtm-gozero/devkit';
+import { type BusiServer, startTransSvc } from '@dtm-gozero/devkit/busi';
+import { DTM_ETCD, DTM_GRPC, dtmOptions, dtmQuery, dtmStatus, finalTrans } from '@dtm-gozero/devkit/dtm';
+import { testDatabases, testStack } from '@dtm-gozero/devkit/stack';
 import { RpcServer } from '@dtm-gozero/gozero';
 import { AdjustInfo, TransSvcService as Svc } from '@dtm-gozero/proto/trans';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { createPool, type Pool as MysqlPool } from 'mysql2/promise';
 import { Pool as PgPool } from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type BusiServer, startTransSvc } from '../../../../test/support/busi.ts';
-import { DTM_ETCD, DTM_GRPC, dtmOptions, dtmQuery, dtmStatus, finalTrans } from '../../../../test/support/dtm.ts';
-import { stopGrpcServer } from '../../../../test/support/grpc.ts';
-import { freePort, type Proc, root, runNode } from '../../../../test/support/procs.ts';
-import { testDatabases, testStack } from '../../../../test/support/stack-context.ts';
 import { closeConnections, invokeUnary } from '../conn.ts';
 import { DtmError, DtmFailure, DtmInputError, DtmOngoing, toGrpcStatus } from '../errors.ts';
 import { WorkflowService } from '../gen/workflow.ts';
@@ -182,7 +180,7 @@ describe('workflow against the real dtm', () => {
     const port = await freePort();
     const gid = localGid();
     const env = { WF_DTM: DTM_GRPC, WF_BUSI: busi.target, WF_MYSQL: `${testDatabases().mysqlUrl}` };
-    const script = join(root, 'test/support/workflow-service.ts');
+    const script = WORKFLOW_SERVICE;
     let proc: Proc | undefined = runNode(script, [String(port), gid, 'pause'], root, env);
     try {
       await proc.waitFor(new RegExp(`PAUSED ${gid}`), 20_000);

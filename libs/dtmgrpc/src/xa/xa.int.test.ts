@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type BusiServer, startBusiServer } from '@dtm-gozero/devkit/busi';
+import { DTM_ETCD, DTM_GRPC, dtmOptions, dtmQuery, finalTrans } from '@dtm-gozero/devkit/dtm';
+import { testDatabases } from '@dtm-gozero/devkit/stack';
 import { AdjustInfo } from '@dtm-gozero/proto/trans';
 import { Metadata } from '@grpc/grpc-js';
 import { createPool, type Pool as MysqlPool, type PoolConnection } from 'mysql2/promise';
 import { Pool as PgPool, type PoolClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, test, test as vtest } from 'vitest';
-import { type BusiServer, startBusiServer } from '../../../../test/support/busi.ts';
-import { DTM_ETCD, DTM_GRPC, dtmOptions, dtmQuery, finalTrans } from '../../../../test/support/dtm.ts';
-import { testDatabases } from '../../../../test/support/stack-context.ts';
 import { closeConnections } from '../conn.ts';
 import { DtmFailure, DtmInputError } from '../errors.ts';
 import type { UnaryMethod } from '../method.ts';

@@ -1,6 +1,6 @@
+import { freePort } from '@dtm-gozero/devkit';
 import { Metadata, status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { freePort } from '../../../../test/support/procs.ts';
 import { branchMetadata } from '../branch.ts';
 import { closeConnections } from '../conn.ts';
 import { DtmError, DtmInputError } from '../errors.ts';

@@ -1,6 +1,7 @@
 // Telemetry, Prometheus, DevServer and Middlewares.{Trace,Prometheus} as go-zero's ServiceConf fills them.
+
+import { tempFile } from '@dtm-gozero/devkit';
 import { describe, expect, test } from 'vitest';
-import { tempFile } from '../../../../test/support/procs.ts';
 import { clientConfFrom, loadServerConf, readYaml } from './config.ts';
 import { observabilityFrom } from './observability.ts';
 

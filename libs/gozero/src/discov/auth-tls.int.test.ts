@@ -1,10 +1,10 @@
 // etcd with authentication and with TLS (client certificates made at test time by testkit's etcd-certs.sh):
 // registration and resolution work, and each wrong setting is one clear error naming it, within seconds.
 import { randomUUID } from 'node:crypto';
+import { freePort } from '@dtm-gozero/devkit';
+import { callOnce, instance } from '@dtm-gozero/devkit/gozero';
 import { type EtcdServer, startEtcd } from '@dtm-gozero/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { callOnce, instance } from '../../../../test/support/gozero.ts';
-import { freePort } from '../../../../test/support/procs.ts';
 import type { EtcdConf } from '../conf/config.ts';
 import { newRpcClient } from '../zrpc/client.ts';
 import { resolveTarget } from '../zrpc/resolve.ts';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { testStack } from '@dtm-gozero/devkit/stack';
 import { Etcd3 } from 'etcd3';
 import { afterAll, expect, test } from 'vitest';
-import { testStack } from '../../../../test/support/stack-context.ts';
 import { closeEtcdClients } from './clients.ts';
 import { Publisher, TIME_TO_LIVE_S } from './publisher.ts';
 

@@ -4,10 +4,10 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { freePort, tempFile } from '@dtm-gozero/devkit';
+import { callOnce } from '@dtm-gozero/devkit/gozero';
 import { TransSvcService } from '@dtm-gozero/proto/trans';
 import { afterAll, afterEach, expect, test } from 'vitest';
-import { callOnce } from '../../../../test/support/gozero.ts';
-import { freePort, tempFile } from '../../../../test/support/procs.ts';
 import { loadServerConf } from '../conf/config.ts';
 import { newRpcClient } from '../zrpc/client.ts';
 import { RpcServer } from '../zrpc/server.ts';

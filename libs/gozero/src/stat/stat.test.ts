@@ -3,10 +3,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '@dtm-gozero/devkit';
+import { callOnce } from '@dtm-gozero/devkit/gozero';
 import { TransSvcService } from '@dtm-gozero/proto/trans';
 import { afterAll, afterEach, expect, test } from 'vitest';
-import { callOnce } from '../../../../test/support/gozero.ts';
-import { freePort } from '../../../../test/support/procs.ts';
 import type { RpcServerConf } from '../conf/config.ts';
 import { closeLogx, setupLogx } from '../logx/logx.ts';
 import { newRpcClient } from '../zrpc/client.ts';

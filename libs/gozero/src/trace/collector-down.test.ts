@@ -1,9 +1,10 @@
 // Telemetry pointing at a collector that does not answer: the server keeps serving every call, and says so once on
 // stderr (naming Batcher and Endpoint), not once per batch.
+
+import { freePort } from '@dtm-gozero/devkit';
 import { TransSvcService } from '@dtm-gozero/proto/trans';
 import type { Client, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
 import { afterAll, expect, test, vi } from 'vitest';
-import { freePort } from '../../../../test/support/procs.ts';
 import { telemetryConf } from '../conf/observability.ts';
 import { newRpcClient } from '../zrpc/client.ts';
 import { RpcServer } from '../zrpc/server.ts';

@@ -3,12 +3,12 @@
 // DevServer port; an unreachable collector.
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { freePort, tempFile } from '@dtm-gozero/devkit';
 import { TransSvcService } from '@dtm-gozero/proto/trans';
 import { type Client, type ServerUnaryCall, type sendUnaryData, status } from '@grpc/grpc-js';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterAll, expect, test } from 'vitest';
-import { freePort, tempFile } from '../../../../test/support/procs.ts';
 import type { RpcServerConf } from '../conf/config.ts';
 import { telemetryConf } from '../conf/observability.ts';
 import { DevServerError } from '../devserver/server.ts';

@@ -1,9 +1,10 @@
 // Without Telemetry (no tracer provider in this process), a server still passes its caller's W3C trace context on
 // to the services it calls, as go-zero does (its propagator is set at init); and a call with none gets none.
+
+import { freePort } from '@dtm-gozero/devkit';
 import { TransSvcService } from '@dtm-gozero/proto/trans';
 import { type Client, Metadata, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import { afterAll, expect, test } from 'vitest';
-import { freePort } from '../../../../test/support/procs.ts';
 import { newRpcClient } from '../zrpc/client.ts';
 import { RpcServer } from '../zrpc/server.ts';
 

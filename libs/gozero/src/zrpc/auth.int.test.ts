@@ -3,12 +3,12 @@
 // and messages; StrictControl for an unknown app and for a Redis that does not answer.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { freePort, root, runCommand, tempFile } from '@dtm-gozero/devkit';
+import { testDatabases } from '@dtm-gozero/devkit/stack';
 import { TransSvcService } from '@dtm-gozero/proto/trans';
 import { type ServiceError, status } from '@grpc/grpc-js';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { freePort, root, runCommand, tempFile } from '../../../../test/support/procs.ts';
-import { testDatabases } from '../../../../test/support/stack-context.ts';
 import type { RpcClientConf } from '../conf/config.ts';
 import { loadServerConf } from '../conf/config.ts';
 import { newRpcClient } from './client.ts';

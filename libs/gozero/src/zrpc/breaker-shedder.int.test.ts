@@ -2,13 +2,12 @@
 // breaker opens on a killed instance and closes after it comes back; dtm's ABORTED never trips it; the server
 // sheds with RESOURCE_EXHAUSTED under a CPU burn, not in dev Mode, and serves again once the burn stops.
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
+import { freePort, type Proc, root, runNode, SHED_INSTANCE, until } from '@dtm-gozero/devkit';
+import { callOnce, spawnInstance } from '@dtm-gozero/devkit/gozero';
+import { testStack } from '@dtm-gozero/devkit/stack';
 import { TransSvcService } from '@dtm-gozero/proto/trans';
 import { type Client, credentials, Client as GrpcClient, type ServiceError, status } from '@grpc/grpc-js';
 import { afterAll, expect, test } from 'vitest';
-import { callOnce, spawnInstance, until } from '../../../../test/support/gozero.ts';
-import { freePort, type Proc, root, runNode } from '../../../../test/support/procs.ts';
-import { testStack } from '../../../../test/support/stack-context.ts';
 import { closeEtcdClients } from '../discov/clients.ts';
 import { newRpcClient } from './client.ts';
 import { RpcServer } from './server.ts';
@@ -135,8 +134,6 @@ test('dtm’s ABORTED (FAILURE) and FAILED_PRECONDITION never trip the breaker; 
     await server.stop(0);
   }
 });
-
-const SHED_INSTANCE = join(root, 'test/support/shed-instance.ts');
 
 async function shedProcess(mode: string): Promise<{ p: Proc; client: Client }> {
   const port = await freePort();

@@ -1,12 +1,11 @@
 // go-zero keys that change how a real client or server behaves: v1.10's BalancerName on a client, and
 // Shutdown.WaitTime bounding a server's drain; and a direct:/// client living through its server's drain.
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
+import { DIRECT_DRAIN, freePort, root, runNode } from '@dtm-gozero/devkit';
+import { callOnce, instance, load } from '@dtm-gozero/devkit/gozero';
+import { testStack } from '@dtm-gozero/devkit/stack';
 import { credentials, Client as GrpcClient } from '@grpc/grpc-js';
 import { afterAll, expect, test } from 'vitest';
-import { callOnce, instance, load } from '../../../../test/support/gozero.ts';
-import { freePort, root, runNode } from '../../../../test/support/procs.ts';
-import { testStack } from '../../../../test/support/stack-context.ts';
 import { closeEtcdClients } from '../discov/clients.ts';
 import { newRpcClient } from './client.ts';
 
@@ -62,7 +61,7 @@ test('Shutdown.WaitTime bounds the drain of stop(): a call still running then is
 test('a direct:/// client (Endpoints) while its server drains, then returns: the process keeps running, calls resume', {
   timeout: 30_000,
 }, async () => {
-  const p = runNode(join(root, 'test/support/direct-drain.ts'), [String(await freePort())], root);
+  const p = runNode(DIRECT_DRAIN, [String(await freePort())], root);
   try {
     await p.waitFor(/^stopped$/m, 10_000);
     await p.waitFor(/^back b$/m, 15_000);

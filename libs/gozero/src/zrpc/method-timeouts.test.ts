@@ -1,9 +1,10 @@
 // go-zero v1.10's MethodTimeouts on real calls: a slow handler on a free-port server is cut at its method's
 // timeout, not the server's Timeout (longer or shorter), and a caller's shorter deadline still wins.
+
+import { freePort, tempFile } from '@dtm-gozero/devkit';
 import { TransSvcService } from '@dtm-gozero/proto/trans';
 import { type ServiceError, status } from '@grpc/grpc-js';
 import { afterAll, expect, test } from 'vitest';
-import { freePort, tempFile } from '../../../../test/support/procs.ts';
 import { loadServerConf } from '../conf/config.ts';
 import { newRpcClient } from './client.ts';
 import { RpcServer } from './server.ts';

@@ -1,9 +1,10 @@
 // go-zero's Stat and Duration interceptors on a real gRPC server and client: the slow-call line past
 // StatConf.SlowThreshold, IgnoreContentMethods, and the client's `fail - …` line, as logx JSON on stderr.
+
+import { freePort } from '@dtm-gozero/devkit';
 import { TransSvcService } from '@dtm-gozero/proto/trans';
 import { type ServiceError, status } from '@grpc/grpc-js';
 import { afterEach, beforeEach, expect, test } from 'vitest';
-import { freePort } from '../../../../test/support/procs.ts';
 import { newRpcClient } from './client.ts';
 import { RpcServer } from './server.ts';
 

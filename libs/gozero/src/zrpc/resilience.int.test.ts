@@ -1,12 +1,12 @@
 // Discovery under etcd failures (issue 9, item 7), against a real etcd of this file's own that the tests stop,
 // kill, wipe and compact. Registrations use a 2 s lease so that the TTL-bound cases take seconds.
 import { randomUUID } from 'node:crypto';
+import { freePort, until } from '@dtm-gozero/devkit';
+import { callOnce, cuttableProxy, instance, load, spawnInstance } from '@dtm-gozero/devkit/gozero';
 import { type EtcdServer, startEtcd } from '@dtm-gozero/testkit';
 import { Client, credentials } from '@grpc/grpc-js';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { callOnce, cuttableProxy, instance, load, spawnInstance, until } from '../../../../test/support/gozero.ts';
-import { freePort } from '../../../../test/support/procs.ts';
 import { closeEtcdClients } from '../discov/clients.ts';
 import { registerResolvers } from './resolver.ts';
 

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { freePort, until } from '@dtm-gozero/devkit';
+import { testStack } from '@dtm-gozero/devkit/stack';
 import { type AdjustInfo, type Response, TransSvcService } from '@dtm-gozero/proto/trans';
 import { Client, credentials, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import { afterAll, expect, test } from 'vitest';
-import { freePort } from '../../../../test/support/procs.ts';
-import { testStack } from '../../../../test/support/stack-context.ts';
 import { closeEtcdClients } from '../discov/clients.ts';
 import { registerResolvers } from './resolver.ts';
 import { RpcServer } from './server.ts';
@@ -51,14 +51,17 @@ async function callsUntil(
   want: (hits: string[]) => boolean,
   ms: number,
 ): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    hits.length = 0;
-    for (let i = 0; i < 6; i++) await call(client).catch(() => undefined);
-    if (want(hits)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`calls never satisfied the condition; last hits: ${hits.join(',')}`);
+  await until(
+    async () => {
+      hits.length = 0;
+      for (let i = 0; i < 6; i++) await call(client).catch(() => undefined);
+      return want(hits);
+    },
+    ms,
+    'calls satisfied the condition',
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}; last hits: ${hits.join(',')}`);
+  });
 }
 
 test('etcd://host/key follows registrations and removals live', { timeout: 30_000 }, async () => {
@@ -124,7 +127,7 @@ test('updates apply in order, the newest wins: rapid flips between two instances
 }, async () => {
   registerResolvers();
   const { Etcd3 } = await import('etcd3');
-  const { callOnce, instance } = await import('../../../../test/support/gozero.ts');
+  const { callOnce, instance } = await import('@dtm-gozero/devkit/gozero');
   const kv = new Etcd3({ hosts: `http://${etcdHost}` });
   const key = `res-order-${randomUUID().slice(0, 8)}`;
   const [pa, pb] = [await freePort(), await freePort()];

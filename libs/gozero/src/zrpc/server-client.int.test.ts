@@ -1,13 +1,13 @@
 // go-zero's server and client behaviour around calls: health reflecting readiness, the server Timeout, the
 // drain on stop, p2c by default (round_robin selectable), and the client's Timeout and NonBlock.
 import { randomUUID } from 'node:crypto';
+import { freePort } from '@dtm-gozero/devkit';
+import { callOnce, instance, load } from '@dtm-gozero/devkit/gozero';
+import { testStack } from '@dtm-gozero/devkit/stack';
 import { type Client, credentials, Client as GrpcClient, type MethodDefinition, status } from '@grpc/grpc-js';
 import { Etcd3 } from 'etcd3';
 import { service as healthService } from 'grpc-health-check';
 import { afterAll, expect, test } from 'vitest';
-import { callOnce, instance, load } from '../../../../test/support/gozero.ts';
-import { freePort } from '../../../../test/support/procs.ts';
-import { testStack } from '../../../../test/support/stack-context.ts';
 import { closeEtcdClients } from '../discov/clients.ts';
 import { newRpcClient } from './client.ts';
 import { DRAIN_MS, RpcServer, ServerStartError } from './server.ts';

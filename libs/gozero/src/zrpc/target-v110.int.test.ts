@@ -2,12 +2,12 @@
 // etcd, in a client config's Target and as a raw grpc-js target; and a typed ts-proto client on newRpcClient's
 // channel that keeps the conf's Timeout.
 import { randomUUID } from 'node:crypto';
+import { freePort } from '@dtm-gozero/devkit';
+import { callOnce, instance } from '@dtm-gozero/devkit/gozero';
+import { testStack } from '@dtm-gozero/devkit/stack';
 import { TransSvcClient } from '@dtm-gozero/proto/trans';
 import { Client, credentials, type ServiceError, status } from '@grpc/grpc-js';
 import { afterAll, expect, test } from 'vitest';
-import { callOnce, instance } from '../../../../test/support/gozero.ts';
-import { freePort } from '../../../../test/support/procs.ts';
-import { testStack } from '../../../../test/support/stack-context.ts';
 import { closeEtcdClients } from '../discov/clients.ts';
 import { newRpcClient, typedClient } from './client.ts';
 import { registerResolvers } from './resolver.ts';

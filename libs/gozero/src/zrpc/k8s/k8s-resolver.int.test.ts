@@ -4,12 +4,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { eventually, freePorts } from '@dtm-gozero/devkit';
+import { callOnce, instance } from '@dtm-gozero/devkit/gozero';
+import { testStack } from '@dtm-gozero/devkit/stack';
 import { type KubeApiServer, type KubeServiceAccount, podIp, startEtcd, startKubeApiServer } from '@dtm-gozero/testkit';
 import { Client, credentials, status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { callOnce, instance } from '../../../../../test/support/gozero.ts';
-import { freePorts } from '../../../../../test/support/procs.ts';
-import { testStack } from '../../../../../test/support/stack-context.ts';
 import type { PodAddress } from '../../kube/endpoints.ts';
 import { EndpointSliceWatcher } from '../../kube/watcher.ts';
 import { ResolveError, resolveTarget } from '../resolve.ts';
@@ -91,12 +91,17 @@ async function reached(c: Client, n = 30, ms = 30_000): Promise<string[]> {
 async function until(c: Client, want: string[], ms = 45_000): Promise<void> {
   const end = Date.now() + ms;
   let got: string[] = [];
-  while (Date.now() < end) {
-    got = await reached(c, want.length * 12, Math.max(1000, end - Date.now())).catch(() => []);
-    if (JSON.stringify(got) === JSON.stringify(want)) return;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`calls reached ${JSON.stringify(got)}, not ${JSON.stringify(want)}, within ${ms} ms`);
+  await eventually(
+    async () => {
+      got = await reached(c, want.length * 12, Math.max(1000, end - Date.now())).catch(() => []);
+      return JSON.stringify(got) === JSON.stringify(want) ? true : undefined;
+    },
+    ms,
+    `calls reaching ${JSON.stringify(want)}`,
+    300,
+  ).catch(() => {
+    throw new Error(`calls reached ${JSON.stringify(got)}, not ${JSON.stringify(want)}, within ${ms} ms`);
+  });
 }
 
 function failure(c: Client, deadlineMs = 10_000): Promise<{ code: number; details: string; ms: number }> {

@@ -1,10 +1,10 @@
 // TransSvc instances that say who answered, a load loop that counts failures, and a cuttable TCP proxy:
 // what the discovery tests (resolver, resilience, auth/TLS) share.
 import { connect, createServer, type Server as NetServer, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { type EtcdConf, RpcServer } from '@dtm-gozero/gozero';
 import { TransSvcService } from '@dtm-gozero/proto/trans';
 import { type Client, Metadata, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
+import { GOZERO_INSTANCE } from './fixtures.ts';
 import { type Proc, root, runNode } from './procs.ts';
 
 /** Answers every TransSvc call with initial metadata `x-instance: <name>`, after `delayMs`. */
@@ -94,16 +94,6 @@ export function load(
   };
 }
 
-/** Polls `check` every 100 ms until it returns true, or throws after `ms` naming `what`. */
-export async function until(check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<number> {
-  const start = Date.now();
-  for (;;) {
-    if (await check()) return Date.now() - start;
-    if (Date.now() - start > ms) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** A TCP proxy to `target` whose connections the test can cut (and refuse) to disconnect a client from etcd. */
 export async function cuttableProxy(
   targetPort: number,
@@ -148,11 +138,9 @@ export async function cuttableProxy(
   };
 }
 
-const INSTANCE_SCRIPT = join(root, 'test/support/gozero-instance.ts');
-
 /** An instance in a child process (so that a test can `kill -9` it); resolves once it is registered. */
 export async function spawnInstance(name: string, port: number, etcd: EtcdConf, ttlSeconds: number): Promise<Proc> {
-  const p = runNode(INSTANCE_SCRIPT, [name, String(port), JSON.stringify(etcd), String(ttlSeconds)], root);
+  const p = runNode(GOZERO_INSTANCE, [name, String(port), JSON.stringify(etcd), String(ttlSeconds)], root);
   await p.waitFor(/^registered /m, 15_000);
   return p;
 }

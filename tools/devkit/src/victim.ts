@@ -1,27 +1,12 @@
-// Helpers of the testkit's integration tests (test support: not part of the package).
+// For the testkit's own integration tests: a process that starts a local stack and dies without stop(), and the
+// stack's ports that are still open afterwards (what the testkit's reaping must leave: none).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually } from '../../../test/support/procs.ts';
-import { portOpen } from '../src/ports.ts';
-import type { DtmStore, MysqlServer, RedisServer } from '../src/stores.ts';
-import type { DtmStack } from '../src/types.ts';
-
-/** Whether a pid is a live process (a zombie counts as gone: it only waits for its parent to reap it). */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return true; // no /proc: trust kill(0)
-  }
-}
+import { type DtmStack, type DtmStore, type MysqlServer, portOpen, type RedisServer } from '@dtm-gozero/testkit';
+import { pidAlive } from './pid.ts';
+import { until } from './poll.ts';
 
 /** The stack's ports that still accept connections. */
 export async function openPorts(stack: Pick<DtmStack, 'ports'>): Promise<number[]> {
@@ -35,18 +20,13 @@ export async function openPorts(stack: Pick<DtmStack, 'ports'>): Promise<number[
  * on this machine took it meanwhile: waiting a little tells that apart from a server shutting down).
  */
 export async function openPortsAfter(stack: Pick<DtmStack, 'ports'>, ms = 3000): Promise<number[]> {
-  const end = Date.now() + ms;
-  let open = await openPorts(stack);
-  while (open.length > 0 && Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 100));
+  let open: number[] = [];
+  const closed = async (): Promise<boolean> => {
     open = await openPorts(stack);
-  }
+    return open.length === 0;
+  };
+  await until(closed, ms, 'ports closed').catch(() => undefined);
   return open;
-}
-
-/** Polls until `fn` is true (or throws after `ms`), on the suite's one poller. */
-export async function until(fn: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  await eventually(async () => ((await fn()) ? true : undefined), ms, what);
 }
 
 /** What a victim process reports about its stack, and the signal it died of. */
@@ -83,7 +63,7 @@ async function victim(
 ): Promise<Victim> {
   writeFileSync(
     script,
-    `import { startDtmStack } from ${JSON.stringify(join(import.meta.dirname, '..', 'src', 'index.ts'))};
+    `import { startDtmStack } from ${JSON.stringify(import.meta.resolve('@dtm-gozero/testkit'))};
 const s = await startDtmStack({ backend: 'local', store: ${JSON.stringify(store)}, ...${JSON.stringify(servers)} });
 const { pids, ports, mysqlDatabase, redisPrefix } = s;
 console.log(JSON.stringify({ pids, ports, mysqlDatabase, redisPrefix }));
@@ -104,7 +84,7 @@ else setInterval(() => {}, 1000);
   await until(() => out.includes('\n') || child.exitCode !== null, 30_000, 'victim started its stack');
   if (!out.includes('\n')) throw new Error(`victim exited before starting its stack:\n${err}`);
   const info = JSON.parse(out.split('\n')[0] ?? '{}') as Omit<Victim, 'signal'>;
-  if (!info.pids.every(alive)) throw new Error('victim: servers not running before the victim died');
+  if (!info.pids.every(pidAlive)) throw new Error('victim: servers not running before the victim died');
   if (mode === 'sigterm') child.kill('SIGTERM');
   else child.stdin.write('go\n');
   let timer: NodeJS.Timeout | undefined;

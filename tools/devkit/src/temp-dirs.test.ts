@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { expect, test } from 'vitest';
-import { reapTempDirs, tempFile } from './support/procs.ts';
+import { reapTempDirs, tempFile } from './procs.ts';
 
 // About 80 dtm-gozero-* temp dirs piled up after a few test runs: tempFile (every config a test writes) made a dir
 // per file and nobody removed it. Its dirs now name their owner, and the integration run's setup and teardown reap
