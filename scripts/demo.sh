@@ -7,6 +7,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+# shellcheck source=../libs/testkit/scripts/wait.sh
+source libs/testkit/scripts/wait.sh
 say() { printf '\n==> %s\n' "$*"; }
 
 trap 'echo "demo: interrupted before anything was started; nothing to stop" >&2; exit 130' INT TERM
@@ -54,12 +56,8 @@ bash scripts/stack.sh up | tee -i "$up_log" # -i: a Ctrl-C must not cut the reco
 say "starting trans (apps/trans)"
 node apps/trans/src/trans.ts -f "$trans_yaml" >"$trans_log" 2>&1 &
 trans_pid=$!
-for ((i = 0; i < 120; i++)); do
-  grep -q 'Starting rpc server at' "$trans_log" && break
-  kill -0 "$trans_pid" 2>/dev/null || { cat "$trans_log" >&2; echo "demo: trans exited during start-up (above)" >&2; exit 1; }
-  sleep 0.25
-done
-grep -q 'Starting rpc server at' "$trans_log" || { cat "$trans_log" >&2; echo "demo: trans did not start within 30 s" >&2; exit 1; }
+trans_started() { grep -q 'Starting rpc server at' "$trans_log"; }
+wait_up "demo: trans" "$trans_pid" 30 "$trans_log" trans_started || exit 1
 
 say "running the app (apps/app): one 2-phase message, one TCC"
 app_out="$(node apps/app/src/main.ts -f "$app_yaml")" || { echo "demo: the app failed (above)" >&2; exit 1; }

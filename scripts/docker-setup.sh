@@ -13,6 +13,8 @@
 # start here" into exit 0 with that message (the Docker tests then skip and say why).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source=../libs/testkit/scripts/wait.sh
+source "$root/libs/testkit/scripts/wait.sh"
 COMPOSE_VERSION="v2.29.7"
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/dtm-gozero-ts"
 COMPOSE_CACHE="$CACHE/docker-compose-$COMPOSE_VERSION"
@@ -55,17 +57,13 @@ start_engine() {
   # setsid: the daemon outlives this script and npm; `npm run docker:setup -- stop` (or .ci/run) stops it.
   setsid dockerd --bridge=none --iptables=false --ip6tables=false >>"$DOCKERD_LOG" 2>&1 </dev/null &
   echo $! >"$DOCKERD_PID"
-  local i
-  for ((i = 0; i < START_WAIT_S * 2; i++)); do
-    engine_ok && break
-    if ! kill -0 "$(cat "$DOCKERD_PID")" 2>/dev/null; then
-      tail -n 15 "$DOCKERD_LOG" >&2 || true
-      rm -f "$DOCKERD_PID"
-      no_engine "dockerd exited at start (last lines above): this machine cannot run a Docker engine (a container without the privileges for namespaces/overlayfs?); use the local stack (npm run stack:up)"
-    fi
-    sleep 0.5
-  done
-  engine_ok || no_engine "dockerd did not answer within ${START_WAIT_S}s (see $DOCKERD_LOG)"
+  local rc=0
+  wait_up "docker-setup: dockerd" "$(cat "$DOCKERD_PID")" "$START_WAIT_S" "$DOCKERD_LOG" engine_ok || rc=$?
+  if [ "$rc" = 1 ]; then
+    rm -f "$DOCKERD_PID"
+    no_engine "dockerd exited at start (last lines above): this machine cannot run a Docker engine (a container without the privileges for namespaces/overlayfs?); use the local stack (npm run stack:up)"
+  fi
+  [ "$rc" = 0 ] || no_engine "dockerd did not answer within ${START_WAIT_S}s (see $DOCKERD_LOG)"
   step "engine: Docker $(docker info --format '{{.ServerVersion}}') started (pid $(cat "$DOCKERD_PID"))"
 }
 

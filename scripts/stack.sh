@@ -16,6 +16,8 @@
 #                       dtm's driver has no TLS setting, so dtm then registers nowhere: use --dtm localhost:36790
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source=../libs/testkit/scripts/wait.sh
+source "$root/libs/testkit/scripts/wait.sh"
 state="${STACK_DIR:-$root/.stack}"
 ETCD_BIN="${ETCD_BIN:-$(command -v etcd || true)}"
 DTM_BIN="${DTM_BIN:-$root/.cache/bin/dtm}"
@@ -123,20 +125,7 @@ drop_stale_registrations() {
   if [ "$n" -gt 0 ]; then echo "stack: removed $n registration(s) of a dtm that is gone from $REG_KEY/ in etcd"; fi
 }
 
-wait_for() { # name check-fn log
-  local i
-  for ((i = 0; i < WAIT_S * 4; i++)); do
-    if "$2"; then return 0; fi
-    if ! alive "$1"; then
-      echo "stack: $1 exited during start-up; last lines of $3:" >&2
-      tail -n 20 "$3" >&2 || true
-      return 1
-    fi
-    sleep 0.25
-  done
-  echo "stack: $1 did not answer within ${WAIT_S}s; see $3" >&2
-  return 1
-}
+wait_for() { wait_up "stack: $1" "$(cat "$state/$1.pid")" "$WAIT_S" "$3" "$2"; } # name check-fn log
 
 run_etcd() {
   [ -n "$ETCD_BIN" ] || { echo "stack: etcd is not installed; run: npm run setup" >&2; exit 1; }
@@ -255,15 +244,9 @@ up() {
 }
 
 stop_one() { # name
-  local f="$state/$1.pid" pid i
+  local f="$state/$1.pid"
   [ -f "$f" ] || return 0
-  pid="$(cat "$f")"
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 40; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-    echo "$1: stopped (pid $pid)"
-  fi
+  if stop_pid "$(cat "$f")" TERM 10; then echo "$1: stopped (pid $(cat "$f"))"; fi
   rm -f "$f"
 }
 

@@ -2,6 +2,11 @@ module dtm-gozero-ts/interop/go-client
 
 go 1.22
 
+// The twins' shared package (interop/gozero/twin), from this checkout.
+require dtm-gozero-ts/interop/gozero v0.0.0
+
+replace dtm-gozero-ts/interop/gozero => ../gozero
+
 require (
 	github.com/zeromicro/go-zero v1.4.4
 	google.golang.org/grpc v1.56.3
@@ -28,9 +33,9 @@ require (
 	github.com/google/gofuzz v1.2.0 // indirect
 	github.com/google/pprof v0.0.0-20211214055906-6f57359322fd // indirect
 	github.com/googleapis/gnostic v0.5.5 // indirect
-	github.com/grpc-ecosystem/grpc-gateway/v2 v2.7.0 // indirect
+	github.com/grpc-ecosystem/grpc-gateway/v2 v2.11.3 // indirect
 	github.com/json-iterator/go v1.1.12 // indirect
-	github.com/mattn/go-colorable v0.1.9 // indirect
+	github.com/mattn/go-colorable v0.1.12 // indirect
 	github.com/mattn/go-isatty v0.0.14 // indirect
 	github.com/matttproud/golang_protobuf_extensions v1.0.2-0.20181231171920-c182affec369 // indirect
 	github.com/modern-go/concurrent v0.0.0-20180306012644-bacd9c7ef1dd // indirect

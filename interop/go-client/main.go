@@ -10,7 +10,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -20,30 +19,9 @@ import (
 	"github.com/zeromicro/go-zero/zrpc"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"dtm-gozero-ts/interop/gozero/twin"
 )
-
-// rawCodec passes []byte through unchanged; it keeps the name "proto" so the
-// content-type on the wire is the ordinary application/grpc+proto.
-type rawCodec struct{}
-
-func (rawCodec) Marshal(v any) ([]byte, error) {
-	b, ok := v.(*[]byte)
-	if !ok {
-		return nil, fmt.Errorf("rawCodec: cannot marshal %T", v)
-	}
-	return *b, nil
-}
-
-func (rawCodec) Unmarshal(data []byte, v any) error {
-	b, ok := v.(*[]byte)
-	if !ok {
-		return fmt.Errorf("rawCodec: cannot unmarshal into %T", v)
-	}
-	*b = append((*b)[:0], data...)
-	return nil
-}
-
-func (rawCodec) Name() string { return "proto" }
 
 // adjustInfo encodes trans.AdjustInfo {int64 Amount = 1; int64 UserID = 2;}.
 // Proto3 omits zero values, as generated code would.
@@ -60,10 +38,7 @@ func adjustInfo(amount, user int64) []byte {
 	return b
 }
 
-func fail(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "go-trans-client: "+format+"\n", args...)
-	os.Exit(1)
-}
+var fail = twin.Fatal("go-trans-client")
 
 func main() {
 	etcdHosts := flag.String("etcd", "127.0.0.1:2379", "etcd hosts, comma-separated")
@@ -81,7 +56,7 @@ func main() {
 
 	logx.Disable()
 	// Hard stop: whatever blocks (dial, resolver, call), never run past the deadline.
-	time.AfterFunc(*timeout, func() { fail("timed out after %s", *timeout) })
+	twin.Deadline(*timeout, fail, "")
 
 	// Timeout and Middlewares as conf.MustLoad would fill them from their defaults.
 	conf := zrpc.RpcClientConf{
@@ -110,7 +85,7 @@ func main() {
 	fullMethod := "/trans.TransSvc/" + *method
 	call := func() {
 		var resp []byte
-		if err := cli.Conn().Invoke(ctx, fullMethod, &req, &resp, grpc.ForceCodec(rawCodec{})); err != nil {
+		if err := cli.Conn().Invoke(ctx, fullMethod, &req, &resp, grpc.ForceCodec(twin.RawCodec{})); err != nil {
 			fail("%s: %v", fullMethod, err)
 		}
 		if len(resp) != 0 {

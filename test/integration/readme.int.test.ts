@@ -1,8 +1,9 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { eventually, root } from '@dtm-gozero/devkit';
+import { copyCheckout } from '@dtm-gozero/devkit/docker';
 import { afterAll, expect, test } from 'vitest';
 
 // Runs the README's no-Docker quick start literally, in a copy of the working tree, and checks the transcript.
@@ -54,13 +55,7 @@ test('the README quick start is what this test runs', () => {
 
 test('the README quick start, literally, gives the transcript', { timeout: 600_000 }, async () => {
   // A copy of the working tree (tracked and new files), sharing the git-ignored caches: Node 24 and dtm.
-  const files = execFileSync('git', ['ls-files', '-co', '--exclude-standard'], { cwd: root, encoding: 'utf8' })
-    .split('\n')
-    .filter((f) => f !== '');
-  for (const f of files) {
-    mkdirSync(dirname(join(work, f)), { recursive: true });
-    cpSync(join(root, f), join(work, f));
-  }
+  copyCheckout(root, work);
   symlinkSync(join(root, '.cache'), join(work, '.cache'));
 
   // Unlike the other integration tests (the global setup's etcd + dtm on free ports), this one runs the README's

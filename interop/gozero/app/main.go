@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"dtm-gozero-ts/interop/gozero/pb"
+	"dtm-gozero-ts/interop/gozero/twin"
 
 	"github.com/dtm-labs/client/dtmgrpc"
 	driver "github.com/dtm-labs/dtmdriver-gozero"
@@ -41,10 +42,7 @@ func envOr(name, def string) string {
 	return def
 }
 
-func fatal(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "go-app: "+format+"\n", args...)
-	os.Exit(1)
-}
+var fatal = twin.Fatal("go-app")
 
 func main() {
 	flag.Parse()
@@ -71,7 +69,7 @@ func main() {
 	busiServer = v14Target(busiServer)
 
 	// dtm's client blocks without a bound when dtm or trans cannot be found; bound the whole run.
-	time.AfterFunc(30*time.Second, func() { fatal("timed out after 30s (is dtm running and registered?)") })
+	twin.Deadline(30*time.Second, fatal, " (is dtm running and registered?)")
 	msgGid, err := msg(*dtmServer, busiServer)
 	if err != nil {
 		fatal("msg: %v", err)

@@ -12,10 +12,14 @@ import (
 	"strings"
 	"syscall"
 
+	"dtm-gozero-ts/interop/gozero/twin"
+
 	"github.com/zeromicro/go-zero/core/discov"
 	"github.com/zeromicro/go-zero/core/logx"
 	"google.golang.org/grpc"
 )
+
+var fatal = twin.Fatal("go-ceiling")
 
 func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "address to listen on")
@@ -26,20 +30,18 @@ func main() {
 
 	lis, err := net.Listen("tcp", *listen)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "go-ceiling: listen %s: %v\n", *listen, err)
-		os.Exit(1)
+		fatal("listen %s: %v", *listen, err)
 	}
 	s := grpc.NewServer(grpc.UnknownServiceHandler(func(_ any, stream grpc.ServerStream) error {
 		var m []byte
 		_ = stream.RecvMsg(&m)
 		return stream.SendMsg(&[]byte{})
-	}), grpc.ForceServerCodec(rawCodec{}))
+	}), grpc.ForceServerCodec(twin.RawCodec{}))
 	var pub *discov.Publisher
 	if *etcd != "" {
 		pub = discov.NewPublisher(strings.Split(*etcd, ","), *key, lis.Addr().String())
 		if err := pub.KeepAlive(); err != nil {
-			fmt.Fprintf(os.Stderr, "go-ceiling: register in etcd %s: %v\n", *etcd, err)
-			os.Exit(1)
+			fatal("register in etcd %s: %v", *etcd, err)
 		}
 	}
 	go func() {
@@ -54,13 +56,3 @@ func main() {
 	fmt.Printf("Starting rpc server at %s...\n", lis.Addr())
 	_ = s.Serve(lis)
 }
-
-// rawCodec reads and writes bytes as they are: the ceiling neither decodes requests nor encodes answers.
-type rawCodec struct{}
-
-func (rawCodec) Marshal(v any) ([]byte, error) { return *(v.(*[]byte)), nil }
-func (rawCodec) Unmarshal(data []byte, v any) error {
-	*(v.(*[]byte)) = data
-	return nil
-}
-func (rawCodec) Name() string { return "proto" }

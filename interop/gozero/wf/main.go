@@ -15,10 +15,10 @@ import (
 	"flag"
 	"fmt"
 	"net"
-	"os"
 	"time"
 
 	"dtm-gozero-ts/interop/gozero/pb"
+	"dtm-gozero-ts/interop/gozero/twin"
 
 	"github.com/dtm-labs/client/dtmcli"
 	"github.com/dtm-labs/client/dtmgrpc"
@@ -32,10 +32,7 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-func fatal(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "go-wf: "+format+"\n", args...)
-	os.Exit(1)
-}
+var fatal = twin.Fatal("go-wf")
 
 func main() {
 	dtm := flag.String("dtm", "", "dtm's gRPC target")
@@ -52,7 +49,7 @@ func main() {
 	if err := dtmgrpc.UseDriver(driver.DriverName); err != nil {
 		fatal("%v", err)
 	}
-	time.AfterFunc(*timeout, func() { fatal("timed out after %s", *timeout) })
+	twin.Deadline(*timeout, fatal, "")
 
 	// The callback server dtm would call to resume the workflow.
 	lis, err := net.Listen("tcp", "127.0.0.1:0")

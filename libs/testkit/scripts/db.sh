@@ -15,6 +15,8 @@
 # As root, MariaDB and Postgres run as the `mysql` / `postgres` system users (Postgres refuses root); otherwise as
 # the invoking user.
 set -euo pipefail
+# shellcheck source=wait.sh
+source "$(dirname "${BASH_SOURCE[0]}")/wait.sh"
 [ -n "${DB_STATE_DIR:-}" ] || { echo "db: set DB_STATE_DIR to the folder for the servers' data (or run this repository's scripts/db.sh)" >&2; exit 2; }
 state="$DB_STATE_DIR"
 SERVERS="${DB_SERVERS:-mariadb postgres redis}"
@@ -45,20 +47,7 @@ as_user() { # user cmd...
   if is_root; then setpriv --reuid="$u" --regid="$u" --init-groups -- "$@"; else "$@"; fi
 }
 
-wait_for() { # name check-fn log
-  local i
-  for ((i = 0; i < WAIT_S * 4; i++)); do
-    if "$2"; then return 0; fi
-    if ! alive "$1"; then
-      echo "db: $1 exited during start-up; last lines of $3:" >&2
-      tail -n 25 "$3" >&2 || true
-      return 1
-    fi
-    sleep 0.25
-  done
-  echo "db: $1 did not answer within ${WAIT_S}s; see $3" >&2
-  return 1
-}
+wait_for() { wait_up "db: $1" "$(cat "$state/$1.pid")" "$WAIT_S" "$3" "$2"; } # name check-fn log
 
 # ---------------------------------------------------------------- MariaDB
 MYSQL_CLI="$(first_cmd mariadb mysql || true)"
@@ -205,16 +194,11 @@ redis_up() {
 
 # ---------------------------------------------------------------- commands
 stop_one() { # name
-  local f="$state/$1.pid" pid i
+  local f="$state/$1.pid" sig=TERM
   [ -f "$f" ] || return 0
-  pid="$(cat "$f")"
-  if kill -0 "$pid" 2>/dev/null; then
-    # SIGTERM is a clean shutdown for all three (for postgres: "smart"; SIGINT would be "fast")
-    if [ "$1" = postgres ]; then kill -INT "$pid" 2>/dev/null || true; else kill -TERM "$pid" 2>/dev/null || true; fi
-    for ((i = 0; i < WAIT_S * 4; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-    if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
-    say "$1: stopped (pid $pid)"
-  fi
+  # SIGTERM is a clean shutdown for all three (for postgres: "smart"; SIGINT would be "fast")
+  if [ "$1" = postgres ]; then sig=INT; fi
+  if stop_pid "$(cat "$f")" "$sig" "$WAIT_S"; then say "$1: stopped (pid $(cat "$f"))"; fi
   rm -f "$f"
 }
 

@@ -1,16 +1,15 @@
-import { type ChildProcess, execFile } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { childEnv } from './child-env.ts';
-import { onProcessExit } from './cleanup.ts';
 import { TestkitError } from './errors.ts';
 import { etcdArgs } from './etcd-args.ts';
 import { INSTALL_HINTS, onPath } from './paths.ts';
 import { freePorts, releasePorts } from './ports.ts';
 import { waitUntil } from './probe.ts';
-import { spawnLogged } from './spawn-logged.ts';
+import { exitReason, restartableServer, spawnServer } from './server-process.ts';
 
 const run = promisify(execFile);
 const CERTS_SCRIPT = join(import.meta.dirname, '..', 'scripts', 'etcd-certs.sh');
@@ -116,12 +115,7 @@ export async function startEtcd(options: EtcdOptions = {}): Promise<EtcdServer> 
   }
   args.push(...(options.extraArgs ?? []));
 
-  let proc: ChildProcess | undefined;
-  let exited: Promise<void> = Promise.resolve();
-  const tail: string[] = [];
-  const spawnEtcd = (): void => {
-    ({ proc, exited } = spawnLogged(bin, args, { cwd: dir, name: 'etcd', tail, keep: 30, log }));
-  };
+  const etcd = restartableServer(() => spawnServer(bin, args, { cwd: dir, name: 'etcd', keep: 30, log }), dir);
   const ctlArgs = (): string[] => {
     const a = [`--endpoints=${url}`, '--dial-timeout=2s', '--command-timeout=3s'];
     if (tls) a.push(`--cacert=${tls.CACertFile}`, `--cert=${tls.CertFile}`, `--key=${tls.CertKeyFile}`);
@@ -146,9 +140,7 @@ export async function startEtcd(options: EtcdOptions = {}): Promise<EtcdServer> 
     return true;
   };
   const waitHealthy = (): Promise<void> =>
-    waitUntil(healthy, timeoutMs, `etcd at ${url} healthy`, () =>
-      proc?.exitCode !== null || proc?.signalCode ? `etcd exited; its last lines:\n${tail.join('\n')}` : undefined,
-    );
+    waitUntil(healthy, timeoutMs, `etcd at ${url} healthy`, () => exitReason(etcd.current()));
   const enableAuth = async (): Promise<void> => {
     if (!options.auth) return;
     const { user, password } = options.auth;
@@ -161,33 +153,19 @@ export async function startEtcd(options: EtcdOptions = {}): Promise<EtcdServer> 
   };
 
   let stopped = false;
-  const killNow = (): void => {
-    if (proc && proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-  };
-  const cancelExitHook = onProcessExit(() => {
-    killNow();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const kill = async (signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {
-    if (proc && proc.exitCode === null && proc.signalCode === null) {
-      proc.kill(signal);
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000).unref())]);
-      killNow();
-      await exited;
-    }
-  };
+  const kill = (signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => etcd.kill(signal);
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
     await kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
     releasePorts([clientPort, peerPort]);
-    cancelExitHook();
+    etcd.release();
   };
 
   try {
-    spawnEtcd();
-    log(`[testkit] started etcd (pid ${proc?.pid}) on ${url}`);
+    const { proc } = etcd.start();
+    log(`[testkit] started etcd (pid ${proc.pid}) on ${url}`);
     await waitHealthy();
     await enableAuth();
   } catch (err) {
@@ -213,7 +191,7 @@ export async function startEtcd(options: EtcdOptions = {}): Promise<EtcdServer> 
         rmSync(join(dir, 'data'), { recursive: true, force: true });
         authOn = false;
       }
-      spawnEtcd();
+      etcd.start();
       await waitHealthy();
       if (wipe) await enableAuth();
     },

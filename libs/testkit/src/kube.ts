@@ -3,20 +3,19 @@
 // one under a prefix of its own, else one started here), with certificates made by openssl and RBAC on. There is
 // no controller manager: a test publishes a service's pods itself (`publishService`), as the endpoint and
 // endpoint-slice controllers would.
-import { type ChildProcess, execFile } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { homedir, networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { onProcessExit } from './cleanup.ts';
 import { TestkitError } from './errors.ts';
 import { type EtcdServer, startEtcd } from './etcd.ts';
 import { executable, onPath } from './paths.ts';
 import { freePorts, releasePorts } from './ports.ts';
 import { waitUntil } from './probe.ts';
-import { spawnLogged } from './spawn-logged.ts';
+import { exitReason, restartableServer, spawnServer } from './server-process.ts';
 
 const run = promisify(execFile);
 
@@ -237,24 +236,13 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
   const caFile = join(dir, 'ca.crt');
   const adminToken = randomBytes(24).toString('hex');
   const prefix = `/kube-${randomBytes(6).toString('hex')}`;
-  let proc: ChildProcess | undefined;
-  let exited: Promise<void> = Promise.resolve();
-  const tail: string[] = [];
+  let args: string[] = [];
+  const server = restartableServer(
+    () => spawnServer(bin, args, { cwd: dir, name: 'kube-apiserver', keep: 40, log }),
+    dir,
+  );
   let stopped = false;
-
-  const killNow = (): void => {
-    if (proc && proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-  };
-  const cancelExitHook = onProcessExit(() => {
-    killNow();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const kill = async (): Promise<void> => {
-    if (proc && proc.exitCode === null && proc.signalCode === null) {
-      proc.kill('SIGKILL');
-      await exited;
-    }
-  };
+  const kill = (): Promise<void> => server.kill('SIGKILL');
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
@@ -262,7 +250,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     await ownEtcd?.stop();
     rmSync(dir, { recursive: true, force: true });
     releasePorts([port]);
-    cancelExitHook();
+    server.release();
   };
 
   let caCertPem = '';
@@ -312,7 +300,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     writeFileSync(join(dir, 'tokens.csv'), `${adminToken},testkit-admin,testkit-admin,system:masters\n`);
     if (!options.etcdEndpoints) ownEtcd = await startEtcd({ log });
     const etcdEndpoints = options.etcdEndpoints ?? ownEtcd?.endpoints ?? [];
-    const args = [
+    args = [
       `--etcd-servers=${etcdEndpoints.map((e) => (e.includes('://') ? e : `http://${e}`)).join(',')}`,
       `--etcd-prefix=${prefix}`,
       `--bind-address=${host}`,
@@ -334,23 +322,17 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       ...(options.extraArgs ?? []),
     ];
     mkdirSync(join(dir, 'certs'), { recursive: true });
-    const spawnServer = (): void => {
-      ({ proc, exited } = spawnLogged(bin, args, { cwd: dir, name: 'kube-apiserver', tail, keep: 40, log }));
-    };
     const waitReady = (): Promise<void> =>
       waitUntil(
         async () => (await req<string>('GET', '/readyz')) === 'ok',
         timeoutMs,
         `kube-apiserver at ${url} ready`,
-        () =>
-          proc?.exitCode !== null || proc?.signalCode
-            ? `kube-apiserver exited; its last lines:\n${tail.join('\n')}`
-            : undefined,
+        () => exitReason(server.current()),
         250,
       );
-    spawnServer();
+    const { proc } = server.start();
     log(
-      `[testkit] started kube-apiserver (pid ${proc?.pid}) on ${url}, etcd ${etcdEndpoints.join(',')} prefix ${prefix}`,
+      `[testkit] started kube-apiserver (pid ${proc.pid}) on ${url}, etcd ${etcdEndpoints.join(',')} prefix ${prefix}`,
     );
     await waitReady();
 
@@ -557,7 +539,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       kill,
       restart: async () => {
         await kill();
-        spawnServer();
+        server.start();
         await waitReady();
       },
       stop,

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { DTM_SERVICE_KEY, etcdArgs } from './etcd-args.ts';
 import { localBinaries, missingBinariesError, onPath } from './paths.ts';
 import { freePorts, releasePorts } from './ports.ts';
 import { dtmPing, dtmRegistered, etcdHealthy, waitUntil } from './probe.ts';
+import { exitReason, killNow, type ServerProcess, spawnServer, stopServer } from './server-process.ts';
 import {
   checkRedis,
   createMysqlDatabase,
@@ -41,71 +42,6 @@ export interface LocalPlan {
 /** A start attempt failed because a port picked as free was taken meanwhile (by another process): retry. */
 export class PortClash extends Error {
   override name = 'PortClash';
-}
-
-interface Child {
-  name: string;
-  proc: ChildProcess;
-  tail: string[];
-  done: boolean;
-  exited: Promise<void>;
-}
-
-function spawnChild(name: string, bin: string, args: string[], cwd: string, log: (line: string) => void): Child {
-  const proc = spawn(bin, args, { cwd, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-  const child: Child = { name, proc, tail: [], done: false, exited: Promise.resolve() };
-  child.exited = new Promise((resolve) => {
-    proc.once('exit', () => {
-      child.done = true;
-      resolve();
-    });
-    proc.once('error', (err) => {
-      child.tail.push(`spawn error: ${err.message}`);
-      child.done = true;
-      resolve();
-    });
-  });
-  const onData = (): ((d: Buffer) => void) => {
-    let partial = '';
-    return (d) => {
-      const lines = (partial + d.toString()).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) {
-        child.tail.push(line);
-        if (child.tail.length > 40) child.tail.shift();
-        log(`[${name}] ${line}`);
-      }
-    };
-  };
-  proc.stdout?.on('data', onData());
-  proc.stderr?.on('data', onData());
-  return child;
-}
-
-function exitReason(c: Child): string | undefined {
-  if (!c.done) return undefined;
-  const how = c.proc.signalCode ? `signal ${c.proc.signalCode}` : `code ${c.proc.exitCode}`;
-  return `${c.name} exited (${how}); its last lines:\n${c.tail.join('\n')}`;
-}
-
-async function stopChild(c: Child, graceMs: number): Promise<void> {
-  if (c.done) return;
-  c.proc.kill('SIGTERM');
-  const timer = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
-  await Promise.race([c.exited, timer(graceMs)]);
-  if (c.done) return;
-  c.proc.kill('SIGKILL');
-  await Promise.race([c.exited, timer(5000)]);
-}
-
-function killNow(c: Child): void {
-  if (!c.done && c.proc.pid) {
-    try {
-      process.kill(c.proc.pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
 }
 
 // Process-exit path (synchronous): best-effort removal of the store's data with the command-line clients, if any.
@@ -180,7 +116,7 @@ export async function startLocal(plan: LocalPlan): Promise<DtmStack> {
   const etcdUrl = `http://127.0.0.1:${etcdClient}`;
   const endPoint = `127.0.0.1:${dtmGrpc}`;
   const target = `etcd://127.0.0.1:${etcdClient}/${DTM_SERVICE_KEY}`;
-  const children: Child[] = [];
+  const children: ServerProcess[] = [];
   let store: StoreSettings | undefined;
   let storeReady = false;
 
@@ -195,7 +131,7 @@ export async function startLocal(plan: LocalPlan): Promise<DtmStack> {
     (stopping ??= (async () => {
       const errors: unknown[] = [];
       // dtm first (reverse start order): it never runs without the etcd it is registered in.
-      for (const c of [...children].reverse()) await stopChild(c, plan.stopTimeoutMs);
+      for (const c of [...children].reverse()) await stopServer(c, plan.stopTimeoutMs);
       const alive = children.filter((c) => !c.done).map((c) => `${c.name} (pid ${c.proc.pid})`);
       if (alive.length > 0) errors.push(new Error(`still running after SIGKILL: ${alive.join(', ')}`));
       rmSync(dir, { recursive: true, force: true });
@@ -242,7 +178,7 @@ export async function startLocal(plan: LocalPlan): Promise<DtmStack> {
       clientPort: etcdClient,
       peerPort: etcdPeer,
     });
-    const etcd = spawnChild('etcd', bins.etcd, args, dir, plan.log);
+    const etcd = spawnServer(bins.etcd, args, { cwd: dir, name: 'etcd', keep: 40, log: plan.log, stdout: true });
     children.push(etcd);
     plan.log(`[testkit] started etcd (pid ${etcd.proc.pid}) on 127.0.0.1:${etcdClient}/${etcdPeer}, data in ${dir}`);
     await waitUntil(
@@ -254,7 +190,13 @@ export async function startLocal(plan: LocalPlan): Promise<DtmStack> {
 
     if (auth) await enableEtcdAuth(etcdUrl, auth);
 
-    const dtm = spawnChild('dtm', bins.dtm, ['-c', confFile], dtmDir, plan.log);
+    const dtm = spawnServer(bins.dtm, ['-c', confFile], {
+      cwd: dtmDir,
+      name: 'dtm',
+      keep: 40,
+      log: plan.log,
+      stdout: true,
+    });
     children.push(dtm);
     plan.log(`[testkit] started dtm (pid ${dtm.proc.pid}) on http ${dtmHttp}, grpc ${dtmGrpc}`);
     const dtmUrl = `http://127.0.0.1:${dtmHttp}`;

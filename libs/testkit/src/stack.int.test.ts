@@ -1,8 +1,8 @@
 import { pidAlive, until } from '@dtm-gozero/devkit';
-import { dtmQuery } from '@dtm-gozero/devkit/dtm';
+import { dtmQuery, trivialTcc } from '@dtm-gozero/devkit/dtm';
 import type {} from '@dtm-gozero/devkit/stack';
 import { openPorts, openPortsAfter, runVictim } from '@dtm-gozero/devkit/victim';
-import { closeConnections, genGid, tccGlobalTransaction } from '@dtm-gozero/dtmgrpc';
+import { closeConnections, genGid } from '@dtm-gozero/dtmgrpc';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { dockerEngine } from './backend.ts';
@@ -27,20 +27,6 @@ async function dtmKeys(stack: DtmStack): Promise<Record<string, string>> {
 }
 
 const query = (stack: DtmStack, gid: string) => dtmQuery(gid, stack.dtmHttp);
-
-/** A TCC with no branches: prepare + submit, which dtm finishes at once (`succeed`), through its store. */
-async function trivialTcc(dtm: string): Promise<string> {
-  const gid = await genGid(dtm);
-  await tccGlobalTransaction(
-    dtm,
-    gid,
-    async () => {},
-    (t) => {
-      t.options.waitResult = true;
-    },
-  );
-  return gid;
-}
 
 describe('boltdb stack (local backend)', () => {
   let stack: DtmStack;

@@ -1,7 +1,8 @@
 import { pidAlive, until } from '@dtm-gozero/devkit';
+import { trivialTcc } from '@dtm-gozero/devkit/dtm';
 import { testDatabases } from '@dtm-gozero/devkit/stack';
 import { openPortsAfter, runVictim } from '@dtm-gozero/devkit/victim';
-import { closeConnections, genGid, tccGlobalTransaction } from '@dtm-gozero/dtmgrpc';
+import { closeConnections } from '@dtm-gozero/dtmgrpc';
 import { Redis } from 'ioredis';
 import { createConnection } from 'mysql2/promise';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -12,19 +13,6 @@ import { deleteRedisPrefix, redisKeys } from './stores.ts';
 // backend.
 const { mysql: MYSQL, redis: REDIS } = testDatabases();
 afterAll(() => closeConnections());
-
-async function trivialTcc(dtm: string): Promise<string> {
-  const gid = await genGid(dtm);
-  await tccGlobalTransaction(
-    dtm,
-    gid,
-    async () => {},
-    (t) => {
-      t.options.waitResult = true;
-    },
-  );
-  return gid;
-}
 
 async function mysql<T>(sql: string, params: unknown[] = []): Promise<T> {
   const conn = await createConnection({ ...MYSQL, connectTimeout: 3000 });

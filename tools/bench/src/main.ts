@@ -11,7 +11,7 @@ import { dirname, resolve } from 'node:path';
 import { svgChart } from './chart.ts';
 import { parseOptions, UsageError } from './options.ts';
 import type { BenchReport } from './report.ts';
-import { runBench } from './run.ts';
+import { interrupted, runBench } from './run.ts';
 import { markdownSummary, printTable } from './table.ts';
 import { targets } from './targets.ts';
 
@@ -47,6 +47,8 @@ async function main(): Promise<void> {
 
 if (import.meta.main) {
   main().catch((err: unknown) => {
+    // Interrupted: what failed is what the signal stopped; runBench exits with the signal's code.
+    if (interrupted) return;
     console.error(`bench: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(err instanceof UsageError ? 2 : 1);
   });

@@ -1,6 +1,6 @@
 // CPU time and memory of a process from Linux's /proc (proc(5)): what the bench reads around each level for the
 // load generator, the branch server and dtm. Every reader answers undefined for a process that is gone.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 const CLK_TCK = 100; // Linux's USER_HZ on every architecture Node supports
 
@@ -45,4 +45,52 @@ export function comm(pid: number): string {
   } catch {
     return '';
   }
+}
+
+/** The pids of `pid`'s children (field 4 of /proc/<pid>/stat is the parent's pid); [] without /proc. */
+export function childPids(pid: number): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return [];
+  }
+  return entries.map(Number).filter((p) => {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+    } catch {
+      return false;
+    }
+  });
+}
+
+const gone = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch {
+    return true;
+  }
+};
+
+/** SIGTERM to each pid, up to `graceMs` for them to exit, then SIGKILL to what is left; resolves when all are gone. */
+export async function stopProcesses(pids: number[], graceMs = 5000): Promise<void> {
+  const signal = (s: NodeJS.Signals): void => {
+    for (const p of pids) {
+      try {
+        process.kill(p, s);
+      } catch {
+        // gone already
+      }
+    }
+  };
+  const waitGone = async (ms: number): Promise<void> => {
+    const end = Date.now() + ms;
+    while (pids.some((p) => !gone(p)) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+  };
+  signal('SIGTERM');
+  await waitGone(graceMs);
+  signal('SIGKILL');
+  await waitGone(2000);
 }

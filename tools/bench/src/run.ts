@@ -7,7 +7,7 @@ import { type Combo, type Lineup, startLineup } from './combos.ts';
 import { type Ask, measureLevel } from './measure.ts';
 import type { BenchOptions } from './options.ts';
 import { outcomes } from './outcomes.ts';
-import { rssMiB } from './proc.ts';
+import { childPids, rssMiB, stopProcesses } from './proc.ts';
 import { Progress } from './progress.ts';
 import { CALLS_PER_TX, type LevelResult } from './protocol.ts';
 import { type BenchReport, type ErrorOutcome, machine } from './report.ts';
@@ -15,6 +15,9 @@ import { type BenchStack, openStack } from './stack.ts';
 import { targets } from './targets.ts';
 import { transLauncher } from './trans.ts';
 import { startXaBank } from './xa-bank.ts';
+
+/** The signal that interrupted the run (the run then exits 130 or 143 itself once everything is stopped). */
+export let interrupted: NodeJS.Signals | undefined;
 
 /** The soak's concurrency: our app alone, long enough for a leak to show in its heap after a full GC. */
 const SOAK_CONCURRENCY = 16;
@@ -24,6 +27,24 @@ export async function runBench(o: BenchOptions, command: string): Promise<BenchR
   if (o.compare) process.stderr.write(`bench: Go twins: ${buildGo().replace(/\n/g, '; ')}\n`);
   let stack: BenchStack | undefined;
   const children: { stop(): Promise<void> }[] = [];
+  let stopping: Promise<void> | undefined;
+  const stopAll = (): Promise<void> =>
+    (stopping ??= (async () => {
+      for (const c of children.reverse()) await c.stop().catch(() => undefined);
+      await stack?.stop();
+      // A process still starting when a signal came is in no list yet: whatever child is left goes the same way.
+      await stopProcesses(childPids(process.pid));
+    })());
+  // A SIGINT or SIGTERM sent to the bench's pid alone (not to its process group, as a terminal's Ctrl-C is) would
+  // otherwise leave trans and the workers running: stop them (each stop bounded), then exit as the signal asks.
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (interrupted) return;
+    interrupted = sig;
+    process.stderr.write(`\nbench: ${sig}: stopping what it started…\n`);
+    void stopAll().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     stack = await openStack(o);
     const xaBank = o.mode === 'xa' ? await startXaBank() : undefined;
@@ -62,8 +83,12 @@ export async function runBench(o: BenchOptions, command: string): Promise<BenchR
     report.targets = targets(report);
     return report;
   } finally {
-    for (const c of children.reverse()) await c.stop().catch(() => undefined);
-    await stack?.stop();
+    await stopAll();
+    // Interrupted: onSignal exits once everything is stopped; keep the handlers so that a second signal waits too.
+    if (!interrupted) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 // A transaction read back from the integration stack's dtm (its HTTP query API, ./dtm-api.ts); the wait for a final
 // status is the testkit's public waitForStatus.
+import { genGid, tccGlobalTransaction } from '@dtm-gozero/dtmgrpc';
 import { waitForStatus } from '@dtm-gozero/testkit';
 import { type DtmTrans, forceStop, queryTrans } from './dtm-api.ts';
 import { testStack } from './stack.ts';
@@ -37,4 +38,19 @@ export async function finalTrans(gid: string, ms = 30_000, dtmHttp = DTM_HTTP): 
 /** Ends a transaction in dtm (`forceStop`: status `failed`, no more retries), as an operator would. */
 export function dtmForceStop(gid: string, dtmHttp = DTM_HTTP): Promise<void> {
   return forceStop(dtmHttp, gid);
+}
+
+/** A TCC with no branches through `dtm` (a gRPC target): prepare + submit, which dtm finishes at once (`succeed`)
+ * in its store; resolves with the gid. What a test of dtm's store needs, nothing more. */
+export async function trivialTcc(dtm: string): Promise<string> {
+  const gid = await genGid(dtm);
+  await tccGlobalTransaction(
+    dtm,
+    gid,
+    async () => {},
+    (t) => {
+      t.options.waitResult = true;
+    },
+  );
+  return gid;
 }
