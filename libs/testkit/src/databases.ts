@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onProcessExit } from './cleanup.ts';
 import { TestkitError } from './errors.ts';
+import { pidAlive } from './pid.ts';
 import { freePorts, releasePorts } from './ports.ts';
 
 const DB_SH = join(import.meta.dirname, '..', 'scripts', 'db.sh');
@@ -78,15 +79,6 @@ function stopInSync(dir: string): void {
   }
 }
 
-function ownerAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Stops the servers of earlier `startDatabases` calls whose process died before it could (SIGKILL, a CI job cut
  * off): every temp dir names its owner's pid, and one whose owner is gone is stopped and removed. `startDatabases`
@@ -100,7 +92,7 @@ export function reapOrphanedDatabases(): number {
     const ownerFile = join(dir, 'owner.pid');
     if (!existsSync(ownerFile)) continue; // being created, or not ours to judge
     const owner = Number(readFileSync(ownerFile, 'utf8'));
-    if (Number.isSafeInteger(owner) && owner > 0 && ownerAlive(owner)) continue;
+    if (Number.isSafeInteger(owner) && owner > 0 && pidAlive(owner)) continue;
     try {
       stopInSync(dir);
       reaped++;

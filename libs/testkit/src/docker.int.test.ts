@@ -4,6 +4,7 @@ import { openPortsAfter } from '@dtm-gozero/devkit/victim';
 import { closeConnections, genGid, MsgGrpc, tccGlobalTransaction } from '@dtm-gozero/dtmgrpc';
 import { TransSvcService } from '@dtm-gozero/proto/trans';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { queryTrans } from './dtm-status.ts';
 import { startDtmStack } from './stack.ts';
 import type { DtmStack } from './types.ts';
 
@@ -21,8 +22,7 @@ afterAll(async () => {
 });
 
 async function dtmStatus(stack: DtmStack, gid: string): Promise<string | undefined> {
-  const res = await fetch(`${stack.dtmHttp}/api/dtmsvr/query?gid=${gid}`, { signal: AbortSignal.timeout(5000) });
-  return ((await res.json()) as { transaction?: { status?: string } }).transaction?.status;
+  return (await queryTrans(stack.dtmHttp, gid)).transaction?.status;
 }
 
 /** A msg and a tcc through the stack's dtm (found through its etcd), both to `succeed`. */

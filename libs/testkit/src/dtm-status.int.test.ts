@@ -1,8 +1,8 @@
-// waitForStatus against a real dtm: the status reached, a refusal as soon as the transaction ends otherwise, and
+// queryTrans and waitForStatus against a real dtm: the whole transaction as dtm reports it; the status reached, a refusal as soon as the transaction ends otherwise, and
 // bounded failures (a gid dtm does not know, a dtm that does not answer) that say what was seen.
 import { closeConnections, genGid, MsgGrpc } from '@dtm-gozero/dtmgrpc';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { waitForStatus } from './dtm-status.ts';
+import { queryTrans, waitForStatus } from './dtm-status.ts';
 import { TestkitError } from './errors.ts';
 import { freePort } from './ports.ts';
 import { startDtmStack } from './stack.ts';
@@ -53,4 +53,17 @@ test('a dtm that does not answer: rejected after timeoutMs, naming the address a
   expect((err as Error).message).toMatch(
     new RegExp(`^global transaction g1 not succeed within 300 ms \\(dtm's API at ${nobody} failed: .+\\)$`),
   );
+});
+
+test('queryTrans: the whole transaction as dtm reports it, null for a gid it does not know, bounded when it is down', async () => {
+  const t = await queryTrans(stack.dtmHttp, aborted);
+  expect(t.transaction).toMatchObject({
+    status: 'failed',
+    trans_type: 'msg',
+    query_prepared: '127.0.0.1:1/trans.TransSvc/QueryPrepared',
+  });
+  expect(t.transaction?.steps).toEqual([{ action: '127.0.0.1:1/trans.TransSvc/TransIn' }]);
+  expect((await queryTrans(stack.dtmHttp, 'no-such-gid')).transaction).toBeNull();
+  const nobody = `http://127.0.0.1:${await freePort()}`;
+  await expect(queryTrans(nobody, 'g1', 300)).rejects.toThrow();
 });

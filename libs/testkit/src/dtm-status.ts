@@ -1,4 +1,4 @@
-// A bounded wait for a global transaction's status, read from dtm's HTTP API (`GET /api/dtmsvr/query?gid=`).
+// dtm's HTTP query API (`GET /api/dtmsvr/query?gid=`): one query, and a bounded wait for a status.
 import { TestkitError } from './errors.ts';
 
 /** The statuses after which dtm changes a global transaction no more. */
@@ -12,14 +12,46 @@ export interface WaitForStatusOptions {
   intervalMs?: number | undefined;
 }
 
-/** The gid's status as dtm's HTTP API reports it; undefined while dtm does not know the gid. */
-export async function dtmStatus(dtmHttp: string, gid: string): Promise<string | undefined> {
+/** A branch as dtm's query API returns it (`url` is left out when empty, e.g. a saga step without compensation). */
+export interface DtmBranch {
+  branch_id: string;
+  op: string;
+  status: string;
+  url?: string;
+  /** The payload dtm calls the branch with, base64. */
+  bin_data?: string;
+}
+
+/** A global transaction as dtm's query API returns it; empty fields are left out. */
+export interface DtmTrans {
+  transaction: {
+    status: string;
+    trans_type: string;
+    steps?: { action: string; compensate?: string }[];
+    custom_data?: string;
+    query_prepared?: string;
+    rollback_reason?: string;
+    /** The transaction's options as JSON text: wait_result, timeout_to_fail, retry_interval, branch_headers… */
+    options?: string;
+  } | null;
+  branches: DtmBranch[];
+}
+
+/**
+ * The global transaction as dtm's HTTP query API (`GET /api/dtmsvr/query?gid=`) returns it, `transaction: null` when
+ * dtm does not know it; rejects when dtm does not answer within `ms` or answers an error.
+ */
+export async function queryTrans(dtmHttp: string, gid: string, ms = 5000): Promise<DtmTrans> {
   const res = await fetch(`${dtmHttp}/api/dtmsvr/query?gid=${encodeURIComponent(gid)}`, {
-    signal: AbortSignal.timeout(5000),
+    signal: AbortSignal.timeout(ms),
   });
-  if (!res.ok) throw new Error(`HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
-  const body = (await res.json()) as { transaction?: { status?: string } | null };
-  return body.transaction?.status ?? undefined;
+  if (!res.ok) throw new Error(`dtm query ${gid}: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
+  return (await res.json()) as DtmTrans;
+}
+
+/** The gid's status as dtm's HTTP API reports it; undefined while dtm does not know the gid. */
+async function dtmStatus(dtmHttp: string, gid: string): Promise<string | undefined> {
+  return (await queryTrans(dtmHttp, gid)).transaction?.status ?? undefined;
 }
 
 /**

@@ -14,7 +14,7 @@ export {
   type TestDatabases,
 } from './databases.ts';
 export { type DtmInstanceOptions, dtmInstanceConfig } from './dtm-instance.ts';
-export { type WaitForStatusOptions, waitForStatus } from './dtm-status.ts';
+export { type DtmBranch, type DtmTrans, queryTrans, type WaitForStatusOptions, waitForStatus } from './dtm-status.ts';
 export { TestkitError } from './errors.ts';
 export { type EtcdOptions, type EtcdServer, type EtcdTlsFiles, startEtcd } from './etcd.ts';
 export { DTM_SERVICE_KEY } from './etcd-args.ts';
@@ -29,6 +29,7 @@ export {
   startKubeApiServer,
 } from './kube.ts';
 export { localBinaries } from './paths.ts';
+export { pidAlive } from './pid.ts';
 export { freePort, freePorts, portOpen } from './ports.ts';
 export { dtmPing, etcdHealthy, etcdPrefix, waitUntil } from './probe.ts';
 export { startDtmStack } from './stack.ts';

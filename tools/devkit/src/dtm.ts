@@ -1,11 +1,11 @@
-// A transaction read back from the integration stack's dtm (its HTTP query API, ./dtm-api.ts); the wait for a final
-// status is the testkit's public waitForStatus.
+// A transaction read back from the integration stack's dtm (its HTTP query API, the testkit's queryTrans); the wait
+// for a final status is the testkit's public waitForStatus.
 import { genGid, tccGlobalTransaction } from '@dtm-gozero/dtmgrpc';
-import { waitForStatus } from '@dtm-gozero/testkit';
-import { type DtmTrans, forceStop, queryTrans } from './dtm-api.ts';
+import { type DtmTrans, queryTrans, waitForStatus } from '@dtm-gozero/testkit';
+import { forceStop } from './dtm-api.ts';
 import { testStack } from './stack.ts';
 
-export type { DtmBranch, DtmTrans } from './dtm-api.ts';
+export type { DtmBranch, DtmTrans } from '@dtm-gozero/testkit';
 
 /** dtm's gRPC address, `127.0.0.1:<port>` (direct). */
 export const DTM_GRPC = testStack().dtmGrpc;

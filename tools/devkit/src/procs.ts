@@ -3,7 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pidAlive } from './pid.ts';
+import { pidAlive } from '@dtm-gozero/testkit';
 
 /** The repository's root folder. */
 export const root = join(import.meta.dirname, '..', '..', '..');

@@ -4,8 +4,14 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type DtmStack, type DtmStore, type MysqlServer, portOpen, type RedisServer } from '@dtm-gozero/testkit';
-import { pidAlive } from './pid.ts';
+import {
+  type DtmStack,
+  type DtmStore,
+  type MysqlServer,
+  pidAlive,
+  portOpen,
+  type RedisServer,
+} from '@dtm-gozero/testkit';
 import { until } from './poll.ts';
 
 /** The stack's ports that still accept connections. */
