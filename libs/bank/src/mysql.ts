@@ -4,15 +4,12 @@ import type * as Mysql from 'mysql2/promise';
 import type { DataSource, MysqlTls } from './datasource.ts';
 import {
   type Accounts,
+  accountsOn,
   type Bank,
   DB_WAIT_MS,
   dbError,
   deadline,
-  insufficient,
-  type LedgerKey,
   MAX_BALANCE,
-  notFound,
-  overflow,
   requireDriver,
   SEED_ACCOUNTS,
 } from './store.ts';
@@ -76,52 +73,43 @@ export function mysqlBank(source: Extract<DataSource, { dialect: 'mysql' }>): Ba
     return n;
   };
 
-  const onConn = (c: Mysql.PoolConnection): Accounts => {
-    const addLedger = async (user: bigint, delta: bigint, k: LedgerKey): Promise<void> => {
-      const [r] = await q(
-        c,
-        `INSERT INTO ${ledger} (gid, branch_id, op, user_id, delta) VALUES (?, ?, ?, CAST(? AS SIGNED), CAST(? AS SIGNED))`,
-        [k.gid, k.branchId, k.op, String(user), String(delta)],
-      );
-      if (affected(r) !== 1) throw new Error(`bank: ledger row for ${k.gid} not written`);
-    };
-    const balanceOf = async (user: bigint): Promise<string | undefined> => {
-      const [rows] = await q(c, `SELECT balance FROM ${accounts} WHERE user_id = CAST(? AS SIGNED)`, [String(user)]);
-      return (rows as { balance: string }[])[0]?.balance;
-    };
-    return {
-      async debit(user, amount, k) {
-        const [r] = await q(
-          c,
-          `UPDATE ${accounts} SET balance = balance - CAST(? AS SIGNED) WHERE user_id = CAST(? AS SIGNED) AND balance >= CAST(? AS SIGNED)`,
-          [String(amount), String(user), String(amount)],
-        );
-        if (affected(r) !== 1) {
-          const has = await balanceOf(user);
-          throw has === undefined ? notFound(user) : insufficient(user, has, amount);
-        }
-        await addLedger(user, -amount, k);
+  const onConn = (c: Mysql.PoolConnection): Accounts =>
+    accountsOn({
+      debitRow: async (user, amount) =>
+        affected(
+          (
+            await q(
+              c,
+              `UPDATE ${accounts} SET balance = balance - CAST(? AS SIGNED) WHERE user_id = CAST(? AS SIGNED) AND balance >= CAST(? AS SIGNED)`,
+              [String(amount), String(user), String(amount)],
+            )
+          )[0],
+        ),
+      creditRow: async (user, amount) =>
+        affected(
+          (
+            await q(
+              c,
+              `UPDATE ${accounts} SET balance = balance + CAST(? AS SIGNED) WHERE user_id = CAST(? AS SIGNED) AND balance <= CAST(? AS SIGNED)`,
+              [String(amount), String(user), String(MAX_BALANCE - amount)],
+            )
+          )[0],
+        ),
+      balanceOf: async (user) => {
+        const [rows] = await q(c, `SELECT balance FROM ${accounts} WHERE user_id = CAST(? AS SIGNED)`, [String(user)]);
+        return (rows as { balance: string }[])[0]?.balance;
       },
-      async credit(user, amount, k) {
-        // The headroom test in the WHERE keeps BIGINT arithmetic from overflowing (a database error dtm would retry).
-        const [r] = await q(
-          c,
-          `UPDATE ${accounts} SET balance = balance + CAST(? AS SIGNED) WHERE user_id = CAST(? AS SIGNED) AND balance <= CAST(? AS SIGNED)`,
-          [String(amount), String(user), String(MAX_BALANCE - amount)],
-        );
-        if (affected(r) !== 1) {
-          const has = await balanceOf(user);
-          throw has === undefined ? notFound(user) : overflow(user, has, amount);
-        }
-        await addLedger(user, amount, k);
-      },
-      async canCredit(user, amount) {
-        const has = await balanceOf(user);
-        if (has === undefined) throw notFound(user);
-        if (BigInt(has) > MAX_BALANCE - amount) throw overflow(user, has, amount);
-      },
-    };
-  };
+      ledgerRow: async (user, delta, k) =>
+        affected(
+          (
+            await q(
+              c,
+              `INSERT INTO ${ledger} (gid, branch_id, op, user_id, delta) VALUES (?, ?, ?, CAST(? AS SIGNED), CAST(? AS SIGNED))`,
+              [k.gid, k.branchId, k.op, String(user), String(delta)],
+            )
+          )[0],
+        ),
+    });
 
   return {
     source,

@@ -5,14 +5,11 @@ import type Pg from 'pg';
 import type { DataSource } from './datasource.ts';
 import {
   type Accounts,
+  accountsOn,
   type Bank,
   DB_WAIT_MS,
   dbError,
-  insufficient,
-  type LedgerKey,
   MAX_BALANCE,
-  notFound,
-  overflow,
   requireDriver,
   SEED_ACCOUNTS,
 } from './store.ts';
@@ -31,48 +28,33 @@ export function postgresBank(source: Extract<DataSource, { dialect: 'postgres' }
   });
   pool.on('error', () => undefined); // an idle client's lost connection is replaced on the next checkout
 
-  const onClient = (c: Pg.PoolClient): Accounts => {
-    const addLedger = async (user: bigint, delta: bigint, k: LedgerKey): Promise<void> => {
-      const r = await c.query(
-        `INSERT INTO ${ledger} (gid, branch_id, op, user_id, delta) VALUES ($1, $2, $3, $4::bigint, $5::bigint)`,
-        [k.gid, k.branchId, k.op, String(user), String(delta)],
-      );
-      if (r.rowCount !== 1) throw new Error(`bank: ledger row for ${k.gid} not written`);
-    };
-    const balanceOf = async (user: bigint): Promise<string | undefined> =>
-      (await c.query(`SELECT balance::text AS balance FROM ${accounts} WHERE user_id = $1::bigint`, [String(user)]))
-        .rows[0]?.balance;
-    return {
-      async debit(user, amount, k) {
-        const r = await c.query(
-          `UPDATE ${accounts} SET balance = balance - $1::bigint WHERE user_id = $2::bigint AND balance >= $1::bigint`,
-          [String(amount), String(user)],
-        );
-        if (r.rowCount !== 1) {
-          const has = await balanceOf(user);
-          throw has === undefined ? notFound(user) : insufficient(user, has, amount);
-        }
-        await addLedger(user, -amount, k);
-      },
-      async credit(user, amount, k) {
-        // The headroom test in the WHERE keeps bigint arithmetic from overflowing (a database error dtm would retry).
-        const r = await c.query(
-          `UPDATE ${accounts} SET balance = balance + $1::bigint WHERE user_id = $2::bigint AND balance <= $3::bigint`,
-          [String(amount), String(user), String(MAX_BALANCE - amount)],
-        );
-        if (r.rowCount !== 1) {
-          const has = await balanceOf(user);
-          throw has === undefined ? notFound(user) : overflow(user, has, amount);
-        }
-        await addLedger(user, amount, k);
-      },
-      async canCredit(user, amount) {
-        const has = await balanceOf(user);
-        if (has === undefined) throw notFound(user);
-        if (BigInt(has) > MAX_BALANCE - amount) throw overflow(user, has, amount);
-      },
-    };
-  };
+  const onClient = (c: Pg.PoolClient): Accounts =>
+    accountsOn({
+      debitRow: async (user, amount) =>
+        (
+          await c.query(
+            `UPDATE ${accounts} SET balance = balance - $1::bigint WHERE user_id = $2::bigint AND balance >= $1::bigint`,
+            [String(amount), String(user)],
+          )
+        ).rowCount ?? 0,
+      creditRow: async (user, amount) =>
+        (
+          await c.query(
+            `UPDATE ${accounts} SET balance = balance + $1::bigint WHERE user_id = $2::bigint AND balance <= $3::bigint`,
+            [String(amount), String(user), String(MAX_BALANCE - amount)],
+          )
+        ).rowCount ?? 0,
+      balanceOf: async (user) =>
+        (await c.query(`SELECT balance::text AS balance FROM ${accounts} WHERE user_id = $1::bigint`, [String(user)]))
+          .rows[0]?.balance,
+      ledgerRow: async (user, delta, k) =>
+        (
+          await c.query(
+            `INSERT INTO ${ledger} (gid, branch_id, op, user_id, delta) VALUES ($1, $2, $3, $4::bigint, $5::bigint)`,
+            [k.gid, k.branchId, k.op, String(user), String(delta)],
+          )
+        ).rowCount ?? 0,
+    });
 
   return {
     source,

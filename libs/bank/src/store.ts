@@ -131,3 +131,43 @@ export const overflow = (user: bigint, has: unknown, amount: bigint): DtmFailure
   );
 export const insufficient = (user: bigint, has: unknown, amount: bigint): DtmFailure =>
   new DtmFailure(`insufficient funds: account ${user} holds ${has}, the transfer needs ${amount}`);
+
+/** The four statements a database gives the account rules: each reports rows changed, or the balance (text). */
+export interface AccountRows {
+  /** Subtracts `amount` where the balance covers it; the rows changed. */
+  debitRow(user: bigint, amount: bigint): Promise<number>;
+  /** Adds `amount` where the balance stays ≤ MAX_BALANCE (so BIGINT arithmetic never overflows: a database error
+   * dtm would retry); the rows changed. */
+  creditRow(user: bigint, amount: bigint): Promise<number>;
+  balanceOf(user: bigint): Promise<string | undefined>;
+  /** Inserts the ledger row; the rows changed. */
+  ledgerRow(user: bigint, delta: bigint, key: LedgerKey): Promise<number>;
+}
+
+/** The account rules, the same on every database: a refused change names why, and every change has a ledger row. */
+export function accountsOn(db: AccountRows): Accounts {
+  const addLedger = async (user: bigint, delta: bigint, k: LedgerKey): Promise<void> => {
+    if ((await db.ledgerRow(user, delta, k)) !== 1) throw new Error(`bank: ledger row for ${k.gid} not written`);
+  };
+  return {
+    async debit(user, amount, k) {
+      if ((await db.debitRow(user, amount)) !== 1) {
+        const has = await db.balanceOf(user);
+        throw has === undefined ? notFound(user) : insufficient(user, has, amount);
+      }
+      await addLedger(user, -amount, k);
+    },
+    async credit(user, amount, k) {
+      if ((await db.creditRow(user, amount)) !== 1) {
+        const has = await db.balanceOf(user);
+        throw has === undefined ? notFound(user) : overflow(user, has, amount);
+      }
+      await addLedger(user, amount, k);
+    },
+    async canCredit(user, amount) {
+      const has = await db.balanceOf(user);
+      if (has === undefined) throw notFound(user);
+      if (BigInt(has) > MAX_BALANCE - amount) throw overflow(user, has, amount);
+    },
+  };
+}
