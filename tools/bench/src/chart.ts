@@ -1,5 +1,6 @@
-// The SVG chart of `npm run bench`: tx/s per concurrency level, one bar per combination (and the ceiling).
-import type { BenchReport } from './report.ts';
+// The SVG charts of `npm run bench`: tx/s per concurrency level, one bar per combination (and the ceiling); and our
+// trans's RSS over the soak.
+import { type BenchReport, SOAK_SAMPLE_S } from './report.ts';
 
 const COLORS: Record<string, string> = {
   ours: '#3178c6',
@@ -70,6 +71,47 @@ export function svgChart(r: BenchReport): string {
     out.push(`<rect x="${x}" y="${yy - 10}" width="12" height="12" fill="${COLORS[id] ?? '#999'}"/>`);
     out.push(`<text x="${x + 18}" y="${yy}">${esc(r.combos[id] as string)}</text>`);
   });
+  out.push('</svg>');
+  return `${out.join('\n')}\n`;
+}
+
+/** Our trans's RSS over the soak, one point per sample, with its heap after GC at the start and the end; none without. */
+export function svgSoakChart(r: BenchReport): string | undefined {
+  const t = r.soak?.trans;
+  if (!t || t.rssMiB.length < 2) return undefined;
+  const W = 760;
+  const H = 300;
+  const left = 60;
+  const right = 20;
+  const top = 50;
+  const bottom = 50;
+  const plotW = W - left - right;
+  const plotH = H - top - bottom;
+  const yMax = Math.ceil(Math.max(...t.rssMiB) / 50) * 50;
+  const xMax = (t.rssMiB.length - 1) * SOAK_SAMPLE_S;
+  const x = (s: number): number => left + (s / xMax) * plotW;
+  const y = (v: number): number => top + plotH - (v / yMax) * plotH;
+  const soak = r.soak as NonNullable<BenchReport['soak']>;
+  const out: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+    `<title>${esc(`npm run bench soak: our trans's RSS over ${soak.seconds} s at concurrency ${soak.concurrency}`)}</title>`,
+    `<rect width="${W}" height="${H}" fill="#fff"/>`,
+    `<text x="${W / 2}" y="22" text-anchor="middle" font-size="15">${esc(`our trans's RSS (MiB) over the soak: ${soak.tx} transactions at concurrency ${soak.concurrency}`)}</text>`,
+  ];
+  for (let i = 0; i <= 5; i++) {
+    const v = (yMax / 5) * i;
+    out.push(`<line x1="${left}" x2="${W - right}" y1="${y(v)}" y2="${y(v)}" stroke="#e5e5e5"/>`);
+    out.push(`<text x="${left - 6}" y="${y(v) + 4}" text-anchor="end">${Math.round(v)}</text>`);
+  }
+  for (let i = 0; i <= 6; i++) {
+    const s = (xMax / 6) * i;
+    out.push(`<text x="${x(s)}" y="${top + plotH + 16}" text-anchor="middle">${Math.round(s)} s</text>`);
+  }
+  const points = t.rssMiB.map((v, i) => `${x(i * SOAK_SAMPLE_S).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
+  out.push(`<polyline points="${points}" fill="none" stroke="${COLORS.ours}" stroke-width="1.5"/>`);
+  out.push(`<line x1="${left}" x2="${W - right}" y1="${top + plotH}" y2="${top + plotH}" stroke="#333"/>`);
+  const heap = `heap after a full GC ${t.heapStartMiB?.toFixed(1) ?? '–'} → ${t.heapEndMiB?.toFixed(1) ?? '–'} MiB`;
+  out.push(`<text x="${left}" y="${H - 12}">${esc(`RSS sampled every ${SOAK_SAMPLE_S} s; ${heap}`)}</text>`);
   out.push('</svg>');
   return `${out.join('\n')}\n`;
 }

@@ -8,7 +8,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { freemem, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { svgChart } from './chart.ts';
+import { svgChart, svgSoakChart } from './chart.ts';
 import { parseOptions, UsageError } from './options.ts';
 import type { BenchReport } from './report.ts';
 import { interrupted, runBench } from './run.ts';
@@ -20,7 +20,9 @@ function render(json: string, report: BenchReport): string[] {
   const base = json.replace(/\.json$/, '');
   writeFileSync(`${base}.svg`, svgChart(report));
   writeFileSync(`${base}.md`, markdownSummary(report));
-  return [`${base}.svg`, `${base}.md`];
+  const soak = svgSoakChart(report);
+  if (soak) writeFileSync(`${base}-soak.svg`, soak);
+  return [`${base}.svg`, `${base}.md`, ...(soak ? [`${base}-soak.svg`] : [])];
 }
 
 async function main(): Promise<void> {

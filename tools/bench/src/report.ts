@@ -90,8 +90,38 @@ export interface BenchReport {
   levels: LevelReport[];
   /** What dtm made of a few transactions whose Submit reported an error: their status once final (or after 60 s). */
   errorOutcomes?: ErrorOutcome[];
-  soak?: { seconds: number; concurrency: number; heapStartMiB: number; heapEndMiB: number; tx: number; errors: number };
+  soak?: {
+    seconds: number;
+    concurrency: number;
+    heapStartMiB: number;
+    heapEndMiB: number;
+    tx: number;
+    errors: number;
+    /** Our trans over the soak: heap after a full GC at the start and the end, RSS sampled every SOAK_SAMPLE_S. */
+    trans?: SoakTrans;
+  };
   targets: { target: string; met: boolean | undefined; detail: string }[];
+}
+
+/** Our trans over the soak. */
+export interface SoakTrans {
+  heapStartMiB: number | undefined;
+  heapEndMiB: number | undefined;
+  /** RSS, MiB, one sample per SOAK_SAMPLE_S seconds. */
+  rssMiB: number[];
+}
+
+/** How often the soak samples our trans's RSS. */
+export const SOAK_SAMPLE_S = 1;
+
+/**
+ * Whether RSS grew over a soak: the peak of its first tenth against the peak of its last (a peak, because RSS
+ * saw-tooths with V8's major GCs; a tenth, so that one GC cycle falls inside it). Undefined under 10 samples.
+ */
+export function rssTrend(samples: number[]): { firstMiB: number; lastMiB: number } | undefined {
+  if (samples.length < 10) return undefined;
+  const tenth = Math.ceil(samples.length / 10);
+  return { firstMiB: Math.max(...samples.slice(0, tenth)), lastMiB: Math.max(...samples.slice(-tenth)) };
 }
 
 /** The ratios of a level between combinations (undefined where one of the two did not run). */

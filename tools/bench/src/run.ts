@@ -10,7 +10,7 @@ import { outcomes } from './outcomes.ts';
 import { childPids, rssMiB, stopProcesses } from './proc.ts';
 import { Progress } from './progress.ts';
 import { CALLS_PER_TX, type LevelResult } from './protocol.ts';
-import { type BenchReport, type ErrorOutcome, machine } from './report.ts';
+import { type BenchReport, type ErrorOutcome, machine, SOAK_SAMPLE_S } from './report.ts';
 import { type BenchStack, openStack } from './stack.ts';
 import { targets } from './targets.ts';
 import { transLauncher } from './trans.ts';
@@ -135,7 +135,10 @@ async function measure(o: BenchOptions, lineup: Lineup, stack: BenchStack, repor
   progress.end();
 }
 
-/** Our app alone for `seconds` at SOAK_CONCURRENCY: its heap after a full GC at the start and at the end. */
+/**
+ * Our app alone for `seconds` at SOAK_CONCURRENCY against our trans: the app's heap after a full GC at the start and
+ * the end, and our trans's too, with its RSS sampled throughout.
+ */
 async function soak(
   seconds: number,
   ours: Combo,
@@ -145,8 +148,28 @@ async function soak(
 ): Promise<NonNullable<BenchReport['soak']>> {
   const done = progress.step(`soak: our app, ${seconds} s at concurrency ${SOAK_CONCURRENCY}`, seconds * 1000);
   const heapStartMiB = await lineup.tsWorker.heapMiB();
-  const r = await ask(ours, SOAK_CONCURRENCY, seconds * 1000);
+  const transStart = await ours.probe?.snapshot();
+  const rss: number[] = [];
+  const sampler = setInterval(() => {
+    const v = rssMiB(ours.server.pid);
+    if (v !== undefined) rss.push(v);
+  }, SOAK_SAMPLE_S * 1000);
+  let r: LevelResult;
+  try {
+    r = await ask(ours, SOAK_CONCURRENCY, seconds * 1000);
+  } finally {
+    clearInterval(sampler);
+  }
   const heapEndMiB = await lineup.tsWorker.heapMiB();
+  const transEnd = await ours.probe?.snapshot();
   done();
-  return { seconds, concurrency: SOAK_CONCURRENCY, heapStartMiB, heapEndMiB, tx: r.ok, errors: r.errors };
+  return {
+    seconds,
+    concurrency: SOAK_CONCURRENCY,
+    heapStartMiB,
+    heapEndMiB,
+    tx: r.ok,
+    errors: r.errors,
+    trans: { heapStartMiB: transStart?.heapAfterGcMiB, heapEndMiB: transEnd?.heapAfterGcMiB, rssMiB: rss },
+  };
 }

@@ -1,7 +1,7 @@
 // The report as tables: on the terminal (printTable) and in Markdown next to the JSON (markdownSummary, what
 // docs/performance.md shows).
 import type { RuntimeStats } from './probe.ts';
-import type { BenchReport, ComboLevel } from './report.ts';
+import { type BenchReport, type ComboLevel, rssTrend } from './report.ts';
 
 /** A figure with `digits` decimals, or '–' where there is none (a Go process has no heap figure, a round no CPU). */
 export const fixed = (v: number | undefined, digits: number): string =>
@@ -149,7 +149,7 @@ export function printTable(r: BenchReport): void {
     );
   if (r.soak)
     console.log(
-      `\nsoak: our app, ${r.soak.seconds} s at concurrency ${r.soak.concurrency}, ${r.soak.tx} tx (${r.soak.errors} errors): heap after GC ${fixed(r.soak.heapStartMiB, 1)} → ${fixed(r.soak.heapEndMiB, 1)} MiB`,
+      `\nsoak: our app, ${r.soak.seconds} s at concurrency ${r.soak.concurrency}, ${r.soak.tx} tx (${r.soak.errors} errors): heap after GC ${fixed(r.soak.heapStartMiB, 1)} → ${fixed(r.soak.heapEndMiB, 1)} MiB${soakTransText(r)}`,
     );
   if (r.targets.length > 0) {
     console.log('\ntargets:');
@@ -159,6 +159,17 @@ export function printTable(r: BenchReport): void {
   console.log(
     `\nload average before/after: ${r.load.before.map((n) => n.toFixed(2)).join(' ')} / ${r.load.after.map((n) => n.toFixed(2)).join(' ')}`,
   );
+}
+
+/** Our trans over the soak, as a clause: its heap after GC and its RSS, first tenth against last. */
+function soakTransText(r: BenchReport): string {
+  const t = r.soak?.trans;
+  if (!t) return '';
+  const trend = rssTrend(t.rssMiB);
+  const rss = trend
+    ? `, RSS peak ${fixed(trend.firstMiB, 0)} MiB in the first tenth and ${fixed(trend.lastMiB, 0)} MiB in the last (${fixed(Math.min(...t.rssMiB), 0)}–${fixed(Math.max(...t.rssMiB), 0)} MiB over ${t.rssMiB.length} samples)`
+    : '';
+  return `; our trans: heap after GC ${fixed(t.heapStartMiB, 1)} → ${fixed(t.heapEndMiB, 1)} MiB${rss}`;
 }
 
 /** docs/performance.md's table: per level and combination tx/s, latency, errors, CPU and RSS; then the ratios and targets. */
@@ -223,7 +234,7 @@ export function markdownSummary(r: BenchReport): string {
   if (r.soak)
     out.push(
       '',
-      `Soak: our app, ${r.soak.seconds} s at concurrency ${r.soak.concurrency}, ${r.soak.tx} transactions (${r.soak.errors} errors): heap after a full GC ${fixed(r.soak.heapStartMiB, 1)} MiB at the start, ${fixed(r.soak.heapEndMiB, 1)} MiB at the end.`,
+      `Soak: our app, ${r.soak.seconds} s at concurrency ${r.soak.concurrency}, ${r.soak.tx} transactions (${r.soak.errors} errors): heap after a full GC ${fixed(r.soak.heapStartMiB, 1)} MiB at the start, ${fixed(r.soak.heapEndMiB, 1)} MiB at the end${soakTransText(r)}.`,
     );
   if (r.targets.length > 0) {
     out.push('', '| target | met | measured |', '|---|---|---|');

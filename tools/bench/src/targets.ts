@@ -1,6 +1,6 @@
 // The targets a run is judged against (issue #22's): our stack's throughput and CPU against the Go stack's, our
 // app's latency, the ceiling, failures, and our trans's memory. Each says whether it was met and what was measured.
-import { type BenchReport, OUR_TRANS } from './report.ts';
+import { type BenchReport, OUR_TRANS, rssTrend } from './report.ts';
 import { fixed } from './table.ts';
 
 /** The targets of a report, from its figures (again after `--render`, when a target changes). */
@@ -81,5 +81,16 @@ export function targets(r: BenchReport): BenchReport['targets'] {
       met: r.soak.heapEndMiB - r.soak.heapStartMiB < 2,
       detail: `${fixed(r.soak.heapStartMiB, 1)} → ${fixed(r.soak.heapEndMiB, 1)} MiB after GC over ${r.soak.tx} tx`,
     });
+  const trend = r.soak?.trans && rssTrend(r.soak.trans.rssMiB);
+  if (r.soak?.trans && trend) {
+    const { heapStartMiB: h0, heapEndMiB: h1 } = r.soak.trans;
+    const heapGrew = h0 !== undefined && h1 !== undefined ? h1 - h0 >= 2 : undefined;
+    out.push({
+      target:
+        'our trans stays flat over the soak (heap after GC grows < 2 MiB, RSS peak of the last tenth < 5 MiB over the first)',
+      met: heapGrew === undefined ? undefined : !heapGrew && trend.lastMiB - trend.firstMiB < 5,
+      detail: `heap ${fixed(h0, 1)} → ${fixed(h1, 1)} MiB after GC; RSS peak ${fixed(trend.firstMiB, 0)} MiB in the first tenth, ${fixed(trend.lastMiB, 0)} MiB in the last (${r.soak.trans.rssMiB.length} samples)`,
+    });
+  }
   return out;
 }
