@@ -73,4 +73,4 @@ HEALTHCHECK --interval=5s --timeout=4s --start-period=20s --retries=5 \
 # Runs CMD as is; with compose's observe profile, on etc/trans-observe.yaml (infra/docker/observe-profile.sh).
 ENTRYPOINT ["sh", "infra/docker/observe-profile.sh"]
 # The production flags (tools/bench/src/trans.ts PROD_NODE_ARGS, chosen by measurement; its trans.test.ts checks).
-CMD ["node", "--conditions=dtm-gozero-dist", "--max-semi-space-size=1", "apps/trans/dist/trans.js", "-f", "apps/trans/etc/trans.yaml"]
+CMD ["node", "--conditions=dtm-gozero-dist", "--max-semi-space-size=4", "--max-old-space-size=512", "apps/trans/dist/trans.js", "-f", "apps/trans/etc/trans.yaml"]

@@ -92,13 +92,13 @@ test('npm run bench -- --mode xa runs XA transfers against our trans with a bank
 // On a stack of its own (no --etcd/--dtm): the testkit's etcd + dtm on free ports, with --store redis a Redis of
 // the bench's own (the testkit's startDatabases); dtm's CPU is measured (its process found in /proc), and the
 // Redis no longer answers when the command returns.
-test('npm run bench -- --store redis runs on an etcd + dtm + Redis of its own, and stops them', async () => {
+test('npm run bench -- --store redis runs on an etcd + dtm + Redis of its own, soaks our trans, and stops them', async () => {
   const out = join(mkdtempSync(join(tmpdir(), 'bench-redis-')), 'bench.json');
-  const args = ['--store', 'redis', '--duration', '1', '--levels', '1', '--trans', 'src', '--out', out];
+  const args = ['--store', 'redis', '--duration', '1', '--levels', '1', '--trans', 'src', '--soak', '24', '--out', out];
   const r = spawnSync(process.execPath, ['tools/bench/src/main.ts', ...args], {
     cwd: root,
     encoding: 'utf8',
-    timeout: 110_000,
+    timeout: 140_000,
   });
   expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
   const port = Number(/redis of its own at 127\.0\.0\.1:(\d+)/.exec(r.stderr)?.[1]);
@@ -109,8 +109,17 @@ test('npm run bench -- --store redis runs on an etcd + dtm + Redis of its own, a
   expect(v?.ok, JSON.stringify(v)).toBeGreaterThan(0);
   expect(v?.errors, JSON.stringify(v?.errorSamples)).toBe(0);
   expect(v?.dtmCpuMsPerTx).toBeGreaterThan(0);
+  // The soak follows our trans: its heap after a full GC at both ends, its RSS once a second, and a verdict on it.
+  const t = report.soak?.trans;
+  expect(report.soak?.tx, JSON.stringify(report.soak)).toBeGreaterThan(0);
+  expect(t?.heapStartMiB).toBeGreaterThan(1);
+  expect(t?.heapEndMiB).toBeGreaterThan(1);
+  expect(t?.rssMiB.length).toBeGreaterThanOrEqual(20);
+  expect(Math.min(...(t?.rssMiB ?? [0]))).toBeGreaterThan(30);
+  expect(report.targets.find((x) => x.target.startsWith('our trans stays flat'))?.detail).toMatch(/samples\)$/);
+  expect(readFileSync(out.replace(/\.json$/, '-soak.svg'), 'utf8')).toContain('<polyline points=');
   expect(await portOpen(port)).toBe(false);
-}, 120_000);
+}, 150_000);
 
 // `--client connect` on a stack of the bench's own (etcd + dtm on free ports): the same NewGid + msg Submit as our
 // app's like-for-like row, through Connect's gRPC transport; dtm answers Submit (WaitResult) only once both branches

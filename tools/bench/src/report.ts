@@ -115,13 +115,22 @@ export interface SoakTrans {
 export const SOAK_SAMPLE_S = 1;
 
 /**
- * Whether RSS grew over a soak: the peak of its first tenth against the peak of its last (a peak, because RSS
- * saw-tooths with V8's major GCs; a tenth, so that one GC cycle falls inside it). Undefined under 10 samples.
+ * Whether RSS still grows at the end of a soak: the peak of its third quarter against the peak of its last (a peak,
+ * because RSS saw-tooths with V8's major GCs; the second half, because the allocators fill up to their working size
+ * first, while a leak keeps climbing). Also the peak of the soak's first tenth, to show the warm-up. Undefined
+ * under 20 samples.
  */
-export function rssTrend(samples: number[]): { firstMiB: number; lastMiB: number } | undefined {
-  if (samples.length < 10) return undefined;
-  const tenth = Math.ceil(samples.length / 10);
-  return { firstMiB: Math.max(...samples.slice(0, tenth)), lastMiB: Math.max(...samples.slice(-tenth)) };
+export function rssTrend(
+  samples: number[],
+): { firstTenthMiB: number; thirdQuarterMiB: number; lastQuarterMiB: number } | undefined {
+  if (samples.length < 20) return undefined;
+  const peak = (from: number, to: number): number =>
+    Math.max(...samples.slice(Math.floor(samples.length * from), Math.ceil(samples.length * to)));
+  return {
+    firstTenthMiB: peak(0, 0.1),
+    thirdQuarterMiB: peak(0.5, 0.75),
+    lastQuarterMiB: peak(0.75, 1),
+  };
 }
 
 /** The ratios of a level between combinations (undefined where one of the two did not run). */

@@ -161,13 +161,13 @@ export function printTable(r: BenchReport): void {
   );
 }
 
-/** Our trans over the soak, as a clause: its heap after GC and its RSS, first tenth against last. */
+/** Our trans over the soak, as a clause: its heap after GC and its RSS peaks (rssTrend). */
 function soakTransText(r: BenchReport): string {
   const t = r.soak?.trans;
   if (!t) return '';
   const trend = rssTrend(t.rssMiB);
   const rss = trend
-    ? `, RSS peak ${fixed(trend.firstMiB, 0)} MiB in the first tenth and ${fixed(trend.lastMiB, 0)} MiB in the last (${fixed(Math.min(...t.rssMiB), 0)}–${fixed(Math.max(...t.rssMiB), 0)} MiB over ${t.rssMiB.length} samples)`
+    ? `, RSS peak ${fixed(trend.firstTenthMiB, 0)} MiB in the first tenth, ${fixed(trend.thirdQuarterMiB, 0)} in the third quarter, ${fixed(trend.lastQuarterMiB, 0)} in the last (${fixed(Math.min(...t.rssMiB), 0)}–${fixed(Math.max(...t.rssMiB), 0)} MiB over ${t.rssMiB.length} samples)`
     : '';
   return `; our trans: heap after GC ${fixed(t.heapStartMiB, 1)} → ${fixed(t.heapEndMiB, 1)} MiB${rss}`;
 }

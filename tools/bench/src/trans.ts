@@ -9,10 +9,14 @@ import { probeScript } from './trans-probe.ts';
 
 /**
  * How production runs trans (package.json's trans:prod and the Dockerfile say the same; trans.test.ts checks): the
- * compiled packages, and a young generation of 1 MiB semi-spaces — chosen by measurement (docs/performance.md: RSS
- * idle and at concurrency 64 with and without).
+ * compiled packages; semi-spaces of 4 MiB, so that a call's short-lived objects die young instead of being promoted;
+ * and a 512 MiB old generation, which makes V8 grow its heap by ~1.4× the live data between full GCs instead of
+ * ~4×: with V8's default, the pages V8 kept and the memory malloc'd outside its heap grew under steady load until
+ * RSS passed 390 MiB in 3 minutes. Chosen by measurement (docs/performance-memory.md): at concurrency 64 the RSS
+ * peak fell from 157–184 to 115–127 MiB, and over a soak it levels off. Live data beyond 512 MiB would end trans
+ * with V8's out-of-memory error; trans's is ~16 MiB.
  */
-export const PROD_NODE_ARGS = ['--conditions=dtm-gozero-dist', '--max-semi-space-size=1'];
+export const PROD_NODE_ARGS = ['--conditions=dtm-gozero-dist', '--max-semi-space-size=4', '--max-old-space-size=512'];
 export const TRANS_SOURCES = ['dist', 'src'] as const;
 export type TransSource = (typeof TRANS_SOURCES)[number];
 /** trans logs a line per call: keep only the tail of each child's output in memory. */
