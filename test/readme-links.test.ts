@@ -7,12 +7,39 @@ import { expect, test } from 'vitest';
 
 const LIBS = ['gozero', 'dtmgrpc', 'testkit', 'bank'] as const;
 
-/** The relative links of a Markdown file whose target file does not exist. */
+/** GitHub's anchors of a Markdown file: its headings' slugs (numbered when repeated) and its `<a id="…">`s. */
+function anchors(file: string): Set<string> {
+  const out = new Set<string>();
+  const seen = new Map<string, number>();
+  let fence = false;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (line.startsWith('```')) fence = !fence;
+    for (const a of line.matchAll(/<a (?:id|name)="([^"]+)"/g)) out.add(a[1] as string);
+    const h = fence ? null : /^#{1,6}\s+(.*)$/.exec(line);
+    if (!h) continue;
+    const slug = (h[1] as string)
+      .trim()
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/\s/g, '-');
+    const n = seen.get(slug) ?? 0;
+    seen.set(slug, n + 1);
+    out.add(n === 0 ? slug : `${slug}-${n}`);
+  }
+  return out;
+}
+
+/** The relative links of a Markdown file whose target file, or the heading it points at, does not exist. */
 function brokenLinks(file: string): string[] {
-  const targets = [...readFileSync(file, 'utf8').matchAll(/\]\(([^)\s]+)\)/g)]
-    .map((m) => (m[1] as string).split('#')[0] as string)
-    .filter((t) => t && !/^[a-z]+:/.test(t));
-  return targets.filter((t) => !existsSync(join(dirname(file), t)));
+  const links = [...readFileSync(file, 'utf8').matchAll(/\]\(([^)\s]+)\)/g)]
+    .map((m) => m[1] as string)
+    .filter((t) => !/^[a-z]+:/.test(t));
+  return links.filter((link) => {
+    const [path = '', fragment] = link.split('#');
+    const target = path ? join(dirname(file), path) : file;
+    if (!existsSync(target)) return true;
+    return fragment !== undefined && target.endsWith('.md') && !anchors(target).has(decodeURIComponent(fragment));
+  });
 }
 
 test.each(LIBS)('libs/%s/README.md: relative links name existing files; each API table row links its source', (lib) => {
@@ -30,7 +57,7 @@ test.each(LIBS)('libs/%s/README.md: relative links name existing files; each API
   expect(rows.filter((r) => !/^\|[^|]*\]\(src\/[^)]+\.ts\)/.test(r))).toEqual([]);
 });
 
-test('README.md, README.zh-CN.md and every docs/ page: relative links name existing files', () => {
+test('README.md, README.zh-CN.md and every docs/ page: relative links name existing files and headings', () => {
   const pages = readdirSync(join(root, 'docs'))
     .filter((f) => f.endsWith('.md'))
     .map((f) => `docs/${f}`);

@@ -103,10 +103,11 @@ export function svgSoakChart(r: BenchReport): string | undefined {
     out.push(`<line x1="${left}" x2="${W - right}" y1="${y(v)}" y2="${y(v)}" stroke="#e5e5e5"/>`);
     out.push(`<text x="${left - 6}" y="${y(v) + 4}" text-anchor="end">${Math.round(v)}</text>`);
   }
-  for (let i = 0; i <= 6; i++) {
-    const s = (xMax / 6) * i;
-    out.push(`<text x="${x(s)}" y="${top + plotH + 16}" text-anchor="middle">${Math.round(s)} s</text>`);
-  }
+  // Ticks on a round step (1, 2 or 5 × a power of ten) giving at most 6 of them.
+  const mag = 10 ** Math.floor(Math.log10(xMax / 6));
+  const tick = [1, 2, 5, 10].map((m) => m * mag).find((t) => xMax / t <= 6) as number;
+  for (let s = 0; s <= xMax; s += tick)
+    out.push(`<text x="${x(s).toFixed(1)}" y="${top + plotH + 16}" text-anchor="middle">${s} s</text>`);
   const points = t.rssMiB.map((v, i) => `${x(i * SOAK_SAMPLE_S).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
   out.push(`<polyline points="${points}" fill="none" stroke="${COLORS.ours}" stroke-width="1.5"/>`);
   out.push(`<line x1="${left}" x2="${W - right}" y1="${top + plotH}" y2="${top + plotH}" stroke="#333"/>`);

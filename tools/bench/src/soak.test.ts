@@ -66,6 +66,9 @@ test('the soak chart: one point per sample on a round y axis, the heap in its ca
   expect(points?.[1]).toBe(`${(60 + 680 / 2).toFixed(1)},${(250 - (130 / 150) * 200).toFixed(1)}`);
   expect(svg).toContain('>150</text>');
   expect(svg).toContain('heap after a full GC 16.1 → 16.3 MiB');
+  // x ticks on a round step: 599 one-second samples → every 100 s, 0 to 500.
+  const ticks = [...(svgSoakChart(withSoak(Array(599).fill(120))) ?? '').matchAll(/>(\d+) s</g)].map((m) => m[1]);
+  expect(ticks).toEqual(['0', '100', '200', '300', '400', '500']);
   expect(svgSoakChart(withSoak([100]))).toBeUndefined();
   expect(svgSoakChart(compareReport())).toBeUndefined();
 });
