@@ -54,7 +54,8 @@ export async function startLineup(
   const tsProbe = new TransProbe(tsTrans.child.pid, trans.probeFile);
   await beforeWorkers();
   const viaConnect = o.client === 'connect' && !o.compare;
-  const tsWorker = await startWorker(viaConnect ? 'connect' : 'ts', dtm, o.cpuProf, o.gid);
+  const app = { cpuProf: o.cpuProf, nodeOptions: o.appNodeOptions };
+  const tsWorker = await startWorker(viaConnect ? 'connect' : 'ts', dtm, { ...app, gid: o.gid });
   children.push(tsWorker);
   const ours = { worker: tsWorker, busi: target(`bench-ts-${tag}`), server: tsTrans.child, probe: tsProbe };
   const combos: Combo[] = [
@@ -64,7 +65,7 @@ export async function startLineup(
 
   const goTrans = await trans.start('go', hosts, `bench-go-${tag}`);
   children.push(goTrans.child);
-  const goWorker = await startWorker('go', dtm, undefined);
+  const goWorker = await startWorker('go', dtm);
   children.push(goWorker);
   const ceilingKey = `bench-ceiling-${tag}`;
   const ceiling = start('go ceiling', join(bin, 'go-ceiling'), ['-etcd', hosts.join(','), '-key', ceilingKey]);
@@ -86,7 +87,7 @@ export async function startLineup(
   );
   // Connect's client makes msg transactions only: with --compare in another mode the row is left out.
   if (o.mode === 'msg') {
-    const connectWorker = await startWorker('connect', dtm, o.cpuProf);
+    const connectWorker = await startWorker('connect', dtm, app);
     children.push(connectWorker);
     combos.push({ id: 'connect', label: CONNECT_LABEL, ...ours, worker: connectWorker, gid: 'dtm' });
   }

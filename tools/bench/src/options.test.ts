@@ -48,6 +48,10 @@ test('--compare is like for like (NewGid) with a localGid row, so --gid goes wit
     transNodeOptions: ['--max-semi-space-size=16', '--trace-gc'],
   });
   expect(() => parseOptions(['--trans', 'js'])).toThrow(/--trans js: want dist or src/);
+  expect(parseOptions([]).appNodeOptions).toEqual([]);
+  expect(parseOptions(['--app-node-options=--max-semi-space-size=4  --max-old-space-size=512'])).toMatchObject({
+    appNodeOptions: ['--max-semi-space-size=4', '--max-old-space-size=512'],
+  });
 });
 
 test('--client connect: our trans driven through Connect (msg, NewGid gids); --compare runs it as a row of its own', () => {

@@ -7,14 +7,15 @@ import { TRANS_SOURCES, type TransSource } from './trans.ts';
 
 const USAGE = `usage: npm run bench -- [--compare] [--levels 1,16,64] [--duration S] [--rounds N] [--mode msg|tcc|saga|xa]
        [--store boltdb|redis|mysql] [--out FILE.json] [--soak S] [--cpu-prof DIR] [--gid local|dtm]
-       [--trans dist|src] [--trans-node-options="FLAGS"] [--client grpc-js|connect]
+       [--trans dist|src] [--trans-node-options="FLAGS"] [--app-node-options="FLAGS"] [--client grpc-js|connect]
        [--etcd HOST:PORT --dtm TARGET [--dtm-http URL]]   (a running stack instead of one of its own)
        npm run bench -- --render FILE.json  (its chart and table again)
 --mode xa runs our stack only (the Go twins have no XA branches), with a MariaDB of its own for trans's bank.
 --compare's headline is like for like (our app calls NewGid + Submit, as the Go app); a second row, labelled
 localGid, shows our app taking its gids locally (Submit only). --gid is for runs without --compare.
 --trans dist (the default) runs our trans as production does (npm run build, then dist/ with PROD_NODE_ARGS);
---trans src runs its TypeScript sources; --trans-node-options adds Node/V8 flags to it (e.g. for an A/B of sizing).
+--trans src runs its TypeScript sources; --trans-node-options adds Node/V8 flags to it (e.g. for an A/B of sizing);
+--app-node-options adds them to our app (the grpc-js and the Connect worker).
 --client connect drives our trans with the same calls (NewGid + msg Submit) through Connect's gRPC transport
 (@connectrpc/connect-node) instead of our client on grpc-js: msg only; --compare runs it as a labelled extra row.`;
 export const CLIENTS = ['grpc-js', 'connect'] as const;
@@ -47,6 +48,8 @@ export interface BenchOptions {
   trans: TransSource;
   /** More Node/V8 flags for our trans. */
   transNodeOptions: string[];
+  /** More Node/V8 flags for our app (its grpc-js and Connect workers). */
+  appNodeOptions: string[];
   etcd: string[] | undefined;
   dtm: string | undefined;
   /** dtm's HTTP API of a running stack (to ask what became of transactions that reported an error). */
@@ -71,6 +74,7 @@ export function parseOptions(argv: string[]): BenchOptions {
         gid: { type: 'string' },
         trans: { type: 'string', default: 'dist' },
         'trans-node-options': { type: 'string', default: '' },
+        'app-node-options': { type: 'string', default: '' },
         client: { type: 'string' },
         etcd: { type: 'string' },
         dtm: { type: 'string' },
@@ -136,6 +140,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     client,
     trans,
     transNodeOptions: String(values['trans-node-options']).split(/\s+/).filter(Boolean),
+    appNodeOptions: String(values['app-node-options']).split(/\s+/).filter(Boolean),
     etcd: values.etcd ? String(values.etcd).split(',') : undefined,
     dtm: values.dtm ? String(values.dtm) : undefined,
     dtmHttp: values['dtm-http'] ? String(values['dtm-http']) : undefined,

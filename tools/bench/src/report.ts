@@ -82,6 +82,8 @@ export interface BenchReport {
   client?: ClientStack;
   /** How our trans ran: from dist/ or its sources, with which Node flags. */
   trans?: { source: TransSource; nodeArgs: string[] };
+  /** --app-node-options: the Node/V8 flags our app ran with beyond --expose-gc (absent: none). */
+  appNodeArgs?: string[];
   /** RSS of each trans a few seconds after its start, before any load, MiB. */
   transIdleRssMiB?: Partial<Record<'ts' | 'go', number>>;
   durationS: number;

@@ -70,6 +70,7 @@ export async function runBench(o: BenchOptions, command: string): Promise<BenchR
       gid: o.gid,
       client: o.client,
       trans: { source: o.trans, nodeArgs: trans.nodeArgs },
+      ...(o.appNodeOptions.length > 0 ? { appNodeArgs: o.appNodeOptions } : {}),
       transIdleRssMiB: { ts: rssMiB(lineup.tsTransPid), go: rssMiB(lineup.goTransPid) },
       durationS: o.durationS,
       rounds: o.rounds,

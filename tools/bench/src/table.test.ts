@@ -74,8 +74,11 @@ test('the report: like-for-like ratio as the headline, localGid as a labelled ro
   expect(md).toMatch(/\| 64 \| 0\.75 \| 0\.88 \|/);
   expect(md).toMatch(/\| our app → our trans \| 64 \| 61\.5 \| 12\.5 \/ 25\.0 \| 3× 6 ms \(7\.3\) \|/);
   expect(md).toMatch(
-    /our trans from dist\/ \(--conditions=dtm-gozero-dist --max-semi-space-size=4 --max-old-space-size=512\)/,
+    /our trans from dist\/ \(--conditions=dtm-gozero-dist --max-semi-space-size=4 --max-old-space-size=512\); load/,
   );
+  // --app-node-options: the flags our app ran with, named beside trans's.
+  r.appNodeArgs = ['--max-old-space-size=512'];
+  expect(markdownSummary(r)).toMatch(/--max-old-space-size=512\); our app with --max-old-space-size=512; load/);
 });
 
 test("with the Connect row: each client's CPU per transaction against our trans, and each Node stack's over Go's", () => {

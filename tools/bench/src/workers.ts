@@ -68,16 +68,18 @@ export class Worker {
 export async function startWorker(
   lang: WorkerKind,
   dtm: string,
-  cpuProf: string | undefined,
-  gid: GidSource = 'local',
+  opts: { cpuProf?: string | undefined; gid?: GidSource; nodeOptions?: string[] } = {},
 ): Promise<Worker> {
-  // Our workers: a node process with --expose-gc (the heap after a full GC), profiled into DIR/app or DIR/connect.
+  const { cpuProf, gid = 'local', nodeOptions = [] } = opts;
+  // Our workers: a node process with --expose-gc (the heap after a full GC) and --app-node-options, profiled into
+  // DIR/app or DIR/connect.
   const node = (name: string, file: string, profDir: string, args: string[]): Proc =>
     start(
       name,
       process.execPath,
       [
         '--expose-gc',
+        ...nodeOptions,
         ...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf}/${profDir}`] : []),
         join(import.meta.dirname, file),
         ...args,
