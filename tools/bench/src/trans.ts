@@ -10,11 +10,12 @@ import { probeScript } from './trans-probe.ts';
 /**
  * How production runs trans (package.json's trans:prod and the Dockerfile say the same; trans.test.ts checks): the
  * compiled packages; semi-spaces of 4 MiB, so that a call's short-lived objects die young instead of being promoted;
- * and a 512 MiB old generation, which makes V8 grow its heap by ~1.4× the live data between full GCs instead of
- * ~4×: with V8's default, the pages V8 kept and the memory malloc'd outside its heap grew under steady load until
- * RSS passed 390 MiB in 3 minutes. Chosen by measurement (docs/performance-memory.md): at concurrency 64 the RSS
- * peak fell from 157–184 to 115–127 MiB, and over a soak it levels off. Live data beyond 512 MiB would end trans
- * with V8's out-of-memory error; trans's is ~16 MiB.
+ * and a 512 MiB old generation: under ~2 GiB V8 picks a small factor (~1.4×) for how far its heap may grow past the
+ * live data between full GCs, instead of ~4× (V8's src/heap/heap-controller). With V8's default, the pages V8 kept
+ * and the memory malloc'd outside its heap grew under steady load until RSS passed 390 MiB in 3 minutes. Chosen by
+ * measurement (docs/performance-memory.md): at concurrency 64 the RSS peak fell from 157–184 to 118–126 MiB, and
+ * over a soak it levels off. Live data beyond 512 MiB would end trans with V8's out-of-memory error; trans's is
+ * ~16 MiB.
  */
 export const PROD_NODE_ARGS = ['--conditions=dtm-gozero-dist', '--max-semi-space-size=4', '--max-old-space-size=512'];
 export const TRANS_SOURCES = ['dist', 'src'] as const;
