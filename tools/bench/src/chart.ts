@@ -14,38 +14,44 @@ const COLORS: Record<string, string> = {
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-export function svgChart(r: BenchReport): string {
-  const ids = Object.keys(r.combos);
+/** What both charts share: 760 px wide, a title and a heading, and a y axis from 0 to yMax with 5 grid lines. */
+function frame(H: number, bottom: number, yMax: number, title: string, heading: string) {
   const W = 760;
-  const H = 380;
   const left = 60;
   const right = 20;
   const top = 50;
-  const bottom = 90;
   const plotW = W - left - right;
   const plotH = H - top - bottom;
-  const max = Math.max(1, ...r.levels.flatMap((l) => Object.values(l.txPerSec).map((v) => v ?? 0)));
-  const step = 10 ** Math.floor(Math.log10(max));
-  const yMax = Math.ceil(max / step) * step;
   const y = (v: number): number => top + plotH - (v / yMax) * plotH;
-  const groupW = plotW / Math.max(1, r.levels.length);
-  const barW = Math.min(40, (groupW * 0.8) / ids.length);
-  const out: string[] = [];
-  out.push(
+  const out = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
-  );
-  out.push(
-    `<title>${esc(`npm run bench: tx/s per concurrency level, ${ids.map((id) => r.combos[id]).join('; ')}`)}</title>`,
-  );
-  out.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
-  out.push(
-    `<text x="${W / 2}" y="22" text-anchor="middle" font-size="15">${esc(`${r.mode}, 2 branches, WaitResult: transactions per second (dtm store ${r.store})`)}</text>`,
-  );
+    `<title>${esc(title)}</title>`,
+    `<rect width="${W}" height="${H}" fill="#fff"/>`,
+    `<text x="${W / 2}" y="22" text-anchor="middle" font-size="15">${esc(heading)}</text>`,
+  ];
   for (let i = 0; i <= 5; i++) {
     const v = (yMax / 5) * i;
     out.push(`<line x1="${left}" x2="${W - right}" y1="${y(v)}" y2="${y(v)}" stroke="#e5e5e5"/>`);
     out.push(`<text x="${left - 6}" y="${y(v) + 4}" text-anchor="end">${Math.round(v)}</text>`);
   }
+  return { out, W, left, right, top, plotW, plotH, y };
+}
+
+export function svgChart(r: BenchReport): string {
+  const ids = Object.keys(r.combos);
+  const H = 380;
+  const max = Math.max(1, ...r.levels.flatMap((l) => Object.values(l.txPerSec).map((v) => v ?? 0)));
+  const step = 10 ** Math.floor(Math.log10(max));
+  const yMax = Math.ceil(max / step) * step;
+  const { out, W, left, right, top, plotW, plotH, y } = frame(
+    H,
+    90,
+    yMax,
+    `npm run bench: tx/s per concurrency level, ${ids.map((id) => r.combos[id]).join('; ')}`,
+    `${r.mode}, 2 branches, WaitResult: transactions per second (dtm store ${r.store})`,
+  );
+  const groupW = plotW / Math.max(1, r.levels.length);
+  const barW = Math.min(40, (groupW * 0.8) / ids.length);
   r.levels.forEach((l, g) => {
     const x0 = left + g * groupW + (groupW - barW * ids.length) / 2;
     ids.forEach((id, i) => {
@@ -79,30 +85,17 @@ export function svgChart(r: BenchReport): string {
 export function svgSoakChart(r: BenchReport): string | undefined {
   const t = r.soak?.trans;
   if (!t || t.rssMiB.length < 2) return undefined;
-  const W = 760;
-  const H = 300;
-  const left = 60;
-  const right = 20;
-  const top = 50;
-  const bottom = 50;
-  const plotW = W - left - right;
-  const plotH = H - top - bottom;
-  const yMax = Math.ceil(Math.max(...t.rssMiB) / 50) * 50;
-  const xMax = (t.rssMiB.length - 1) * SOAK_SAMPLE_S;
-  const x = (s: number): number => left + (s / xMax) * plotW;
-  const y = (v: number): number => top + plotH - (v / yMax) * plotH;
   const soak = r.soak as NonNullable<BenchReport['soak']>;
-  const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
-    `<title>${esc(`npm run bench soak: our trans's RSS over ${soak.seconds} s at concurrency ${soak.concurrency}`)}</title>`,
-    `<rect width="${W}" height="${H}" fill="#fff"/>`,
-    `<text x="${W / 2}" y="22" text-anchor="middle" font-size="15">${esc(`our trans's RSS (MiB) over the soak: ${soak.tx} transactions at concurrency ${soak.concurrency}`)}</text>`,
-  ];
-  for (let i = 0; i <= 5; i++) {
-    const v = (yMax / 5) * i;
-    out.push(`<line x1="${left}" x2="${W - right}" y1="${y(v)}" y2="${y(v)}" stroke="#e5e5e5"/>`);
-    out.push(`<text x="${left - 6}" y="${y(v) + 4}" text-anchor="end">${Math.round(v)}</text>`);
-  }
+  const H = 300;
+  const xMax = (t.rssMiB.length - 1) * SOAK_SAMPLE_S;
+  const { out, W, left, right, top, plotW, plotH, y } = frame(
+    H,
+    50,
+    Math.ceil(Math.max(...t.rssMiB) / 50) * 50,
+    `npm run bench soak: our trans's RSS over ${soak.seconds} s at concurrency ${soak.concurrency}`,
+    `our trans's RSS (MiB) over the soak: ${soak.tx} transactions at concurrency ${soak.concurrency}`,
+  );
+  const x = (s: number): number => left + (s / xMax) * plotW;
   // Ticks on a round step (1, 2 or 5 × a power of ten) giving at most 6 of them.
   const mag = 10 ** Math.floor(Math.log10(xMax / 6));
   const tick = [1, 2, 5, 10].map((m) => m * mag).find((t) => xMax / t <= 6) as number;
