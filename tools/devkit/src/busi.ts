@@ -3,7 +3,7 @@
 // and a test decides how a method answers, per method and optionally per gid, so tests sharing the server do not
 // disturb each other.
 
-import { toGrpcStatus, type UnaryMethod } from '@dtm-gozero/dtmgrpc';
+import { type BranchInfo, branchInfoFromGrpc, toGrpcStatus, type UnaryMethod } from '@dtm-gozero/dtmgrpc';
 import { AdjustInfo, Response, TransSvcService } from '@dtm-gozero/proto/trans';
 import {
   Server,
@@ -34,14 +34,9 @@ export function busiMethod(name: string, service = BUSI_SERVICE): BusiMethod {
   };
 }
 
-export interface BusiCall {
+/** One call the busi server answered: dtm's metadata (as a branch handler reads it) and the request. */
+export interface BusiCall extends BranchInfo {
   method: string;
-  gid: string;
-  transType: string;
-  branchId: string;
-  op: string;
-  dtm: string;
-  phase2Url: string;
   /** Bytes received (dtm's phase-2 XA calls send none). */
   payloadBytes: number;
   amount: number;
@@ -81,18 +76,13 @@ export async function startBusiServer(names: readonly string[], service = BUSI_S
     definition[name] = busiMethod(name, service);
     impl[name] = (call: ServerUnaryCall<AdjustInfo, Response>, cb: sendUnaryData<Response>) => {
       const md = call.metadata;
-      const s = (k: string): string => String(md.get(k)[0] ?? '');
-      const gid = s('dtm-gid');
+      const info = branchInfoFromGrpc(call);
+      const gid = info.gid;
       const headers: Record<string, string> = {};
-      for (const k of Object.keys(md.getMap())) headers[k] = s(k);
+      for (const k of Object.keys(md.getMap())) headers[k] = String(md.get(k)[0] ?? '');
       calls.push({
         method: name,
-        gid,
-        transType: s('dtm-trans_type'),
-        branchId: s('dtm-branch_id'),
-        op: s('dtm-op'),
-        dtm: s('dtm-dtm'),
-        phase2Url: s('dtm-phase2_url'),
+        ...info,
         payloadBytes: AdjustInfo.encode(call.request).finish().length,
         amount: Number(call.request.Amount),
         user: Number(call.request.UserID),
