@@ -9,10 +9,11 @@ import { portOpen } from '@dtm-gozero/testkit';
 import { expect, test } from 'vitest';
 
 // CI's smoke of `npm run bench -- --compare` (1 s per point, one round), so the command cannot rot: against the
-// suite's real etcd + dtm, the four combinations, the ceiling, the localGid row and the Connect row each complete
-// transactions, our trans (from dist/, with the probe) and our apps report event-loop delay, GC and heap, every
-// process its RSS peak, and the JSON and the chart are written. Figures are not checked here (the machine is shared).
-test('npm run bench -- --compare runs all four combinations, the ceiling, the localGid and Connect rows, writes JSON and SVG', () => {
+// suite's real etcd + dtm, the four combinations, the ceiling, the bare grpc-js server (registered in etcd by the
+// bench), the localGid row and the Connect row each complete transactions, our trans (from dist/, with the probe),
+// the bare grpc-js server (same flags, same probe) and our apps report event-loop delay, GC and heap, every process
+// its RSS peak and every branch server its idle RSS, and the JSON and the chart are written. Figures are not checked here (the machine is shared).
+test('npm run bench -- --compare runs all four combinations, the two bare servers, the localGid and Connect rows, writes JSON and SVG', () => {
   const { etcdEndpoints, dtmTarget } = testStack();
   const out = join(mkdtempSync(join(tmpdir(), 'bench-smoke-')), 'bench.json');
   const args = ['--compare', '--duration', '1', '--levels', '1,4', '--rounds', '1', '--out', out];
@@ -25,7 +26,7 @@ test('npm run bench -- --compare runs all four combinations, the ceiling, the lo
   const report = JSON.parse(readFileSync(out, 'utf8')) as BenchReport;
   expect(report.levels.map((l) => l.concurrency)).toEqual([1, 4]);
   for (const l of report.levels) {
-    for (const id of ['ours', 'go', 'tsGo', 'goTs', 'ceiling', 'oursLocal', 'connect'] as const) {
+    for (const id of ['ours', 'go', 'tsGo', 'goTs', 'ceiling', 'bareNode', 'oursLocal', 'connect'] as const) {
       const v = l.results[id];
       expect(v?.ok, `${id} at ${l.concurrency}: ${JSON.stringify(v)}`).toBeGreaterThan(0);
       expect(l.txPerSec[id]).toBeGreaterThan(0);
@@ -34,11 +35,12 @@ test('npm run bench -- --compare runs all four combinations, the ceiling, the lo
       expect(v?.appRssPeakMiB, id).toBeGreaterThan(0);
       expect(v?.transRssPeakMiB, id).toBeGreaterThan(0);
       const ourApp = ['ours', 'tsGo', 'oursLocal', 'connect'].includes(id);
-      const ourTrans = ['ours', 'goTs', 'oursLocal', 'connect'].includes(id);
+      const probed = ['ours', 'goTs', 'bareNode', 'oursLocal', 'connect'].includes(id);
       expect(v?.appRuntime !== undefined && (v.appHeapMiB ?? 0) > 0, `${id}: our app's runtime figures`).toBe(ourApp);
-      expect(v?.transRuntime !== undefined && (v.transHeapMiB ?? 0) > 0, `${id}: our trans's runtime figures`).toBe(
-        ourTrans,
+      expect(v?.transRuntime !== undefined && (v.transHeapMiB ?? 0) > 0, `${id}: the server's runtime figures`).toBe(
+        probed,
       );
+      expect(v?.transCpuMsPerCall, `${id}: the branch server's CPU per call`).toBeGreaterThan(0);
     }
     expect(l.results.ours?.errors, JSON.stringify(l.results.ours?.errorSamples)).toBe(0);
     expect(l.results.connect?.errors, JSON.stringify(l.results.connect?.errorSamples)).toBe(0);
@@ -49,13 +51,16 @@ test('npm run bench -- --compare runs all four combinations, the ceiling, the lo
   expect(report.trans?.source).toBe('dist');
   expect(report.transIdleRssMiB?.ts).toBeGreaterThan(0);
   expect(report.transIdleRssMiB?.go).toBeGreaterThan(0);
+  expect(report.transIdleRssMiB?.bareNode).toBeGreaterThan(20);
+  expect(report.transIdleRssMiB?.ceiling).toBeGreaterThan(0);
   expect(report.targets.map((t) => t.target)).toContain('0 failed transactions at every level (our stack)');
   const svg = out.replace(/\.json$/, '.svg');
   expect(existsSync(svg)).toBe(true);
   const chart = readFileSync(svg, 'utf8');
   expect(chart).toMatch(/^<svg /);
-  expect(chart.match(/<rect x=/g)?.length).toBeGreaterThanOrEqual(14); // 7 bars × 2 levels
+  expect(chart.match(/<rect x=/g)?.length).toBeGreaterThanOrEqual(16); // 8 bars × 2 levels
   expect(r.stdout).toMatch(/client CPU per transaction/);
+  expect(r.stdout).toMatch(/branch servers \(each branch server under the Go app/);
   expect(r.stdout).toMatch(/TS \/ Go \(tx\/s\), like for like/);
   expect(r.stdout).toMatch(/where the tail goes, and memory/);
 }, 180_000);

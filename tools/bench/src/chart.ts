@@ -8,6 +8,7 @@ const COLORS: Record<string, string> = {
   tsGo: '#8fb8e8',
   goTs: '#7fd6ea',
   ceiling: '#b0b0b0',
+  bareNode: '#d4d4d4',
   oursLocal: '#1b4f8f',
   connect: '#c678dd',
 };

@@ -1,11 +1,12 @@
 // The combinations a run measures, and the processes behind them: our trans and our worker always; with --compare
-// also go-zero's trans, the Go worker, the ceiling (a bare grpc-go server whose branches cost nothing) and, in msg
-// mode, the Connect worker (the same calls as our app on Connect's gRPC transport).
+// also go-zero's trans, the Go worker, the ceiling (a bare grpc-go server whose branches cost nothing), its Node
+// counterpart (a bare grpc-js server, with our trans's flags) and, in msg mode, the Connect worker (the same calls as
+// our app on Connect's gRPC transport).
 import { join } from 'node:path';
 import { bin, type Proc, start } from '@dtm-gozero/devkit';
 import type { BenchOptions } from './options.ts';
 import type { GidSource } from './protocol.ts';
-import type { ComboId } from './report.ts';
+import type { ComboId, IdleServer } from './report.ts';
 import type { TransLauncher } from './trans.ts';
 import { TransProbe } from './trans-probe.ts';
 import { startWorker, type Worker } from './workers.ts';
@@ -30,8 +31,8 @@ export interface Lineup {
   /** In the order they run each round: ours first (the soak drives it). */
   combos: Combo[];
   tsWorker: Worker;
-  tsTransPid: number;
-  goTransPid: number | undefined;
+  /** The branch servers whose idle RSS the run records, by pid. */
+  servers: Partial<Record<IdleServer, number>>;
 }
 
 /**
@@ -61,7 +62,7 @@ export async function startLineup(
   const combos: Combo[] = [
     { id: 'ours', label: viaConnect ? CONNECT_LABEL : 'our app → our trans', ...ours, gid: o.gid },
   ];
-  if (!o.compare) return { combos, tsWorker, tsTransPid: tsTrans.child.pid, goTransPid: undefined };
+  if (!o.compare) return { combos, tsWorker, servers: { ts: tsTrans.child.pid } };
 
   const goTrans = await trans.start('go', hosts, `bench-go-${tag}`);
   children.push(goTrans.child);
@@ -71,6 +72,9 @@ export async function startLineup(
   const ceiling = start('go ceiling', join(bin, 'go-ceiling'), ['-etcd', hosts.join(','), '-key', ceilingKey]);
   children.push(ceiling);
   await ceiling.waitFor(/Starting rpc server at/, 15_000);
+  const bareKey = `bench-bare-node-${tag}`;
+  const bare = await trans.startBare(hosts, bareKey);
+  children.push(bare);
   const goStack = { busi: target(`bench-go-${tag}`), server: goTrans.child };
   combos.push(
     { id: 'go', label: 'Go app → go-zero trans', worker: goWorker, ...goStack },
@@ -83,6 +87,14 @@ export async function startLineup(
       busi: target(ceilingKey),
       server: ceiling,
     },
+    {
+      id: 'bareNode',
+      label: 'Go app → bare grpc-js server',
+      worker: goWorker,
+      busi: target(bareKey),
+      server: bare.child,
+      probe: bare.probe,
+    },
     { id: 'oursLocal', label: 'our app (localGid) → our trans', ...ours, gid: 'local' },
   );
   // Connect's client makes msg transactions only: with --compare in another mode the row is left out.
@@ -91,5 +103,6 @@ export async function startLineup(
     children.push(connectWorker);
     combos.push({ id: 'connect', label: CONNECT_LABEL, ...ours, worker: connectWorker, gid: 'dtm' });
   }
-  return { combos, tsWorker, tsTransPid: tsTrans.child.pid, goTransPid: goTrans.child.pid };
+  const servers = { ts: tsTrans.child.pid, go: goTrans.child.pid, bareNode: bare.child.pid, ceiling: ceiling.pid };
+  return { combos, tsWorker, servers };
 }

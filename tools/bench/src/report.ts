@@ -12,10 +12,13 @@ import type { TransSource } from './trans.ts';
  * on Connect's gRPC transport instead with --client connect); the others with --compare, `connect` last: the same
  * calls as `ours` through Connect's gRPC transport (issue #22's comparison with another Node gRPC stack).
  */
-export const COMBO_IDS = ['ours', 'go', 'tsGo', 'goTs', 'ceiling', 'oursLocal', 'connect'] as const;
+export const COMBO_IDS = ['ours', 'go', 'tsGo', 'goTs', 'ceiling', 'bareNode', 'oursLocal', 'connect'] as const;
 export type ComboId = (typeof COMBO_IDS)[number];
 /** The combinations whose branch server is our trans. */
 export const OUR_TRANS: ComboId[] = ['ours', 'goTs', 'oursLocal', 'connect'];
+
+/** The branch servers whose idle RSS a run records. */
+export type IdleServer = 'ts' | 'go' | 'bareNode' | 'ceiling';
 
 export interface ComboLevel {
   concurrency: number;
@@ -84,8 +87,11 @@ export interface BenchReport {
   trans?: { source: TransSource; nodeArgs: string[] };
   /** --app-node-options: the Node/V8 flags our app ran with beyond --expose-gc (absent: none). */
   appNodeArgs?: string[];
-  /** RSS of each trans a few seconds after its start, before any load, MiB. */
-  transIdleRssMiB?: Partial<Record<'ts' | 'go', number>>;
+  /**
+   * RSS of each branch server a few seconds after its start, before any load, MiB: our trans, go-zero's, and with
+   * --compare the bare grpc-js server and the bare grpc-go server (the ceiling).
+   */
+  transIdleRssMiB?: Partial<Record<IdleServer, number>>;
   durationS: number;
   rounds: number;
   combos: Record<string, string>;

@@ -71,7 +71,7 @@ export async function runBench(o: BenchOptions, command: string): Promise<BenchR
       client: o.client,
       trans: { source: o.trans, nodeArgs: trans.nodeArgs },
       ...(o.appNodeOptions.length > 0 ? { appNodeArgs: o.appNodeOptions } : {}),
-      transIdleRssMiB: { ts: rssMiB(lineup.tsTransPid), go: rssMiB(lineup.goTransPid) },
+      transIdleRssMiB: Object.fromEntries(Object.entries(lineup.servers).map(([k, pid]) => [k, rssMiB(pid)])),
       durationS: o.durationS,
       rounds: o.rounds,
       combos: Object.fromEntries(lineup.combos.map((c) => [c.id, c.label])),

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { compareReport, level, logged } from './fixtures.ts';
+import { compareReport, level, logged, rt } from './fixtures.ts';
 import type { BenchReport, ComboLevel } from './report.ts';
 import { markdownSummary, printTable } from './table.ts';
 import { targets } from './targets.ts';
@@ -103,4 +103,52 @@ test("with the Connect row: each client's CPU per transaction against our trans,
   expect(md).toMatch(/\| 64 \| 0\.400 \| 0\.500 \| 0\.200 \| 2\.00 \| 2\.50 \| 550 \|/);
   // without it, no such table
   expect(markdownSummary(compareReport())).not.toMatch(/Client CPU per transaction/);
+});
+
+test('with the bare servers: the four branch servers under the Go app side by side, idle and in the targets', () => {
+  const r = compareReport();
+  const l = r.levels[0] as (typeof r.levels)[number];
+  Object.assign(r.combos, {
+    goTs: 'Go app → our trans',
+    ceiling: 'ceiling: Go app → bare Go server',
+    bareNode: 'Go app → bare grpc-js server',
+  });
+  l.results.goTs = level(900, { transCpuMsPerCall: 0.15, transRssPeakMiB: 131 });
+  l.results.bareNode = level(1500, { transCpuMsPerCall: 0.06, transRssPeakMiB: 83, transRuntime: rt(4, 1) });
+  l.results.ceiling = level(2500, { transCpuMsPerCall: 0.024, transRssPeakMiB: 21 });
+  (l.results.go as ComboLevel).transCpuMsPerCall = 0.09;
+  r.transIdleRssMiB = { ts: 88, go: 35, bareNode: 58, ceiling: 16 };
+  r.targets = targets(r);
+  const out = logged(() => printTable(r)).join('\n');
+  expect(out).toMatch(/branch servers \(each branch server under the Go app: CPU per branch call/);
+  // our trans, bare grpc-js, go-zero, bare grpc-go; ours / bare grpc-js; bare grpc-js / bare grpc-go; RSS peaks
+  expect(out).toMatch(/\n64 +0\.150 +0\.060 +0\.090 +0\.024 +2\.50 +2\.50 +131 +83 +45 +21\n/);
+  expect(out).toMatch(
+    /trans RSS idle \(before any load\): ours 88 MiB, go-zero's 35 MiB, the bare grpc-js server 58 MiB, the bare grpc-go server 16 MiB/,
+  );
+  // the bare grpc-js server is not our trans: its RSS does not count against the 100 MiB target, it is shown beside
+  expect(r.targets).toEqual(
+    expect.arrayContaining([
+      {
+        target: 'our trans RSS ≤ 60 MiB idle',
+        met: false,
+        detail: "88 MiB (go-zero's trans: 35 MiB; a bare grpc-js server: 58 MiB)",
+      },
+      {
+        target: 'our trans RSS ≤ 100 MiB at concurrency 64',
+        met: false,
+        detail: "peak 131 MiB (go-zero's trans: 45 MiB; a bare grpc-js server: 83 MiB)",
+      },
+    ]),
+  );
+  const md = markdownSummary(r);
+  expect(md).toMatch(
+    /\| conc \| our trans ms\/call \| bare grpc-js \| go-zero trans \| bare grpc-go \| ours \/ bare grpc-js \|/,
+  );
+  expect(md).toMatch(/\| 64 \| 0\.150 \| 0\.060 \| 0\.090 \| 0\.024 \| 2\.50 \| 2\.50 \| 131 \| 83 \| 45 \| 21 \|/);
+  expect(md).toMatch(/the bare grpc-js server 58 MiB, the bare grpc-go server 16 MiB\./);
+  // its probe's figures are in the runtime table, as our trans's are
+  expect(md).toMatch(/\| Go app → bare grpc-js server \| 64 \| 61\.5 \| – \| – \| 4\.0 \/ 8\.0 \|/);
+  // without it, no such table
+  expect(markdownSummary(compareReport())).not.toMatch(/Branch servers/);
 });

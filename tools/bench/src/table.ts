@@ -75,6 +75,60 @@ export function clientCpuRows(r: BenchReport): { head: string[]; rows: string[][
   return { head, rows };
 }
 
+/**
+ * With the bare grpc-js server (--compare): the four branch servers under the Go app — our trans (`goTs`), the bare
+ * grpc-js server (`bareNode`), go-zero's trans (`go`), the bare grpc-go server (`ceiling`) — their CPU per call, how
+ * ours and the bare grpc-js server compare with the next one down, and their RSS peaks.
+ */
+export function serverRows(r: BenchReport): { head: string[]; rows: string[][] } | undefined {
+  if (!r.levels.some((l) => l.results.bareNode)) return undefined;
+  const head = [
+    'conc',
+    'our trans ms/call',
+    'bare grpc-js',
+    'go-zero trans',
+    'bare grpc-go',
+    'ours / bare grpc-js',
+    'bare grpc-js / bare grpc-go',
+    'RSS peak MiB: our trans',
+    'bare grpc-js',
+    'go-zero trans',
+    'bare grpc-go',
+  ];
+  const over = (a: number | undefined, b: number | undefined): string => (a && b ? fixed(a / b, 2) : '–');
+  const order = ['goTs', 'bareNode', 'go', 'ceiling'] as const;
+  const rows = r.levels.map((l) => {
+    const [ours, bare, gozero, bareGo] = order.map((id) => l.results[id]?.transCpuMsPerCall);
+    return [
+      String(l.concurrency),
+      ...[ours, bare, gozero, bareGo].map((v) => fixed(v, 3)),
+      over(ours, bare),
+      over(bare, bareGo),
+      ...order.map((id) => fixed(l.results[id]?.transRssPeakMiB, 0)),
+    ];
+  });
+  return { head, rows };
+}
+
+export const SERVER_NOTE =
+  'each branch server under the Go app: CPU per branch call, the ratios, and the RSS peak during the level';
+
+/** The idle RSS line: our trans, and with --compare the other branch servers. */
+function idleText(r: BenchReport): string | undefined {
+  const idle = r.transIdleRssMiB;
+  if (!idle) return undefined;
+  const others = (
+    [
+      ['go', "go-zero's"],
+      ['bareNode', 'the bare grpc-js server'],
+      ['ceiling', 'the bare grpc-go server'],
+    ] as const
+  )
+    .filter(([k]) => idle[k] !== undefined)
+    .map(([k, name]) => `, ${name} ${fixed(idle[k], 0)} MiB`);
+  return `trans RSS idle (before any load): ours ${fixed(idle.ts, 0)} MiB${others.join('')}`;
+}
+
 export const CLIENT_CPU_NOTE =
   "the app's CPU per transaction (NewGid + Submit), all three against our trans: our app on grpc-js, the same calls on Connect's gRPC transport, the Go app";
 
@@ -120,10 +174,8 @@ export function printTable(r: BenchReport): void {
   console.log(`\nwhere the tail goes, and memory (${RUNTIME_NOTE}):`);
   const rt = runtimeRows(r);
   printAligned(rt.head, rt.rows);
-  if (r.transIdleRssMiB)
-    console.log(
-      `trans RSS idle (before any load): ours ${fixed(r.transIdleRssMiB.ts, 0)} MiB${r.transIdleRssMiB.go === undefined ? '' : `, go-zero's ${fixed(r.transIdleRssMiB.go, 0)} MiB`}`,
-    );
+  const idle = idleText(r);
+  if (idle) console.log(idle);
   if (r.levels.some((l) => l.ratio !== undefined)) {
     console.log(
       '\nTS / Go (tx/s), like for like (both apps NewGid + Submit), and our app with localGid (Submit only):',
@@ -138,6 +190,11 @@ export function printTable(r: BenchReport): void {
   if (cc) {
     console.log(`\nclient CPU per transaction (${CLIENT_CPU_NOTE}):`);
     printAligned(cc.head, cc.rows);
+  }
+  const sv = serverRows(r);
+  if (sv) {
+    console.log(`\nbranch servers (${SERVER_NOTE}):`);
+    printAligned(sv.head, sv.rows);
   }
   for (const l of r.levels)
     for (const [id, v] of Object.entries(l.results))
@@ -200,11 +257,8 @@ export function markdownSummary(r: BenchReport): string {
       .join('|')}|`,
     ...rt.rows.map((x) => `| ${x.join(' | ')} |`),
   );
-  if (r.transIdleRssMiB)
-    out.push(
-      '',
-      `trans RSS idle (before any load): ours ${fixed(r.transIdleRssMiB.ts, 0)} MiB${r.transIdleRssMiB.go === undefined ? '' : `, go-zero's ${fixed(r.transIdleRssMiB.go, 0)} MiB`}.`,
-    );
+  const idle = idleText(r);
+  if (idle) out.push('', `${idle}.`);
   if (r.levels.some((l) => l.ratio !== undefined)) {
     out.push(
       '',
@@ -225,6 +279,16 @@ export function markdownSummary(r: BenchReport): string {
       `| ${cc.head.join(' | ')} |`,
       `|${cc.head.map(() => '---:').join('|')}|`,
       ...cc.rows.map((x) => `| ${x.join(' | ')} |`),
+    );
+  const sv = serverRows(r);
+  if (sv)
+    out.push(
+      '',
+      `Branch servers (${SERVER_NOTE}):`,
+      '',
+      `| ${sv.head.join(' | ')} |`,
+      `|${sv.head.map(() => '---:').join('|')}|`,
+      ...sv.rows.map((x) => `| ${x.join(' | ')} |`),
     );
   if (r.errorOutcomes)
     out.push(

@@ -65,7 +65,7 @@ export function targets(r: BenchReport): BenchReport['targets'] {
     out.push({
       target: 'our trans RSS ≤ 60 MiB idle',
       met: idle <= 60,
-      detail: `${fixed(idle, 0)} MiB${r.transIdleRssMiB?.go === undefined ? '' : ` (go-zero's trans: ${fixed(r.transIdleRssMiB.go, 0)} MiB)`}`,
+      detail: `${fixed(idle, 0)} MiB${beside(r.transIdleRssMiB?.go, r.transIdleRssMiB?.bareNode)}`,
     });
   const at64 = L.find((l) => l.concurrency === 64);
   const peaks64 = OUR_TRANS.map((id) => at64?.results[id]?.transRssPeakMiB).filter((v) => v !== undefined);
@@ -73,7 +73,7 @@ export function targets(r: BenchReport): BenchReport['targets'] {
     out.push({
       target: 'our trans RSS ≤ 100 MiB at concurrency 64',
       met: Math.max(...peaks64) <= 100,
-      detail: `peak ${fixed(Math.max(...peaks64), 0)} MiB${at64?.results.go ? ` (go-zero's trans: ${fixed(at64.results.go.transRssPeakMiB, 0)} MiB)` : ''}`,
+      detail: `peak ${fixed(Math.max(...peaks64), 0)} MiB${beside(at64?.results.go?.transRssPeakMiB, at64?.results.bareNode?.transRssPeakMiB)}`,
     });
   if (r.soak)
     out.push({
@@ -93,4 +93,13 @@ export function targets(r: BenchReport): BenchReport['targets'] {
     });
   }
   return out;
+}
+
+/** What the memory targets are read beside: go-zero's trans, and the bare grpc-js server (Node's own floor). */
+function beside(gozero: number | undefined, bareNode: number | undefined): string {
+  const parts = [
+    gozero === undefined ? undefined : `go-zero's trans: ${fixed(gozero, 0)} MiB`,
+    bareNode === undefined ? undefined : `a bare grpc-js server: ${fixed(bareNode, 0)} MiB`,
+  ].filter((x) => x !== undefined);
+  return parts.length > 0 ? ` (${parts.join('; ')})` : '';
 }

@@ -14,9 +14,11 @@ export class TransProbe {
   private seq = 0;
   readonly pid: number;
   readonly file: string;
-  constructor(pid: number, file: string) {
+  readonly who: string;
+  constructor(pid: number, file: string, who = 'our trans') {
     this.pid = pid;
     this.file = file;
+    this.who = who;
   }
 
   async snapshot(ms = 15_000): Promise<ProbeSnapshot> {
@@ -31,20 +33,23 @@ export class TransProbe {
         }
       }
       if (Date.now() > end)
-        throw new Error(`our trans (pid ${this.pid}) wrote no runtime figures to ${this.file} within ${ms} ms`);
+        throw new Error(`${this.who} (pid ${this.pid}) wrote no runtime figures to ${this.file} within ${ms} ms`);
       await new Promise((res) => setTimeout(res, 20));
     }
   }
 }
 
 /** The probe as JavaScript in a temp dir: a trans run from dist/ must not load type stripping for it. */
-export function probeScript(): string {
-  const ts = readFileSync(join(import.meta.dirname, 'probe.ts'), 'utf8');
+export const probeScript = (): string => emitJs('probe.ts', 'bench-probe.mjs');
+
+/** A file of this folder as JavaScript in a temp dir (`name`), for a Node process that must not strip types. */
+export function emitJs(file: string, name: string): string {
+  const ts = readFileSync(join(import.meta.dirname, file), 'utf8');
   // Node 24 calls stripTypeScriptTypes experimental and says so on stderr, in the middle of the progress bar.
   const warn = process.emitWarning;
   process.emitWarning = () => undefined;
   try {
-    return tempFile('bench-probe.mjs', stripTypeScriptTypes(ts));
+    return tempFile(name, stripTypeScriptTypes(ts));
   } finally {
     process.emitWarning = warn;
   }

@@ -1,11 +1,14 @@
-// The branch servers under test: our trans (from dist/ as production runs it, or from its sources, with the probe)
-// and go-zero's twin, each on a free port and registered in etcd.
+// The branch servers under test: our trans (from dist/ as production runs it, or from its sources, with the probe),
+// go-zero's twin and the bare grpc-js server (bare-node.ts, with our trans's flags and the probe), each on a free port
+// and registered in etcd.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { root, tempFile } from '@dtm-gozero/devkit';
+import { type Proc, root, start, tempFile } from '@dtm-gozero/devkit';
+import { closeEtcdClients, Publisher } from '@dtm-gozero/gozero';
+import { TransSvcService } from '@dtm-gozero/proto/trans';
 import { startTrans, type Trans } from '../../../scripts/lib/twins.ts';
-import { probeScript } from './trans-probe.ts';
+import { emitJs, probeScript, TransProbe } from './trans-probe.ts';
 
 /**
  * How production runs trans (package.json's trans:prod and the Dockerfile say the same; trans.test.ts checks): the
@@ -48,6 +51,8 @@ export interface TransLauncher {
   nodeArgs: string[];
   probeFile: string;
   start(lang: 'ts' | 'go', hosts: string[], key: string): Promise<Trans>;
+  /** The bare grpc-js server, registered under `key`; `stop` takes the registration back, then stops it. */
+  startBare(hosts: string[], key: string): Promise<{ child: Proc; probe: TransProbe; stop(): Promise<void> }>;
 }
 
 export function transLauncher(o: TransRunOptions): TransLauncher {
@@ -71,5 +76,40 @@ export function transLauncher(o: TransRunOptions): TransLauncher {
             nodeArgs: [...nodeArgs, '--import', probe],
             script: o.source === 'dist' ? join(root, 'apps/trans/dist/trans.js') : undefined,
           }),
+    startBare: async (hosts, key) => {
+      const file = tempFile('bare-runtime.json', '{"seq":0}');
+      const paths = Object.values(TransSvcService).map((m) => m.path);
+      const child = start(
+        'bare grpc-js server',
+        process.execPath,
+        [
+          ...nodeArgs,
+          '--import',
+          probe,
+          emitJs('bare-node.ts', 'bare-node.mjs'),
+          import.meta.resolve('@grpc/grpc-js'),
+          ...paths,
+        ],
+        { env: { BENCH_PROBE_FILE: file }, keep: LOG_KEEP },
+      );
+      let pub: Publisher | undefined;
+      const stop = async (): Promise<void> => {
+        // etcd may be gone already: the lease then ends with its TTL.
+        await pub?.stop().catch(() => undefined);
+        closeEtcdClients();
+        await child.stop();
+      };
+      try {
+        await child.waitFor(/Starting rpc server at \S+\.\.\./, 15_000);
+        const addr = /Starting rpc server at (\S+)\.\.\./.exec(child.stdout())?.[1] as string;
+        // As go-zero's Publisher registers a trans: <key>/<lease id> = host:port, on a 10 s lease kept alive.
+        pub = new Publisher({ Hosts: hosts, Key: key }, addr);
+        await pub.keepAlive();
+      } catch (err) {
+        await stop();
+        throw err;
+      }
+      return { child, probe: new TransProbe(child.pid, file, 'the bare grpc-js server'), stop };
+    },
   };
 }
