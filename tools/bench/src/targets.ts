@@ -1,6 +1,6 @@
 // The targets a run is judged against (issue #22's): our stack's throughput and CPU against the Go stack's, our
 // app's latency, the ceiling, failures, and our trans's memory. Each says whether it was met and what was measured.
-import { type BenchReport, OUR_TRANS, rssTrend } from './report.ts';
+import { type BenchReport, type ComboLevel, OUR_TRANS, rssTrend } from './report.ts';
 import { fixed } from './table.ts';
 
 /** The targets of a report, from its figures (again after `--render`, when a target changes). */
@@ -19,13 +19,30 @@ export function targets(r: BenchReport): BenchReport['targets'] {
     const cpu = L.map(
       (l) => [l.concurrency, l.results.goTs?.transCpuMsPerCall, l.results.go?.transCpuMsPerCall] as const,
     );
+    const bareCpu = L.map((l) => over(l.results.bareNode?.transCpuMsPerCall, l.results.go?.transCpuMsPerCall));
     out.push({
       target: "our trans CPU per call ≤ 1.0× go-zero's",
       met: cpu.every(([, a, b]) => a !== undefined && b !== undefined && a <= b),
-      detail: cpu
-        .map(([c, a, b]) => `${c}: ${fixed(a, 3)} vs ${fixed(b, 3)} ms (${a && b ? fixed(a / b, 2) : '–'}×)`)
-        .join(', '),
+      detail:
+        cpu.map(([c, a, b]) => `${c}: ${fixed(a, 3)} vs ${fixed(b, 3)} ms (${over(a, b)}×)`).join(', ') +
+        bareBeside(bareCpu),
     });
+    // Issue #22's tail target, with what a bare grpc-js server's p99 is to go-zero's trans under the same Go app.
+    const tail = L.filter((l) => l.concurrency === 16 || l.concurrency === 64);
+    if (tail.length > 0)
+      out.push({
+        target: "our stack's p99 ≤ 1.2× the Go stack's at concurrency 16 and 64",
+        met: tail.every((l) => l.results.ours && l.results.go)
+          ? tail.every((l) => (l.results.ours as ComboLevel).p99Ms <= 1.2 * (l.results.go as ComboLevel).p99Ms)
+          : undefined,
+        detail:
+          tail
+            .map(
+              (l) =>
+                `${l.concurrency}: ${fixed(l.results.ours?.p99Ms, 1)} vs ${fixed(l.results.go?.p99Ms, 1)} ms (${over(l.results.ours?.p99Ms, l.results.go?.p99Ms)}×)`,
+            )
+            .join(', ') + bareBeside(tail.map((l) => over(l.results.bareNode?.p99Ms, l.results.go?.p99Ms))),
+      });
     const c1 = L.find((l) => l.concurrency === 1);
     if (c1) {
       const a = c1.results.tsGo?.p50Ms;
@@ -102,4 +119,13 @@ function beside(gozero: number | undefined, bareNode: number | undefined): strin
     bareNode === undefined ? undefined : `a bare grpc-js server: ${fixed(bareNode, 0)} MiB`,
   ].filter((x) => x !== undefined);
   return parts.length > 0 ? ` (${parts.join('; ')})` : '';
+}
+
+const over = (a: number | undefined, b: number | undefined): string => (a && b ? fixed(a / b, 2) : '–');
+
+/** The bare grpc-js server's ratios to go-zero's trans (under the Go app), level by level, where the run had it. */
+function bareBeside(ratios: string[]): string {
+  return ratios.some((x) => x !== '–')
+    ? `; a bare grpc-js server: ${ratios.map((x) => `${x}×`).join(', ')} go-zero's trans`
+    : '';
 }
