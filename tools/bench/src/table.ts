@@ -7,6 +7,9 @@ import { type BenchReport, type ComboLevel, rssTrend } from './report.ts';
 export const fixed = (v: number | undefined, digits: number): string =>
   v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits);
 
+/** a / b with two decimals, or '–' where either is missing (or zero). */
+export const over = (a: number | undefined, b: number | undefined): string => (a && b ? fixed(a / b, 2) : '–');
+
 export const RUNTIME_NOTE =
   'loop: event-loop delay p99 / max ms; gc: pauses, their total ms (the longest); our processes only (– for Go); RSS peak during the level and V8 heap after a full GC, MiB';
 
@@ -59,7 +62,6 @@ export function runtimeRows(r: BenchReport): { head: string[]; rows: string[][] 
 export function clientCpuRows(r: BenchReport): { head: string[]; rows: string[][] } | undefined {
   if (!r.levels.some((l) => l.results.connect)) return undefined;
   const head = ['conc', 'grpc-js ms/tx', 'Connect ms/tx', 'Go ms/tx', 'grpc-js / Go', 'Connect / Go', 'Connect tx/s'];
-  const over = (a: number | undefined, b: number | undefined): string => (a && b ? fixed(a / b, 2) : '–');
   const rows = r.levels.map((l) => {
     const [g, c, go] = [l.results.ours, l.results.connect, l.results.goTs].map((v) => v?.appCpuMsPerTx);
     return [
@@ -95,7 +97,6 @@ export function serverRows(r: BenchReport): { head: string[]; rows: string[][] }
     'go-zero trans',
     'bare grpc-go',
   ];
-  const over = (a: number | undefined, b: number | undefined): string => (a && b ? fixed(a / b, 2) : '–');
   const order = ['goTs', 'bareNode', 'go', 'ceiling'] as const;
   const rows = r.levels.map((l) => {
     const [ours, bare, gozero, bareGo] = order.map((id) => l.results[id]?.transCpuMsPerCall);

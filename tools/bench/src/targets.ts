@@ -1,7 +1,7 @@
 // The targets a run is judged against (issue #22's): our stack's throughput and CPU against the Go stack's, our
 // app's latency, the ceiling, failures, and our trans's memory. Each says whether it was met and what was measured.
 import { type BenchReport, type ComboLevel, OUR_TRANS, rssTrend } from './report.ts';
-import { fixed } from './table.ts';
+import { fixed, over } from './table.ts';
 
 /** The targets of a report, from its figures (again after `--render`, when a target changes). */
 export function targets(r: BenchReport): BenchReport['targets'] {
@@ -50,7 +50,7 @@ export function targets(r: BenchReport): BenchReport['targets'] {
       out.push({
         target: "our app's p50 ≤ 1.1× the Go app's at concurrency 1",
         met: a !== undefined && b !== undefined ? a <= 1.1 * b : undefined,
-        detail: `${fixed(a, 2)} vs ${fixed(b, 2)} ms (${a && b ? fixed(a / b, 2) : '–'}×)`,
+        detail: `${fixed(a, 2)} vs ${fixed(b, 2)} ms (${over(a, b)}×)`,
       });
     }
     const c64 = L.find((l) => l.concurrency === 64);
@@ -120,8 +120,6 @@ function beside(gozero: number | undefined, bareNode: number | undefined): strin
   ].filter((x) => x !== undefined);
   return parts.length > 0 ? ` (${parts.join('; ')})` : '';
 }
-
-const over = (a: number | undefined, b: number | undefined): string => (a && b ? fixed(a / b, 2) : '–');
 
 /** The bare grpc-js server's ratios to go-zero's trans (under the Go app), level by level, where the run had it. */
 function bareBeside(ratios: string[]): string {

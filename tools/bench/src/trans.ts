@@ -100,8 +100,9 @@ export function transLauncher(o: TransRunOptions): TransLauncher {
         await child.stop();
       };
       try {
-        await child.waitFor(/Starting rpc server at \S+\.\.\./, 15_000);
-        const addr = /Starting rpc server at (\S+)\.\.\./.exec(child.stdout())?.[1] as string;
+        const serving = /Starting rpc server at (\S+)\.\.\./;
+        await child.waitFor(serving, 15_000);
+        const addr = serving.exec(child.stdout())?.[1] as string;
         // As go-zero's Publisher registers a trans: <key>/<lease id> = host:port, on a 10 s lease kept alive.
         pub = new Publisher({ Hosts: hosts, Key: key }, addr);
         await pub.keepAlive();
