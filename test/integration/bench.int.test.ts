@@ -10,10 +10,11 @@ import { expect, test } from 'vitest';
 
 // CI's smoke of `npm run bench -- --compare` (1 s per point, one round), so the command cannot rot: against the
 // suite's real etcd + dtm, the four combinations, the ceiling, the bare grpc-js server (registered in etcd by the
-// bench), the localGid row and the Connect row each complete transactions, our trans (from dist/, with the probe),
+// bench), the localGid row, the Connect row and the Node floor (a bare grpc-js app → the bare grpc-js server) each
+// complete transactions, our trans (from dist/, with the probe),
 // the bare grpc-js server (same flags, same probe) and our apps report event-loop delay, GC and heap, every process
 // its RSS peak and every branch server its idle RSS, and the JSON and the chart are written. Figures are not checked here (the machine is shared).
-test('npm run bench -- --compare runs all four combinations, the two bare servers, the localGid and Connect rows, writes JSON and SVG', () => {
+test('npm run bench -- --compare runs all four combinations, the two bare servers, the localGid, Connect and Node floor rows, writes JSON and SVG', () => {
   const { etcdEndpoints, dtmTarget } = testStack();
   const out = join(mkdtempSync(join(tmpdir(), 'bench-smoke-')), 'bench.json');
   const args = ['--compare', '--duration', '1', '--levels', '1,4', '--rounds', '1', '--out', out];
@@ -26,7 +27,17 @@ test('npm run bench -- --compare runs all four combinations, the two bare server
   const report = JSON.parse(readFileSync(out, 'utf8')) as BenchReport;
   expect(report.levels.map((l) => l.concurrency)).toEqual([1, 4]);
   for (const l of report.levels) {
-    for (const id of ['ours', 'go', 'tsGo', 'goTs', 'ceiling', 'bareNode', 'oursLocal', 'connect'] as const) {
+    for (const id of [
+      'ours',
+      'go',
+      'tsGo',
+      'goTs',
+      'ceiling',
+      'bareNode',
+      'oursLocal',
+      'connect',
+      'nodeFloor',
+    ] as const) {
       const v = l.results[id];
       expect(v?.ok, `${id} at ${l.concurrency}: ${JSON.stringify(v)}`).toBeGreaterThan(0);
       expect(l.txPerSec[id]).toBeGreaterThan(0);
@@ -34,8 +45,8 @@ test('npm run bench -- --compare runs all four combinations, the two bare server
       expect(v?.appCpuMsPerTx).toBeGreaterThan(0);
       expect(v?.appRssPeakMiB, id).toBeGreaterThan(0);
       expect(v?.transRssPeakMiB, id).toBeGreaterThan(0);
-      const ourApp = ['ours', 'tsGo', 'oursLocal', 'connect'].includes(id);
-      const probed = ['ours', 'goTs', 'bareNode', 'oursLocal', 'connect'].includes(id);
+      const ourApp = ['ours', 'tsGo', 'oursLocal', 'connect', 'nodeFloor'].includes(id);
+      const probed = ['ours', 'goTs', 'bareNode', 'oursLocal', 'connect', 'nodeFloor'].includes(id);
       expect(v?.appRuntime !== undefined && (v.appHeapMiB ?? 0) > 0, `${id}: our app's runtime figures`).toBe(ourApp);
       expect(v?.transRuntime !== undefined && (v.transHeapMiB ?? 0) > 0, `${id}: the server's runtime figures`).toBe(
         probed,
@@ -44,6 +55,8 @@ test('npm run bench -- --compare runs all four combinations, the two bare server
     }
     expect(l.results.ours?.errors, JSON.stringify(l.results.ours?.errorSamples)).toBe(0);
     expect(l.results.connect?.errors, JSON.stringify(l.results.connect?.errorSamples)).toBe(0);
+    expect(l.results.nodeFloor?.errors, JSON.stringify(l.results.nodeFloor?.errorSamples)).toBe(0);
+    expect(l.floorRatio).toBeCloseTo((l.txPerSec.nodeFloor as number) / (l.txPerSec.go as number), 6);
     expect(l.ratio).toBeCloseTo((l.txPerSec.ours as number) / (l.txPerSec.go as number), 6);
     expect(l.localRatio).toBeCloseTo((l.txPerSec.oursLocal as number) / (l.txPerSec.go as number), 6);
   }
@@ -58,11 +71,12 @@ test('npm run bench -- --compare runs all four combinations, the two bare server
   expect(existsSync(svg)).toBe(true);
   const chart = readFileSync(svg, 'utf8');
   expect(chart).toMatch(/^<svg /);
-  expect(chart.match(/<rect x=/g)?.length).toBeGreaterThanOrEqual(16); // 8 bars × 2 levels
+  expect(chart.match(/<rect x=/g)?.length).toBeGreaterThanOrEqual(18); // 9 bars × 2 levels
   expect(r.stdout).toMatch(/client CPU per transaction/);
   expect(r.stdout).toMatch(/branch servers \(each branch server under the Go app/);
   expect(r.stdout).toMatch(/TS \/ Go \(tx\/s\), like for like/);
   expect(r.stdout).toMatch(/where the tail goes, and memory/);
+  expect(r.stdout).toMatch(/the Node floor \(the same work with no code of ours on either side/);
 }, 180_000);
 
 // `--mode xa` (our stack only): the bench starts a MariaDB of its own for trans's bank, funds each loop's accounts,

@@ -11,6 +11,7 @@ const COLORS: Record<string, string> = {
   bareNode: '#d4d4d4',
   oursLocal: '#1b4f8f',
   connect: '#c678dd',
+  nodeFloor: '#9e9e9e',
 };
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

@@ -1,7 +1,7 @@
 // The combinations a run measures, and the processes behind them: our trans and our worker always; with --compare
 // also go-zero's trans, the Go worker, the ceiling (a bare grpc-go server whose branches cost nothing), its Node
 // counterpart (a bare grpc-js server, with our trans's flags) and, in msg mode, the Connect worker (the same calls as
-// our app on Connect's gRPC transport).
+// our app on Connect's gRPC transport) and the Node floor (those calls on grpc-js alone, to the bare grpc-js server).
 import { join } from 'node:path';
 import { bin, type Proc, start } from '@dtm-gozero/devkit';
 import type { BenchOptions } from './options.ts';
@@ -13,6 +13,8 @@ import { startWorker, type Worker } from './workers.ts';
 
 /** The Connect row: our app's like-for-like calls (NewGid + Submit) on Connect's gRPC transport instead of grpc-js. */
 export const CONNECT_LABEL = "our app's calls on Connect's gRPC transport → our trans";
+/** The Node floor: the same calls on grpc-js alone, to the bare grpc-js server (the least a Node stack costs). */
+export const NODE_FLOOR_LABEL = 'Node floor: bare grpc-js app → bare grpc-js server';
 
 /** A combination: which load generator drives which branch server. */
 export interface Combo {
@@ -97,8 +99,19 @@ export async function startLineup(
     },
     { id: 'oursLocal', label: 'our app (localGid) → our trans', ...ours, gid: 'local' },
   );
-  // Connect's client makes msg transactions only: with --compare in another mode the row is left out.
+  // Connect's client and the bare grpc-js app make msg transactions only: in another mode their rows are left out.
   if (o.mode === 'msg') {
+    const bareWorker = await startWorker('bare', dtm, app);
+    children.push(bareWorker);
+    combos.push({
+      id: 'nodeFloor',
+      label: NODE_FLOOR_LABEL,
+      worker: bareWorker,
+      busi: target(bareKey),
+      server: bare.child,
+      probe: bare.probe,
+      gid: 'dtm',
+    });
     const connectWorker = await startWorker('connect', dtm, app);
     children.push(connectWorker);
     combos.push({ id: 'connect', label: CONNECT_LABEL, ...ours, worker: connectWorker, gid: 'dtm' });

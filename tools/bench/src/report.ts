@@ -10,9 +10,20 @@ import type { TransSource } from './trans.ts';
 /**
  * The combinations, in the order they run: which load generator drives which branch server. `ours` always (our app
  * on Connect's gRPC transport instead with --client connect); the others with --compare, `connect` last: the same
- * calls as `ours` through Connect's gRPC transport (issue #22's comparison with another Node gRPC stack).
+ * calls as `ours` through Connect's gRPC transport (issue #22's comparison with another Node gRPC stack), then
+ * `nodeFloor`: those calls on grpc-js alone against the bare grpc-js server (no code of ours on either side).
  */
-export const COMBO_IDS = ['ours', 'go', 'tsGo', 'goTs', 'ceiling', 'bareNode', 'oursLocal', 'connect'] as const;
+export const COMBO_IDS = [
+  'ours',
+  'go',
+  'tsGo',
+  'goTs',
+  'ceiling',
+  'bareNode',
+  'oursLocal',
+  'connect',
+  'nodeFloor',
+] as const;
 export type ComboId = (typeof COMBO_IDS)[number];
 /** The combinations whose branch server is our trans. */
 export const OUR_TRANS: ComboId[] = ['ours', 'goTs', 'oursLocal', 'connect'];
@@ -60,6 +71,8 @@ export interface LevelReport {
   clientRatio?: number | undefined;
   /** Our trans over the go-zero trans, both under the Go app. */
   serverRatio?: number | undefined;
+  /** The Node floor (bare grpc-js app → bare grpc-js server) over the Go stack: what no code of ours is in. */
+  floorRatio?: number | undefined;
   /** Our stack over the ceiling. */
   ofCeiling?: number | undefined;
   results: Partial<Record<ComboId, ComboLevel>>;
@@ -156,6 +169,7 @@ export function levelReport(concurrency: number, results: Partial<Record<ComboId
     localRatio: ratio('oursLocal', 'go'),
     clientRatio: ratio('tsGo', 'go'),
     serverRatio: ratio('goTs', 'go'),
+    floorRatio: ratio('nodeFloor', 'go'),
     ofCeiling: ratio('ours', 'ceiling'),
     results,
   };

@@ -171,3 +171,49 @@ test('with the bare servers: the four branch servers under the Go app side by si
   // without it, no such table
   expect(markdownSummary(compareReport())).not.toMatch(/Branch servers/);
 });
+
+test('with the Node floor: the Go stack, the floor and ours side by side; the floor beside the throughput and p99 targets', () => {
+  const r = compareReport();
+  const l = r.levels[0] as (typeof r.levels)[number];
+  r.combos.nodeFloor = 'Node floor: bare grpc-js app → bare grpc-js server';
+  l.results.nodeFloor = level(720, { appCpuMsPerTx: 0.16, p99Ms: 73.8, appRuntime: rt(9, 2) });
+  l.floorRatio = 720 / 800;
+  (l.results.go as ComboLevel).appCpuMsPerTx = 0.1;
+  (l.results.go as ComboLevel).p99Ms = 56.4;
+  (l.results.ours as ComboLevel).p99Ms = 102.5;
+  r.targets = targets(r);
+  const out = logged(() => printTable(r)).join('\n');
+  expect(out).toMatch(/the Node floor \(the same work with no code of ours on either side/);
+  // tx/s Go, floor, ours; floor / Go; ours / floor; p99 Go, floor, ours; floor / Go; ours / floor; app CPU Go, floor
+  const row = /\n64 +800 +720 +600 +0\.90 +0\.83 +56\.4 +73\.8 +102\.5 +1\.31 +1\.39 +0\.100 +0\.160\n/;
+  expect(out).toMatch(row);
+  expect(out).toMatch(/Node floor: bare grpc-js app → bare grpc-js server +64 +720 /);
+  const md = markdownSummary(r);
+  expect(md).toMatch(
+    /\| conc \| tx\/s: Go stack \| Node floor \| our stack \| floor \/ Go \| ours \/ floor \| p99 ms: Go stack \|/,
+  );
+  expect(md).toMatch(
+    /\| 64 \| 800 \| 720 \| 600 \| 0\.90 \| 0\.83 \| 56\.4 \| 73\.8 \| 102\.5 \| 1\.31 \| 1\.39 \| 0\.100 \| 0\.160 \|/,
+  );
+  // the floor is not our stack: the targets are judged on ours and show the floor beside
+  const floor = ' the Node floor (a bare grpc-js app → a bare grpc-js server)';
+  expect(r.targets).toEqual(
+    expect.arrayContaining([
+      {
+        target:
+          "our stack ≥ 1.0× the Go stack's tx/s at every level, like for like (both apps NewGid + Submit) (redis)",
+        met: false,
+        detail: `64: 0.75×; with localGid: 0.88×;${floor}: 0.90× the Go stack's`,
+      },
+      {
+        target: "our stack's p99 ≤ 1.2× the Go stack's at concurrency 16 and 64",
+        met: false,
+        detail: `64: 102.5 vs 56.4 ms (1.82×);${floor}: 1.31× the Go stack's`,
+      },
+    ]),
+  );
+  // without it, no such table and nothing beside the targets
+  const plain = compareReport();
+  expect(markdownSummary(plain)).not.toMatch(/Node floor/);
+  expect(targets(plain).some((t) => t.detail.includes('Node floor'))).toBe(false);
+});

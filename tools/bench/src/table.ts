@@ -111,6 +111,49 @@ export function serverRows(r: BenchReport): { head: string[]; rows: string[][] }
   return { head, rows };
 }
 
+/**
+ * With the Node floor (--compare, msg): the Go stack (`go`), the Node floor (`nodeFloor`: NewGid + Submit on grpc-js
+ * alone, to the bare grpc-js server) and our stack (`ours`) side by side — tx/s, p99 and the app's CPU per
+ * transaction, the floor over the Go stack (what Node and grpc-js cost before any code of ours) and ours over the
+ * floor (what our libraries and trans add).
+ */
+export function floorRows(r: BenchReport): { head: string[]; rows: string[][] } | undefined {
+  if (!r.levels.some((l) => l.results.nodeFloor)) return undefined;
+  const head = [
+    'conc',
+    'tx/s: Go stack',
+    'Node floor',
+    'our stack',
+    'floor / Go',
+    'ours / floor',
+    'p99 ms: Go stack',
+    'Node floor',
+    'our stack',
+    'floor / Go',
+    'ours / floor',
+    'app CPU ms/tx: Go app',
+    'bare grpc-js app',
+  ];
+  const rows = r.levels.map((l) => {
+    const [go, floor, ours] = (['go', 'nodeFloor', 'ours'] as const).map((id) => l.results[id]);
+    return [
+      String(l.concurrency),
+      ...[go, floor, ours].map((v) => fixed(v?.txPerSec, 0)),
+      over(floor?.txPerSec, go?.txPerSec),
+      over(ours?.txPerSec, floor?.txPerSec),
+      ...[go, floor, ours].map((v) => fixed(v?.p99Ms, 1)),
+      over(floor?.p99Ms, go?.p99Ms),
+      over(ours?.p99Ms, floor?.p99Ms),
+      fixed(go?.appCpuMsPerTx, 3),
+      fixed(floor?.appCpuMsPerTx, 3),
+    ];
+  });
+  return { head, rows };
+}
+
+export const FLOOR_NOTE =
+  'the same work with no code of ours on either side — NewGid + msg Submit on grpc-js alone, branches answered at once by a bare grpc-js server — beside the Go stack and ours';
+
 export const SERVER_NOTE =
   'each branch server under the Go app: CPU per branch call, the ratios, and the RSS peak during the level';
 
@@ -196,6 +239,11 @@ export function printTable(r: BenchReport): void {
   if (sv) {
     console.log(`\nbranch servers (${SERVER_NOTE}):`);
     printAligned(sv.head, sv.rows);
+  }
+  const fl = floorRows(r);
+  if (fl) {
+    console.log(`\nthe Node floor (${FLOOR_NOTE}):`);
+    printAligned(fl.head, fl.rows);
   }
   for (const l of r.levels)
     for (const [id, v] of Object.entries(l.results))
@@ -290,6 +338,16 @@ export function markdownSummary(r: BenchReport): string {
       `| ${sv.head.join(' | ')} |`,
       `|${sv.head.map(() => '---:').join('|')}|`,
       ...sv.rows.map((x) => `| ${x.join(' | ')} |`),
+    );
+  const fl = floorRows(r);
+  if (fl)
+    out.push(
+      '',
+      `The Node floor (${FLOOR_NOTE}):`,
+      '',
+      `| ${fl.head.join(' | ')} |`,
+      `|${fl.head.map(() => '---:').join('|')}|`,
+      ...fl.rows.map((x) => `| ${x.join(' | ')} |`),
     );
   if (r.errorOutcomes)
     out.push(

@@ -14,7 +14,8 @@ export function targets(r: BenchReport): BenchReport['targets'] {
       met: L.every((l) => (l.ratio as number) >= 1),
       detail:
         L.map((l) => `${l.concurrency}: ${fixed(l.ratio, 2)}×`).join(', ') +
-        (like ? `; with localGid: ${L.map((l) => `${fixed(l.localRatio, 2)}×`).join(', ')}` : ''),
+        (like ? `; with localGid: ${L.map((l) => `${fixed(l.localRatio, 2)}×`).join(', ')}` : '') +
+        floorBeside(L.map((l) => fixed(l.floorRatio, 2))),
     });
     const cpu = L.map(
       (l) => [l.concurrency, l.results.goTs?.transCpuMsPerCall, l.results.go?.transCpuMsPerCall] as const,
@@ -41,7 +42,9 @@ export function targets(r: BenchReport): BenchReport['targets'] {
               (l) =>
                 `${l.concurrency}: ${fixed(l.results.ours?.p99Ms, 1)} vs ${fixed(l.results.go?.p99Ms, 1)} ms (${over(l.results.ours?.p99Ms, l.results.go?.p99Ms)}×)`,
             )
-            .join(', ') + bareBeside(tail.map((l) => over(l.results.bareNode?.p99Ms, l.results.go?.p99Ms))),
+            .join(', ') +
+          bareBeside(tail.map((l) => over(l.results.bareNode?.p99Ms, l.results.go?.p99Ms))) +
+          floorBeside(tail.map((l) => over(l.results.nodeFloor?.p99Ms, l.results.go?.p99Ms))),
       });
     const c1 = L.find((l) => l.concurrency === 1);
     if (c1) {
@@ -125,5 +128,12 @@ function beside(gozero: number | undefined, bareNode: number | undefined): strin
 function bareBeside(ratios: string[]): string {
   return ratios.some((x) => x !== '–')
     ? `; a bare grpc-js server: ${ratios.map((x) => `${x}×`).join(', ')} go-zero's trans`
+    : '';
+}
+
+/** The Node floor's ratios to the Go stack (no code of ours on either side), level by level, where the run had it. */
+function floorBeside(ratios: string[]): string {
+  return ratios.some((x) => x !== '–')
+    ? `; the Node floor (a bare grpc-js app → a bare grpc-js server): ${ratios.map((x) => `${x}×`).join(', ')} the Go stack's`
     : '';
 }

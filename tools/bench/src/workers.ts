@@ -7,8 +7,11 @@ import { resolveTarget } from '@dtm-gozero/gozero';
 import type { GidSource } from './protocol.ts';
 import { LOG_KEEP } from './trans.ts';
 
-/** Which load generator: our worker.ts (grpc-js), worker-connect.ts (Connect's gRPC transport), or the Go twin's. */
-export type WorkerKind = 'ts' | 'connect' | 'go';
+/**
+ * Which load generator: our worker.ts (grpc-js), worker-connect.ts (Connect's gRPC transport), worker-bare.ts (the
+ * same calls on grpc-js alone), or the Go twin's.
+ */
+export type WorkerKind = 'ts' | 'connect' | 'bare' | 'go';
 
 /** A load generator speaking protocol.ts's line protocol (our worker.ts or worker-connect.ts, or `go-app -bench-worker`). */
 export class Worker {
@@ -63,7 +66,8 @@ export class Worker {
 
 /**
  * Starts a worker against dtm `dtm`; resolves once it has said "ready" (dtm resolved, channel open). The Connect
- * worker gets dtm's address, resolved here once (Connect has no etcd resolver); its CPU profile goes to DIR/connect.
+ * and the bare grpc-js worker get dtm's address, resolved here once (neither has an etcd resolver); their CPU
+ * profiles go to DIR/connect and DIR/bare.
  */
 export async function startWorker(
   lang: WorkerKind,
@@ -72,7 +76,7 @@ export async function startWorker(
 ): Promise<Worker> {
   const { cpuProf, gid = 'local', nodeOptions = [] } = opts;
   // Our workers: a node process with --expose-gc (the heap after a full GC) and --app-node-options, profiled into
-  // DIR/app or DIR/connect.
+  // DIR/app, DIR/connect or DIR/bare.
   const node = (name: string, file: string, profDir: string, args: string[]): Proc =>
     start(
       name,
@@ -89,9 +93,11 @@ export async function startWorker(
   const child =
     lang === 'connect'
       ? node('connect app (bench worker)', 'worker-connect.ts', 'connect', ['--dtm-addr', await dtmAddress(dtm)])
-      : lang === 'ts'
-        ? node('ts app (bench worker)', 'worker.ts', 'app', ['--dtm', dtm, '--gid', gid])
-        : start('go app (bench worker)', join(bin, 'go-app'), ['-bench-worker', '-dtm', dtm], { keep: LOG_KEEP });
+      : lang === 'bare'
+        ? node('bare grpc-js app (bench worker)', 'worker-bare.ts', 'bare', ['--dtm-addr', await dtmAddress(dtm)])
+        : lang === 'ts'
+          ? node('ts app (bench worker)', 'worker.ts', 'app', ['--dtm', dtm, '--gid', gid])
+          : start('go app (bench worker)', join(bin, 'go-app'), ['-bench-worker', '-dtm', dtm], { keep: LOG_KEEP });
   const w = new Worker(child, lang);
   const first = await w.next(30_000);
   if (first !== 'ready') throw new Error(`${child.name}: expected "ready", got ${first}`);
