@@ -1,7 +1,7 @@
 // The bench's bare grpc-js app (the app of --compare's "Node floor" row): dtm's NewGid, then the msg Submit of our
 // app's like-for-like row, made with @grpc/grpc-js alone — one client on dtm's resolved address, messages from
-// @bufbuild/protobuf (the project's own .proto files, src/gen), no interceptors, retries, tracing, logging, resolver
-// or library of ours. Driving the bare grpc-js server, it is the least any Node stack on grpc-js costs for the work
+// @bufbuild/protobuf (the project's own .proto files, src/gen), each call on grpc-js's leanest path; no interceptors,
+// retries, tracing, logging, resolver or library of ours. Driving the bare grpc-js server, it is the least any Node stack on grpc-js costs for the work
 // the Go stack does: a measuring instrument for issue #22, msg and NewGid gids only. It speaks worker-loop.ts's line
 // protocol; `--dtm-addr` is dtm's host:port.
 
@@ -15,7 +15,7 @@ import {
   toBinary,
 } from '@bufbuild/protobuf';
 import { EmptySchema } from '@bufbuild/protobuf/wkt';
-import { Client, credentials, type ServiceError } from '@grpc/grpc-js';
+import { type ChannelInterface, Client, credentials, Metadata, type StatusObject, status } from '@grpc/grpc-js';
 import { Dtm } from './gen/dtmgimp_pb.ts';
 import type { LevelRequest } from './protocol.ts';
 import { BRANCHES, msgSubmitRequest } from './worker-connect.ts';
@@ -24,22 +24,39 @@ import { serve } from './worker-loop.ts';
 /** The deadline of each call to dtm, as our client's default (DEFAULT_CALL_TIMEOUT_MS). */
 const CALL_TIMEOUT_MS = 10_000;
 
-/** One unary call of a generated method through grpc-js, its messages encoded and decoded by @bufbuild/protobuf. */
+/**
+ * One unary call of a generated method, its messages encoded and decoded by @bufbuild/protobuf, on grpc-js's leanest
+ * path: the channel's call driven directly (start, read, one message, half-close), as libs/dtmgrpc's invokeUnary does.
+ * grpc-js's `Client.makeUnaryRequest` costs more per call (its interceptor wrappers, an EventEmitter, an `Error` for the
+ * caller's stack) — in the first run of this row, with it, this app spent 1.1–1.4× our client's CPU per transaction,
+ * so it was no floor.
+ */
 export function unary<I extends DescMessage, O extends DescMessage>(
-  client: Client,
+  channel: ChannelInterface,
   method: DescMethodUnary<I, O>,
   req: MessageShape<I>,
 ): Promise<MessageShape<O>> {
-  return new Promise((resolve, reject) => {
-    client.makeUnaryRequest(
-      `/${method.parent.typeName}/${method.name}`,
-      (m: MessageShape<I>) => Buffer.from(toBinary(method.input, m)),
-      (b: Buffer) => fromBinary(method.output, b),
-      req,
-      { deadline: Date.now() + CALL_TIMEOUT_MS },
-      (err: ServiceError | null, res?: MessageShape<O>) => (err || !res ? reject(err) : resolve(res)),
-    );
+  const { promise, resolve, reject } = Promise.withResolvers<MessageShape<O>>();
+  const call = channel.createCall(
+    `/${method.parent.typeName}/${method.name}`,
+    Date.now() + CALL_TIMEOUT_MS,
+    undefined,
+    null,
+    undefined,
+  );
+  let res: MessageShape<O> | undefined;
+  call.start(new Metadata(), {
+    onReceiveMetadata: () => {},
+    onReceiveMessage: (b: Buffer) => {
+      res = fromBinary(method.output, b);
+    },
+    onReceiveStatus: (s: StatusObject) =>
+      s.code === status.OK && res ? resolve(res) : reject(new Error(`${s.code} ${status[s.code]}: ${s.details}`)),
   });
+  call.startRead();
+  call.sendMessageWithContext({}, Buffer.from(toBinary(method.input, req)));
+  call.halfClose();
+  return promise;
 }
 
 async function main(): Promise<void> {
@@ -47,8 +64,9 @@ async function main(): Promise<void> {
   const addr = values['dtm-addr'];
   if (!addr || !/^[^/:]+:\d+$/.test(addr)) throw new Error(`--dtm-addr ${addr ?? ''}: want dtm's gRPC host:port`);
   const client = new Client(addr, credentials.createInsecure());
+  const channel = client.getChannel();
   const empty = create(EmptySchema);
-  const newGid = async (): Promise<string> => (await unary(client, Dtm.method.newGid, empty)).Gid;
+  const newGid = async (): Promise<string> => (await unary(channel, Dtm.method.newGid, empty)).Gid;
   await newGid(); // open the channel before "ready"
   const accepts = (r: LevelRequest): string | undefined =>
     r.mode !== 'msg'
@@ -60,7 +78,7 @@ async function main(): Promise<void> {
     {
       gid: newGid,
       tx: async (_mode, gid, busi) => {
-        await unary(client, Dtm.method.submit, msgSubmitRequest(gid, busi, BRANCHES));
+        await unary(channel, Dtm.method.submit, msgSubmitRequest(gid, busi, BRANCHES));
       },
     },
     'dtm',
