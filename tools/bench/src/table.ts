@@ -11,7 +11,7 @@ export const fixed = (v: number | undefined, digits: number): string =>
 export const over = (a: number | undefined, b: number | undefined): string => (a && b ? fixed(a / b, 2) : '–');
 
 export const RUNTIME_NOTE =
-  'loop: event-loop delay p99 / max ms; gc: pauses, their total ms (the longest); our processes only (– for Go); RSS peak during the level and V8 heap after a full GC, MiB';
+  "loop: event-loop delay p99 / max ms; gc: pauses, their total ms (the longest); Node processes only (– for Go); RSS peak during the level and V8 heap after a full GC, MiB; app and trans: the row's load generator and branch server (in the bare rows, the bare ones)";
 
 const loop = (x: RuntimeStats | undefined): string => (x ? `${fixed(x.loopP99Ms, 1)} / ${fixed(x.loopMaxMs, 1)}` : '–');
 const gc = (x: RuntimeStats | undefined): string =>
@@ -267,13 +267,13 @@ export function printTable(r: BenchReport): void {
   );
 }
 
-/** Our trans over the soak, as a clause: its heap after GC and its RSS peaks (rssTrend). */
+/** Our trans over the soak, as a clause: its heap after GC and its RSS level by part (rssTrend: 90th percentiles). */
 function soakTransText(r: BenchReport): string {
   const t = r.soak?.trans;
   if (!t) return '';
   const trend = rssTrend(t.rssMiB);
   const rss = trend
-    ? `, RSS peak ${fixed(trend.firstTenthMiB, 0)} MiB in the first tenth, ${fixed(trend.thirdQuarterMiB, 0)} in the third quarter, ${fixed(trend.lastQuarterMiB, 0)} in the last (${fixed(Math.min(...t.rssMiB), 0)}–${fixed(Math.max(...t.rssMiB), 0)} MiB over ${t.rssMiB.length} samples)`
+    ? `, RSS (90th percentile) ${fixed(trend.firstTenthMiB, 0)} MiB in the first tenth, ${fixed(trend.thirdQuarterMiB, 0)} in the third quarter, ${fixed(trend.lastQuarterMiB, 0)} in the last (${fixed(Math.min(...t.rssMiB), 0)}–${fixed(Math.max(...t.rssMiB), 0)} MiB over ${t.rssMiB.length} samples)`
     : '';
   return `; our trans: heap after GC ${fixed(t.heapStartMiB, 1)} → ${fixed(t.heapEndMiB, 1)} MiB${rss}`;
 }
