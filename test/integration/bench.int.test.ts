@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BenchReport } from '@dtm-gozero/bench/report';
+import { type BenchReport, COMBO_IDS } from '@dtm-gozero/bench/report';
 import { root } from '@dtm-gozero/devkit';
 import { testStack } from '@dtm-gozero/devkit/stack';
 import { portOpen } from '@dtm-gozero/testkit';
@@ -27,17 +27,7 @@ test('npm run bench -- --compare runs all four combinations, the two bare server
   const report = JSON.parse(readFileSync(out, 'utf8')) as BenchReport;
   expect(report.levels.map((l) => l.concurrency)).toEqual([1, 4]);
   for (const l of report.levels) {
-    for (const id of [
-      'ours',
-      'go',
-      'tsGo',
-      'goTs',
-      'ceiling',
-      'bareNode',
-      'oursLocal',
-      'connect',
-      'nodeFloor',
-    ] as const) {
+    for (const id of COMBO_IDS) {
       const v = l.results[id];
       expect(v?.ok, `${id} at ${l.concurrency}: ${JSON.stringify(v)}`).toBeGreaterThan(0);
       expect(l.txPerSec[id]).toBeGreaterThan(0);

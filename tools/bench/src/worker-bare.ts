@@ -5,7 +5,6 @@
 // the Go stack does: a measuring instrument for issue #22, msg and NewGid gids only. It speaks worker-loop.ts's line
 // protocol; `--dtm-addr` is dtm's host:port.
 
-import { parseArgs } from 'node:util';
 import {
   create,
   type DescMessage,
@@ -17,9 +16,8 @@ import {
 import { EmptySchema } from '@bufbuild/protobuf/wkt';
 import { type ChannelInterface, Client, credentials, Metadata, type StatusObject, status } from '@grpc/grpc-js';
 import { Dtm } from './gen/dtmgimp_pb.ts';
-import type { LevelRequest } from './protocol.ts';
 import { BRANCHES, msgSubmitRequest } from './worker-connect.ts';
-import { serve } from './worker-loop.ts';
+import { dtmAddrArg, serveMsgNewGid } from './worker-loop.ts';
 
 /** The deadline of each call to dtm, as our client's default (DEFAULT_CALL_TIMEOUT_MS). */
 const CALL_TIMEOUT_MS = 10_000;
@@ -60,30 +58,14 @@ export function unary<I extends DescMessage, O extends DescMessage>(
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { 'dtm-addr': { type: 'string' } } });
-  const addr = values['dtm-addr'];
-  if (!addr || !/^[^/:]+:\d+$/.test(addr)) throw new Error(`--dtm-addr ${addr ?? ''}: want dtm's gRPC host:port`);
-  const client = new Client(addr, credentials.createInsecure());
+  const client = new Client(dtmAddrArg(), credentials.createInsecure());
   const channel = client.getChannel();
   const empty = create(EmptySchema);
   const newGid = async (): Promise<string> => (await unary(channel, Dtm.method.newGid, empty)).Gid;
   await newGid(); // open the channel before "ready"
-  const accepts = (r: LevelRequest): string | undefined =>
-    r.mode !== 'msg'
-      ? `the bare grpc-js app makes msg transactions only (mode ${r.mode})`
-      : r.gid === 'local'
-        ? "the bare grpc-js app takes its gids from dtm's NewGid only (gid local)"
-        : undefined;
-  await serve(
-    {
-      gid: newGid,
-      tx: async (_mode, gid, busi) => {
-        await unary(channel, Dtm.method.submit, msgSubmitRequest(gid, busi, BRANCHES));
-      },
-    },
-    'dtm',
-    accepts,
-  );
+  await serveMsgNewGid('the bare grpc-js app', newGid, async (_mode, gid, busi) => {
+    await unary(channel, Dtm.method.submit, msgSubmitRequest(gid, busi, BRANCHES));
+  });
   client.close();
 }
 

@@ -6,14 +6,12 @@
 // and NewGid gids only. It speaks worker-loop.ts's line protocol; `--dtm-addr` is dtm's host:port (Connect has no
 // etcd resolver: the bench resolves dtm's target once, as grpc-js's channel also dials one resolved address).
 
-import { parseArgs } from 'node:util';
 import { create, type DescMethod, type MessageInitShape, toBinary } from '@bufbuild/protobuf';
 import { createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import { Dtm, DtmRequestSchema } from './gen/dtmgimp_pb.ts';
 import { AdjustInfoSchema, TransSvc } from './gen/trans_pb.ts';
-import type { LevelRequest } from './protocol.ts';
-import { serve } from './worker-loop.ts';
+import { dtmAddrArg, serveMsgNewGid } from './worker-loop.ts';
 
 /** The deadline of each call to dtm, as our client's default (DEFAULT_CALL_TIMEOUT_MS). */
 const CALL_TIMEOUT_MS = 10_000;
@@ -43,29 +41,13 @@ export const BRANCHES: Branch[] = [
 ];
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { 'dtm-addr': { type: 'string' } } });
-  const addr = values['dtm-addr'];
-  if (!addr || !/^[^/:]+:\d+$/.test(addr)) throw new Error(`--dtm-addr ${addr ?? ''}: want dtm's gRPC host:port`);
-  const dtm = createClient(Dtm, createGrpcTransport({ baseUrl: `http://${addr}` }));
+  const dtm = createClient(Dtm, createGrpcTransport({ baseUrl: `http://${dtmAddrArg()}` }));
   const call = { timeoutMs: CALL_TIMEOUT_MS };
   const newGid = async (): Promise<string> => (await dtm.newGid({}, call)).Gid;
   await newGid(); // open the HTTP/2 session before "ready"
-  const accepts = (r: LevelRequest): string | undefined =>
-    r.mode !== 'msg'
-      ? `the Connect client makes msg transactions only (mode ${r.mode})`
-      : r.gid === 'local'
-        ? "the Connect client takes its gids from dtm's NewGid only (gid local)"
-        : undefined;
-  await serve(
-    {
-      gid: newGid,
-      tx: async (_mode, gid, busi) => {
-        await dtm.submit(msgSubmitRequest(gid, busi, BRANCHES), call);
-      },
-    },
-    'dtm',
-    accepts,
-  );
+  await serveMsgNewGid('the Connect client', newGid, async (_mode, gid, busi) => {
+    await dtm.submit(msgSubmitRequest(gid, busi, BRANCHES), call);
+  });
 }
 
 if (import.meta.main)

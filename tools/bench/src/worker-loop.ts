@@ -1,6 +1,7 @@
 // What every TypeScript load generator of `npm run bench` shares (worker.ts on grpc-js, worker-connect.ts on
 // Connect): the level loop and the stdin/stdout line protocol (protocol.ts), around a client's own transaction.
 import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
 import { fullGc, runtimeMonitor } from './probe.ts';
 import type { BenchMode, GidSource, LevelRequest, LevelResult } from './protocol.ts';
 import { validRequest } from './protocol.ts';
@@ -70,4 +71,26 @@ export async function serve(
     if (refused) throw new Error(`bad request ${line}: ${refused}`);
     process.stdout.write(`${JSON.stringify(await runLevel(r, client, r.gid ?? gidFrom, monitor))}\n`);
   }
+}
+
+/** `--dtm-addr host:port` of the msg-only workers (Connect, bare grpc-js), which dial dtm's resolved address. */
+export function dtmAddrArg(): string {
+  const { values } = parseArgs({ options: { 'dtm-addr': { type: 'string' } } });
+  const addr = values['dtm-addr'];
+  if (!addr || !/^[^/:]+:\d+$/.test(addr)) throw new Error(`--dtm-addr ${addr ?? ''}: want dtm's gRPC host:port`);
+  return addr;
+}
+
+/**
+ * serve() for a client that makes msg transactions with gids from dtm's NewGid only (the Connect and the bare
+ * grpc-js worker): a level in another mode, or with local gids, is refused with a message naming `who`.
+ */
+export function serveMsgNewGid(who: string, newGid: () => Promise<string>, submit: BenchClient['tx']): Promise<void> {
+  return serve({ gid: newGid, tx: submit }, 'dtm', (r) =>
+    r.mode !== 'msg'
+      ? `${who} makes msg transactions only (mode ${r.mode})`
+      : r.gid === 'local'
+        ? `${who} takes its gids from dtm's NewGid only (gid local)`
+        : undefined,
+  );
 }
