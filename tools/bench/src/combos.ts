@@ -101,6 +101,9 @@ export async function startLineup(
   );
   // Connect's client and the bare grpc-js app make msg transactions only: in another mode their rows are left out.
   if (o.mode === 'msg') {
+    const connectWorker = await startWorker('connect', dtm, app);
+    children.push(connectWorker);
+    combos.push({ id: 'connect', label: CONNECT_LABEL, ...ours, worker: connectWorker, gid: 'dtm' });
     const bareWorker = await startWorker('bare', dtm, app);
     children.push(bareWorker);
     combos.push({
@@ -112,9 +115,6 @@ export async function startLineup(
       probe: bare.probe,
       gid: 'dtm',
     });
-    const connectWorker = await startWorker('connect', dtm, app);
-    children.push(connectWorker);
-    combos.push({ id: 'connect', label: CONNECT_LABEL, ...ours, worker: connectWorker, gid: 'dtm' });
   }
   const servers = { ts: tsTrans.child.pid, go: goTrans.child.pid, bareNode: bare.child.pid, ceiling: ceiling.pid };
   return { combos, tsWorker, servers };

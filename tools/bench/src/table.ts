@@ -176,6 +176,13 @@ function idleText(r: BenchReport): string | undefined {
 export const CLIENT_CPU_NOTE =
   "the app's CPU per transaction (NewGid + Submit), all three against our trans: our app on grpc-js, the same calls on Connect's gRPC transport, the Go app";
 
+/** The tables after the ratios, where the run has their rows: a title, its note, and the rows (else undefined). */
+const EXTRA_TABLES: [string, string, (r: BenchReport) => { head: string[]; rows: string[][] } | undefined][] = [
+  ['client CPU per transaction', CLIENT_CPU_NOTE, clientCpuRows],
+  ['branch servers', SERVER_NOTE, serverRows],
+  ['the Node floor', FLOOR_NOTE, floorRows],
+];
+
 /** A table in columns: the first left-aligned, the others right-aligned, a rule under the header. */
 function printAligned(head: string[], rows: string[][]): void {
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((x) => (x[i] as string).length)));
@@ -230,20 +237,11 @@ export function printTable(r: BenchReport): void {
         `  ${String(l.concurrency).padStart(4)}  ${fixed(l.ratio, 2).padStart(11)}  ${fixed(l.localRatio, 2).padStart(12)}  ${fixed(l.clientRatio, 2).padStart(11)}  ${fixed(l.serverRatio, 2).padStart(11)}  ${fixed(l.ofCeiling, 2).padStart(12)}`,
       );
   }
-  const cc = clientCpuRows(r);
-  if (cc) {
-    console.log(`\nclient CPU per transaction (${CLIENT_CPU_NOTE}):`);
-    printAligned(cc.head, cc.rows);
-  }
-  const sv = serverRows(r);
-  if (sv) {
-    console.log(`\nbranch servers (${SERVER_NOTE}):`);
-    printAligned(sv.head, sv.rows);
-  }
-  const fl = floorRows(r);
-  if (fl) {
-    console.log(`\nthe Node floor (${FLOOR_NOTE}):`);
-    printAligned(fl.head, fl.rows);
+  for (const [title, note, rowsOf] of EXTRA_TABLES) {
+    const t = rowsOf(r);
+    if (!t) continue;
+    console.log(`\n${title} (${note}):`);
+    printAligned(t.head, t.rows);
   }
   for (const l of r.levels)
     for (const [id, v] of Object.entries(l.results))
@@ -319,36 +317,18 @@ export function markdownSummary(r: BenchReport): string {
         `| ${l.concurrency} | ${fixed(l.ratio, 2)} | ${fixed(l.localRatio, 2)} | ${fixed(l.clientRatio, 2)} | ${fixed(l.serverRatio, 2)} | ${fixed(l.ofCeiling, 2)} |`,
       );
   }
-  const cc = clientCpuRows(r);
-  if (cc)
+  for (const [title, note, rowsOf] of EXTRA_TABLES) {
+    const t = rowsOf(r);
+    if (!t) continue;
     out.push(
       '',
-      `Client CPU per transaction (${CLIENT_CPU_NOTE}):`,
+      `${title[0]?.toUpperCase()}${title.slice(1)} (${note}):`,
       '',
-      `| ${cc.head.join(' | ')} |`,
-      `|${cc.head.map(() => '---:').join('|')}|`,
-      ...cc.rows.map((x) => `| ${x.join(' | ')} |`),
+      `| ${t.head.join(' | ')} |`,
+      `|${t.head.map(() => '---:').join('|')}|`,
+      ...t.rows.map((x) => `| ${x.join(' | ')} |`),
     );
-  const sv = serverRows(r);
-  if (sv)
-    out.push(
-      '',
-      `Branch servers (${SERVER_NOTE}):`,
-      '',
-      `| ${sv.head.join(' | ')} |`,
-      `|${sv.head.map(() => '---:').join('|')}|`,
-      ...sv.rows.map((x) => `| ${x.join(' | ')} |`),
-    );
-  const fl = floorRows(r);
-  if (fl)
-    out.push(
-      '',
-      `The Node floor (${FLOOR_NOTE}):`,
-      '',
-      `| ${fl.head.join(' | ')} |`,
-      `|${fl.head.map(() => '---:').join('|')}|`,
-      ...fl.rows.map((x) => `| ${x.join(' | ')} |`),
-    );
+  }
   if (r.errorOutcomes)
     out.push(
       '',
